@@ -1,0 +1,30 @@
+# Third-party libraries, all from Debian 12 packages (scripts/install-deps.sh installs them).
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json)
+find_package(yaml-cpp REQUIRED CONFIG)
+find_package(spdlog REQUIRED CONFIG)
+find_package(CLI11 REQUIRED CONFIG)
+find_package(Threads REQUIRED)
+
+# Boost.DLL is header-only; use std::filesystem instead of Boost.Filesystem.
+add_library(ctxmgr_boost_dll INTERFACE)
+target_link_libraries(ctxmgr_boost_dll INTERFACE Boost::headers ${CMAKE_DL_LIBS})
+target_compile_definitions(ctxmgr_boost_dll INTERFACE BOOST_DLL_USE_STD_FS)
+
+# SOCI 4.0.3 ships no CMake package: find its headers and libraries here.
+find_path(SOCI_INCLUDE_DIR soci/soci.h)
+find_library(SOCI_CORE_LIBRARY soci_core)
+find_library(SOCI_SQLITE3_LIBRARY soci_sqlite3)
+find_library(SOCI_POSTGRESQL_LIBRARY soci_postgresql)
+if(SOCI_INCLUDE_DIR AND SOCI_CORE_LIBRARY)
+  add_library(soci::core UNKNOWN IMPORTED)
+  set_target_properties(soci::core PROPERTIES IMPORTED_LOCATION ${SOCI_CORE_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${SOCI_INCLUDE_DIR})
+  foreach(backend sqlite3 postgresql)
+    string(TOUPPER ${backend} up)
+    if(SOCI_${up}_LIBRARY)
+      add_library(soci::${backend} UNKNOWN IMPORTED)
+      set_target_properties(soci::${backend} PROPERTIES IMPORTED_LOCATION ${SOCI_${up}_LIBRARY}
+        INTERFACE_LINK_LIBRARIES soci::core)
+    endif()
+  endforeach()
+endif()

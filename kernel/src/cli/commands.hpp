@@ -1,0 +1,16 @@
+#pragma once
+// The ctxmgr commands. Each returns the process exit code (see bootstrap.hpp).
+
+#include <string>
+
+#include "cli/bootstrap.hpp"
+
+namespace ctxmgr::kernel {
+
+int run_serve(const CommonOptions& opts);
+int run_config_check(const CommonOptions& opts);
+int run_config_show(const CommonOptions& opts);
+int run_plugins_list(const CommonOptions& opts, bool as_json);
+int run_plugins_describe(const CommonOptions& opts, const std::string& name);
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,56 @@
+#pragma once
+// The kernel's view of ctxmgr.yaml after it was read and checked. Plugin options stay as YAML
+// nodes here: they are checked against each plugin's own option table when the plugin is loaded,
+// so their errors carry the same file:line:column.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/environment.hpp"
+#include "config/yaml_source.hpp"
+#include "ctxmgr/sdk/plugin.hpp"
+
+namespace ctxmgr::kernel {
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn (warning), error, off
+  std::string format = "text";  // text | json
+  std::string file;             // empty: stderr
+};
+
+// One configured plugin instance (`storage:` or an item of `selectors:`, `providers:`,
+// `transports:`).
+struct PluginEntry {
+  sdk::Kind kind = sdk::Kind::storage;
+  std::string plugin;  // the plugin's declared name; its file is <kind>-<plugin>.so
+  std::string name;    // the instance name, unique per kind (default: plugin)
+  std::optional<std::filesystem::path> path;  // an explicit file instead of the search
+  bool required = true;
+  YAML::Node options;     // may be null
+  YAML::Node node;        // the entry itself, for positions
+  std::string yaml_path;  // "storage", "selectors[1]"
+};
+
+struct Config {
+  std::filesystem::path file;
+  LogConfig log;
+  std::vector<std::filesystem::path> plugin_paths;
+  std::vector<PluginEntry> plugins;  // storage, selectors, providers, transports, in that order
+};
+
+// Reads and checks a config file. Interpolation uses `env`, which must outlive the returned
+// source (plugin options are interpolated later, when they are validated).
+struct LoadedConfig {
+  Config config;
+  std::shared_ptr<YamlSource> source;
+};
+sdk::Result<LoadedConfig> load_config(const std::filesystem::path& file, const Environment& env);
+// The same from text, for tests; `file` is only the name used in messages.
+sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string& file,
+                                       const Environment& env);
+
+}  // namespace ctxmgr::kernel

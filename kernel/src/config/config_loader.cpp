@@ -1,0 +1,205 @@
+#include <fstream>
+#include <sstream>
+
+#include "config/config.hpp"
+
+namespace ctxmgr::kernel {
+
+using sdk::Errc;
+using sdk::Error;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Resolves a relative path against the config file's folder, so a config works from any cwd.
+fs::path resolve_near(const fs::path& config_file, const std::string& p) {
+  fs::path path(p);
+  if (path.is_absolute() || config_file.empty()) return path;
+  return config_file.parent_path() / path;
+}
+
+sdk::Status read_log(const YamlSource& src, const YAML::Node& node, LogConfig& out) {
+  if (auto st = src.check_mapping(node, "server.log", {"level", "format", "file"}); !st) return st;
+  if (node["level"]) {
+    auto v = src.scalar(node["level"], "server.log.level");
+    if (!v) return v.error();
+    std::string level = *v;
+    for (auto& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (level == "warning") level = "warn";
+    if (level == "critical") level = "error";
+    static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error",
+                                                     "off"};
+    if (std::find(kLevels.begin(), kLevels.end(), level) == kLevels.end()) {
+      return src.error(node["level"], "server.log.level",
+                       "expected one of trace, debug, info, warn, error, off; got \"" + *v + "\"");
+    }
+    out.level = level;
+  }
+  if (node["format"]) {
+    auto v = src.scalar(node["format"], "server.log.format");
+    if (!v) return v.error();
+    if (*v != "text" && *v != "json") {
+      return src.error(node["format"], "server.log.format",
+                       "expected text or json; got \"" + *v + "\"");
+    }
+    out.format = *v;
+  }
+  if (node["file"]) {
+    auto v = src.scalar(node["file"], "server.log.file");
+    if (!v) return v.error();
+    out.file = *v;
+  }
+  return {};
+}
+
+bool valid_plugin_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+sdk::Result<PluginEntry> read_entry(const YamlSource& src, const fs::path& config_file,
+                                    const YAML::Node& node, sdk::Kind kind,
+                                    const std::string& path) {
+  if (auto st = src.check_mapping(node, path, {"plugin", "name", "path", "required", "options"});
+      !st) {
+    return st.error();
+  }
+  PluginEntry e;
+  e.kind = kind;
+  e.node = node;
+  e.yaml_path = path;
+  if (!node["plugin"]) return src.error(node, path, "missing required key 'plugin'");
+  auto plugin = src.scalar(node["plugin"], path + ".plugin");
+  if (!plugin) return plugin.error();
+  if (!valid_plugin_name(*plugin)) {
+    return src.error(node["plugin"], path + ".plugin",
+                     "expected a plugin name of a-z, 0-9, '-', '_'; got \"" + *plugin + "\"");
+  }
+  e.plugin = *plugin;
+  e.name = e.plugin;
+  if (node["name"]) {
+    auto name = src.scalar(node["name"], path + ".name");
+    if (!name) return name.error();
+    if (!valid_plugin_name(*name)) {
+      return src.error(node["name"], path + ".name",
+                       "expected a name of a-z, 0-9, '-', '_'; got \"" + *name + "\"");
+    }
+    e.name = *name;
+  }
+  if (node["path"]) {
+    auto p = src.scalar(node["path"], path + ".path");
+    if (!p) return p.error();
+    e.path = resolve_near(config_file, *p);
+  }
+  if (node["required"]) {
+    auto r = src.boolean(node["required"], path + ".required");
+    if (!r) return r.error();
+    e.required = *r;
+  }
+  if (node["options"]) {
+    e.options = node["options"];
+    if (!e.options.IsNull() && !e.options.IsMap()) {
+      return src.error(e.options, path + ".options",
+                       "expected a mapping, got " + std::string(yaml_type_name(e.options)));
+    }
+  }
+  return e;
+}
+
+sdk::Status read_entries(const YamlSource& src, const fs::path& config_file,
+                         const YAML::Node& node, sdk::Kind kind, const std::string& key,
+                         std::vector<PluginEntry>& out) {
+  if (node.IsNull()) return {};
+  if (!node.IsSequence()) {
+    return src.error(node, key, "expected a list of plugins, got " +
+                                    std::string(yaml_type_name(node)));
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string path = key + "[" + std::to_string(i) + "]";
+    auto e = read_entry(src, config_file, node[i], kind, path);
+    if (!e) return e.error();
+    for (const auto& prev : out) {
+      if (prev.kind == kind && prev.name == e->name) {
+        return src.error(node[i], path,
+                         "instance name '" + e->name + "' is used twice in " + key +
+                             " (give one of them another `name:`)");
+      }
+    }
+    out.push_back(std::move(*e));
+  }
+  return {};
+}
+
+}  // namespace
+
+sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string& file,
+                                       const Environment& env) {
+  auto source = std::make_shared<YamlSource>(file, env);
+  const YamlSource& src = *source;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return Error(Errc::invalid_request, file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                            std::to_string(e.mark.column + 1) +
+                                            ": not valid YAML: " + e.msg);
+  }
+  LoadedConfig out;
+  Config& cfg = out.config;
+  cfg.file = file;
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (auto st = src.check_mapping(root, "",
+                                  {"server", "plugins", "storage", "selectors", "providers",
+                                   "transports"});
+      !st) {
+    return st.error();
+  }
+  if (const auto server = root["server"]; server) {
+    if (auto st = src.check_mapping(server, "server", {"log"}); !st) return st.error();
+    if (server["log"]) {
+      if (auto st = read_log(src, server["log"], cfg.log); !st) return st.error();
+    }
+  }
+  if (const auto plugins = root["plugins"]; plugins) {
+    if (auto st = src.check_mapping(plugins, "plugins", {"search_paths"}); !st) return st.error();
+    if (plugins["search_paths"]) {
+      auto paths = src.string_list(plugins["search_paths"], "plugins.search_paths");
+      if (!paths) return paths.error();
+      for (const auto& p : *paths) cfg.plugin_paths.push_back(resolve_near(cfg.file, p));
+    }
+  }
+  if (const auto storage = root["storage"]; storage) {
+    if (storage.IsSequence()) {
+      return src.error(storage, "storage", "expected one storage plugin (a mapping), got a list");
+    }
+    auto e = read_entry(src, cfg.file, storage, sdk::Kind::storage, "storage");
+    if (!e) return e.error();
+    cfg.plugins.push_back(std::move(*e));
+  }
+  const std::pair<const char*, sdk::Kind> lists[] = {{"selectors", sdk::Kind::selector},
+                                                     {"providers", sdk::Kind::provider},
+                                                     {"transports", sdk::Kind::transport}};
+  for (const auto& [key, kind] : lists) {
+    if (const auto node = root[key]; node) {
+      if (auto st = read_entries(src, cfg.file, node, kind, key, cfg.plugins); !st) {
+        return st.error();
+      }
+    }
+  }
+  out.source = std::move(source);
+  return out;
+}
+
+sdk::Result<LoadedConfig> load_config(const fs::path& file, const Environment& env) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error(Errc::invalid_request, file.string() + ": cannot read the config file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_config(buf.str(), file.string(), env);
+}
+
+}  // namespace ctxmgr::kernel

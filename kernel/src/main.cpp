@@ -1,0 +1,52 @@
+// ctxmgr: the Context Manager executable. Parses the command line (CLI11) and runs a command.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ctxmgr::kernel;
+  CLI::App app{"Context Manager: keeps, shares, versions and selects the context of AI agents"};
+  app.set_version_flag("--version", std::string("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI ") +
+                                         std::to_string(CTXMGR_SDK_ABI_MAJOR) + "." +
+                                         std::to_string(CTXMGR_SDK_ABI_MINOR) + ")");
+  app.require_subcommand(1);
+  CommonOptions opts;
+  app.add_option("-c,--config", opts.config,
+                 "config file (default: $CTXMGR_CONFIG, ./config/ctxmgr.yaml, "
+                 "<prefix>/etc/ctxmgr/ctxmgr.yaml, /etc/ctxmgr/ctxmgr.yaml)");
+  app.add_option("--env-file", opts.env_file,
+                 "file of KEY=value lines for ${VAR} in the config (default: ./.env if present)");
+
+  int code = kExitOk;
+  auto* serve = app.add_subcommand("serve", "run the server until SIGINT or SIGTERM");
+  serve->callback([&] { code = run_serve(opts); });
+
+  auto* config = app.add_subcommand("config", "check or show the configuration");
+  config->require_subcommand(1);
+  config->add_subcommand("check", "load every plugin and validate every option; start nothing")
+      ->callback([&] { code = run_config_check(opts); });
+  config->add_subcommand("show", "print the effective configuration with secrets redacted")
+      ->callback([&] { code = run_config_show(opts); });
+
+  auto* plugins = app.add_subcommand("plugins", "inspect the plugins in the search paths");
+  plugins->require_subcommand(1);
+  bool as_json = false;
+  auto* list = plugins->add_subcommand(
+      "list", "every plugin file found: kind, name, version, ABI, loadable or why not");
+  list->add_flag("--json", as_json, "print JSON instead of a table");
+  list->callback([&] { code = run_plugins_list(opts, as_json); });
+  std::string name;
+  auto* describe = plugins->add_subcommand("describe", "a plugin's options as JSON");
+  describe->add_option("name", name, "the plugin's name")->required();
+  describe->callback([&] { code = run_plugins_describe(opts, name); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    // --help and --version are successes; every other parse error is bad usage.
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  return code;
+}

@@ -1,0 +1,89 @@
+#pragma once
+// The registry owns every loaded plugin library and every plugin object, and guarantees that a
+// library outlives each object it made: an Instance holds its library by shared_ptr, declared
+// before the object, so the object is destroyed first; libraries are shared by canonical path, so
+// two instances of one .so share one handle and its static initialisation runs once.
+//
+// Only the main thread mutates the registry (load, start, stop). Between start_all() and
+// stop_all() it is read-only and may be read from any thread without locks.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "ctxmgr/sdk/selector.hpp"
+#include "metrics/metrics_registry.hpp"
+#include "plugin/host_impl.hpp"
+#include "plugin/plugin_library.hpp"
+
+namespace ctxmgr::kernel {
+
+// What happened to one plugin file or configured instance; what `plugins list` prints.
+struct LoadReport {
+  std::filesystem::path path;         // empty when no file was found
+  std::optional<PluginInfo> info;     // when the descriptor could be read
+  std::string instance;               // configured instance name, empty for a scanned file
+  std::string yaml_path;              // "storage", "selectors[0]"
+  bool required = false;
+  bool loaded = false;
+  std::string error;                  // the refusal line when !loaded
+};
+
+class Registry {
+ public:
+  explicit Registry(MetricsRegistry& metrics) : metrics_(&metrics) {}
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Loads, checks and creates every configured plugin (but starts none). A failing optional
+  // plugin is logged and skipped; a failing required one is reported and makes ok() false.
+  std::vector<LoadReport> load(const Config& config, const YamlSource& source);
+  bool ok() const { return failed_required_ == 0; }
+
+  // Starts storage, then selectors and providers, then transports. Stops at the first failure.
+  sdk::Status start_all();
+  // Stops in reverse order (transports first, so they stop accepting and drain), then destroys
+  // the objects; libraries go when the registry does.
+  void stop_all() noexcept;
+
+  std::size_t size() const { return instances_.size(); }
+  // The instances of a kind, in configured order; the pointer is the kind's interface.
+  template <class T>
+  std::vector<std::pair<std::string, T*>> of_kind(sdk::Kind kind) const {
+    std::vector<std::pair<std::string, T*>> out;
+    for (const auto& i : instances_) {
+      if (i.kind == kind) out.emplace_back(i.name, static_cast<T*>(i.object.get()));
+    }
+    return out;
+  }
+
+ private:
+  struct Instance {
+    std::shared_ptr<PluginLibrary> library;  // first: destroyed last
+    std::unique_ptr<HostImpl> host;
+    std::unique_ptr<sdk::Plugin> object;     // last: destroyed first
+    sdk::Kind kind = sdk::Kind::storage;
+    std::string name;
+    bool started = false;
+  };
+
+  sdk::Result<std::shared_ptr<PluginLibrary>> library_for(const std::filesystem::path& path);
+  LoadReport load_one(const Config& config, const YamlSource& source, const PluginEntry& entry);
+
+  MetricsRegistry* metrics_;
+  std::vector<std::pair<std::filesystem::path, std::shared_ptr<PluginLibrary>>> libraries_;
+  std::vector<Instance> instances_;
+  int failed_required_ = 0;
+};
+
+// Where the loader looks for a configured plugin: its explicit path, else <kind>-<plugin>.so in
+// the search paths, first match wins. An error names every folder it looked in.
+sdk::Result<std::filesystem::path> find_plugin_file(const Config& config, const PluginEntry& entry);
+
+// Opens every *.so in the search paths (without creating anything), for `plugins list`. Two files
+// that declare the same kind and name are reported as duplicates.
+std::vector<LoadReport> scan_plugins(const std::vector<std::filesystem::path>& search_paths);
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Context Manager needs to build, run and test, from Debian 12's packages only.
+# Installs nothing that is already there; safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-json1.81-dev
+  libsoci-dev libsqlite3-dev libpq-dev
+  libyaml-cpp-dev libspdlog-dev libcli11-dev
+  libgtest-dev libgmock-dev
+  libcurl4-openssl-dev libssl-dev
+  postgresql curl
+)
+if [[ "${1:-}" == "--with-bench" ]]; then packages+=(wrk hyperfine time); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 for the tests: initdb in a temporary folder, a free loopback port,
+# the socket in that folder. Prints `export` lines for CTXMGR_TEST_PG_DSN and CTXMGR_TEST_PG_DIR.
+#   eval "$(scripts/pg-temp.sh start)"  ...  scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
+set -euo pipefail
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+run_as_pg() {
+  # initdb refuses to run as root: use the postgres system user then.
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-}" in
+  start)
+    dir=$(mktemp -d /tmp/ctxmgr-pg.XXXXXX)
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
+    port=""
+    for p in $(shuf -i 20000-60000 -n 50); do
+      if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then port=$p; break; fi
+    done
+    [[ -n "$port" ]] || { echo "pg-temp: no free port" >&2; exit 1; }
+    run_as_pg "$bin/initdb" -D "$dir/data" -U ctxmgr --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; exit 1; }
+    run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
+      { cat "$dir/server.log" >&2; exit 1; }
+    run_as_pg "$bin/createdb" -h "$dir" -p "$port" -U ctxmgr ctxmgr_test
+    echo "export CTXMGR_TEST_PG_DIR=$dir"
+    echo "export CTXMGR_TEST_PG_PORT=$port"
+    echo "export CTXMGR_TEST_PG_DSN='postgresql://ctxmgr@127.0.0.1:$port/ctxmgr_test'"
+    ;;
+  stop)
+    dir=${2:?usage: pg-temp.sh stop DIR}
+    [[ -d "$dir/data" ]] && run_as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+    ;;
+  *) echo "usage: pg-temp.sh start | stop DIR" >&2; exit 2 ;;
+esac

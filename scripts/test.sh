@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command of the README: installs what is missing, builds, starts a throwaway PostgreSQL
+# and runs every test suite against SQLite and PostgreSQL; the PostgreSQL server is stopped
+# whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=${CTXMGR_TEST_PRESET:-debug}
+
+scripts/install-deps.sh
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
+
+eval "$(scripts/pg-temp.sh start)"
+trap 'scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"' EXIT
+echo "PostgreSQL for the tests: $CTXMGR_TEST_PG_DSN"
+
+ctest --preset "$preset" -j2 --timeout 600

@@ -1,0 +1,50 @@
+#pragma once
+// What every plugin object is, whatever its kind.
+
+#include <cstdint>
+#include <string_view>
+
+#include "ctxmgr/sdk/abi.h"
+#include "ctxmgr/sdk/error.hpp"
+
+namespace ctxmgr::sdk {
+
+enum class Kind : std::uint32_t {
+  storage = CTXMGR_KIND_STORAGE,
+  selector = CTXMGR_KIND_SELECTOR,
+  provider = CTXMGR_KIND_PROVIDER,
+  transport = CTXMGR_KIND_TRANSPORT,
+};
+
+constexpr std::string_view kind_name(Kind k) {
+  switch (k) {
+    case Kind::storage: return "storage";
+    case Kind::selector: return "selector";
+    case Kind::provider: return "provider";
+    case Kind::transport: return "transport";
+  }
+  return "unknown";
+}
+
+// The base of every plugin object. The kernel creates it through the plugin's factory, calls
+// start() once before use and stop() once before destroying it; both from the main thread.
+// Plugins start in the order storage, selectors, providers, transports and stop in reverse.
+// A plugin joins every thread it started before stop() returns.
+class CTXMGR_SDK_VISIBLE Plugin {
+ public:
+  virtual ~Plugin();
+  Plugin() = default;
+  Plugin(const Plugin&) = delete;
+  Plugin& operator=(const Plugin&) = delete;
+
+  virtual Status start() { return {}; }
+  virtual void stop() noexcept {}
+};
+
+// Maps a Kind to the interface a plugin of that kind implements; each kind's header adds its
+// specialisation. CTXMGR_PLUGIN checks the class against it at compile time, and the kernel casts
+// by the descriptor's kind (never with dynamic_cast).
+template <Kind K>
+struct KindInterface;
+
+}  // namespace ctxmgr::sdk

@@ -1,0 +1,18 @@
+// The out-of-line destructors of the SDK's interfaces. Defining them here, in libctxmgr-sdk.so
+// with default visibility, gives each interface exactly one vtable and one typeinfo, shared by the
+// kernel and every plugin.
+
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/plugin.hpp"
+#include "ctxmgr/sdk/selector.hpp"
+
+namespace ctxmgr::sdk {
+
+Logger::~Logger() = default;
+Metrics::~Metrics() = default;
+Clock::~Clock() = default;
+Host::~Host() = default;
+Plugin::~Plugin() = default;
+Selector::~Selector() = default;
+
+}  // namespace ctxmgr::sdk

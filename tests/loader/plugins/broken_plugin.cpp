@@ -1,0 +1,132 @@
+// Deliberately broken plugins for the loader tests, one per BROKEN_* definition. Each must be
+// refused with its own one-line reason, and the kernel must stay sound afterwards.
+
+#include <cstddef>
+#include <stdexcept>
+
+#include "ctxmgr/sdk/plugin_main.hpp"
+#include "ctxmgr/sdk/selector.hpp"
+
+namespace {
+
+using ctxmgr::sdk::Host;
+using ctxmgr::sdk::Plugin;
+
+ctxmgr_plugin_abi descriptor() {
+  return ctxmgr::sdk::detail::make_descriptor(ctxmgr::sdk::Kind::selector, "broken", "0.0.1",
+                                              "broken on purpose", ctxmgr::sdk::kNoOptions);
+}
+
+class Dummy final : public ctxmgr::sdk::Selector {
+ public:
+  Dummy(Host&, const ctxmgr::sdk::Options&) {}
+  ctxmgr::sdk::Result<std::vector<double>> score(
+      const ctxmgr::sdk::SelectQuery&, std::span<const ctxmgr::sdk::Candidate> c) override {
+    return std::vector<double>(c.size(), 0.0);
+  }
+};
+
+[[maybe_unused]] int create_ok(Host* host, const char* json, std::size_t len, Plugin** out,
+                               char* err, std::size_t cap) {
+  return ctxmgr::sdk::detail::create_guarded<Dummy>(host, json, len, out, err, cap);
+}
+
+#if defined(BROKEN_NEWER_MINOR)
+const ctxmgr_plugin_abi* abi() {
+  static ctxmgr_plugin_abi d = [] {
+    auto x = descriptor();
+    x.sdk_abi_minor = CTXMGR_SDK_ABI_MINOR + 5;
+    return x;
+  }();
+  return &d;
+}
+#elif defined(BROKEN_TOOLCHAIN)
+const ctxmgr_plugin_abi* abi() {
+  static ctxmgr_plugin_abi d = [] {
+    auto x = descriptor();
+    x.build.boost_version = 108300;
+    x.build.compiler_major = 13;
+    return x;
+  }();
+  return &d;
+}
+#elif defined(BROKEN_BAD_MAGIC)
+const ctxmgr_plugin_abi* abi() {
+  static ctxmgr_plugin_abi d = [] {
+    auto x = descriptor();
+    x.magic[0] = 'X';
+    return x;
+  }();
+  return &d;
+}
+#else
+const ctxmgr_plugin_abi* abi() {
+  static const ctxmgr_plugin_abi d = descriptor();
+  return &d;
+}
+#endif
+
+#if defined(BROKEN_CREATE_THROWS_STD) || defined(BROKEN_CREATE_THROWS_INT)
+// Constructors that throw, behind the same guard CTXMGR_PLUGIN generates.
+class Throws final : public ctxmgr::sdk::Selector {
+ public:
+  Throws(Host&, const ctxmgr::sdk::Options&) {
+#if defined(BROKEN_CREATE_THROWS_STD)
+    throw std::runtime_error("cannot open /nonexistent/db: No such file or directory");
+#else
+    throw 42;
+#endif
+  }
+  ctxmgr::sdk::Result<std::vector<double>> score(
+      const ctxmgr::sdk::SelectQuery&, std::span<const ctxmgr::sdk::Candidate> c) override {
+    return std::vector<double>(c.size(), 0.0);
+  }
+};
+int create(Host* host, const char* json, std::size_t len, Plugin** out, char* err,
+           std::size_t cap) {
+  return ctxmgr::sdk::detail::create_guarded<Throws>(host, json, len, out, err, cap);
+}
+#elif defined(BROKEN_CREATE_RETURNS_NULL)
+int create(Host*, const char*, std::size_t, Plugin**, char*, std::size_t) { return 0; }
+#elif defined(BROKEN_UNRESOLVED)
+extern "C" void ctxmgr_test_symbol_that_does_not_exist();
+int create(Host* host, const char* json, std::size_t len, Plugin** out, char* err,
+           std::size_t cap) {
+  ctxmgr_test_symbol_that_does_not_exist();
+  return create_ok(host, json, len, out, err, cap);
+}
+#elif defined(BROKEN_MISSING_DEP)
+extern "C" int ctxmgr_test_gone_function();
+int create(Host* host, const char* json, std::size_t len, Plugin** out, char* err,
+           std::size_t cap) {
+  if (ctxmgr_test_gone_function() != 0) return 1;
+  return create_ok(host, json, len, out, err, cap);
+}
+#else
+int create(Host* host, const char* json, std::size_t len, Plugin** out, char* err,
+           std::size_t cap) {
+  return create_ok(host, json, len, out, err, cap);
+}
+#endif
+
+#if defined(BROKEN_STATIC_CTOR_THROWS)
+struct ThrowsAtLoad {
+  ThrowsAtLoad() { throw std::runtime_error("static constructor throws"); }
+};
+const ThrowsAtLoad throws_at_load;
+#endif
+
+}  // namespace
+
+#if defined(BROKEN_NO_SECTION)
+// An ELF shared object with an ordinary exported function and no 'ctxmgr' section.
+extern "C" __attribute__((visibility("default"))) int not_a_plugin() { return 42; }
+#elif defined(BROKEN_NEXT_MAJOR)
+BOOST_DLL_ALIAS_SECTIONED(abi, ctxmgr_plugin_abi_v2, ctxmgr)
+BOOST_DLL_ALIAS_SECTIONED(create, ctxmgr_plugin_create_v2, ctxmgr)
+#elif defined(BROKEN_NO_CREATE)
+BOOST_DLL_ALIAS_SECTIONED(abi, ctxmgr_plugin_abi_v1, ctxmgr)
+#else
+BOOST_DLL_ALIAS_SECTIONED(abi, ctxmgr_plugin_abi_v1, ctxmgr)
+BOOST_DLL_ALIAS_SECTIONED(create, ctxmgr_plugin_create_v1, ctxmgr)
+#endif

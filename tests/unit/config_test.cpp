@@ -1,0 +1,126 @@
+// Config errors must say file:line:column and the key's path; each case below is one kind.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "config/config.hpp"
+
+namespace ck = ctxmgr::kernel;
+
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  ck::Environment env;
+  auto r = ck::parse_config(yaml, "ctxmgr.yaml", env);
+  EXPECT_FALSE(r.ok());
+  return r.ok() ? std::string() : r.error().message();
+}
+
+}  // namespace
+
+TEST(Config, ReadsAFullConfig) {
+  ::setenv("CTXMGR_T_LEVEL", "DEBUG", 1);
+  ck::Environment env;
+  auto r = ck::parse_config(
+      "server:\n"
+      "  log: {level: '${CTXMGR_T_LEVEL}', format: json}\n"
+      "plugins:\n"
+      "  search_paths: [/opt/a, rel/b]\n"
+      "storage:\n"
+      "  plugin: sqlite\n"
+      "  options: {path: x.db}\n"
+      "selectors:\n"
+      "  - plugin: keyword\n"
+      "  - {plugin: keyword, name: keyword-es, required: false}\n"
+      "transports:\n"
+      "  - plugin: http\n",
+      "/etc/ctxmgr/ctxmgr.yaml", env);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const auto& c = r->config;
+  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.format, "json");
+  ASSERT_EQ(c.plugin_paths.size(), 2u);
+  EXPECT_EQ(c.plugin_paths[0], "/opt/a");
+  EXPECT_EQ(c.plugin_paths[1], "/etc/ctxmgr/rel/b");  // relative to the config file
+  ASSERT_EQ(c.plugins.size(), 4u);
+  EXPECT_EQ(c.plugins[0].kind, ctxmgr::sdk::Kind::storage);
+  EXPECT_EQ(c.plugins[0].plugin, "sqlite");
+  EXPECT_TRUE(c.plugins[0].options.IsMap());
+  EXPECT_EQ(c.plugins[2].name, "keyword-es");
+  EXPECT_FALSE(c.plugins[2].required);
+  EXPECT_EQ(c.plugins[3].kind, ctxmgr::sdk::Kind::transport);
+  EXPECT_EQ(c.plugins[3].yaml_path, "transports[0]");
+}
+
+TEST(Config, EmptyFileIsAValidConfigWithNothingConfigured) {
+  ck::Environment env;
+  auto r = ck::parse_config("", "empty.yaml", env);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->config.plugins.empty());
+}
+
+TEST(Config, UnknownTopLevelKey) {
+  EXPECT_EQ(error_of("server: {}\nstorrage: {plugin: x}\n"),
+            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, plugins, storage, "
+            "selectors, providers, transports");
+}
+
+TEST(Config, UnknownNestedKey) {
+  EXPECT_EQ(error_of("server:\n  log:\n    level: info\n    colour: red\n"),
+            "ctxmgr.yaml:4:5: server.log.colour: unknown key 'colour'; allowed: level, format, "
+            "file");
+}
+
+TEST(Config, WrongType) {
+  EXPECT_EQ(error_of("plugins:\n  search_paths: /one/path\n"),
+            "ctxmgr.yaml:2:17: plugins.search_paths: expected a list, got a scalar");
+  EXPECT_EQ(error_of("storage:\n  - plugin: sqlite\n"),
+            "ctxmgr.yaml:2:3: storage: expected one storage plugin (a mapping), got a list");
+  EXPECT_EQ(error_of("transports:\n  - plugin: http\n    required: maybe\n"),
+            "ctxmgr.yaml:3:15: transports[0].required: expected true or false, got \"maybe\"");
+  EXPECT_EQ(error_of("server:\n  log:\n    level: loud\n"),
+            "ctxmgr.yaml:3:12: server.log.level: expected one of trace, debug, info, warn, "
+            "error, off; got \"loud\"");
+}
+
+TEST(Config, MissingValue) {
+  EXPECT_EQ(error_of("storage:\n  options: {path: x}\n"),
+            "ctxmgr.yaml:2:3: storage: missing required key 'plugin'");
+  ::unsetenv("CTXMGR_T_NOPE");
+  EXPECT_EQ(error_of("storage:\n  plugin: ${CTXMGR_T_NOPE}\n"),
+            "ctxmgr.yaml:2:11: storage.plugin: environment variable CTXMGR_T_NOPE is not set "
+            "(write ${CTXMGR_T_NOPE:-default} to give a default)");
+}
+
+TEST(Config, KeySetTwice) {
+  EXPECT_EQ(error_of("server: {}\nserver: {}\n"), "ctxmgr.yaml:2:1: server: key is set twice");
+}
+
+TEST(Config, DuplicateInstanceName) {
+  EXPECT_EQ(error_of("selectors:\n  - plugin: a\n  - plugin: a\n"),
+            "ctxmgr.yaml:3:5: selectors[1]: instance name 'a' is used twice in selectors (give "
+            "one of them another `name:`)");
+}
+
+TEST(Config, SyntaxErrorHasAPosition) {
+  const std::string e = error_of("server:\n  log: {level: info\n");
+  EXPECT_TRUE(e.starts_with("ctxmgr.yaml:")) << e;
+  EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
+}
+
+TEST(Config, DotenvValuesReachTheConfig) {
+  ::unsetenv("CTXMGR_T_FROM_DOTENV");
+  const std::string file = testing::TempDir() + "/ctxmgr_config_test.env";
+  {
+    std::FILE* f = std::fopen(file.c_str(), "w");
+    std::fputs("CTXMGR_T_FROM_DOTENV=warn\n", f);
+    std::fclose(f);
+  }
+  auto env = ck::Environment::load(file, true);
+  ASSERT_TRUE(env.ok());
+  auto r = ck::parse_config("server: {log: {level: '${CTXMGR_T_FROM_DOTENV:-info}'}}\n", "c.yaml",
+                            *env);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->config.log.level, "warn");
+}

@@ -45,7 +45,10 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+std::unique_ptr<spdlog::formatter> make_formatter(bool json);
+
 struct LogState {
+  LogState() { sink->set_formatter(make_formatter(false)); }
   std::mutex mu;
   spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   spdlog::level::level_enum level = spdlog::level::info;
@@ -105,14 +108,13 @@ sdk::Status configure_logging(const LogConfig& config) {
 
 spdlog::logger& kernel_log() {
   static std::shared_ptr<spdlog::logger> log = [] {
-    state().sink->set_formatter(make_formatter(false));
+    std::lock_guard lock(state().mu);
     return get_or_make("ctxmgr");
   }();
   return *log;
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name) {
-  kernel_log();  // the shared sink has its formatter
   std::lock_guard lock(state().mu);
   return get_or_make(name);
 }

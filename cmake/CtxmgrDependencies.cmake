@@ -4,6 +4,7 @@ find_package(yaml-cpp REQUIRED CONFIG)
 find_package(spdlog REQUIRED CONFIG)
 find_package(CLI11 REQUIRED CONFIG)
 find_package(Threads REQUIRED)
+find_package(SQLite3 REQUIRED)
 
 # Boost.DLL is header-only; use std::filesystem instead of Boost.Filesystem.
 add_library(ctxmgr_boost_dll INTERFACE)
@@ -28,3 +29,18 @@ if(SOCI_INCLUDE_DIR AND SOCI_CORE_LIBRARY)
     endif()
   endforeach()
 endif()
+
+# ctxmgr_embed_schemas(<target> <dialect>): compiles schemas/<dialect>/*.sql into <target> as
+# the generated include "schema_migrations.inc".
+function(ctxmgr_embed_schemas target dialect)
+  set(dir ${PROJECT_SOURCE_DIR}/schemas/${dialect})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/generated/schema_migrations.inc)
+  file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DSQL_DIR=${dir} -DOUT=${out} -P ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
+    DEPENDS ${sql_files} ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
+    COMMENT "Embedding ${dialect} schemas")
+  target_sources(${target} PRIVATE ${out})
+  set_source_files_properties(${out} PROPERTIES HEADER_FILE_ONLY ON)
+  target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/generated)
+endfunction()

@@ -4,7 +4,10 @@
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
+#include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/selector.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::sdk {
 
@@ -14,5 +17,9 @@ Clock::~Clock() = default;
 Host::~Host() = default;
 Plugin::~Plugin() = default;
 Selector::~Selector() = default;
+Storage::~Storage() = default;
+Transaction::~Transaction() = default;
+Transport::~Transport() = default;
+ContextApi::~ContextApi() = default;
 
 }  // namespace ctxmgr::sdk

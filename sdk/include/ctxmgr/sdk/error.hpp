@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace ctxmgr::sdk {
 
@@ -79,9 +80,18 @@ class Error {
   Errc code() const { return code_; }
   const std::string& message() const { return message_; }
 
+  // Integer fields the error body carries inside "error" besides code and message, e.g.
+  // "current_version" of a 412 or "retry_after" of a 429.
+  Error& with_field(std::string key, std::int64_t value) {
+    fields_.emplace_back(std::move(key), value);
+    return *this;
+  }
+  const std::vector<std::pair<std::string, std::int64_t>>& fields() const { return fields_; }
+
  private:
   Errc code_;
   std::string message_;
+  std::vector<std::pair<std::string, std::int64_t>> fields_;
 };
 
 // A value or an Error. (C++20 has no std::expected.)

@@ -1,0 +1,358 @@
+#include "sqlite_storage.hpp"
+
+#include <filesystem>
+
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include "ctxmgr/sdk/plugin_main.hpp"
+#include "sqlite_rows.hpp"
+#include "sqlite_transaction.hpp"
+
+namespace ctxmgr::sqlite {
+
+namespace {
+
+struct Migration {
+  std::int64_t number;
+  const char* name;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+#include "schema_migrations.inc"
+};
+
+// SOCI includes sqlite3.h inside namespace sqlite_api; the raw API is used from there.
+sqlite_api::sqlite3* native(soci::session& s) {
+  return static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
+}
+
+// Runs a script of several statements (SOCI prepares one statement at a time).
+void exec_script(soci::session& s, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite_api::sqlite3_exec(native(s), sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "sqlite3_exec failed";
+    sqlite_api::sqlite3_free(err);
+    throw soci::sqlite3_soci_error(msg, rc);
+  }
+}
+
+}  // namespace
+
+SqliteStorage::SqliteStorage(sdk::Host& host, const sdk::Options& options)
+    : host_(host),
+      path_(options.get_string("path")),
+      busy_timeout_ms_(options.get_int("busy_timeout_ms", 5000)),
+      synchronous_(options.get_string("synchronous", "full")),
+      read_connections_(static_cast<std::size_t>(options.get_int("read_connections", 4))) {
+  if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) {
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.path: a file path is required (an in-memory database cannot be "
+                     "shared between the writer and the readers)");
+  }
+}
+
+SqliteStorage::~SqliteStorage() { stop(); }
+
+void SqliteStorage::open_session(soci::session& s) const {
+  s.open(soci::sqlite3, "db=" + path_);
+  exec_script(s, ("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_) + ";" +
+                  "PRAGMA foreign_keys = ON;" + "PRAGMA synchronous = " + synchronous_ + ";")
+                     .c_str());
+}
+
+sdk::Status SqliteStorage::start() {
+  try {
+    const auto parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    writer_ = std::make_unique<soci::session>();
+    open_session(*writer_);
+    // WAL: readers do not block the writer nor the writer the readers. It is a property of the
+    // file, so setting it once on the writer is enough.
+    exec_script(*writer_, "PRAGMA journal_mode = WAL;");
+    readers_ = std::make_unique<soci::connection_pool>(read_connections_);
+    for (std::size_t i = 0; i < read_connections_; ++i) open_session(readers_->at(i));
+  } catch (const std::exception& e) {
+    return fail(e, "open " + path_);
+  }
+  host_.log().info("opened " + path_ + " (WAL, synchronous=" + synchronous_ + ", " +
+                   std::to_string(read_connections_) + " reader connection(s))");
+  return {};
+}
+
+void SqliteStorage::stop() noexcept {
+  std::lock_guard lock(writer_mu_);
+  readers_.reset();
+  writer_.reset();
+}
+
+sdk::Error SqliteStorage::fail(const std::exception& e, const std::string& what) {
+  host_.log().error(what + ": " + e.what());
+  return storage_error(e, what);
+}
+
+sdk::Result<std::unique_ptr<sdk::Transaction>> SqliteStorage::begin() {
+  std::unique_lock lock(writer_mu_);
+  if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  try {
+    *writer_ << "BEGIN IMMEDIATE";
+  } catch (const std::exception& e) {
+    return fail(e, "begin transaction");
+  }
+  return std::unique_ptr<sdk::Transaction>(
+      std::make_unique<SqliteTransaction>(*this, *writer_, std::move(lock)));
+}
+
+sdk::Result<std::optional<sdk::ContextRow>> SqliteStorage::get(std::string_view id) {
+  try {
+    soci::session sql(*readers_);
+    ContextInto into;
+    std::string key(id);
+    auto st = prepare_query(sql, std::string("SELECT ") + kContextColumns +
+                                     " FROM context WHERE id = :id",
+                            into, key);
+    st.execute();
+    if (!st.fetch()) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(into.row());
+  } catch (const std::exception& e) {
+    return fail(e, "read context");
+  }
+}
+
+sdk::Result<std::optional<sdk::HistoryRow>> SqliteStorage::get_version(std::string_view id,
+                                                                       std::int64_t version) {
+  try {
+    soci::session sql(*readers_);
+    HistoryInto into;
+    std::string key(id);
+    long long v = version;
+    auto st = prepare_query(sql, std::string("SELECT ") + kHistoryColumns +
+                                     " FROM context_history WHERE context_id = :id AND version = :v",
+                            into, key, v);
+    st.execute();
+    if (!st.fetch()) return std::optional<sdk::HistoryRow>();
+    return std::optional<sdk::HistoryRow>(into.row());
+  } catch (const std::exception& e) {
+    return fail(e, "read version");
+  }
+}
+
+sdk::Result<std::vector<sdk::HistoryRow>> SqliteStorage::history(std::string_view id,
+                                                                 std::int64_t before_version,
+                                                                 std::int64_t limit) {
+  try {
+    soci::session sql(*readers_);
+    HistoryInto into;
+    std::string key(id);
+    long long before = before_version > 0 ? before_version : INT64_MAX;
+    long long lim = limit;
+    auto st = prepare_query(sql, std::string("SELECT ") + kHistoryColumns +
+                                     " FROM context_history WHERE context_id = :id AND version < "
+                                     ":before ORDER BY version DESC LIMIT :lim",
+                            into, key, before, lim);
+    st.execute();
+    std::vector<sdk::HistoryRow> out;
+    while (st.fetch()) out.push_back(into.row());
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read history");
+  }
+}
+
+sdk::Result<std::vector<sdk::ContextRow>> SqliteStorage::list(const sdk::ListQuery& q) {
+  try {
+    soci::session sql(*readers_);
+    ContextInto into;
+    std::string agent = q.agent_id;
+    int include_deleted = q.include_deleted ? 1 : 0;
+    std::string tag = q.tag.value_or("");
+    int has_tag = q.tag ? 1 : 0;
+    long long after_at = q.after_updated_at_us.value_or(INT64_MAX);
+    std::string after_id = q.after_id.value_or("");
+    int has_cursor = q.after_updated_at_us ? 1 : 0;
+    long long lim = q.limit;
+    long long after_at2 = after_at;
+    auto st = prepare_query(
+        sql,
+        std::string("SELECT ") + kContextColumns +
+            " FROM context WHERE agent_id = :agent AND (:inc = 1 OR deleted = 0)"
+            " AND (:has_tag = 0 OR EXISTS (SELECT 1 FROM json_each(context.metadata, '$.tags')"
+            " WHERE value = :tag))"
+            " AND (:has_cursor = 0 OR updated_at < :after_at OR (updated_at = :after_at2 AND"
+            " id < :after_id)) ORDER BY updated_at DESC, id DESC LIMIT :lim",
+        into, agent, include_deleted, has_tag, tag, has_cursor, after_at, after_at2, after_id, lim);
+    st.execute();
+    std::vector<sdk::ContextRow> out;
+    while (st.fetch()) out.push_back(into.row());
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "list contexts");
+  }
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(std::int64_t before_seq,
+                                                               std::int64_t limit) {
+  try {
+    soci::session sql(*readers_);
+    sdk::AuditEvent ev;
+    long long seq = 0, at = 0;
+    std::string context_id;
+    soci::indicator ind = soci::i_ok;
+    long long before = before_seq > 0 ? before_seq : INT64_MAX;
+    long long lim = limit;
+    soci::statement st =
+        (sql.prepare << "SELECT seq, at, agent_id, action, context_id, transport, request_id, "
+                        "details FROM access_log WHERE seq < :before ORDER BY seq DESC LIMIT :lim",
+         soci::into(seq), soci::into(at), soci::into(ev.agent_id), soci::into(ev.action),
+         soci::into(context_id, ind), soci::into(ev.transport), soci::into(ev.request_id),
+         soci::into(ev.details), soci::use(before), soci::use(lim));
+    st.execute();
+    std::vector<sdk::AuditEvent> out;
+    while (st.fetch()) {
+      ev.seq = seq;
+      ev.at_us = at;
+      ev.context_id = ind == soci::i_null ? std::string() : context_id;
+      out.push_back(ev);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read audit log");
+  }
+}
+
+sdk::Status SqliteStorage::ping() {
+  try {
+    if (!readers_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+    soci::session sql(*readers_);
+    int one = 0;
+    sql << "SELECT 1", soci::into(one);
+    return {};
+  } catch (const std::exception& e) {
+    return fail(e, "ping");
+  }
+}
+
+sdk::Result<std::vector<std::pair<std::int64_t, std::string>>> SqliteStorage::applied_migrations(
+    soci::session& sql) {
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  int exists = 0;
+  sql << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+      soci::into(exists);
+  if (exists == 0) return out;
+  long long version = 0;
+  std::string name;
+  soci::statement st = (sql.prepare << "SELECT version, name FROM schema_migrations ORDER BY version",
+                        soci::into(version), soci::into(name));
+  st.execute();
+  while (st.fetch()) out.emplace_back(version, name);
+  return out;
+}
+
+sdk::Result<sdk::SchemaStatus> SqliteStorage::schema_status() {
+  try {
+    std::lock_guard lock(writer_mu_);
+    if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+    auto applied = applied_migrations(*writer_);
+    if (!applied) return applied.error();
+    sdk::SchemaStatus status;
+    for (const auto& [n, name] : *applied) {
+      status.current = std::max(status.current, n);
+      status.applied += (status.applied.empty() ? "" : ", ") + name;
+    }
+    for (const auto& m : kMigrations) {
+      status.latest = std::max(status.latest, m.number);
+      const bool done = std::any_of(applied->begin(), applied->end(),
+                                    [&](const auto& a) { return a.first == m.number; });
+      if (!done) status.pending += (status.pending.empty() ? "" : ", ") + std::string(m.name);
+    }
+    return status;
+  } catch (const std::exception& e) {
+    return fail(e, "read schema status");
+  }
+}
+
+sdk::Result<std::vector<std::string>> SqliteStorage::migrate() {
+  std::lock_guard lock(writer_mu_);
+  if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  std::vector<std::string> done;
+  for (const auto& m : kMigrations) {
+    try {
+      // BEGIN IMMEDIATE takes the write lock: another process migrating at the same time waits,
+      // then sees the migration recorded and skips it.
+      exec_script(*writer_, "BEGIN IMMEDIATE");
+      exec_script(*writer_,
+                  "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+      int applied = 0;
+      long long number = m.number;
+      *writer_ << "SELECT count(*) FROM schema_migrations WHERE version = :v", soci::into(applied),
+          soci::use(number);
+      if (applied == 0) {
+        exec_script(*writer_, m.sql);
+        long long now = host_.clock().now_us();
+        std::string name = m.name;
+        *writer_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, "
+                    ":t)",
+            soci::use(number), soci::use(name), soci::use(now);
+        done.emplace_back(m.name);
+      }
+      exec_script(*writer_, "COMMIT");
+    } catch (const std::exception& e) {
+      try {
+        exec_script(*writer_, "ROLLBACK");
+      } catch (const std::exception&) {
+        // No transaction was open: nothing to undo.
+      }
+      return fail(e, std::string("migration ") + m.name);
+    }
+  }
+  if (!done.empty()) host_.log().info("applied " + std::to_string(done.size()) + " migration(s)");
+  return done;
+}
+
+namespace {
+
+constexpr ctxmgr_option_spec kOptions[] = {
+    {.name = "path",
+     .type = CTXMGR_OPT_STRING,
+     .flags = CTXMGR_OPT_REQUIRED,
+     .default_json = nullptr,
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the database file; its folder is created if missing"},
+    {.name = "busy_timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "5000",
+     .min = 0,
+     .max = 600000,
+     .allowed = nullptr,
+     .description = "how long a statement waits for another process's lock before 503"},
+    {.name = "synchronous",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"full\"",
+     .min = 0,
+     .max = 0,
+     .allowed = "full|normal",
+     .description = "full: every commit is on disk before it is acknowledged (survives power "
+                    "loss); normal: survives a crash of the process, not of the machine"},
+    {.name = "read_connections",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "4",
+     .min = 1,
+     .max = 64,
+     .allowed = nullptr,
+     .description = "connections for concurrent reads (writes use one connection)"},
+};
+
+}  // namespace
+
+}  // namespace ctxmgr::sqlite
+
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::storage, "sqlite", "1.0.0",
+              "embedded SQLite storage (WAL) through SOCI", ctxmgr::sqlite::SqliteStorage,
+              ctxmgr::sqlite::kOptions)

@@ -1,0 +1,64 @@
+#pragma once
+// storage-sqlite: the embedded default store, through SOCI's sqlite3 backend.
+//
+// One writer connection behind a mutex (SQLite has one writer at a time anyway; queuing in the
+// process avoids SQLITE_BUSY storms) and a pool of reader connections, which WAL lets read while
+// the writer writes. Write transactions begin with BEGIN IMMEDIATE, so they take the database's
+// write lock up front: a read-modify-write inside one cannot lose a concurrent update, also when
+// several processes share the file.
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <soci/connection-pool.h>
+#include <soci/soci.h>
+
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+
+namespace ctxmgr::sqlite {
+
+class SqliteStorage final : public sdk::Storage {
+ public:
+  SqliteStorage(sdk::Host& host, const sdk::Options& options);
+  ~SqliteStorage() override;
+
+  sdk::Status start() override;
+  void stop() noexcept override;
+
+  sdk::Result<std::unique_ptr<sdk::Transaction>> begin() override;
+  sdk::Result<std::optional<sdk::ContextRow>> get(std::string_view id) override;
+  sdk::Result<std::optional<sdk::HistoryRow>> get_version(std::string_view id,
+                                                          std::int64_t version) override;
+  sdk::Result<std::vector<sdk::HistoryRow>> history(std::string_view id,
+                                                    std::int64_t before_version,
+                                                    std::int64_t limit) override;
+  sdk::Result<std::vector<sdk::ContextRow>> list(const sdk::ListQuery& query) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> audit(std::int64_t before_seq,
+                                                  std::int64_t limit) override;
+  sdk::Status ping() override;
+  sdk::Result<sdk::SchemaStatus> schema_status() override;
+  sdk::Result<std::vector<std::string>> migrate() override;
+
+  // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
+  sdk::Error fail(const std::exception& e, const std::string& what);
+
+ private:
+  void open_session(soci::session& s) const;
+  sdk::Result<std::vector<std::pair<std::int64_t, std::string>>> applied_migrations(
+      soci::session& sql);
+
+  sdk::Host& host_;
+  std::string path_;
+  std::int64_t busy_timeout_ms_;
+  std::string synchronous_;
+  std::size_t read_connections_;
+
+  std::mutex writer_mu_;  // held by a transaction for its whole life
+  std::unique_ptr<soci::session> writer_;
+  std::unique_ptr<soci::connection_pool> readers_;
+};
+
+}  // namespace ctxmgr::sqlite

@@ -1,0 +1,123 @@
+#include "sqlite_transaction.hpp"
+
+#include "sqlite_rows.hpp"
+#include "sqlite_storage.hpp"
+
+namespace ctxmgr::sqlite {
+
+SqliteTransaction::~SqliteTransaction() {
+  if (done_) return;
+  try {
+    sql_ << "ROLLBACK";
+  } catch (const std::exception& e) {
+    // SQLite may already have rolled back (e.g. after SQLITE_FULL); nothing else to undo.
+    (void)storage_.fail(e, "rollback");
+  }
+}
+
+sdk::Result<std::optional<sdk::ContextRow>> SqliteTransaction::get_for_update(
+    std::string_view id) {
+  try {
+    ContextInto into;
+    std::string key(id);
+    auto st = prepare_query(sql_, std::string("SELECT ") + kContextColumns +
+                                      " FROM context WHERE id = :id",
+                            into, key);
+    st.execute();
+    if (!st.fetch()) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(into.row());
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "read context");
+  }
+}
+
+sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
+  try {
+    long long version = r.version, created = r.created_at_us, updated = r.updated_at_us;
+    int deleted = r.deleted ? 1 : 0;
+    sql_ << "INSERT INTO context (id, agent_id, context_data, metadata, version, created_at, "
+            "updated_at, created_by, updated_by, deleted) VALUES (:id, :agent, :data, :meta, :v, "
+            ":c, :u, :cb, :ub, :d)",
+        soci::use(r.id), soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
+        soci::use(version), soci::use(created), soci::use(updated), soci::use(r.created_by),
+        soci::use(r.updated_by), soci::use(deleted);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "insert context");
+  }
+}
+
+sdk::Status SqliteTransaction::update_context(const sdk::ContextRow& r) {
+  try {
+    long long version = r.version, updated = r.updated_at_us;
+    int deleted = r.deleted ? 1 : 0;
+    soci::statement st =
+        (sql_.prepare << "UPDATE context SET agent_id = :agent, context_data = :data, metadata = "
+                         ":meta, version = :v, updated_at = :u, updated_by = :ub, deleted = :d "
+                         "WHERE id = :id",
+         soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
+         soci::use(version), soci::use(updated), soci::use(r.updated_by), soci::use(deleted),
+         soci::use(r.id));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) {
+      return sdk::Error(sdk::Errc::not_found, "context " + r.id + " does not exist");
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "update context");
+  }
+}
+
+sdk::Status SqliteTransaction::purge_context(std::string_view id) {
+  try {
+    std::string key(id);
+    sql_ << "DELETE FROM context_history WHERE context_id = :id", soci::use(key);
+    sql_ << "DELETE FROM context WHERE id = :id", soci::use(key);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "purge context");
+  }
+}
+
+sdk::Status SqliteTransaction::append_history(const sdk::HistoryRow& r) {
+  try {
+    long long version = r.version, at = r.at_us;
+    sql_ << "INSERT INTO context_history (context_id, version, action, agent_id, at, "
+            "context_data, metadata) VALUES (:id, :v, :a, :agent, :at, :data, :meta)",
+        soci::use(r.context_id), soci::use(version), soci::use(r.action), soci::use(r.agent_id),
+        soci::use(at), soci::use(r.context_data), soci::use(r.metadata);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "append history");
+  }
+}
+
+sdk::Result<std::int64_t> SqliteTransaction::append_audit(const sdk::AuditEvent& ev) {
+  try {
+    long long at = ev.at_us;
+    soci::indicator ctx_ind = ev.context_id.empty() ? soci::i_null : soci::i_ok;
+    sql_ << "INSERT INTO access_log (at, agent_id, action, context_id, transport, request_id, "
+            "details) VALUES (:at, :agent, :action, :ctx, :tr, :rid, :details)",
+        soci::use(at), soci::use(ev.agent_id), soci::use(ev.action),
+        soci::use(ev.context_id, ctx_ind), soci::use(ev.transport), soci::use(ev.request_id),
+        soci::use(ev.details);
+    long long seq = 0;
+    sql_ << "SELECT last_insert_rowid()", soci::into(seq);
+    return static_cast<std::int64_t>(seq);
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "append audit event");
+  }
+}
+
+sdk::Status SqliteTransaction::commit() {
+  try {
+    sql_ << "COMMIT";
+    done_ = true;
+    lock_.unlock();
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "commit");
+  }
+}
+
+}  // namespace ctxmgr::sqlite

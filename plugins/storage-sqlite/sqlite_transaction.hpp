@@ -1,0 +1,36 @@
+#pragma once
+// A write transaction on the writer connection: holds the writer mutex and SQLite's write lock
+// (BEGIN IMMEDIATE) from begin() until commit or destruction (which rolls back).
+
+#include <mutex>
+
+#include <soci/soci.h>
+
+#include "ctxmgr/sdk/storage.hpp"
+
+namespace ctxmgr::sqlite {
+
+class SqliteStorage;
+
+class SqliteTransaction final : public sdk::Transaction {
+ public:
+  SqliteTransaction(SqliteStorage& storage, soci::session& sql, std::unique_lock<std::mutex> lock)
+      : storage_(storage), sql_(sql), lock_(std::move(lock)) {}
+  ~SqliteTransaction() override;
+
+  sdk::Result<std::optional<sdk::ContextRow>> get_for_update(std::string_view id) override;
+  sdk::Status insert_context(const sdk::ContextRow& row) override;
+  sdk::Status update_context(const sdk::ContextRow& row) override;
+  sdk::Status purge_context(std::string_view id) override;
+  sdk::Status append_history(const sdk::HistoryRow& row) override;
+  sdk::Result<std::int64_t> append_audit(const sdk::AuditEvent& event) override;
+  sdk::Status commit() override;
+
+ private:
+  SqliteStorage& storage_;
+  soci::session& sql_;
+  std::unique_lock<std::mutex> lock_;
+  bool done_ = false;
+};
+
+}  // namespace ctxmgr::sqlite

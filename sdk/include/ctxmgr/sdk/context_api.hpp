@@ -1,0 +1,68 @@
+#pragma once
+// What transports call: the kernel's context service. Every operation of API.md goes through
+// here, so access rules, validation, versioning and audit are the same for REST, MCP and the CLI.
+// Requests and answers are JSON text: the answer's `json` is the exact response body of API.md.
+//
+// Thread-safety: every method may be called concurrently from any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ctxmgr/sdk/abi.h"
+#include "ctxmgr/sdk/error.hpp"
+
+namespace ctxmgr::sdk {
+
+// Who is asking and through what. Headers are passed raw; the kernel authenticates.
+struct Caller {
+  std::string_view agent_header;   // X-Agent-Id (trust mode), may be empty
+  std::string_view authorization;  // Authorization header, may be empty
+  std::string_view transport;      // "http", "mcp"
+  std::string_view request_id;
+};
+
+struct ApiResponse {
+  std::string json;           // the response body; empty for 204
+  int status = 200;           // 200, 201 or 204
+  std::int64_t etag = 0;      // the version for an ETag header, 0 for none
+  std::string location;       // a Location header for 201, else empty
+};
+
+// Query parameters of list endpoints, as the client wrote them (the kernel validates them).
+struct PageParams {
+  std::optional<std::string> limit;
+  std::optional<std::string> cursor;
+  std::optional<std::string> tag;
+  std::optional<std::string> include_deleted;
+};
+
+class CTXMGR_SDK_VISIBLE ContextApi {
+ public:
+  virtual ~ContextApi();
+
+  virtual Result<ApiResponse> create_context(const Caller& caller, std::string_view body) = 0;
+  // `version`: the ?version= parameter as written, if any.
+  virtual Result<ApiResponse> get_context(const Caller& caller, std::string_view id,
+                                          std::optional<std::string_view> version) = 0;
+  // `if_match`: the If-Match header as written, if any.
+  virtual Result<ApiResponse> patch_context(const Caller& caller, std::string_view id,
+                                            std::string_view body,
+                                            std::optional<std::string_view> if_match) = 0;
+  virtual Result<ApiResponse> delete_context(const Caller& caller, std::string_view id,
+                                             std::optional<std::string_view> purge) = 0;
+  virtual Result<ApiResponse> history(const Caller& caller, std::string_view id,
+                                      const PageParams& page) = 0;
+  virtual Result<ApiResponse> revert_context(const Caller& caller, std::string_view id,
+                                             std::string_view body) = 0;
+  virtual Result<ApiResponse> list_contexts(const Caller& caller, std::string_view agent_id,
+                                            const PageParams& page) = 0;
+
+  // Readiness: the storage answers.
+  virtual Status ready() = 0;
+  // The Prometheus text of GET /metrics.
+  virtual std::string metrics_text() = 0;
+};
+
+}  // namespace ctxmgr::sdk

@@ -1,0 +1,77 @@
+#pragma once
+// Storage plugins: transactional primitives in their own SQL dialect. Versioning, JSON handling
+// and access rules stay in the kernel; a storage never interprets a document.
+//
+// Thread-safety: every Storage method may be called concurrently from many threads. A
+// Transaction is used by one thread at a time and must be destroyed before its Storage is
+// stopped.
+//
+// Errors: Errc::unavailable when the store cannot be reached (the kernel answers 503),
+// Errc::conflict for a uniqueness violation, Errc::internal for anything else. Messages never
+// hold SQL text or credentials.
+
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/plugin.hpp"
+#include "ctxmgr/sdk/types.hpp"
+
+namespace ctxmgr::sdk {
+
+// A write transaction. Everything done through it commits together or not at all; destroying it
+// without commit() rolls it back.
+class CTXMGR_SDK_VISIBLE Transaction {
+ public:
+  virtual ~Transaction();
+  Transaction() = default;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Reads a context and holds it against concurrent writers until the transaction ends, so a
+  // read-modify-write through one transaction loses no concurrent update (also across processes).
+  virtual Result<std::optional<ContextRow>> get_for_update(std::string_view id) = 0;
+  virtual Status insert_context(const ContextRow& row) = 0;
+  // Replaces the row with row.id (every column but id and created_*).
+  virtual Status update_context(const ContextRow& row) = 0;
+  // Erases the context and its whole history (a purge). Audit events stay.
+  virtual Status purge_context(std::string_view id) = 0;
+  virtual Status append_history(const HistoryRow& row) = 0;
+  // Appends an event; returns the sequence number it was given.
+  virtual Result<std::int64_t> append_audit(const AuditEvent& event) = 0;
+  virtual Status commit() = 0;
+};
+
+class CTXMGR_SDK_VISIBLE Storage : public Plugin {
+ public:
+  ~Storage() override;
+
+  // Begins a write transaction.
+  virtual Result<std::unique_ptr<Transaction>> begin() = 0;
+
+  virtual Result<std::optional<ContextRow>> get(std::string_view id) = 0;
+  virtual Result<std::optional<HistoryRow>> get_version(std::string_view id,
+                                                        std::int64_t version) = 0;
+  // Versions newest first, at most `limit`, only those below `before_version` when it is > 0.
+  virtual Result<std::vector<HistoryRow>> history(std::string_view id, std::int64_t before_version,
+                                                  std::int64_t limit) = 0;
+  virtual Result<std::vector<ContextRow>> list(const ListQuery& query) = 0;
+  // Audit events, newest first, at most `limit`, only below `before_seq` when it is > 0.
+  virtual Result<std::vector<AuditEvent>> audit(std::int64_t before_seq, std::int64_t limit) = 0;
+
+  // Whether the store is reachable now (for /readyz and `db check`).
+  virtual Status ping() = 0;
+  virtual Result<SchemaStatus> schema_status() = 0;
+  // Applies the pending migrations in order, each in its own transaction; returns their names.
+  // Safe to call on an up-to-date store (does nothing) and from several processes at once.
+  virtual Result<std::vector<std::string>> migrate() = 0;
+};
+
+template <>
+struct KindInterface<Kind::storage> {
+  using type = Storage;
+};
+
+}  // namespace ctxmgr::sdk

@@ -1,0 +1,67 @@
+#pragma once
+// Value types that cross between the kernel and storage plugins. std-only; JSON documents are
+// text (the exact bytes the kernel wrote). Times are microseconds since the Unix epoch, UTC.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ctxmgr::sdk {
+
+// The current state of one context (a row of `context`).
+struct ContextRow {
+  std::string id;            // UUID, lower-case text
+  std::string agent_id;      // the owner
+  std::string context_data;  // JSON object text
+  std::string metadata;      // JSON object text
+  std::int64_t version = 0;
+  std::int64_t created_at_us = 0;
+  std::int64_t updated_at_us = 0;
+  std::string created_by;
+  std::string updated_by;
+  bool deleted = false;
+};
+
+// One version of a context (a row of `context_history`).
+struct HistoryRow {
+  std::string context_id;
+  std::int64_t version = 0;
+  std::string action;    // create | update | delete | revert
+  std::string agent_id;  // the actor who made this version
+  std::int64_t at_us = 0;
+  std::string context_data;
+  std::string metadata;
+};
+
+// One audit event (a row of `access_log`). `seq` is assigned by the storage.
+struct AuditEvent {
+  std::int64_t seq = 0;
+  std::int64_t at_us = 0;
+  std::string agent_id;  // the actor
+  std::string action;
+  std::string context_id;  // empty when the event is not about one context
+  std::string transport;
+  std::string request_id;
+  std::string details;  // JSON object text
+};
+
+// A page of an owner's contexts, newest update first: (updated_at, id) descending, strictly
+// after the cursor when one is given.
+struct ListQuery {
+  std::string agent_id;
+  bool include_deleted = false;
+  std::optional<std::string> tag;  // contexts whose metadata.tags holds this string
+  std::int64_t limit = 50;
+  std::optional<std::int64_t> after_updated_at_us;
+  std::optional<std::string> after_id;
+};
+
+// Where a store's schema stands.
+struct SchemaStatus {
+  std::int64_t current = 0;  // highest applied migration number (0: none)
+  std::int64_t latest = 0;   // highest migration this plugin knows
+  std::string applied;       // "00_base, 01_immutable_log, ..." in order
+  std::string pending;       // the ones not applied yet
+};
+
+}  // namespace ctxmgr::sdk

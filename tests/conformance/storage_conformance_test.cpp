@@ -1,0 +1,319 @@
+// The storage conformance suite: what every storage plugin must do, run against each plugin
+// loaded through the real loader (not linked). PostgreSQL joins when CTXMGR_TEST_PG_DSN is set.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "config/config.hpp"
+#include "plugin/registry.hpp"
+#include "process.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+
+namespace ck = ctxmgr::kernel;
+namespace ct = ctxmgr::test;
+namespace sdk = ctxmgr::sdk;
+
+namespace {
+
+struct StorageCase {
+  std::string plugin;
+  std::string name;
+};
+
+void PrintTo(const StorageCase& c, std::ostream* os) { *os << c.plugin; }
+
+class StorageConformance : public testing::TestWithParam<StorageCase> {
+ protected:
+  void SetUp() override {
+    const auto& c = GetParam();
+    std::string options;
+    if (c.plugin == "sqlite") {
+      dir_ = ct::make_temp_dir();
+      options = "{path: " + dir_ + "/ctx.db}";
+    } else {
+      const char* dsn = std::getenv("CTXMGR_TEST_PG_DSN");
+      if (dsn == nullptr) GTEST_SKIP() << "CTXMGR_TEST_PG_DSN is not set";
+      options = "{url: '" + std::string(dsn) + "', reset_schema_for_tests: true}";
+    }
+    auto cfg = ck::parse_config("plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
+                                "]}\nstorage:\n  plugin: " +
+                                    c.plugin + "\n  options: " + options + "\n",
+                                "conformance.yaml", env_);
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message();
+    cfg_ = std::move(*cfg);
+    registry_ = std::make_unique<ck::Registry>(metrics_);
+    auto reports = registry_->load(cfg_.config, *cfg_.source);
+    ASSERT_TRUE(reports.at(0).loaded) << reports[0].error;
+    ASSERT_TRUE(registry_->start_all().ok());
+    storage_ = registry_->of_kind<sdk::Storage>(sdk::Kind::storage).at(0).second;
+    auto migrated = storage_->migrate();
+    ASSERT_TRUE(migrated.ok()) << migrated.error().message();
+  }
+  void TearDown() override {
+    registry_.reset();
+    if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  static sdk::ContextRow row(const std::string& id, const std::string& agent, std::int64_t at,
+                             const std::string& data = R"({"k":1})",
+                             const std::string& meta = "{}") {
+    sdk::ContextRow r;
+    r.id = id;
+    r.agent_id = agent;
+    r.context_data = data;
+    r.metadata = meta;
+    r.version = 1;
+    r.created_at_us = at;
+    r.updated_at_us = at;
+    r.created_by = agent;
+    r.updated_by = agent;
+    return r;
+  }
+
+  static sdk::HistoryRow hist(const sdk::ContextRow& r, const std::string& action) {
+    return sdk::HistoryRow{r.id, r.version, action, r.updated_by, r.updated_at_us, r.context_data,
+                           r.metadata};
+  }
+
+  // Inserts a context with its first history entry, committed.
+  void create(const sdk::ContextRow& r) {
+    auto tx = storage_->begin();
+    ASSERT_TRUE(tx.ok()) << tx.error().message();
+    ASSERT_TRUE((*tx)->insert_context(r).ok());
+    ASSERT_TRUE((*tx)->append_history(hist(r, "create")).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+
+  ck::Environment env_;
+  ck::LoadedConfig cfg_;
+  ck::MetricsRegistry metrics_;
+  std::unique_ptr<ck::Registry> registry_;
+  sdk::Storage* storage_ = nullptr;
+  std::string dir_;
+};
+
+std::string uuid(int n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "01936f3e-8c1a-7b2e-9f41-%012d", n);
+  return buf;
+}
+
+TEST_P(StorageConformance, MigrationsAreRecordedAndIdempotent) {
+  auto again = storage_->migrate();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  auto status = storage_->schema_status();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->current, status->latest);
+  EXPECT_EQ(status->current, 3);
+  EXPECT_EQ(status->applied, "00_base, 01_immutable_log, 02_context_manager, 03_algorithm_engine");
+  EXPECT_TRUE(status->pending.empty());
+  EXPECT_TRUE(storage_->ping().ok());
+}
+
+TEST_P(StorageConformance, InsertAndGetRoundTripUnicodeAndLargeValues) {
+  const std::string big(512 * 1024, 'x');
+  const std::string data = R"({"información":"valor","emoji":"😀","zh":"上下文","big":")" + big +
+                           R"(","n":1.0,"i":9007199254740993})";
+  create(row(uuid(1), "mi_agente", 1000, data, R"({"priority":"high","tags":["billing"]})"));
+  auto got = storage_->get(uuid(1));
+  ASSERT_TRUE(got.ok());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->context_data, data);
+  EXPECT_EQ((*got)->metadata, R"({"priority":"high","tags":["billing"]})");
+  EXPECT_EQ((*got)->agent_id, "mi_agente");
+  EXPECT_EQ((*got)->version, 1);
+  EXPECT_EQ((*got)->created_at_us, 1000);
+  EXPECT_FALSE((*got)->deleted);
+  auto missing = storage_->get(uuid(2));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_P(StorageConformance, DuplicateInsertIsAConflict) {
+  create(row(uuid(1), "a", 1));
+  auto tx = storage_->begin();
+  ASSERT_TRUE(tx.ok());
+  auto st = (*tx)->insert_context(row(uuid(1), "a", 2));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), sdk::Errc::conflict);
+}
+
+TEST_P(StorageConformance, UncommittedTransactionRollsBackAndIsInvisible) {
+  create(row(uuid(1), "a", 1));
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE(tx.ok());
+    auto cur = (*tx)->get_for_update(uuid(1));
+    ASSERT_TRUE(cur.ok() && cur->has_value());
+    sdk::ContextRow next = **cur;
+    next.version = 2;
+    next.context_data = R"({"k":2})";
+    ASSERT_TRUE((*tx)->update_context(next).ok());
+    ASSERT_TRUE((*tx)->append_history(hist(next, "update")).ok());
+    ASSERT_TRUE((*tx)->append_audit({0, 5, "a", "update", uuid(1), "test", "r1", "{}"}).ok());
+    // Not visible to readers before commit.
+    EXPECT_EQ((*storage_->get(uuid(1)))->version, 1);
+  }  // destroyed without commit
+  auto got = storage_->get(uuid(1));
+  EXPECT_EQ((*got)->version, 1);
+  EXPECT_EQ((*got)->context_data, R"({"k":1})");
+  EXPECT_EQ(storage_->history(uuid(1), 0, 10)->size(), 1u);
+  EXPECT_TRUE(storage_->audit(0, 10)->empty());
+}
+
+TEST_P(StorageConformance, UpdateOfMissingRowIsNotFound) {
+  auto tx = storage_->begin();
+  ASSERT_TRUE(tx.ok());
+  auto st = (*tx)->update_context(row(uuid(9), "a", 1));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), sdk::Errc::not_found);
+}
+
+TEST_P(StorageConformance, HistoryNewestFirstWithPagingAndVersions) {
+  auto r = row(uuid(1), "a", 1);
+  create(r);
+  for (int v = 2; v <= 5; ++v) {
+    auto tx = storage_->begin();
+    r.version = v;
+    r.updated_at_us = v;
+    r.context_data = "{\"v\":" + std::to_string(v) + "}";
+    ASSERT_TRUE((*tx)->update_context(r).ok());
+    ASSERT_TRUE((*tx)->append_history(hist(r, "update")).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  auto page1 = storage_->history(uuid(1), 0, 2);
+  ASSERT_TRUE(page1.ok());
+  ASSERT_EQ(page1->size(), 2u);
+  EXPECT_EQ((*page1)[0].version, 5);
+  EXPECT_EQ((*page1)[1].version, 4);
+  auto page2 = storage_->history(uuid(1), 4, 10);
+  ASSERT_EQ(page2->size(), 3u);
+  EXPECT_EQ((*page2)[0].version, 3);
+  EXPECT_EQ((*page2)[2].action, "create");
+  auto v3 = storage_->get_version(uuid(1), 3);
+  ASSERT_TRUE(v3.ok() && v3->has_value());
+  EXPECT_EQ((*v3)->context_data, R"({"v":3})");
+  EXPECT_FALSE(storage_->get_version(uuid(1), 6)->has_value());
+}
+
+TEST_P(StorageConformance, ListPagesFiltersAndExcludesDeleted) {
+  for (int i = 1; i <= 5; ++i) {
+    create(row(uuid(i), "owner", 100 + i, "{}",
+               i % 2 == 0 ? R"({"tags":["billing","eu"]})" : R"({"tags":["other"]})"));
+  }
+  create(row(uuid(50), "someone_else", 500));
+  // Soft-delete #5.
+  {
+    auto tx = storage_->begin();
+    auto r = **(*tx)->get_for_update(uuid(5));
+    r.deleted = true;
+    r.version = 2;
+    ASSERT_TRUE((*tx)->update_context(r).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  sdk::ListQuery q;
+  q.agent_id = "owner";
+  q.limit = 2;
+  auto p1 = storage_->list(q);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->size(), 2u);
+  EXPECT_EQ((*p1)[0].id, uuid(4));
+  EXPECT_EQ((*p1)[1].id, uuid(3));
+  q.after_updated_at_us = (*p1)[1].updated_at_us;
+  q.after_id = (*p1)[1].id;
+  auto p2 = storage_->list(q);
+  ASSERT_EQ(p2->size(), 2u);
+  EXPECT_EQ((*p2)[0].id, uuid(2));
+  EXPECT_EQ((*p2)[1].id, uuid(1));
+
+  sdk::ListQuery all;
+  all.agent_id = "owner";
+  all.include_deleted = true;
+  EXPECT_EQ(storage_->list(all)->size(), 5u);
+  sdk::ListQuery tagged;
+  tagged.agent_id = "owner";
+  tagged.tag = "billing";
+  auto t = storage_->list(tagged);
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ((*t)[0].id, uuid(4));
+}
+
+TEST_P(StorageConformance, PurgeErasesContextAndHistoryButKeepsAudit) {
+  create(row(uuid(1), "a", 1));
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE((*tx)->append_audit({0, 2, "a", "create", uuid(1), "test", "r", "{}"}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE((*tx)->purge_context(uuid(1)).ok());
+    ASSERT_TRUE((*tx)->append_audit({0, 3, "admin", "purge", uuid(1), "test", "r2", "{}"}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  EXPECT_FALSE(storage_->get(uuid(1))->has_value());
+  EXPECT_TRUE(storage_->history(uuid(1), 0, 10)->empty());
+  auto events = storage_->audit(0, 10);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].action, "purge");
+  EXPECT_EQ((*events)[1].action, "create");
+  EXPECT_GT((*events)[0].seq, (*events)[1].seq);
+  EXPECT_EQ((*events)[0].context_id, uuid(1));
+}
+
+TEST_P(StorageConformance, AuditSequenceGrowsInCommitOrder) {
+  std::int64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto tx = storage_->begin();
+    auto seq = (*tx)->append_audit({0, i, "a", "read", "", "test", "r", R"({"i":1})"});
+    ASSERT_TRUE(seq.ok());
+    EXPECT_GT(*seq, last);
+    last = *seq;
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  auto events = storage_->audit(0, 3);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].seq, last);
+  EXPECT_TRUE((*events)[0].context_id.empty());
+  auto older = storage_->audit((*events)[2].seq, 10);
+  EXPECT_EQ(older->size(), 2u);
+}
+
+TEST_P(StorageConformance, ConcurrentReadModifyWriteLosesNothing) {
+  create(row(uuid(1), "a", 1, "{}"));
+  constexpr int kThreads = 8;
+  constexpr int kEach = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto tx = storage_->begin();
+        if (!tx.ok()) { ++failures; continue; }
+        auto cur = (*tx)->get_for_update(uuid(1));
+        if (!cur.ok() || !cur->has_value()) { ++failures; continue; }
+        sdk::ContextRow next = **cur;
+        next.version += 1;
+        if (!(*tx)->update_context(next).ok() ||
+            !(*tx)->append_history(hist(next, "update")).ok() || !(*tx)->commit().ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ((*storage_->get(uuid(1)))->version, 1 + kThreads * kEach);
+  EXPECT_EQ(storage_->history(uuid(1), 0, 1000)->size(),
+            static_cast<std::size_t>(1 + kThreads * kEach));
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, StorageConformance,
+                         testing::Values(StorageCase{"sqlite", "Sqlite"}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace

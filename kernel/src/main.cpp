@@ -29,6 +29,17 @@ int main(int argc, char** argv) {
   config->add_subcommand("show", "print the effective configuration with secrets redacted")
       ->callback([&] { code = run_config_show(opts); });
 
+  auto* db = app.add_subcommand("db", "the storage's schema and reachability");
+  db->require_subcommand(1);
+  db->add_subcommand("init", "create the schema (harmless on an existing store)")
+      ->callback([&] { code = run_db(opts, "init"); });
+  db->add_subcommand("migrate", "apply the pending schema migrations in order")
+      ->callback([&] { code = run_db(opts, "migrate"); });
+  db->add_subcommand("status", "which migrations are applied and which are pending")
+      ->callback([&] { code = run_db(opts, "status"); });
+  db->add_subcommand("check", "is the store reachable and at the latest schema? (exit 1 if not)")
+      ->callback([&] { code = run_db(opts, "check"); });
+
   auto* plugins = app.add_subcommand("plugins", "inspect the plugins in the search paths");
   plugins->require_subcommand(1);
   bool as_json = false;

@@ -12,5 +12,7 @@ int run_config_check(const CommonOptions& opts);
 int run_config_show(const CommonOptions& opts);
 int run_plugins_list(const CommonOptions& opts, bool as_json);
 int run_plugins_describe(const CommonOptions& opts, const std::string& name);
+// action: init | migrate | status | check
+int run_db(const CommonOptions& opts, const std::string& action);
 
 }  // namespace ctxmgr::kernel

@@ -7,6 +7,9 @@
 #include "cli/commands.hpp"
 #include "log/logging.hpp"
 #include "plugin/registry.hpp"
+#include "service/context_service.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -39,6 +42,31 @@ int run_serve(const CommonOptions& opts) {
     log.error("a required plugin failed to load; not starting");
     return kExitUsage;
   }
+  // Storage first: open, bring the schema up to date, then build the service on it.
+  auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
+  std::unique_ptr<ContextService> service;
+  if (auto st = registry.start(sdk::Kind::storage); !st) {
+    log.error("{}", st.error().message());
+    return kExitFailure;
+  }
+  SystemClock clock;
+  if (!storages.empty()) {
+    auto applied = storages[0].second->migrate();
+    if (!applied) {
+      log.error("schema migration failed: {}", applied.error().message());
+      return kExitFailure;
+    }
+    ServiceSettings settings;
+    settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
+    service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
+  }
+  auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
+  if (!transports.empty() && !service) {
+    log.error("transports are configured but no storage is: configure `storage:`");
+    return kExitUsage;
+  }
+  for (auto& [name, transport] : transports) transport->attach(*service);
+  // Then selectors and providers, and transports last: they accept requests at once.
   if (auto st = registry.start_all(); !st) {
     log.error("{}", st.error().message());
     registry.stop_all();

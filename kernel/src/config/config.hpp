@@ -35,9 +35,15 @@ struct PluginEntry {
   std::string yaml_path;  // "storage", "selectors[1]"
 };
 
+// Settings of the kernel's context service.
+struct ServiceConfig {
+  std::int64_t max_json_depth = 64;  // deeper request bodies are 400
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
+  ServiceConfig service;
   std::vector<std::filesystem::path> plugin_paths;
   std::vector<PluginEntry> plugins;  // storage, selectors, providers, transports, in that order
 };

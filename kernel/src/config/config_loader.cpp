@@ -1,3 +1,4 @@
+#include <charconv>
 #include <fstream>
 #include <sstream>
 
@@ -153,8 +154,8 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   cfg.file = file;
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (auto st = src.check_mapping(root, "",
-                                  {"server", "plugins", "storage", "selectors", "providers",
-                                   "transports"});
+                                  {"server", "service", "plugins", "storage", "selectors",
+                                   "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -164,6 +165,22 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
       if (auto st = read_log(src, server["log"], cfg.log); !st) return st.error();
     }
   }
+  if (const auto service = root["service"]; service) {
+    if (auto st = src.check_mapping(service, "service", {"max_json_depth"}); !st) {
+      return st.error();
+    }
+    if (const auto depth = service["max_json_depth"]; depth) {
+      auto v = src.scalar(depth, "service.max_json_depth");
+      if (!v) return v.error();
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > 1024) {
+        return src.error(depth, "service.max_json_depth",
+                         "expected an integer from 1 to 1024, got \"" + *v + "\"");
+      }
+      cfg.service.max_json_depth = n;
+    }
+  }
   if (const auto plugins = root["plugins"]; plugins) {
     if (auto st = src.check_mapping(plugins, "plugins", {"search_paths"}); !st) return st.error();
     if (plugins["search_paths"]) {
@@ -171,6 +188,10 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
       if (!paths) return paths.error();
       for (const auto& p : *paths) cfg.plugin_paths.push_back(resolve_near(cfg.file, p));
     }
+  }
+  if (!root["plugins"] || !root["plugins"]["search_paths"]) {
+    // Default: the plugin folder beside the executable (CTXMGR_PLUGIN_DIR).
+    if (auto dir = env.get("CTXMGR_PLUGIN_DIR"); dir) cfg.plugin_paths.emplace_back(*dir);
   }
   if (const auto storage = root["storage"]; storage) {
     if (storage.IsSequence()) {

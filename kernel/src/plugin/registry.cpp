@@ -138,17 +138,22 @@ std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& s
   return reports;
 }
 
+sdk::Status Registry::start(sdk::Kind kind) {
+  for (auto& i : instances_) {
+    if (i.kind != kind || i.started) continue;
+    auto st = i.object->start();
+    if (!st) {
+      return Error(st.error().code(), std::string(sdk::kind_name(kind)) + " '" + i.name +
+                                          "' failed to start: " + st.error().message());
+    }
+    i.started = true;
+  }
+  return {};
+}
+
 sdk::Status Registry::start_all() {
   for (sdk::Kind kind : kStartOrder) {
-    for (auto& i : instances_) {
-      if (i.kind != kind || i.started) continue;
-      auto st = i.object->start();
-      if (!st) {
-        return Error(st.error().code(), std::string(sdk::kind_name(kind)) + " '" + i.name +
-                                            "' failed to start: " + st.error().message());
-      }
-      i.started = true;
-    }
+    if (auto st = start(kind); !st) return st;
   }
   return {};
 }

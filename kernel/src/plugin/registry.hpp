@@ -44,6 +44,8 @@ class Registry {
 
   // Starts storage, then selectors and providers, then transports. Stops at the first failure.
   sdk::Status start_all();
+  // Starts the not yet started instances of one kind, in configured order.
+  sdk::Status start(sdk::Kind kind);
   // Stops in reverse order (transports first, so they stop accepting and drain), then destroys
   // the objects; libraries go when the registry does.
   void stop_all() noexcept;

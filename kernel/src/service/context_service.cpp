@@ -1,0 +1,424 @@
+#include "service/context_service.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "json/json_text.hpp"
+#include "json/merge_patch.hpp"
+#include "service/context_render.hpp"
+#include "service/ids.hpp"
+#include "service/request_parsing.hpp"
+
+namespace ctxmgr::kernel {
+
+using sdk::ApiResponse;
+using sdk::Errc;
+using sdk::Error;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::int64_t kDefaultListLimit = 50;
+// Stored documents were written by the kernel; read them back with room to spare even if the
+// configured request depth was lowered since.
+constexpr std::size_t kStoredDepth = 4096;
+
+Error not_found(const std::string& id) {
+  return Error(Errc::not_found, "context " + id + " does not exist");
+}
+
+ApiResponse context_response(const sdk::ContextRow& row, int status = 200) {
+  ApiResponse r;
+  r.json = render_context(row);
+  r.status = status;
+  r.etag = row.version;
+  return r;
+}
+
+// List cursors are "<updated_at_us>.<id>" of the last item of the previous page.
+std::string list_cursor(const sdk::ContextRow& r) {
+  return std::to_string(r.updated_at_us) + "." + r.id;
+}
+
+sdk::Status parse_list_cursor(const std::string& text, sdk::ListQuery& q) {
+  const auto dot = text.find('.');
+  std::int64_t at = 0;
+  if (dot != std::string::npos) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + dot, at);
+    auto id = canonical_uuid(std::string_view(text).substr(dot + 1));
+    if (ec == std::errc() && p == text.data() + dot && id) {
+      q.after_updated_at_us = at;
+      q.after_id = *id;
+      return {};
+    }
+  }
+  return Error(Errc::invalid_request, "cursor is not one this server gave out");
+}
+
+}  // namespace
+
+ContextService::ContextService(sdk::Storage& storage, MetricsRegistry& metrics,
+                               const sdk::Clock& clock, ServiceSettings settings)
+    : storage_(storage), metrics_(metrics), clock_(clock), settings_(settings) {}
+
+void ContextService::count(std::string_view op, const Error* error) {
+  std::string labels = "op=\"" + std::string(op) + "\",outcome=\"" +
+                       std::string(error == nullptr ? "ok" : sdk::code_name(error->code())) + "\"";
+  metrics_.counter_add("ctxmgr_context_operations_total", labels, 1);
+}
+
+template <class Fn>
+sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
+                                               std::string_view action, Fn&& change) {
+  auto tx = storage_.begin();
+  if (!tx) return tx.error();
+  sdk::AuditEvent event;
+  event.at_us = clock_.now_us();
+  event.agent_id = who.agent_id;
+  event.action = action;
+  event.transport = caller.transport;
+  event.request_id = caller.request_id;
+  event.details = "{}";
+  sdk::Result<ApiResponse> response = change(**tx, event);
+  if (!response) return response;  // the transaction rolls back as it goes out of scope
+  if (auto seq = (*tx)->append_audit(event); !seq) return seq.error();
+  if (auto st = (*tx)->commit(); !st) return st.error();
+  return response;
+}
+
+sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& caller,
+                                                        std::string_view body) {
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto obj = parse_body_object(body, settings_.max_json_depth,
+                                 {"agent_id", "context_data", "metadata"});
+    if (!obj) return obj.error();
+    const auto* agent = obj->if_contains("agent_id");
+    if (agent == nullptr) return Error(Errc::invalid_request, "agent_id is required");
+    if (!agent->is_string()) return Error(Errc::invalid_request, "agent_id must be a string");
+    auto agent_id = parse_agent_id(std::string_view(agent->get_string()), "agent_id");
+    if (!agent_id) return agent_id.error();
+    const auto* data = obj->if_contains("context_data");
+    if (data == nullptr) return Error(Errc::invalid_request, "context_data is required");
+    if (!data->is_object()) {
+      return Error(Errc::invalid_request, "context_data must be a JSON object");
+    }
+    json::value metadata = json::object();
+    if (const auto* m = obj->if_contains("metadata"); m != nullptr && !m->is_null()) {
+      if (auto st = validate_metadata(*m); !st) return st.error();
+      metadata = *m;
+    }
+    sdk::ContextRow row;
+    const std::int64_t now = clock_.now_us();
+    row.id = new_uuid_v7(now / 1000);
+    row.agent_id = *agent_id;
+    row.context_data = to_json(*data);
+    row.metadata = to_json(metadata);
+    row.version = 1;
+    row.created_at_us = row.updated_at_us = now;
+    row.created_by = row.updated_by = who->agent_id;
+    return write(caller, *who, "create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+      ev.context_id = row.id;
+      ev.details = R"({"version":1})";
+      if (auto st = tx.insert_context(row); !st) return sdk::Result<ApiResponse>(st.error());
+      if (auto st = tx.append_history({row.id, 1, "create", who->agent_id, now, row.context_data,
+                                       row.metadata});
+          !st) {
+        return sdk::Result<ApiResponse>(st.error());
+      }
+      ApiResponse r = context_response(row, 201);
+      r.location = "/api/context/" + row.id;
+      return sdk::Result<ApiResponse>(std::move(r));
+    });
+  }();
+  count("create", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
+                                                     std::string_view id_text,
+                                                     std::optional<std::string_view> version) {
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto id = parse_context_id(id_text);
+    if (!id) return id.error();
+    std::optional<std::int64_t> wanted;
+    if (version) {
+      auto v = parse_positive(*version, "version");
+      if (!v) return v.error();
+      wanted = *v;
+    }
+    auto row = storage_.get(*id);
+    if (!row) return row.error();
+    if (!row->has_value() || (*row)->deleted) return not_found(*id);
+    if (!wanted || *wanted == (*row)->version) return context_response(**row);
+    auto old = storage_.get_version(*id, *wanted);
+    if (!old) return old.error();
+    if (!old->has_value()) {
+      return Error(Errc::not_found, "context " + *id + " has no version " +
+                                        std::to_string(*wanted) + " (current: " +
+                                        std::to_string((*row)->version) + ")");
+    }
+    ApiResponse r;
+    r.json = render_context_version(**row, **old);
+    r.etag = *wanted;
+    return r;
+  }();
+  count("read", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller,
+                                                       std::string_view id_text,
+                                                       std::string_view body,
+                                                       std::optional<std::string_view> if_match) {
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto id = parse_context_id(id_text);
+    if (!id) return id.error();
+    std::optional<std::int64_t> expected;
+    if (if_match) {
+      auto v = parse_if_match(*if_match);
+      if (!v) return v.error();
+      expected = *v;
+    }
+    auto obj = parse_body_object(body, settings_.max_json_depth, {"context_data", "metadata"});
+    if (!obj) return obj.error();
+    const auto* data_patch = obj->if_contains("context_data");
+    const auto* meta_patch = obj->if_contains("metadata");
+    if (data_patch == nullptr && meta_patch == nullptr) {
+      return Error(Errc::invalid_request, "body must have context_data and/or metadata");
+    }
+    if (data_patch != nullptr && !data_patch->is_object()) {
+      return Error(Errc::invalid_request, "context_data must be a JSON object (a merge patch)");
+    }
+    if (meta_patch != nullptr && !meta_patch->is_object()) {
+      return Error(Errc::invalid_request, "metadata must be a JSON object (a merge patch)");
+    }
+    return write(caller, *who, "update", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+      using R = sdk::Result<ApiResponse>;
+      ev.context_id = *id;
+      auto cur = tx.get_for_update(*id);
+      if (!cur) return R(cur.error());
+      if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
+      sdk::ContextRow row = std::move(**cur);
+      if (expected && *expected != row.version) {
+        return R(Error(Errc::precondition_failed,
+                       "If-Match names version " + std::to_string(*expected) +
+                           " but the current version is " + std::to_string(row.version))
+                     .with_field("current_version", row.version));
+      }
+      if (data_patch != nullptr) {
+        auto doc = parse_json(row.context_data, kStoredDepth);
+        if (!doc) return R(Error(Errc::internal, "stored context_data is unreadable"));
+        merge_patch(*doc, *data_patch);
+        row.context_data = to_json(*doc);
+      }
+      if (meta_patch != nullptr) {
+        auto doc = parse_json(row.metadata, kStoredDepth);
+        if (!doc) return R(Error(Errc::internal, "stored metadata is unreadable"));
+        merge_patch(*doc, *meta_patch);
+        if (auto st = validate_metadata(*doc); !st) return R(st.error());
+        row.metadata = to_json(*doc);
+      }
+      row.version += 1;
+      row.updated_at_us = ev.at_us;
+      row.updated_by = who->agent_id;
+      ev.details = "{\"version\":" + std::to_string(row.version) + "}";
+      if (auto st = tx.update_context(row); !st) return R(st.error());
+      if (auto st = tx.append_history({row.id, row.version, "update", who->agent_id, ev.at_us,
+                                       row.context_data, row.metadata});
+          !st) {
+        return R(st.error());
+      }
+      return R(context_response(row));
+    });
+  }();
+  count("update", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::delete_context(const sdk::Caller& caller,
+                                                        std::string_view id_text,
+                                                        std::optional<std::string_view> purge_text) {
+  const bool purging = purge_text && *purge_text == "true";
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto id = parse_context_id(id_text);
+    if (!id) return id.error();
+    auto purge = parse_bool(purge_text ? std::optional<std::string>(*purge_text) : std::nullopt,
+                            "purge", false);
+    if (!purge) return purge.error();
+    if (*purge && !who->admin) {
+      return Error(Errc::forbidden, "only an admin may purge a context");
+    }
+    return write(caller, *who, *purge ? "purge" : "delete",
+                 [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+                   using R = sdk::Result<ApiResponse>;
+                   ev.context_id = *id;
+                   auto cur = tx.get_for_update(*id);
+                   if (!cur) return R(cur.error());
+                   if (!cur->has_value() || (!*purge && (*cur)->deleted)) return R(not_found(*id));
+                   sdk::ContextRow row = std::move(**cur);
+                   ApiResponse none;
+                   none.status = 204;
+                   if (*purge) {
+                     ev.details = "{\"versions\":" + std::to_string(row.version) + "}";
+                     if (auto st = tx.purge_context(*id); !st) return R(st.error());
+                     return R(none);
+                   }
+                   // A delete is a version that carries the data it deleted.
+                   row.version += 1;
+                   row.deleted = true;
+                   row.updated_at_us = ev.at_us;
+                   row.updated_by = who->agent_id;
+                   ev.details = "{\"version\":" + std::to_string(row.version) + "}";
+                   if (auto st = tx.update_context(row); !st) return R(st.error());
+                   if (auto st = tx.append_history({row.id, row.version, "delete", who->agent_id,
+                                                    ev.at_us, row.context_data, row.metadata});
+                       !st) {
+                     return R(st.error());
+                   }
+                   return R(none);
+                 });
+  }();
+  count(purging ? "purge" : "delete", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
+                                                 std::string_view id_text,
+                                                 const sdk::PageParams& page) {
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto id = parse_context_id(id_text);
+    if (!id) return id.error();
+    auto limit = parse_limit(page.limit, kDefaultListLimit);
+    if (!limit) return limit.error();
+    std::int64_t before = 0;
+    if (page.cursor) {
+      auto v = parse_positive(*page.cursor, "cursor");
+      if (!v) return Error(Errc::invalid_request, "cursor is not one this server gave out");
+      before = *v;
+    }
+    auto row = storage_.get(*id);
+    if (!row) return row.error();
+    if (!row->has_value()) return not_found(*id);  // a deleted context keeps its history
+    auto items = storage_.history(*id, before, *limit + 1);
+    if (!items) return items.error();
+    const bool more = static_cast<std::int64_t>(items->size()) > *limit;
+    if (more) items->pop_back();
+    ApiResponse r;
+    r.json = "{\"items\":[";
+    for (std::size_t i = 0; i < items->size(); ++i) {
+      if (i != 0) r.json += ',';
+      r.json += render_history_item((*items)[i]);
+    }
+    r.json += "],\"next_cursor\":";
+    r.json += more ? json_quote(std::to_string(items->back().version)) : "null";
+    r.json += '}';
+    return r;
+  }();
+  count("history", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& caller,
+                                                        std::string_view id_text,
+                                                        std::string_view body) {
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto id = parse_context_id(id_text);
+    if (!id) return id.error();
+    auto obj = parse_body_object(body, settings_.max_json_depth, {"version"});
+    if (!obj) return obj.error();
+    const auto* v = obj->if_contains("version");
+    if (v == nullptr || !v->is_int64() || v->get_int64() < 1) {
+      return Error(Errc::invalid_request, "version is required: a positive integer");
+    }
+    const std::int64_t target = v->get_int64();
+    return write(caller, *who, "revert", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+      using R = sdk::Result<ApiResponse>;
+      ev.context_id = *id;
+      auto cur = tx.get_for_update(*id);
+      if (!cur) return R(cur.error());
+      if (!cur->has_value()) return R(not_found(*id));
+      // Versions never change once written, and the row lock keeps a purge out meanwhile.
+      auto old = storage_.get_version(*id, target);
+      if (!old) return R(old.error());
+      if (!old->has_value()) {
+        return R(Error(Errc::not_found, "context " + *id + " has no version " +
+                                            std::to_string(target)));
+      }
+      sdk::ContextRow row = std::move(**cur);
+      row.version += 1;
+      row.deleted = false;  // reverting undeletes
+      row.context_data = (*old)->context_data;
+      row.metadata = (*old)->metadata;
+      row.updated_at_us = ev.at_us;
+      row.updated_by = who->agent_id;
+      ev.details = "{\"version\":" + std::to_string(row.version) +
+                   ",\"from_version\":" + std::to_string(target) + "}";
+      if (auto st = tx.update_context(row); !st) return R(st.error());
+      if (auto st = tx.append_history({row.id, row.version, "revert", who->agent_id, ev.at_us,
+                                       row.context_data, row.metadata});
+          !st) {
+        return R(st.error());
+      }
+      return R(context_response(row));
+    });
+  }();
+  count("revert", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller,
+                                                       std::string_view agent_text,
+                                                       const sdk::PageParams& page) {
+  auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = resolve_identity(caller);
+    if (!who) return who.error();
+    auto agent = parse_agent_id(agent_text, "agent id");
+    if (!agent) return agent.error();
+    sdk::ListQuery q;
+    q.agent_id = *agent;
+    auto limit = parse_limit(page.limit, kDefaultListLimit);
+    if (!limit) return limit.error();
+    q.limit = *limit + 1;
+    auto include_deleted = parse_bool(page.include_deleted, "include_deleted", false);
+    if (!include_deleted) return include_deleted.error();
+    q.include_deleted = *include_deleted;
+    if (page.tag) q.tag = *page.tag;
+    if (page.cursor) {
+      if (auto st = parse_list_cursor(*page.cursor, q); !st) return st.error();
+    }
+    auto rows = storage_.list(q);
+    if (!rows) return rows.error();
+    const bool more = static_cast<std::int64_t>(rows->size()) > *limit;
+    if (more) rows->pop_back();
+    ApiResponse r;
+    r.json = "{\"items\":[";
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      if (i != 0) r.json += ',';
+      r.json += render_context((*rows)[i]);
+    }
+    r.json += "],\"next_cursor\":";
+    r.json += more ? json_quote(list_cursor(rows->back())) : "null";
+    r.json += '}';
+    return r;
+  }();
+  count("list", result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Status ContextService::ready() { return storage_.ping(); }
+
+std::string ContextService::metrics_text() { return metrics_.render(); }
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,60 @@
+#pragma once
+// The context service: every operation of API.md on contexts, once, for every transport.
+// Versioning rules: each change (create, update, delete, revert) runs in one storage transaction
+// that writes the row, its history entry and its audit event together; versions grow by exactly
+// one; concurrent changes serialise on the row (Transaction::get_for_update), so none is lost;
+// an If-Match that does not name the current version writes nothing (412).
+
+#include <cstddef>
+
+#include "ctxmgr/sdk/context_api.hpp"
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+#include "metrics/metrics_registry.hpp"
+#include "service/identity.hpp"
+
+namespace ctxmgr::kernel {
+
+struct ServiceSettings {
+  std::size_t max_json_depth = 64;
+};
+
+class ContextService final : public sdk::ContextApi {
+ public:
+  ContextService(sdk::Storage& storage, MetricsRegistry& metrics, const sdk::Clock& clock,
+                 ServiceSettings settings);
+
+  sdk::Result<sdk::ApiResponse> create_context(const sdk::Caller& caller,
+                                               std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> get_context(const sdk::Caller& caller, std::string_view id,
+                                            std::optional<std::string_view> version) override;
+  sdk::Result<sdk::ApiResponse> patch_context(const sdk::Caller& caller, std::string_view id,
+                                              std::string_view body,
+                                              std::optional<std::string_view> if_match) override;
+  sdk::Result<sdk::ApiResponse> delete_context(const sdk::Caller& caller, std::string_view id,
+                                               std::optional<std::string_view> purge) override;
+  sdk::Result<sdk::ApiResponse> history(const sdk::Caller& caller, std::string_view id,
+                                        const sdk::PageParams& page) override;
+  sdk::Result<sdk::ApiResponse> revert_context(const sdk::Caller& caller, std::string_view id,
+                                               std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> list_contexts(const sdk::Caller& caller,
+                                              std::string_view agent_id,
+                                              const sdk::PageParams& page) override;
+  sdk::Status ready() override;
+  std::string metrics_text() override;
+
+ private:
+  // Runs one change: begins a transaction, calls `change` (which reads with get_for_update and
+  // writes), appends the audit event it fills in, commits.
+  template <class Fn>
+  sdk::Result<sdk::ApiResponse> write(const sdk::Caller& caller, const Identity& who,
+                                      std::string_view action, Fn&& change);
+  void count(std::string_view op, const sdk::Error* error);
+
+  sdk::Storage& storage_;
+  MetricsRegistry& metrics_;
+  const sdk::Clock& clock_;
+  ServiceSettings settings_;
+};
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,57 @@
+#include "service/ids.hpp"
+
+#include <mutex>
+
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+
+namespace ctxmgr::kernel {
+
+std::string new_uuid_v7(std::int64_t unix_ms) {
+  // random_generator draws from the OS (getrandom); one per thread avoids a shared lock.
+  thread_local boost::uuids::random_generator random;
+  boost::uuids::uuid u = random();
+  const auto ms = static_cast<std::uint64_t>(unix_ms);
+  for (int i = 0; i < 6; ++i) u.data[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  u.data[6] = static_cast<std::uint8_t>(0x70 | (u.data[6] & 0x0f));  // version 7
+  u.data[8] = static_cast<std::uint8_t>(0x80 | (u.data[8] & 0x3f));  // variant 10
+  return boost::uuids::to_string(u);
+}
+
+std::optional<std::string> canonical_uuid(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  std::string out(text);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return std::nullopt;
+    } else if (c >= 'A' && c <= 'F') {
+      out[i] = static_cast<char>(c - 'A' + 'a');
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+bool valid_agent_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  const auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(id[0])) return false;
+  for (char c : id.substr(1)) {
+    if (!alnum(c) && c != '.' && c != '_' && c != ':' && c != '-') return false;
+  }
+  return true;
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,108 @@
+#include "service/request_parsing.hpp"
+
+#include <charconv>
+
+#include "json/json_text.hpp"
+#include "service/ids.hpp"
+#include "service/time_text.hpp"
+
+namespace ctxmgr::kernel {
+
+using sdk::Errc;
+using sdk::Error;
+namespace json = boost::json;
+
+namespace {
+Error invalid(std::string message) { return Error(Errc::invalid_request, std::move(message)); }
+}  // namespace
+
+sdk::Result<json::object> parse_body_object(std::string_view body, std::size_t max_depth,
+                                            std::initializer_list<std::string_view> allowed) {
+  auto v = parse_json(body, max_depth);
+  if (!v) return v.error();
+  if (!v->is_object()) return invalid("body must be a JSON object");
+  for (const auto& kv : v->get_object()) {
+    bool known = false;
+    for (auto a : allowed) known = known || kv.key() == a;
+    if (!known) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      return invalid("unknown field '" + std::string(kv.key()) + "'; allowed: " + list);
+    }
+  }
+  return std::move(v->get_object());
+}
+
+sdk::Result<std::string> parse_context_id(std::string_view id) {
+  auto c = canonical_uuid(id);
+  if (!c) return invalid("context id must be a UUID (8-4-4-4-12 hex digits)");
+  return *c;
+}
+
+sdk::Result<std::string> parse_agent_id(std::string_view id, std::string_view field) {
+  if (!valid_agent_id(id)) {
+    return invalid(std::string(field) + " must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
+  }
+  return std::string(id);
+}
+
+sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < 1) {
+    return invalid(std::string(field) + " must be a positive integer");
+  }
+  return v;
+}
+
+sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
+                                      std::int64_t fallback) {
+  if (!text) return fallback;
+  auto v = parse_positive(*text, "limit");
+  if (!v || *v > 1000) return invalid("limit must be an integer from 1 to 1000");
+  return *v;
+}
+
+sdk::Result<bool> parse_bool(const std::optional<std::string>& text, std::string_view field,
+                             bool fallback) {
+  if (!text) return fallback;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  return invalid(std::string(field) + " must be true or false");
+}
+
+sdk::Result<std::optional<std::int64_t>> parse_if_match(std::string_view text) {
+  if (text == "*") return std::optional<std::int64_t>();
+  if (text.starts_with("W/")) text.remove_prefix(2);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    text = text.substr(1, text.size() - 2);
+  }
+  auto v = parse_positive(text, "If-Match");
+  if (!v) return invalid("If-Match must be a version in quotes, e.g. \"3\"");
+  return std::optional<std::int64_t>(*v);
+}
+
+sdk::Status validate_metadata(const json::value& metadata) {
+  if (!metadata.is_object()) return invalid("metadata must be a JSON object");
+  const auto& m = metadata.get_object();
+  if (const auto* p = m.if_contains("priority")) {
+    if (!p->is_string() ||
+        (p->get_string() != "high" && p->get_string() != "medium" && p->get_string() != "low")) {
+      return invalid("metadata.priority must be one of high, medium, low");
+    }
+  }
+  if (const auto* t = m.if_contains("tags")) {
+    if (!t->is_array()) return invalid("metadata.tags must be an array of strings");
+    for (const auto& tag : t->get_array()) {
+      if (!tag.is_string()) return invalid("metadata.tags must be an array of strings");
+    }
+  }
+  if (const auto* e = m.if_contains("expires_at")) {
+    if (!e->is_string() || !parse_rfc3339(std::string_view(e->get_string()))) {
+      return invalid("metadata.expires_at must be an RFC 3339 time, e.g. 2026-12-31T23:59:59Z");
+    }
+  }
+  return {};
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,40 @@
+#pragma once
+// Maps one HTTP request to the kernel's ContextApi and its answer (or error) to an HTTP response:
+// the routes, statuses, headers and error body of API.md. Knows nothing of sockets.
+
+#include <string>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "ctxmgr/sdk/context_api.hpp"
+#include "ctxmgr/sdk/host.hpp"
+#include "http_settings.hpp"
+
+namespace ctxmgr::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+class Router {
+ public:
+  Router(sdk::ContextApi& api, sdk::Host& host) : api_(api), host_(host) {}
+
+  // Builds the response for a complete request. `request_id` is already chosen.
+  Response handle(const Request& req, const std::string& request_id);
+
+ private:
+  sdk::ContextApi& api_;
+  sdk::Host& host_;
+};
+
+// An error response with the body of API.md; used also by the session for requests that could
+// not be read (too large, malformed).
+Response error_response(const sdk::Error& error, const std::string& request_id, unsigned version,
+                        bool keep_alive);
+
+// The X-Request-Id to use: the client's when it is 1–128 visible ASCII characters, else new.
+std::string choose_request_id(const Request& req);
+std::string new_request_id();
+
+}  // namespace ctxmgr::http

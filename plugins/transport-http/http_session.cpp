@@ -1,0 +1,138 @@
+#include "http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace ctxmgr::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+
+void SessionSet::add(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu_);
+  sessions_.insert(s);
+  ++count_;
+}
+
+void SessionSet::remove(Session* s) {
+  std::lock_guard lock(mu_);
+  // The weak_ptr of a session being destroyed is expired: drop every expired entry.
+  std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+  (void)s;
+  --count_;
+  gone_.notify_all();
+}
+
+std::size_t SessionSet::drain(std::chrono::milliseconds timeout) {
+  draining_ = true;
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : sessions_) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->drain();
+  live.clear();
+  std::unique_lock lock(mu_);
+  gone_.wait_for(lock, timeout, [&] { return count_ == 0; });
+  return count_;
+}
+
+Session::Session(net::ip::tcp::socket socket, Router& router, const HttpSettings& settings,
+                 SessionSet& set)
+    : stream_(std::move(socket)), router_(router), settings_(settings), set_(set) {}
+
+Session::~Session() { set_.remove(this); }
+
+void Session::start() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+}
+
+void Session::drain() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_) self->close();
+  });
+}
+
+void Session::read_header() {
+  if (set_.draining()) return close();
+  idle_ = true;
+  parser_.emplace();
+  parser_->body_limit(settings_.max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
+  stream_.expires_after(settings_.request_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->on_header(ec);
+                           });
+}
+
+void Session::on_header(beast::error_code ec) {
+  idle_ = false;
+  if (ec) return fail_read(ec);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec2, std::size_t) {
+                      self->on_body(ec2);
+                    });
+}
+
+void Session::on_body(beast::error_code ec) {
+  if (ec) return fail_read(ec);
+  const Request& req = parser_->get();
+  const std::string request_id = choose_request_id(req);
+  Response res = router_.handle(req, request_id);
+  if (set_.draining()) res.keep_alive(false);
+  respond(std::move(res));
+}
+
+void Session::fail_read(beast::error_code ec) {
+  // The peer went away or was too slow: nothing to answer.
+  if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+      ec == beast::error::timeout || ec == net::error::operation_aborted ||
+      ec == net::error::connection_reset) {
+    return close();
+  }
+  const std::string request_id = new_request_id();
+  const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  sdk::Error error(sdk::Errc::invalid_request, "malformed HTTP request: " + ec.message());
+  if (ec == bhttp::error::body_limit) {
+    error = sdk::Error(sdk::Errc::payload_too_large,
+                       "request body larger than " + std::to_string(settings_.max_body_bytes) +
+                           " bytes");
+  } else if (ec == bhttp::error::header_limit) {
+    error = sdk::Error(sdk::Errc::payload_too_large,
+                       "request headers larger than " + std::to_string(settings_.max_header_bytes) +
+                           " bytes");
+  }
+  // The rest of the request was not read, so the connection cannot be reused: close after.
+  respond(error_response(error, request_id, version, false));
+}
+
+void Session::respond(Response res) {
+  response_ = std::make_shared<Response>(std::move(res));
+  const bool close_after = !response_->keep_alive();
+  stream_.expires_after(settings_.request_timeout);
+  bhttp::async_write(stream_, *response_,
+                     [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
+                       self->on_write(close_after, ec);
+                     });
+}
+
+void Session::on_write(bool close_after, beast::error_code ec) {
+  response_.reset();
+  if (ec || close_after) return close();
+  read_header();
+}
+
+void Session::close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+}  // namespace ctxmgr::http

@@ -1,0 +1,187 @@
+#include "http_transport.hpp"
+
+#include <charconv>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "ctxmgr/sdk/plugin_main.hpp"
+
+namespace ctxmgr::http {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// "host:port" or "[v6]:port".
+HttpSettings parse_listen(const std::string& listen, HttpSettings s) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.listen: expected host:port, e.g. 127.0.0.1:5000; got \"" + listen +
+                         "\"");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  const char* begin = listen.data() + colon + 1;
+  const char* end = listen.data() + listen.size();
+  auto [p, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc() || p != end || port > 65535) {
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.listen: the port must be 0–65535; got \"" + listen + "\"");
+  }
+  boost::system::error_code aec;
+  net::ip::make_address(host, aec);
+  if (aec) {
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.listen: the host must be an IP address; got \"" + host + "\"");
+  }
+  s.host = host;
+  s.port = static_cast<unsigned short>(port);
+  return s;
+}
+
+HttpSettings read_settings(const sdk::Options& o) {
+  HttpSettings s = parse_listen(o.get_string("listen", "127.0.0.1:5000"), HttpSettings{});
+  s.threads = static_cast<std::size_t>(o.get_int("threads", 0));
+  if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
+  s.max_body_bytes = static_cast<std::size_t>(o.get_int("max_body_bytes", 1 << 20));
+  s.max_header_bytes = static_cast<std::size_t>(o.get_int("max_header_bytes", 16 << 10));
+  s.request_timeout = std::chrono::milliseconds(o.get_int("request_timeout_ms", 30000));
+  s.drain_timeout = std::chrono::milliseconds(o.get_int("drain_timeout_ms", 10000));
+  return s;
+}
+
+}  // namespace
+
+HttpTransport::HttpTransport(sdk::Host& host, const sdk::Options& options)
+    : host_(host), settings_(read_settings(options)), acceptor_(ioc_) {}
+
+HttpTransport::~HttpTransport() { stop(); }
+
+void HttpTransport::attach(sdk::ContextApi& api) { router_ = std::make_unique<Router>(api, host_); }
+
+sdk::Status HttpTransport::start() {
+  if (!router_) return sdk::Error(sdk::Errc::internal, "no ContextApi attached");
+  try {
+    const tcp::endpoint endpoint(net::ip::make_address(settings_.host), settings_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+  } catch (const std::exception& e) {
+    return sdk::Error(sdk::Errc::unavailable, "cannot listen on " + settings_.host + ":" +
+                                                  std::to_string(settings_.port) + ": " + e.what());
+  }
+  work_.emplace(ioc_.get_executor());
+  accept();
+  for (std::size_t i = 0; i < settings_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  started_ = true;
+  host_.log().info("listening on http://" + settings_.host + ":" +
+                   std::to_string(acceptor_.local_endpoint().port()) + " with " +
+                   std::to_string(settings_.threads) + " thread(s)");
+  return {};
+}
+
+void HttpTransport::accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec,
+                                                        tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      host_.log().warn("accept failed: " + ec.message());
+    } else {
+      boost::system::error_code nodelay_ec;
+      socket.set_option(tcp::no_delay(true), nodelay_ec);
+      auto session = std::make_shared<Session>(std::move(socket), *router_, settings_, sessions_);
+      sessions_.add(session);
+      session->start();
+    }
+    accept();
+  });
+}
+
+void HttpTransport::stop() noexcept {
+  if (!started_) return;
+  started_ = false;
+  // Stop accepting, let requests in flight finish, close idle connections, then stop.
+  net::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  });
+  const std::size_t left = sessions_.drain(settings_.drain_timeout);
+  if (left != 0) {
+    host_.log().warn(std::to_string(left) + " connection(s) still open after the drain timeout");
+  }
+  work_.reset();
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  host_.log().info("stopped");
+}
+
+namespace {
+
+constexpr ctxmgr_option_spec kOptions[] = {
+    {.name = "listen",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"127.0.0.1:5000\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "address and port to listen on (host:port; [v6]:port; port 0 picks one)"},
+    {.name = "threads",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "0",
+     .min = 0,
+     .max = 256,
+     .allowed = nullptr,
+     .description = "I/O threads; 0: one per core"},
+    {.name = "max_body_bytes",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1048576",
+     .min = 1024,
+     .max = 1073741824,
+     .allowed = nullptr,
+     .description = "larger request bodies get 413 and the connection is closed"},
+    {.name = "max_header_bytes",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "16384",
+     .min = 1024,
+     .max = 1048576,
+     .allowed = nullptr,
+     .description = "larger request headers get 413 and the connection is closed"},
+    {.name = "request_timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "30000",
+     .min = 100,
+     .max = 3600000,
+     .allowed = nullptr,
+     .description = "time to receive one request (and to write its answer); idle keep-alive "
+                    "connections are closed after it too"},
+    {.name = "drain_timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "10000",
+     .min = 0,
+     .max = 600000,
+     .allowed = nullptr,
+     .description = "on SIGTERM, how long requests in flight may take to finish"},
+};
+
+}  // namespace
+
+}  // namespace ctxmgr::http
+
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::transport, "http", "1.0.0",
+              "REST API over HTTP/1.1 (Boost.Beast)", ctxmgr::http::HttpTransport,
+              ctxmgr::http::kOptions)

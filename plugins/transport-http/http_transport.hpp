@@ -1,0 +1,47 @@
+#pragma once
+// transport-http: the REST API of API.md over HTTP/1.1, asynchronous on Boost.Beast with a
+// configurable number of threads. Handlers call the kernel synchronously on the I/O threads (a
+// storage call is short; the thread count bounds how many run at once).
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/transport.hpp"
+#include "http_router.hpp"
+#include "http_session.hpp"
+#include "http_settings.hpp"
+
+namespace ctxmgr::http {
+
+class HttpTransport final : public sdk::Transport {
+ public:
+  HttpTransport(sdk::Host& host, const sdk::Options& options);
+  ~HttpTransport() override;
+
+  void attach(sdk::ContextApi& api) override;
+  sdk::Status start() override;
+  void stop() noexcept override;
+
+ private:
+  void accept();
+
+  sdk::Host& host_;
+  HttpSettings settings_;
+  std::unique_ptr<Router> router_;
+  SessionSet sessions_;  // before the io_context: sessions it still holds remove themselves
+  boost::asio::io_context ioc_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  bool started_ = false;
+};
+
+}  // namespace ctxmgr::http

@@ -1,0 +1,72 @@
+#include "server.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "http_client.hpp"
+
+namespace ctxmgr::test {
+
+bool Server::available(const std::string& backend) {
+  return backend == "sqlite" || std::getenv("CTXMGR_TEST_PG_DSN") != nullptr;
+}
+
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), dir_(make_temp_dir()), reset_pending_(options_.reset_database) {
+  port_ = free_port();
+}
+
+Server::~Server() {
+  child_.reset();
+  std::filesystem::remove_all(dir_);
+}
+
+bool Server::start() {
+  std::string storage;
+  if (options_.backend == "sqlite") {
+    storage = "  plugin: sqlite\n  options: {path: " + dir_ + "/context.db}\n";
+  } else {
+    storage = "  plugin: postgres\n  options: {url: '" + std::string(std::getenv("CTXMGR_TEST_PG_DSN")) +
+              "'" + (reset_pending_ ? ", reset_schema_for_tests: true" : "") + "}\n";
+  }
+  reset_pending_ = false;  // a restart keeps the data
+  const std::string http = "listen: 127.0.0.1:" + std::to_string(port_) +
+                           (options_.http_options.empty() ? "" : ", " + options_.http_options);
+  write_file(dir_ + "/ctxmgr.yaml",
+             "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\n"
+             "server: {log: {level: info}}\n"
+             "storage:\n" + storage +
+             "transports:\n  - plugin: http\n    options: {" + http + "}\n");
+  child_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{CTXMGR_BIN, "--config", dir_ + "/ctxmgr.yaml", "serve"},
+      std::map<std::string, std::string>{}, dir_ + "/server.log", dir_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!child_->running()) return false;
+    HttpClient c(port_);
+    if (c.get("/healthz").status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int Server::stop() {
+  if (!child_) return -1;
+  child_->signal(SIGTERM);
+  const int rc = child_->wait(20000);
+  child_.reset();
+  return rc;
+}
+
+void Server::kill9() {
+  if (!child_) return;
+  child_->signal(SIGKILL);
+  child_->wait(20000);
+  child_.reset();
+}
+
+std::string Server::log() const { return read_file(dir_ + "/server.log"); }
+
+}  // namespace ctxmgr::test

@@ -1,0 +1,44 @@
+#pragma once
+// A real `ctxmgr serve` for end-to-end tests: its own temporary folder, config and free port,
+// on SQLite or (when CTXMGR_TEST_PG_DSN is set) PostgreSQL.
+
+#include <memory>
+#include <string>
+
+#include "process.hpp"
+
+namespace ctxmgr::test {
+
+struct ServerOptions {
+  std::string backend = "sqlite";  // sqlite | postgres
+  std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
+  bool reset_database = true;      // postgres: start from an empty schema
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  // Starts and waits until /healthz answers; false if it did not come up.
+  bool start();
+  // SIGTERM and wait; the exit code.
+  int stop();
+  // SIGKILL and wait.
+  void kill9();
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string log() const;
+  // Whether the backend can run here (PostgreSQL needs CTXMGR_TEST_PG_DSN).
+  static bool available(const std::string& backend);
+
+ private:
+  ServerOptions options_;
+  std::string dir_;
+  int port_ = 0;
+  bool reset_pending_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+}  // namespace ctxmgr::test

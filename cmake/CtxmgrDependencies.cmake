@@ -44,3 +44,11 @@ function(ctxmgr_embed_schemas target dialect)
   set_source_files_properties(${out} PROPERTIES HEADER_FILE_ONLY ON)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/generated)
 endfunction()
+
+# SOCI's headers use classes whose typeinfo libsoci does not export, so UBSan's vptr check cannot
+# link in code that includes them; it stays on everywhere else.
+function(ctxmgr_soci_sanitizer_compat target)
+  if(CTXMGR_SANITIZE)
+    target_compile_options(${target} PRIVATE -fno-sanitize=vptr)
+  endif()
+endfunction()

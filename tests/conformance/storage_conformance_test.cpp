@@ -35,7 +35,9 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
       options = "{path: " + dir_ + "/ctx.db}";
     } else {
       const char* dsn = std::getenv("CTXMGR_TEST_PG_DSN");
-      if (dsn == nullptr) GTEST_SKIP() << "CTXMGR_TEST_PG_DSN is not set";
+      if (dsn == nullptr || !std::filesystem::exists(CTXMGR_PLUGIN_DIR "/storage-postgres.so")) {
+        GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
+      }
       options = "{url: '" + std::string(dsn) + "', reset_schema_for_tests: true}";
     }
     auto cfg = ck::parse_config("plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
@@ -313,7 +315,8 @@ TEST_P(StorageConformance, ConcurrentReadModifyWriteLosesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, StorageConformance,
-                         testing::Values(StorageCase{"sqlite", "Sqlite"}),
+                         testing::Values(StorageCase{"sqlite", "Sqlite"},
+                                         StorageCase{"postgres", "Postgres"}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

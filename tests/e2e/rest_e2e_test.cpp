@@ -20,7 +20,7 @@ namespace {
 class RestE2E : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!ct::Server::available(GetParam())) GTEST_SKIP() << "CTXMGR_TEST_PG_DSN is not set";
+    if (!ct::Server::available(GetParam())) GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
     start();
   }
   void start(const std::string& http_options = {}) {

@@ -10,7 +10,10 @@
 namespace ctxmgr::test {
 
 bool Server::available(const std::string& backend) {
-  return backend == "sqlite" || std::getenv("CTXMGR_TEST_PG_DSN") != nullptr;
+  if (backend == "sqlite") return true;
+  // PostgreSQL runs when the test command started one and its plugin was built.
+  return std::getenv("CTXMGR_TEST_PG_DSN") != nullptr &&
+         std::filesystem::exists(CTXMGR_PLUGIN_DIR "/storage-postgres.so");
 }
 
 Server::Server(ServerOptions options)

@@ -71,8 +71,7 @@ sdk::Status SqliteStorage::start() {
     // WAL: readers do not block the writer nor the writer the readers. It is a property of the
     // file, so setting it once on the writer is enough.
     exec_script(*writer_, "PRAGMA journal_mode = WAL;");
-    readers_ = std::make_unique<soci::connection_pool>(read_connections_);
-    for (std::size_t i = 0; i < read_connections_; ++i) open_session(readers_->at(i));
+    readers_.open(read_connections_, [this](soci::session& s) { open_session(s); });
   } catch (const std::exception& e) {
     return fail(e, "open " + path_);
   }
@@ -83,7 +82,7 @@ sdk::Status SqliteStorage::start() {
 
 void SqliteStorage::stop() noexcept {
   std::lock_guard lock(writer_mu_);
-  readers_.reset();
+  readers_.close();
   writer_.reset();
 }
 
@@ -105,16 +104,17 @@ sdk::Result<std::unique_ptr<sdk::Transaction>> SqliteStorage::begin() {
 }
 
 sdk::Result<std::optional<sdk::ContextRow>> SqliteStorage::get(std::string_view id) {
+  if (!readers_.is_open()) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
   try {
-    soci::session sql(*readers_);
-    ContextInto into;
-    std::string key(id);
-    auto st = prepare_query(sql, std::string("SELECT ") + kContextColumns +
-                                     " FROM context WHERE id = :id",
-                            into, key);
-    st.execute();
-    if (!st.fetch()) return std::optional<sdk::ContextRow>();
-    return std::optional<sdk::ContextRow>(into.row());
+    auto slot = readers_.acquire();
+    if (!slot->get_context) {
+      slot->get_context = prepare_query(
+          slot->sql, std::string("SELECT ") + kContextColumns + " FROM context WHERE id = :id",
+          slot->get_into, slot->get_key);
+    }
+    slot->get_key.assign(id);
+    if (!slot->get_context->execute(true)) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(slot->get_into.row());
   } catch (const std::exception& e) {
     return fail(e, "read context");
   }
@@ -123,7 +123,8 @@ sdk::Result<std::optional<sdk::ContextRow>> SqliteStorage::get(std::string_view 
 sdk::Result<std::optional<sdk::HistoryRow>> SqliteStorage::get_version(std::string_view id,
                                                                        std::int64_t version) {
   try {
-    soci::session sql(*readers_);
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
     HistoryInto into;
     std::string key(id);
     long long v = version;
@@ -142,7 +143,8 @@ sdk::Result<std::vector<sdk::HistoryRow>> SqliteStorage::history(std::string_vie
                                                                  std::int64_t before_version,
                                                                  std::int64_t limit) {
   try {
-    soci::session sql(*readers_);
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
     HistoryInto into;
     std::string key(id);
     long long before = before_version > 0 ? before_version : INT64_MAX;
@@ -162,7 +164,8 @@ sdk::Result<std::vector<sdk::HistoryRow>> SqliteStorage::history(std::string_vie
 
 sdk::Result<std::vector<sdk::ContextRow>> SqliteStorage::list(const sdk::ListQuery& q) {
   try {
-    soci::session sql(*readers_);
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
     ContextInto into;
     std::string agent = q.agent_id;
     int include_deleted = q.include_deleted ? 1 : 0;
@@ -194,7 +197,8 @@ sdk::Result<std::vector<sdk::ContextRow>> SqliteStorage::list(const sdk::ListQue
 sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(std::int64_t before_seq,
                                                                std::int64_t limit) {
   try {
-    soci::session sql(*readers_);
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
     sdk::AuditEvent ev;
     long long seq = 0, at = 0;
     std::string context_id;
@@ -223,8 +227,9 @@ sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(std::int64_t befo
 
 sdk::Status SqliteStorage::ping() {
   try {
-    if (!readers_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-    soci::session sql(*readers_);
+    if (!readers_.is_open()) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
     int one = 0;
     sql << "SELECT 1", soci::into(one);
     return {};

@@ -11,12 +11,12 @@
 #include <mutex>
 #include <string>
 
-#include <soci/connection-pool.h>
 #include <soci/soci.h>
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "reader_pool.hpp"
 
 namespace ctxmgr::sqlite {
 
@@ -58,7 +58,7 @@ class SqliteStorage final : public sdk::Storage {
 
   std::mutex writer_mu_;  // held by a transaction for its whole life
   std::unique_ptr<soci::session> writer_;
-  std::unique_ptr<soci::connection_pool> readers_;
+  ReaderPool readers_;
 };
 
 }  // namespace ctxmgr::sqlite

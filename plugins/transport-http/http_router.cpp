@@ -106,7 +106,7 @@ struct Outcome {
 }  // namespace
 
 std::string new_request_id() {
-  thread_local boost::uuids::random_generator random;
+  thread_local boost::uuids::random_generator_mt19937 random;  // seeded from the OS once
   return boost::uuids::to_string(random());
 }
 

@@ -1,15 +1,11 @@
 #include "metrics/metrics_registry.hpp"
 
-#include <array>
 #include <charconv>
+#include <mutex>
 
 namespace ctxmgr::kernel {
 
 namespace {
-
-// Latency buckets in seconds, from 100 µs to 10 s.
-constexpr std::array<double, 12> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                             0.01,   0.025,   0.05,   0.1,   1.0,    10.0};
 
 // The shortest fixed-point text that reads back to the same double (0.0005, not 5e-04).
 std::string number(double v) {
@@ -18,7 +14,8 @@ std::string number(double v) {
   return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
 }
 
-std::string series(std::string_view name, std::string_view labels, std::string_view extra = {}) {
+std::string series_name(std::string_view name, std::string_view labels,
+                        std::string_view extra = {}) {
   std::string out(name);
   if (labels.empty() && extra.empty()) return out;
   out += '{';
@@ -31,54 +28,65 @@ std::string series(std::string_view name, std::string_view labels, std::string_v
 
 }  // namespace
 
+MetricsRegistry::Series& MetricsRegistry::series(std::string_view name, std::string_view labels,
+                                                 Type type) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto f = families_.find(name); f != families_.end()) {
+      if (auto s = f->second.series.find(labels); s != f->second.series.end()) return *s->second;
+    }
+  }
+  std::unique_lock lock(mu_);
+  auto f = families_.find(name);
+  if (f == families_.end()) f = families_.emplace(std::string(name), Family{type, {}}).first;
+  auto& slot = f->second.series[std::string(labels)];
+  if (!slot) slot = std::make_unique<Series>();
+  return *slot;
+}
+
 void MetricsRegistry::counter_add(std::string_view name, std::string_view labels, double delta) {
-  std::lock_guard lock(mu_);
-  auto& s = counters_[std::string(name)];
-  s[std::string(labels)] += delta;
+  series(name, labels, Type::counter).value.fetch_add(delta, std::memory_order_relaxed);
 }
 
 void MetricsRegistry::gauge_set(std::string_view name, std::string_view labels, double value) {
-  std::lock_guard lock(mu_);
-  gauges_[std::string(name)][std::string(labels)] = value;
+  series(name, labels, Type::gauge).value.store(value, std::memory_order_relaxed);
 }
 
 void MetricsRegistry::observe(std::string_view name, std::string_view labels, double value) {
-  std::lock_guard lock(mu_);
-  auto& h = histograms_[std::string(name)][std::string(labels)];
-  if (h.buckets.empty()) h.buckets.assign(kBuckets.size(), 0);
+  Series& s = series(name, labels, Type::histogram);
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (value <= kBuckets[i]) {
-      ++h.buckets[i];
+      s.buckets[i].fetch_add(1, std::memory_order_relaxed);
       break;
     }
   }
-  ++h.count;
-  h.sum += value;
+  s.count.fetch_add(1, std::memory_order_relaxed);
+  s.sum.fetch_add(value, std::memory_order_relaxed);
 }
 
 std::string MetricsRegistry::render() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   std::string out;
-  for (const auto& [name, s] : counters_) {
-    out += "# TYPE " + name + " counter\n";
-    for (const auto& [labels, v] : s) out += series(name, labels) + " " + number(v) + "\n";
-  }
-  for (const auto& [name, s] : gauges_) {
-    out += "# TYPE " + name + " gauge\n";
-    for (const auto& [labels, v] : s) out += series(name, labels) + " " + number(v) + "\n";
-  }
-  for (const auto& [name, s] : histograms_) {
-    out += "# TYPE " + name + " histogram\n";
-    for (const auto& [labels, h] : s) {
+  for (const auto& [name, family] : families_) {
+    const char* type = family.type == Type::counter ? "counter"
+                       : family.type == Type::gauge ? "gauge"
+                                                    : "histogram";
+    out += "# TYPE " + name + " " + type + "\n";
+    for (const auto& [labels, s] : family.series) {
+      if (family.type != Type::histogram) {
+        out += series_name(name, labels) + " " + number(s->value.load()) + "\n";
+        continue;
+      }
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-        cumulative += h.buckets[i];
-        out += series(name + "_bucket", labels, "le=\"" + number(kBuckets[i]) + "\"") + " " +
+        cumulative += s->buckets[i].load();
+        out += series_name(name + "_bucket", labels, "le=\"" + number(kBuckets[i]) + "\"") + " " +
                std::to_string(cumulative) + "\n";
       }
-      out += series(name + "_bucket", labels, "le=\"+Inf\"") + " " + std::to_string(h.count) + "\n";
-      out += series(name + "_sum", labels) + " " + number(h.sum) + "\n";
-      out += series(name + "_count", labels) + " " + std::to_string(h.count) + "\n";
+      out += series_name(name + "_bucket", labels, "le=\"+Inf\"") + " " +
+             std::to_string(s->count.load()) + "\n";
+      out += series_name(name + "_sum", labels) + " " + number(s->sum.load()) + "\n";
+      out += series_name(name + "_count", labels) + " " + std::to_string(s->count.load()) + "\n";
     }
   }
   return out;

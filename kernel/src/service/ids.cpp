@@ -8,8 +8,9 @@
 namespace ctxmgr::kernel {
 
 std::string new_uuid_v7(std::int64_t unix_ms) {
-  // random_generator draws from the OS (getrandom); one per thread avoids a shared lock.
-  thread_local boost::uuids::random_generator random;
+  // A Mersenne Twister per thread, seeded from the OS once: no syscall and no lock per id. Ids
+  // need to be unique, not secret (access rules protect contexts).
+  thread_local boost::uuids::random_generator_mt19937 random;  // seeded from the OS once
   boost::uuids::uuid u = random();
   const auto ms = static_cast<std::uint64_t>(unix_ms);
   for (int i = 0; i < 6; ++i) u.data[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));

@@ -1,0 +1,10 @@
+-- Shared by the bench scripts: prints one machine-readable line at the end of a wrk run.
+local M = {}
+function M.done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write +
+                 summary.errors.status + summary.errors.timeout
+  io.write(string.format("RESULT rps=%.1f p50_us=%d p99_us=%d errors=%d requests=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99),
+    errors, summary.requests))
+end
+return M

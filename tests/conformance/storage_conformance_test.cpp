@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 #include "config/config.hpp"
 #include "plugin/registry.hpp"
 #include "process.hpp"
@@ -23,6 +25,11 @@ struct StorageCase {
   std::string name;
 };
 
+std::string unique_schema() {
+  static std::atomic<int> n{0};
+  return "t_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+}
+
 void PrintTo(const StorageCase& c, std::ostream* os) { *os << c.plugin; }
 
 class StorageConformance : public testing::TestWithParam<StorageCase> {
@@ -38,7 +45,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
       if (dsn == nullptr || !std::filesystem::exists(CTXMGR_PLUGIN_DIR "/storage-postgres.so")) {
         GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
       }
-      options = "{url: '" + std::string(dsn) + "', reset_schema_for_tests: true}";
+      // A schema of its own per test: every test starts from an empty database.
+      options = "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + "}";
     }
     auto cfg = ck::parse_config("plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
                                 "]}\nstorage:\n  plugin: " +

@@ -226,6 +226,10 @@ TEST_P(RestE2E, EveryErrorStatusHasTheErrorBodyAndTheServerKeepsServing) {
                400, "invalid_request");
   expect_error(client_->post("/api/context", "{\"agent_id\":\"a\",\"context_data\":{\"s\":\"\xff\"}}"),
                400, "invalid_request");
+  expect_error(client_->post("/api/context", R"({"agent_id":"a","context_data":{"s":"a\u0000b"}})"),
+               400, "invalid_request");
+  expect_error(client_->post("/api/context", R"({"agent_id":"a","context_data":{},"metadata":{"k\u0000":1}})"),
+               400, "invalid_request");
   const std::string deep = std::string(70, '[') + std::string(70, ']');
   expect_error(client_->post("/api/context", R"({"agent_id":"a","context_data":{"d":)" + deep + "}}"),
                400, "invalid_request");

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 #include "http_client.hpp"
 
 namespace ctxmgr::test {
@@ -17,8 +19,10 @@ bool Server::available(const std::string& backend) {
 }
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), dir_(make_temp_dir()), reset_pending_(options_.reset_database) {
+    : options_(std::move(options)), dir_(make_temp_dir()) {
   port_ = free_port();
+  static std::atomic<int> n{0};
+  schema_ = "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
 }
 
 Server::~Server() {
@@ -32,9 +36,8 @@ bool Server::start() {
     storage = "  plugin: sqlite\n  options: {path: " + dir_ + "/context.db}\n";
   } else {
     storage = "  plugin: postgres\n  options: {url: '" + std::string(std::getenv("CTXMGR_TEST_PG_DSN")) +
-              "'" + (reset_pending_ ? ", reset_schema_for_tests: true" : "") + "}\n";
+              "', schema: " + schema_ + "}\n";
   }
-  reset_pending_ = false;  // a restart keeps the data
   const std::string http = "listen: 127.0.0.1:" + std::to_string(port_) +
                            (options_.http_options.empty() ? "" : ", " + options_.http_options);
   write_file(dir_ + "/ctxmgr.yaml",

@@ -12,7 +12,6 @@ namespace ctxmgr::test {
 struct ServerOptions {
   std::string backend = "sqlite";  // sqlite | postgres
   std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
-  bool reset_database = true;      // postgres: start from an empty schema
 };
 
 class Server {
@@ -37,7 +36,7 @@ class Server {
   ServerOptions options_;
   std::string dir_;
   int port_ = 0;
-  bool reset_pending_;
+  std::string schema_;  // postgres: this server's own schema, kept across restarts
   std::unique_ptr<ChildProcess> child_;
 };
 

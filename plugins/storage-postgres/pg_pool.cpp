@@ -1,0 +1,86 @@
+#include "pg_pool.hpp"
+
+#include <libpq-fe.h>
+
+#include <soci/postgresql/soci-postgresql.h>
+
+namespace ctxmgr::pg {
+
+namespace {
+
+bool healthy(soci::session& s) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
+  return backend != nullptr && backend->conn_ != nullptr && PQstatus(backend->conn_) == CONNECTION_OK;
+}
+
+}  // namespace
+
+PgPool::PgPool(std::string conninfo, std::size_t size, std::chrono::milliseconds acquire_timeout,
+               sdk::Logger& log)
+    : conninfo_(std::move(conninfo)), timeout_(acquire_timeout), log_(log) {
+  for (std::size_t i = 0; i < size; ++i) {
+    all_.push_back(std::make_unique<PgConnection>());
+    free_.push_back(all_.back().get());
+  }
+}
+
+PgPool::~PgPool() { close(); }
+
+void PgPool::close() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  for (auto& c : all_) {
+    try {
+      c->sql.close();
+    } catch (const std::exception&) {
+      // Closing a dead connection: nothing to do.
+    }
+  }
+}
+
+PgPool::Lease::~Lease() {
+  if (conn_ != nullptr) pool_->release(conn_);
+}
+
+void PgPool::release(PgConnection* conn) {
+  if (!conn->broken && !healthy(conn->sql)) conn->broken = true;
+  {
+    std::lock_guard lock(mu_);
+    free_.push_back(conn);
+  }
+  freed_.notify_one();
+}
+
+sdk::Result<PgPool::Lease> PgPool::acquire() {
+  PgConnection* conn = nullptr;
+  {
+    std::unique_lock lock(mu_);
+    if (!freed_.wait_for(lock, timeout_, [&] { return !free_.empty() || closed_; })) {
+      return sdk::Error(sdk::Errc::unavailable,
+                        "no database connection became free within " +
+                            std::to_string(timeout_.count()) + " ms; retry");
+    }
+    if (closed_) return sdk::Error(sdk::Errc::unavailable, "the storage is stopped");
+    conn = free_.back();
+    free_.pop_back();
+  }
+  Lease lease(*this, *conn);
+  if (conn->broken) {
+    try {
+      conn->sql.close();
+    } catch (const std::exception&) {
+      // The old connection is already gone.
+    }
+    try {
+      conn->sql.open(soci::postgresql, conninfo_);
+      conn->broken = false;
+    } catch (const std::exception& e) {
+      // libpq's message names host and port, never the password.
+      log_.warn(std::string("cannot connect to PostgreSQL: ") + e.what());
+      return sdk::Error(sdk::Errc::unavailable, "the database is unreachable; retry");
+    }
+  }
+  return lease;
+}
+
+}  // namespace ctxmgr::pg

@@ -1,0 +1,65 @@
+#pragma once
+// A pool of PostgreSQL connections with a bounded wait: acquire() gives a connection within the
+// configured timeout or an `unavailable` error (503), never a hang. A connection found broken (the
+// server restarted, the network dropped) is reopened on its next use, so the process recovers by
+// itself when the database comes back.
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/host.hpp"
+
+namespace ctxmgr::pg {
+
+struct PgConnection {
+  soci::session sql;
+  bool broken = true;  // not yet opened, or lost: (re)open before use
+};
+
+class PgPool {
+ public:
+  PgPool(std::string conninfo, std::size_t size, std::chrono::milliseconds acquire_timeout,
+         sdk::Logger& log);
+  ~PgPool();
+
+  class Lease {
+   public:
+    Lease(PgPool& pool, PgConnection& conn) : pool_(&pool), conn_(&conn) {}
+    Lease(Lease&& o) noexcept : pool_(o.pool_), conn_(o.conn_) { o.conn_ = nullptr; }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    soci::session& sql() const { return conn_->sql; }
+    // Marks the connection lost after an error that says so; it is reopened on its next use.
+    void mark_broken() const { conn_->broken = true; }
+
+   private:
+    PgPool* pool_;
+    PgConnection* conn_;
+  };
+
+  sdk::Result<Lease> acquire();
+  void close();
+
+ private:
+  void release(PgConnection* conn);
+
+  std::string conninfo_;
+  std::chrono::milliseconds timeout_;
+  sdk::Logger& log_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<PgConnection>> all_;
+  std::vector<PgConnection*> free_;
+  bool closed_ = false;
+};
+
+}  // namespace ctxmgr::pg

@@ -1,0 +1,111 @@
+#include "pg_sql.hpp"
+
+#include <soci/postgresql/soci-postgresql.h>
+
+namespace ctxmgr::pg {
+
+namespace {
+constexpr const char* kContextColumns =
+    "CAST(id AS TEXT), agent_id, context_data, metadata, version, "
+    "CAST(EXTRACT(EPOCH FROM created_at) * 1000000 AS BIGINT), "
+    "CAST(EXTRACT(EPOCH FROM updated_at) * 1000000 AS BIGINT), created_by, updated_by, "
+    "CASE WHEN deleted THEN 1 ELSE 0 END";
+constexpr const char* kHistoryColumns =
+    "CAST(context_id AS TEXT), version, action, agent_id, "
+    "CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), context_data, metadata";
+}  // namespace
+
+ContextRows::ContextRows(std::size_t n)
+    : id(n), agent(n), data(n), meta(n), created_by(n), updated_by(n), version(n), created(n),
+      updated(n), deleted(n) {}
+
+void ContextRows::bind_into(soci::details::once_temp_type& q) {
+  q, soci::into(id), soci::into(agent), soci::into(data), soci::into(meta), soci::into(version),
+      soci::into(created), soci::into(updated), soci::into(created_by), soci::into(updated_by),
+      soci::into(deleted);
+}
+
+void ContextRows::settle(const soci::session& sql) {
+  if (!sql.got_data()) id.clear();
+}
+
+sdk::ContextRow ContextRows::row(std::size_t i) const {
+  sdk::ContextRow r;
+  r.id = id[i];
+  r.agent_id = agent[i];
+  r.context_data = data[i];
+  r.metadata = meta[i];
+  r.version = version[i];
+  r.created_at_us = created[i];
+  r.updated_at_us = updated[i];
+  r.created_by = created_by[i];
+  r.updated_by = updated_by[i];
+  r.deleted = deleted[i] != 0;
+  return r;
+}
+
+HistoryRows::HistoryRows(std::size_t n)
+    : id(n), action(n), agent(n), data(n), meta(n), version(n), at(n) {}
+
+void HistoryRows::bind_into(soci::details::once_temp_type& q) {
+  q, soci::into(id), soci::into(version), soci::into(action), soci::into(agent), soci::into(at),
+      soci::into(data), soci::into(meta);
+}
+
+void HistoryRows::settle(const soci::session& sql) {
+  if (!sql.got_data()) id.clear();
+}
+
+sdk::HistoryRow HistoryRows::row(std::size_t i) const {
+  return sdk::HistoryRow{id[i], version[i], action[i], agent[i], at[i], data[i], meta[i]};
+}
+
+Sql::Sql(const std::string& schema) : schema_(schema), prefix_("\"" + schema + "\".") {}
+
+std::string Sql::table(const char* name) const { return prefix_ + name; }
+
+std::string Sql::select_context(const std::string& where) const {
+  return std::string("SELECT ") + kContextColumns + " FROM " + table("context") + " WHERE " + where;
+}
+
+std::string Sql::select_history(const std::string& where) const {
+  return std::string("SELECT ") + kHistoryColumns + " FROM " + table("context_history") +
+         " WHERE " + where;
+}
+
+std::string from_us(const char* param) {
+  return std::string("(TIMESTAMPTZ 'epoch' + CAST(:") + param +
+         " AS BIGINT) * INTERVAL '1 microsecond')";
+}
+
+bool connection_lost(const std::exception& e) {
+  const auto* se = dynamic_cast<const soci::soci_error*>(&e);
+  if (se == nullptr) return false;
+  if (se->get_error_category() == soci::soci_error::connection_error) return true;
+  if (const auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    const std::string state = pe->sqlstate();
+    // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now.
+    return state.starts_with("08") || state.starts_with("57P");
+  }
+  const std::string what = e.what();
+  return what.find("server closed the connection") != std::string::npos ||
+         what.find("no connection to the server") != std::string::npos ||
+         what.find("Connection refused") != std::string::npos;
+}
+
+sdk::Error storage_error(const std::exception& e, const std::string& what) {
+  if (connection_lost(e)) {
+    return sdk::Error(sdk::Errc::unavailable, what + ": the database is unreachable; retry");
+  }
+  if (const auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    const std::string state = pe->sqlstate();
+    if (state == "23505") return sdk::Error(sdk::Errc::conflict, what + ": the row already exists");
+    // 40001 serialization failure, 40P01 deadlock, 53xxx insufficient resources, 57014 canceled
+    if (state.starts_with("40") || state.starts_with("53") || state == "57014") {
+      return sdk::Error(sdk::Errc::unavailable, what + ": the database is busy; retry");
+    }
+  }
+  return sdk::Error(sdk::Errc::internal, what + " failed");
+}
+
+}  // namespace ctxmgr::pg

@@ -1,0 +1,65 @@
+#pragma once
+// SQL of the PostgreSQL storage, qualified with the configured schema (no search_path, which a
+// pooler in transaction mode would not keep), and the mapping of PostgreSQL errors to SDK codes.
+// Every query is a one-time query (PQexecParams: one round trip, no named prepared statement to
+// clean up, and fine behind PgBouncer in transaction mode).
+
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/types.hpp"
+
+namespace ctxmgr::pg {
+
+// Rows of `context` as SOCI vectors: a one-time query fills up to their size.
+struct ContextRows {
+  explicit ContextRows(std::size_t n);
+  void bind_into(soci::details::once_temp_type& q);
+  // SOCI leaves the vectors as they were when a one-time query returns no row.
+  void settle(const soci::session& sql);
+  std::size_t size() const { return id.size(); }
+  sdk::ContextRow row(std::size_t i) const;
+
+  std::vector<std::string> id, agent, data, meta, created_by, updated_by;
+  std::vector<long long> version, created, updated;
+  std::vector<int> deleted;
+};
+
+struct HistoryRows {
+  explicit HistoryRows(std::size_t n);
+  void bind_into(soci::details::once_temp_type& q);
+  void settle(const soci::session& sql);
+  std::size_t size() const { return id.size(); }
+  sdk::HistoryRow row(std::size_t i) const;
+
+  std::vector<std::string> id, action, agent, data, meta;
+  std::vector<long long> version, at;
+};
+
+class Sql {
+ public:
+  explicit Sql(const std::string& schema);
+  const std::string& schema() const { return schema_; }
+  std::string select_context(const std::string& where) const;  // "... WHERE <where>"
+  std::string select_history(const std::string& where) const;
+  std::string table(const char* name) const;  // "schema".name
+
+ private:
+  std::string schema_;
+  std::string prefix_;
+};
+
+// Timestamps cross as microseconds since the epoch.
+std::string from_us(const char* param);
+
+// Whether an exception means the connection is gone (it must be reopened).
+bool connection_lost(const std::exception& e);
+// The client-safe SDK error for an exception: connection problems and a server going away are
+// `unavailable`; a unique violation is `conflict`; the rest `internal`.
+sdk::Error storage_error(const std::exception& e, const std::string& what);
+
+}  // namespace ctxmgr::pg

@@ -1,0 +1,394 @@
+#include "pg_storage.hpp"
+
+#include <libpq-fe.h>
+
+#include <soci/postgresql/soci-postgresql.h>
+
+#include "ctxmgr/sdk/plugin_main.hpp"
+#include "pg_transaction.hpp"
+
+namespace ctxmgr::pg {
+
+namespace {
+
+struct Migration {
+  std::int64_t number;
+  const char* name;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+#include "schema_migrations.inc"
+};
+
+// Every ctxmgr process takes this advisory lock to migrate, so only one migrates at a time.
+constexpr long long kMigrationLock = 0x637478'6d67'72LL;  // "ctxmgr"
+
+bool valid_schema(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Runs a script of several statements (a migration file) on the raw connection.
+void exec_script(soci::session& s, const std::string& sql) {
+  PGconn* conn = static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
+  PGresult* res = PQexec(conn, sql.c_str());
+  const auto status = PQresultStatus(res);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    std::string msg = PQresultErrorMessage(res);
+    std::string sqlstate = state != nullptr ? state : "XX000";
+    PQclear(res);
+    throw soci::postgresql_soci_error(msg, sqlstate.c_str());
+  }
+  PQclear(res);
+}
+
+}  // namespace
+
+PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
+    : host_(host),
+      conninfo_(options.get_string("url")),
+      sql_(options.get_string("schema", "public")),
+      pool_size_(static_cast<std::size_t>(options.get_int("pool_size", 8))),
+      acquire_timeout_(options.get_int("acquire_timeout_ms", 2000)) {
+  if (!valid_schema(sql_.schema())) {
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.schema: expected a lower-case name ([a-z_][a-z0-9_]*, at most 63)");
+  }
+  // libpq's own connect timeout (seconds), unless the URL sets one: fail fast when the server is
+  // down instead of hanging a request.
+  const auto timeout = std::to_string(options.get_int("connect_timeout_s", 3));
+  if (conninfo_.find("connect_timeout") == std::string::npos) {
+    if (conninfo_.find("://") != std::string::npos) {
+      conninfo_ += (conninfo_.find('?') == std::string::npos ? "?" : "&") +
+                   std::string("connect_timeout=") + timeout;
+    } else {
+      conninfo_ += " connect_timeout=" + timeout;
+    }
+  }
+}
+
+PgStorage::~PgStorage() { stop(); }
+
+sdk::Status PgStorage::start() {
+  pool_ = std::make_unique<PgPool>(conninfo_, pool_size_, acquire_timeout_, host_.log());
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +
+                   std::to_string(pool_size_) + ")");
+  return {};
+}
+
+void PgStorage::stop() noexcept {
+  if (pool_) pool_->close();
+  pool_.reset();
+}
+
+sdk::Error PgStorage::fail(const PgPool::Lease& lease, const std::exception& e,
+                           const std::string& what) {
+  if (connection_lost(e)) lease.mark_broken();
+  host_.log().error(what + ": " + e.what());
+  return storage_error(e, what);
+}
+
+sdk::Result<std::unique_ptr<sdk::Transaction>> PgStorage::begin() {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    lease->sql() << "BEGIN";
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "begin transaction");
+  }
+  return std::unique_ptr<sdk::Transaction>(
+      std::make_unique<PgTransaction>(*this, std::move(*lease)));
+}
+
+sdk::Result<std::optional<sdk::ContextRow>> PgStorage::get(std::string_view id) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    ContextRows rows(1);
+    std::string key(id);
+    {
+      auto q = (lease->sql() << sql_.select_context("id = CAST(:id AS uuid)"));
+      rows.bind_into(q);
+      q, soci::use(key);
+    }
+    rows.settle(lease->sql());
+    if (rows.size() == 0) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(rows.row(0));
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "read context");
+  }
+}
+
+sdk::Result<std::optional<sdk::HistoryRow>> PgStorage::get_version(std::string_view id,
+                                                                   std::int64_t version) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    HistoryRows rows(1);
+    std::string key(id);
+    long long v = version;
+    {
+      auto q = (lease->sql() << sql_.select_history("context_id = CAST(:id AS uuid) AND version = :v"));
+      rows.bind_into(q);
+      q, soci::use(key), soci::use(v);
+    }
+    rows.settle(lease->sql());
+    if (rows.size() == 0) return std::optional<sdk::HistoryRow>();
+    return std::optional<sdk::HistoryRow>(rows.row(0));
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "read version");
+  }
+}
+
+sdk::Result<std::vector<sdk::HistoryRow>> PgStorage::history(std::string_view id,
+                                                             std::int64_t before_version,
+                                                             std::int64_t limit) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    HistoryRows rows(static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)));
+    std::string key(id);
+    long long before = before_version > 0 ? before_version : INT32_MAX;
+    long long lim = limit;
+    {
+      auto q = (lease->sql() << sql_.select_history(
+                    "context_id = CAST(:id AS uuid) AND version < :before ORDER BY version DESC "
+                    "LIMIT :lim"));
+      rows.bind_into(q);
+      q, soci::use(key), soci::use(before), soci::use(lim);
+    }
+    rows.settle(lease->sql());
+    std::vector<sdk::HistoryRow> out;
+    for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.row(i));
+    return out;
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "read history");
+  }
+}
+
+sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& q) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    ContextRows rows(static_cast<std::size_t>(std::max<std::int64_t>(q.limit, 1)));
+    std::string agent = q.agent_id;
+    int include_deleted = q.include_deleted ? 1 : 0;
+    std::string tag = q.tag.value_or("");
+    int has_tag = q.tag ? 1 : 0;
+    int has_cursor = q.after_updated_at_us ? 1 : 0;
+    long long after_at = q.after_updated_at_us.value_or(0);
+    std::string after_id = q.after_id.value_or("00000000-0000-0000-0000-000000000000");
+    long long lim = q.limit;
+    {
+      auto query = (lease->sql() << sql_.select_context(
+                        "agent_id = :agent AND (:inc = 1 OR NOT deleted)"
+                        " AND (:has_tag = 0 OR metadata_jsonb @> jsonb_build_object('tags', "
+                        "jsonb_build_array(CAST(:tag AS TEXT))))"
+                        " AND (:has_cursor = 0 OR (updated_at, id) < (" +
+                        from_us("after_at") +
+                        ", CAST(:after_id AS uuid))) ORDER BY updated_at DESC, id DESC LIMIT :lim"));
+      rows.bind_into(query);
+      query, soci::use(agent), soci::use(include_deleted), soci::use(has_tag), soci::use(tag),
+          soci::use(has_cursor), soci::use(after_at), soci::use(after_id), soci::use(lim);
+    }
+    rows.settle(lease->sql());
+    std::vector<sdk::ContextRow> out;
+    for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.row(i));
+    return out;
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "list contexts");
+  }
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(std::int64_t before_seq,
+                                                           std::int64_t limit) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
+    std::vector<long long> seq(n), at(n);
+    std::vector<std::string> agent(n), action(n), ctx(n), transport(n), rid(n), details(n);
+    std::vector<soci::indicator> ctx_ind(n);
+    long long before = before_seq > 0 ? before_seq : INT64_MAX;
+    long long lim = limit;
+    lease->sql() << "SELECT seq, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), agent_id, "
+                    "action, CAST(context_id AS TEXT), transport, request_id, details FROM " +
+                        sql_.table("access_log") + " WHERE seq < :before ORDER BY seq DESC LIMIT :lim",
+        soci::into(seq), soci::into(at), soci::into(agent), soci::into(action),
+        soci::into(ctx, ctx_ind), soci::into(transport), soci::into(rid), soci::into(details),
+        soci::use(before), soci::use(lim);
+    if (!lease->sql().got_data()) seq.clear();
+    std::vector<sdk::AuditEvent> out;
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+      out.push_back({seq[i], at[i], agent[i], action[i],
+                     ctx_ind[i] == soci::i_null ? std::string() : ctx[i], transport[i], rid[i],
+                     details[i]});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "read audit log");
+  }
+}
+
+sdk::Status PgStorage::ping() {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    int one = 0;
+    lease->sql() << "SELECT 1", soci::into(one);
+    return {};
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "ping");
+  }
+}
+
+sdk::Result<sdk::SchemaStatus> PgStorage::schema_status() {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    sdk::SchemaStatus status;
+    int exists = 0;
+    std::string schema = sql_.schema();
+    lease->sql() << "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s AND "
+                    "table_name = 'schema_migrations'",
+        soci::use(schema), soci::into(exists);
+    std::vector<long long> versions(std::size(kMigrations) + 16);
+    std::vector<std::string> names(versions.size());
+    if (exists != 0) {
+      lease->sql() << "SELECT version, name FROM " + sql_.table("schema_migrations") +
+                          " ORDER BY version",
+          soci::into(versions), soci::into(names);
+    }
+    if (exists == 0 || !lease->sql().got_data()) {
+      versions.clear();
+      names.clear();
+    }
+    for (std::size_t i = 0; i < versions.size(); ++i) {
+      status.current = std::max<std::int64_t>(status.current, versions[i]);
+      status.applied += (status.applied.empty() ? "" : ", ") + names[i];
+    }
+    for (const auto& m : kMigrations) {
+      status.latest = std::max(status.latest, m.number);
+      if (std::find(versions.begin(), versions.end(), m.number) == versions.end()) {
+        status.pending += (status.pending.empty() ? "" : ", ") + std::string(m.name);
+      }
+    }
+    return status;
+  } catch (const std::exception& e) {
+    return fail(*lease, e, "read schema status");
+  }
+}
+
+sdk::Result<std::vector<std::string>> PgStorage::migrate() {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  std::vector<std::string> done;
+  const std::string schema = "\"" + sql_.schema() + "\"";
+  for (const auto& m : kMigrations) {
+    try {
+      // One transaction per file, under an advisory lock: servers starting together migrate one
+      // after another, and each finds what the other already did.
+      exec_script(lease->sql(),
+                  "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock(" +
+                      std::to_string(kMigrationLock) + "); CREATE SCHEMA IF NOT EXISTS " + schema + "; SET LOCAL search_path TO " +
+                      schema +
+                      "; CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                      "KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      int applied = 0;
+      long long number = m.number;
+      lease->sql() << "SELECT count(*) FROM " + sql_.table("schema_migrations") +
+                          " WHERE version = :v",
+          soci::into(applied), soci::use(number);
+      if (applied == 0) {
+        exec_script(lease->sql(), m.sql);
+        std::string name = m.name;
+        lease->sql() << "INSERT INTO " + sql_.table("schema_migrations") +
+                            " (version, name) VALUES (:v, :n)",
+            soci::use(number), soci::use(name);
+        done.emplace_back(m.name);
+      }
+      exec_script(lease->sql(), "COMMIT");
+    } catch (const std::exception& e) {
+      try {
+        exec_script(lease->sql(), "ROLLBACK");
+      } catch (const std::exception&) {
+        // The connection is gone or no transaction was open: nothing to undo.
+      }
+      return fail(*lease, e, std::string("migration ") + m.name);
+    }
+  }
+  if (!done.empty()) host_.log().info("applied " + std::to_string(done.size()) + " migration(s)");
+  return done;
+}
+
+namespace {
+
+constexpr ctxmgr_option_spec kOptions[] = {
+    {.name = "url",
+     .type = CTXMGR_OPT_STRING,
+     .flags = CTXMGR_OPT_REQUIRED | CTXMGR_OPT_SECRET,
+     .default_json = nullptr,
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "libpq connection string or URL, e.g. ${DATABASE_URL} "
+                    "(postgresql://user:password@host:5432/db)"},
+    {.name = "schema",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"public\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the PostgreSQL schema that holds the tables (created if missing)"},
+    {.name = "pool_size",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "8",
+     .min = 1,
+     .max = 1000,
+     .allowed = nullptr,
+     .description = "connections this process keeps (opened on first use)"},
+    {.name = "acquire_timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "2000",
+     .min = 1,
+     .max = 600000,
+     .allowed = nullptr,
+     .description = "how long a request waits for a free connection before 503"},
+    {.name = "connect_timeout_s",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "3",
+     .min = 1,
+     .max = 600,
+     .allowed = nullptr,
+     .description = "libpq connect_timeout, unless the URL sets one"},
+};
+
+}  // namespace
+
+}  // namespace ctxmgr::pg
+
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::storage, "postgres", "1.0.0",
+              "PostgreSQL storage through SOCI, for several servers on one database",
+              ctxmgr::pg::PgStorage, ctxmgr::pg::kOptions)

@@ -1,0 +1,53 @@
+#pragma once
+// storage-postgres: PostgreSQL through SOCI's postgresql backend, for several stateless ctxmgr
+// processes on one database. Correctness across processes comes from the database alone: a
+// change locks its row (SELECT ... FOR UPDATE) for its transaction, migrations run under an
+// advisory lock, and nothing read is cached in the process.
+
+#include <memory>
+#include <string>
+
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+#include "pg_pool.hpp"
+#include "pg_sql.hpp"
+
+namespace ctxmgr::pg {
+
+class PgStorage final : public sdk::Storage {
+ public:
+  PgStorage(sdk::Host& host, const sdk::Options& options);
+  ~PgStorage() override;
+
+  sdk::Status start() override;
+  void stop() noexcept override;
+
+  sdk::Result<std::unique_ptr<sdk::Transaction>> begin() override;
+  sdk::Result<std::optional<sdk::ContextRow>> get(std::string_view id) override;
+  sdk::Result<std::optional<sdk::HistoryRow>> get_version(std::string_view id,
+                                                          std::int64_t version) override;
+  sdk::Result<std::vector<sdk::HistoryRow>> history(std::string_view id,
+                                                    std::int64_t before_version,
+                                                    std::int64_t limit) override;
+  sdk::Result<std::vector<sdk::ContextRow>> list(const sdk::ListQuery& query) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> audit(std::int64_t before_seq,
+                                                  std::int64_t limit) override;
+  sdk::Status ping() override;
+  sdk::Result<sdk::SchemaStatus> schema_status() override;
+  sdk::Result<std::vector<std::string>> migrate() override;
+
+  // Logs the cause, marks a lost connection for reopening, returns the client-safe error.
+  sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
+  const Sql& sql() const { return sql_; }
+
+ private:
+  sdk::Host& host_;
+  std::string conninfo_;
+  Sql sql_;
+  std::unique_ptr<PgPool> pool_;
+  std::size_t pool_size_;
+  std::chrono::milliseconds acquire_timeout_;
+};
+
+}  // namespace ctxmgr::pg

@@ -1,0 +1,134 @@
+#include "pg_transaction.hpp"
+
+#include "pg_sql.hpp"
+#include "pg_storage.hpp"
+
+namespace ctxmgr::pg {
+
+PgTransaction::~PgTransaction() {
+  if (done_) return;
+  try {
+    lease_.sql() << "ROLLBACK";
+  } catch (const std::exception& e) {
+    (void)storage_.fail(lease_, e, "rollback");
+  }
+}
+
+sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::string_view id) {
+  try {
+    ContextRows rows(1);
+    std::string key(id);
+    {
+      auto q = (lease_.sql() << storage_.sql().select_context("id = CAST(:id AS uuid) FOR UPDATE"));
+      rows.bind_into(q);
+      q, soci::use(key);
+    }
+    rows.settle(lease_.sql());
+    if (rows.size() == 0) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(rows.row(0));
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "read context");
+  }
+}
+
+sdk::Status PgTransaction::insert_context(const sdk::ContextRow& r) {
+  try {
+    long long version = r.version, created = r.created_at_us, updated = r.updated_at_us;
+    int deleted = r.deleted ? 1 : 0;
+    lease_.sql() << "INSERT INTO " + storage_.sql().table("context") +
+                        " (id, agent_id, context_data, metadata, version, created_at, updated_at, "
+                        "created_by, updated_by, deleted) VALUES (CAST(:id AS uuid), :agent, "
+                        ":data, :meta, :v, " +
+                        from_us("c") + ", " + from_us("u") + ", :cb, :ub, :d <> 0)",
+        soci::use(r.id), soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
+        soci::use(version), soci::use(created), soci::use(updated), soci::use(r.created_by),
+        soci::use(r.updated_by), soci::use(deleted);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "insert context");
+  }
+}
+
+sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
+  try {
+    long long version = r.version, updated = r.updated_at_us;
+    int deleted = r.deleted ? 1 : 0;
+    int found = 0;
+    soci::indicator ind = soci::i_ok;
+    lease_.sql() << "UPDATE " + storage_.sql().table("context") +
+                        " SET agent_id = :agent, context_data = :data, metadata = :meta, "
+                        "version = :v, updated_at = " +
+                        from_us("u") +
+                        ", updated_by = :ub, deleted = :d <> 0 WHERE id = CAST(:id AS uuid) "
+                        "RETURNING 1",
+        soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
+        soci::use(version), soci::use(updated), soci::use(r.updated_by), soci::use(deleted),
+        soci::use(r.id), soci::into(found, ind);
+    if (found != 1) return sdk::Error(sdk::Errc::not_found, "context " + r.id + " does not exist");
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "update context");
+  }
+}
+
+sdk::Status PgTransaction::purge_context(std::string_view id) {
+  try {
+    std::string key(id);
+    lease_.sql() << "DELETE FROM " + storage_.sql().table("context_history") +
+                        " WHERE context_id = CAST(:id AS uuid)",
+        soci::use(key);
+    lease_.sql() << "DELETE FROM " + storage_.sql().table("context") +
+                        " WHERE id = CAST(:id AS uuid)",
+        soci::use(key);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "purge context");
+  }
+}
+
+sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
+  try {
+    long long version = r.version, at = r.at_us;
+    lease_.sql() << "INSERT INTO " + storage_.sql().table("context_history") +
+                        " (context_id, version, action, agent_id, at, context_data, metadata) "
+                        "VALUES (CAST(:id AS uuid), :v, :a, :agent, " +
+                        from_us("at") + ", :data, :meta)",
+        soci::use(r.context_id), soci::use(version), soci::use(r.action), soci::use(r.agent_id),
+        soci::use(at), soci::use(r.context_data), soci::use(r.metadata);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "append history");
+  }
+}
+
+sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev) {
+  try {
+    long long at = ev.at_us;
+    long long seq = 0;
+    soci::indicator ctx_ind = ev.context_id.empty() ? soci::i_null : soci::i_ok;
+    lease_.sql() << "INSERT INTO " + storage_.sql().table("access_log") +
+                        " (at, agent_id, action, context_id, transport, request_id, details) "
+                        "VALUES (" +
+                        from_us("at") +
+                        ", :agent, :action, CAST(:ctx AS uuid), :tr, :rid, :details) RETURNING seq",
+        soci::use(at), soci::use(ev.agent_id), soci::use(ev.action),
+        soci::use(ev.context_id, ctx_ind), soci::use(ev.transport), soci::use(ev.request_id),
+        soci::use(ev.details), soci::into(seq);
+    return static_cast<std::int64_t>(seq);
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "append audit event");
+  }
+}
+
+sdk::Status PgTransaction::commit() {
+  try {
+    lease_.sql() << "COMMIT";
+    done_ = true;
+    return {};
+  } catch (const std::exception& e) {
+    done_ = true;  // a failed COMMIT ends the transaction
+    return storage_.fail(lease_, e, "commit");
+  }
+}
+
+}  // namespace ctxmgr::pg

@@ -1,0 +1,33 @@
+#pragma once
+// A write transaction on one pooled connection: BEGIN at creation, COMMIT on commit(), ROLLBACK
+// when destroyed uncommitted. get_for_update() takes the row lock (SELECT ... FOR UPDATE), which
+// holds concurrent writers of that context — in this process or another — until the end.
+
+#include "ctxmgr/sdk/storage.hpp"
+#include "pg_pool.hpp"
+
+namespace ctxmgr::pg {
+
+class PgStorage;
+
+class PgTransaction final : public sdk::Transaction {
+ public:
+  PgTransaction(PgStorage& storage, PgPool::Lease lease)
+      : storage_(storage), lease_(std::move(lease)) {}
+  ~PgTransaction() override;
+
+  sdk::Result<std::optional<sdk::ContextRow>> get_for_update(std::string_view id) override;
+  sdk::Status insert_context(const sdk::ContextRow& row) override;
+  sdk::Status update_context(const sdk::ContextRow& row) override;
+  sdk::Status purge_context(std::string_view id) override;
+  sdk::Status append_history(const sdk::HistoryRow& row) override;
+  sdk::Result<std::int64_t> append_audit(const sdk::AuditEvent& event) override;
+  sdk::Status commit() override;
+
+ private:
+  PgStorage& storage_;
+  PgPool::Lease lease_;
+  bool done_ = false;
+};
+
+}  // namespace ctxmgr::pg

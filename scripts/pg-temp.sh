@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL 15 for the tests: initdb in a temporary folder, a free loopback port,
 # the socket in that folder. Prints `export` lines for CTXMGR_TEST_PG_DSN and CTXMGR_TEST_PG_DIR.
 #   eval "$(scripts/pg-temp.sh start)"  ...  scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
+# The outage tests stop and restart the same server (same data, same port):
+#   scripts/pg-temp.sh pause DIR; scripts/pg-temp.sh resume DIR
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
@@ -14,25 +16,39 @@ case "${1:-}" in
   start)
     dir=$(mktemp -d /tmp/ctxmgr-pg.XXXXXX)
     [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
-    port=""
-    for p in $(shuf -i 20000-60000 -n 50); do
-      if ! (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then port=$p; break; fi
-    done
-    [[ -n "$port" ]] || { echo "pg-temp: no free port" >&2; exit 1; }
     run_as_pg "$bin/initdb" -D "$dir/data" -U ctxmgr --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
-    run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
-      { cat "$dir/server.log" >&2; exit 1; }
+    # A free port can be taken between the check and the start: try a few.
+    port=""
+    for p in $(shuf -i 20000-60000 -n 50); do
+      (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
+      if run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
+        port=$p
+        break
+      fi
+    done
+    [[ -n "$port" ]] || { echo "pg-temp: PostgreSQL did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
     run_as_pg "$bin/createdb" -h "$dir" -p "$port" -U ctxmgr ctxmgr_test
+    echo "$port" >"$dir/port"
     echo "export CTXMGR_TEST_PG_DIR=$dir"
     echo "export CTXMGR_TEST_PG_PORT=$port"
     echo "export CTXMGR_TEST_PG_DSN='postgresql://ctxmgr@127.0.0.1:$port/ctxmgr_test'"
+    ;;
+  pause)
+    dir=${2:?usage: pg-temp.sh pause DIR}
+    run_as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
+    dir=${2:?usage: pg-temp.sh resume DIR}
+    port=$(cat "$dir/port")
+    run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
     ;;
   stop)
     dir=${2:?usage: pg-temp.sh stop DIR}
     [[ -d "$dir/data" ]] && run_as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: pg-temp.sh start | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: pg-temp.sh start | stop DIR | pause DIR | resume DIR" >&2; exit 2 ;;
 esac

@@ -22,7 +22,12 @@ Server::Server(ServerOptions options)
     : options_(std::move(options)), dir_(make_temp_dir()) {
   port_ = free_port();
   static std::atomic<int> n{0};
-  schema_ = "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+  schema_ = options_.pg_schema.empty()
+                ? "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(n++)
+                : options_.pg_schema;
+  if (options_.pg_dsn.empty() && std::getenv("CTXMGR_TEST_PG_DSN") != nullptr) {
+    options_.pg_dsn = std::getenv("CTXMGR_TEST_PG_DSN");
+  }
 }
 
 Server::~Server() {
@@ -35,8 +40,8 @@ bool Server::start() {
   if (options_.backend == "sqlite") {
     storage = "  plugin: sqlite\n  options: {path: " + dir_ + "/context.db}\n";
   } else {
-    storage = "  plugin: postgres\n  options: {url: '" + std::string(std::getenv("CTXMGR_TEST_PG_DSN")) +
-              "', schema: " + schema_ + "}\n";
+    storage = "  plugin: postgres\n  options: {url: '" + options_.pg_dsn + "', schema: " + schema_ +
+              ", acquire_timeout_ms: 1000, connect_timeout_s: 2}\n";
   }
   const std::string http = "listen: 127.0.0.1:" + std::to_string(port_) +
                            (options_.http_options.empty() ? "" : ", " + options_.http_options);

@@ -12,6 +12,9 @@ namespace ctxmgr::test {
 struct ServerOptions {
   std::string backend = "sqlite";  // sqlite | postgres
   std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
+  std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
+  std::string pg_schema;           // postgres: default a new schema per Server (share one to
+                                   // run several servers on one database)
 };
 
 class Server {

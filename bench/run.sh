@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Create, read and patch on SQLite through transport-http with wrk at 1, 8 and 32 connections,
-# beside the same wrk runs against ceiling_server (a minimal Beast server with a fixed body) in
-# the same run; idle and peak RSS of the server. Prints a Markdown table.
+# Create, read and patch through transport-http with wrk at 1, 8 and 32 connections (and 64 on
+# PostgreSQL), beside the same wrk runs against ceiling_server (a minimal Beast server with a
+# fixed body) in the same run; idle and peak RSS of the server. On PostgreSQL also pgbench running
+# the SQL transaction of a create (bench/pgbench_create.sql): the database's own ceiling.
+# Prints a Markdown table.
 #   bench/run.sh [seconds per run, default 10]
+# BENCH_BACKEND=postgres uses a throwaway PostgreSQL (scripts/pg-temp.sh) instead of SQLite.
 # BENCH_SYNC=normal runs SQLite with synchronous=normal instead of the default full.
 # Run it on an otherwise idle machine, never while a build runs.
 set -euo pipefail
@@ -15,16 +18,29 @@ bin=build/release/bin
 export BENCH_DIR=$PWD/bench
 
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
-cleanup() { [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+backend=${BENCH_BACKEND:-sqlite}
+cleanup() {
+  [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null
+  [[ -n "${CTXMGR_TEST_PG_DIR:-}" ]] && scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
+  rm -rf "$work"
+}
 trap cleanup EXIT
 free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
 wait_http() { for _ in $(seq 200); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.05; done; return 1; }
 
 port=$(free_port)
+conn_counts="1 8 32"
+if [[ $backend == postgres ]]; then
+  eval "$(scripts/pg-temp.sh start)"
+  storage="{plugin: postgres, options: {url: '$CTXMGR_TEST_PG_DSN', pool_size: 64}}"
+  conn_counts="1 8 32 64"
+else
+  storage="{plugin: sqlite, options: {path: $work/context.db, synchronous: ${BENCH_SYNC:-full}}}"
+fi
 cat >"$work/ctxmgr.yaml" <<YAML
 server: {log: {level: warn}}
-storage: {plugin: sqlite, options: {path: $work/context.db, synchronous: ${BENCH_SYNC:-full}}}
+storage: $storage
 transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
 YAML
 "$bin/ctxmgr" --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &
@@ -48,7 +64,7 @@ run_wrk() { # script url conns
   wrk -t"$threads" -c"$3" -d"${secs}s" -s "bench/$1.lua" "$2" | grep '^RESULT'
 }
 declare -A result
-for conns in 1 8 32; do
+for conns in $conn_counts; do
   result[create,$conns]=$(run_wrk create "http://127.0.0.1:$port/api/context" "$conns")
   result[read,$conns]=$(run_wrk read "http://127.0.0.1:$port" "$conns")
   result[patch,$conns]=$(run_wrk patch "http://127.0.0.1:$port" "$conns")
@@ -60,18 +76,31 @@ cport=$(free_port)
 "$bin/ceiling_server" "$cport" 2 &
 pid=$!
 wait_http "$cport" /
-for conns in 1 8 32; do
+for conns in $conn_counts; do
   result[ceiling,$conns]=$(run_wrk ceiling "http://127.0.0.1:$cport/" "$conns")
 done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
+if [[ $backend == postgres ]]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  for conns in $conn_counts; do
+    tps=$("$pgbin/pgbench" -n -f bench/pgbench_create.sql -c "$conns" -j "$([[ $conns -lt 2 ]] && echo 1 || echo 2)" \
+      -T "$secs" "$CTXMGR_TEST_PG_DSN" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
+    result[pgbench,$conns]="RESULT rps=$tps p50_us=0 p99_us=0 errors=0"
+  done
+fi
+
 field() { sed -E "s/.*$2=([0-9.]+).*/\1/" <<<"$1"; }
 echo "| operation | conns | req/s | p50 ms | p99 ms | errors | ratio to ceiling |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for op in ceiling create read patch; do
-  for conns in 1 8 32; do
+ops="ceiling create read patch"
+[[ $backend == postgres ]] && ops="ceiling pgbench create read patch"
+for op in $ops; do
+  for conns in $conn_counts; do
     r=${result[$op,$conns]}
     c=${result[ceiling,$conns]}
+    # Creates on PostgreSQL are compared with pgbench's create transaction.
+    [[ $backend == postgres && ( $op == create || $op == pgbench ) ]] && c=${result[pgbench,$conns]}
     rps=$(field "$r" rps); crps=$(field "$c" rps)
     awk -v op="$op" -v n="$conns" -v rps="$rps" -v p50="$(field "$r" p50_us)" \
       -v p99="$(field "$r" p99_us)" -v err="$(field "$r" errors)" -v crps="$crps" \
@@ -80,5 +109,9 @@ for op in ceiling create read patch; do
 done
 echo
 echo "server RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB)"
-echo "SQLite synchronous=${BENCH_SYNC:-full}"
+if [[ $backend == postgres ]]; then
+  echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync=off), pool_size 64; create's ratio is to pgbench"
+else
+  echo "SQLite synchronous=${BENCH_SYNC:-full}"
+fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); wrk and the server share them; ${secs}s per run"

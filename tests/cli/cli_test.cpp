@@ -205,3 +205,12 @@ TEST_F(Cli, JsonLogsAreOneObjectPerLine) {
   }
   EXPECT_GE(n, 4);
 }
+
+TEST_F(Cli, ShippedConfigsPassConfigCheck) {
+  for (const char* file : {"ctxmgr.yaml", "postgres.example.yaml"}) {
+    auto r = run({"--config", std::string(CTXMGR_SOURCE_DIR "/config/") + file, "config", "check"},
+                 {{"DATABASE_URL", "postgresql://u:p@127.0.0.1:1/db"},
+                  {"CTXMGR_PLUGIN_DIR", CTXMGR_PLUGIN_BUILD_DIR}});
+    EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
+  }
+}

@@ -2,8 +2,7 @@
 -- them so that connections rarely wait on the same row.
 package.path = package.path .. ";" .. (os.getenv("BENCH_DIR") or ".") .. "/?.lua"
 local report = require("wrk_report")
-local ids = {}
-for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local ids = report.ids()
 local n = 0
 request = function()
   n = n + 1

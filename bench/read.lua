@@ -1,8 +1,7 @@
 -- GET /api/context/{id} of one of the contexts listed in $BENCH_IDS (one id a line).
 package.path = package.path .. ";" .. (os.getenv("BENCH_DIR") or ".") .. "/?.lua"
 local report = require("wrk_report")
-local ids = {}
-for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local ids = report.ids()
 local n = 0
 request = function()
   n = n + 1

@@ -1,5 +1,11 @@
--- Shared by the bench scripts: prints one machine-readable line at the end of a wrk run.
+-- Shared by the bench scripts: the ids of $BENCH_IDS, and one machine-readable line at the end of
+-- a wrk run.
 local M = {}
+function M.ids()
+  local ids = {}
+  for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+  return ids
+end
 function M.done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write +
                  summary.errors.status + summary.errors.timeout

@@ -4,6 +4,7 @@
 
 #include <soci/postgresql/soci-postgresql.h>
 
+#include "ctxmgr/sdk/migrations.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "pg_transaction.hpp"
 
@@ -11,13 +12,7 @@ namespace ctxmgr::pg {
 
 namespace {
 
-struct Migration {
-  std::int64_t number;
-  const char* name;
-  const char* sql;
-};
-
-constexpr Migration kMigrations[] = {
+constexpr sdk::Migration kMigrations[] = {
 #include "schema_migrations.inc"
 };
 
@@ -263,34 +258,23 @@ sdk::Result<sdk::SchemaStatus> PgStorage::schema_status() {
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
   try {
-    sdk::SchemaStatus status;
     int exists = 0;
     std::string schema = sql_.schema();
     lease->sql() << "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s AND "
                     "table_name = 'schema_migrations'",
         soci::use(schema), soci::into(exists);
-    std::vector<long long> versions(std::size(kMigrations) + 16);
-    std::vector<std::string> names(versions.size());
+    std::vector<std::pair<std::int64_t, std::string>> applied;
     if (exists != 0) {
+      std::vector<long long> versions(std::size(kMigrations) + 16);
+      std::vector<std::string> names(versions.size());
       lease->sql() << "SELECT version, name FROM " + sql_.table("schema_migrations") +
                           " ORDER BY version",
           soci::into(versions), soci::into(names);
-    }
-    if (exists == 0 || !lease->sql().got_data()) {
-      versions.clear();
-      names.clear();
-    }
-    for (std::size_t i = 0; i < versions.size(); ++i) {
-      status.current = std::max<std::int64_t>(status.current, versions[i]);
-      status.applied += (status.applied.empty() ? "" : ", ") + names[i];
-    }
-    for (const auto& m : kMigrations) {
-      status.latest = std::max(status.latest, m.number);
-      if (std::find(versions.begin(), versions.end(), m.number) == versions.end()) {
-        status.pending += (status.pending.empty() ? "" : ", ") + std::string(m.name);
+      if (lease->sql().got_data()) {
+        for (std::size_t i = 0; i < versions.size(); ++i) applied.emplace_back(versions[i], names[i]);
       }
     }
-    return status;
+    return sdk::schema_status_of(kMigrations, applied);
   } catch (const std::exception& e) {
     return fail(*lease, e, "read schema status");
   }

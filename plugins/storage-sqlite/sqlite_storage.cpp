@@ -4,6 +4,7 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include "ctxmgr/sdk/migrations.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "sqlite_rows.hpp"
 #include "sqlite_transaction.hpp"
@@ -12,13 +13,7 @@ namespace ctxmgr::sqlite {
 
 namespace {
 
-struct Migration {
-  std::int64_t number;
-  const char* name;
-  const char* sql;
-};
-
-constexpr Migration kMigrations[] = {
+constexpr sdk::Migration kMigrations[] = {
 #include "schema_migrations.inc"
 };
 
@@ -260,18 +255,7 @@ sdk::Result<sdk::SchemaStatus> SqliteStorage::schema_status() {
     if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
     auto applied = applied_migrations(*writer_);
     if (!applied) return applied.error();
-    sdk::SchemaStatus status;
-    for (const auto& [n, name] : *applied) {
-      status.current = std::max(status.current, n);
-      status.applied += (status.applied.empty() ? "" : ", ") + name;
-    }
-    for (const auto& m : kMigrations) {
-      status.latest = std::max(status.latest, m.number);
-      const bool done = std::any_of(applied->begin(), applied->end(),
-                                    [&](const auto& a) { return a.first == m.number; });
-      if (!done) status.pending += (status.pending.empty() ? "" : ", ") + std::string(m.name);
-    }
-    return status;
+    return sdk::schema_status_of(kMigrations, *applied);
   } catch (const std::exception& e) {
     return fail(e, "read schema status");
   }

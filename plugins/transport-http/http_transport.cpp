@@ -108,6 +108,14 @@ void HttpTransport::accept() {
 void HttpTransport::stop() noexcept {
   if (!started_) return;
   started_ = false;
+  try {
+    drain_and_join();
+  } catch (const std::exception& e) {
+    host_.log().error(std::string("stop: ") + e.what());
+  }
+}
+
+void HttpTransport::drain_and_join() {
   // Stop accepting, let requests in flight finish, close idle connections, then stop.
   net::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;

@@ -32,6 +32,8 @@ class HttpTransport final : public sdk::Transport {
 
  private:
   void accept();
+  // Stops accepting, drains the sessions, stops the I/O threads and joins them.
+  void drain_and_join();
 
   sdk::Host& host_;
   HttpSettings settings_;

@@ -37,7 +37,7 @@ std::int64_t SystemClock::steady_ns() const {
       .count();
 }
 
-HostImpl::HostImpl(std::string kind_and_name, std::string instance, MetricsRegistry& metrics)
+HostImpl::HostImpl(const std::string& kind_and_name, std::string instance, MetricsRegistry& metrics)
     : instance_(std::move(instance)),
       logger_(make_logger(kind_and_name)),
       metrics_(&metrics) {}

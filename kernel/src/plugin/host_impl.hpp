@@ -31,7 +31,7 @@ class SystemClock final : public sdk::Clock {
 class HostImpl final : public sdk::Host {
  public:
   // `metrics` must outlive the host. The logger is named "<kind>.<instance>".
-  HostImpl(std::string kind_and_name, std::string instance, MetricsRegistry& metrics);
+  HostImpl(const std::string& kind_and_name, std::string instance, MetricsRegistry& metrics);
 
   sdk::Logger& log() override { return logger_; }
   sdk::Metrics& metrics() override { return *metrics_; }

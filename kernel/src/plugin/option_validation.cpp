@@ -163,6 +163,7 @@ sdk::Result<json::object> validate_options(const YamlSource& src, const YAML::No
   const bool given = options && options.IsMap();
   if (given) {
     std::vector<std::string> allowed;
+    allowed.reserve(specs.size());
     for (const auto& s : specs) allowed.push_back(s.name);
     if (auto st = src.check_mapping(options, path, allowed); !st) return st.error();
   }

@@ -1,6 +1,7 @@
 #include "plugin/registry.hpp"
 
 #include <algorithm>
+#include <ranges>
 #include <set>
 
 #include <boost/json/serialize.hpp>
@@ -160,10 +161,10 @@ sdk::Status Registry::start_all() {
 
 void Registry::stop_all() noexcept {
   for (auto k = std::rbegin(kStartOrder); k != std::rend(kStartOrder); ++k) {
-    for (auto i = instances_.rbegin(); i != instances_.rend(); ++i) {
-      if (i->kind == *k && i->started) {
-        i->object->stop();
-        i->started = false;
+    for (auto& i : std::views::reverse(instances_)) {
+      if (i.kind == *k && i.started) {
+        i.object->stop();
+        i.started = false;
       }
     }
   }

@@ -188,6 +188,8 @@ sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& 
     long long after_at = q.after_updated_at_us.value_or(0);
     std::string after_id = q.after_id.value_or("00000000-0000-0000-0000-000000000000");
     long long lim = q.limit;
+    std::string granted_to = q.granted_to.value_or("");
+    int has_grantee = q.granted_to ? 1 : 0;
     {
       auto query = (lease->sql() << sql_.select_context(
                         "agent_id = :agent AND (:inc = 1 OR NOT deleted)"
@@ -195,10 +197,15 @@ sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& 
                         "jsonb_build_array(CAST(:tag AS TEXT))))"
                         " AND (:has_cursor = 0 OR (updated_at, id) < (" +
                         from_us("after_at") +
-                        ", CAST(:after_id AS uuid))) ORDER BY updated_at DESC, id DESC LIMIT :lim"));
+                        ", CAST(:after_id AS uuid)))"
+                        " AND (:has_grantee = 0 OR EXISTS (SELECT 1 FROM " +
+                        sql_.table("context_grants") +
+                        " g WHERE g.context_id = id AND g.agent_id = :grantee))"
+                        " ORDER BY updated_at DESC, id DESC LIMIT :lim"));
       rows.bind_into(query);
       query, soci::use(agent), soci::use(include_deleted), soci::use(has_tag), soci::use(tag),
-          soci::use(has_cursor), soci::use(after_at), soci::use(after_id), soci::use(lim);
+          soci::use(has_cursor), soci::use(after_at), soci::use(after_id), soci::use(has_grantee),
+          soci::use(granted_to), soci::use(lim);
     }
     rows.settle(lease->sql());
     std::vector<sdk::ContextRow> out;
@@ -238,6 +245,104 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(std::int64_t before_s
   } catch (const std::exception& e) {
     return fail(*lease, e, "read audit log");
   }
+}
+
+template <class Fn>
+auto PgStorage::with_connection(const std::string& what, Fn&& fn)
+    -> decltype(fn(std::declval<PgPool::Lease&>())) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    return fn(*lease);
+  } catch (const std::exception& e) {
+    return fail(*lease, e, what);
+  }
+}
+
+sdk::Result<std::vector<sdk::AgentRow>> PgStorage::query_agents(const std::string& where,
+                                                                const std::string& key,
+                                                                long long limit) {
+  return with_connection("read agents", [&](PgPool::Lease& lease) {
+    const auto n = static_cast<std::size_t>(std::max<long long>(limit, 1));
+    std::vector<std::string> id(n), name(n), role(n);
+    std::vector<long long> created(n);
+    std::vector<int> disabled(n);
+    lease.sql() << "SELECT a.agent_id, a.display_name, a.role, "
+                   "CAST(EXTRACT(EPOCH FROM a.created_at) * 1000000 AS BIGINT), "
+                   "CASE WHEN a.disabled THEN 1 ELSE 0 END FROM " +
+                       sql_.table("agents") + " a " + where + " LIMIT :lim",
+        soci::into(id), soci::into(name), soci::into(role), soci::into(created),
+        soci::into(disabled), soci::use(key), soci::use(limit);
+    std::vector<sdk::AgentRow> out;
+    if (!lease.sql().got_data()) return sdk::Result<std::vector<sdk::AgentRow>>(out);
+    for (std::size_t i = 0; i < id.size(); ++i) {
+      out.push_back({id[i], name[i], role[i], created[i], disabled[i] != 0});
+    }
+    return sdk::Result<std::vector<sdk::AgentRow>>(out);
+  });
+}
+
+sdk::Result<std::optional<sdk::AgentRow>> PgStorage::get_agent(std::string_view agent_id) {
+  auto rows = query_agents("WHERE a.agent_id = :k", std::string(agent_id), 1);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<sdk::AgentRow>();
+  return std::optional<sdk::AgentRow>(rows->front());
+}
+
+sdk::Result<std::vector<sdk::AgentRow>> PgStorage::list_agents(std::string_view after_id,
+                                                               std::int64_t limit) {
+  return query_agents("WHERE a.agent_id > :k ORDER BY a.agent_id", std::string(after_id), limit);
+}
+
+sdk::Result<std::optional<sdk::AgentRow>> PgStorage::agent_by_token(std::string_view token_hash) {
+  auto rows = query_agents("JOIN " + sql_.table("agent_tokens") +
+                               " t ON t.agent_id = a.agent_id WHERE t.token_hash = :k",
+                           std::string(token_hash), 1);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<sdk::AgentRow>();
+  return std::optional<sdk::AgentRow>(rows->front());
+}
+
+sdk::Result<std::vector<sdk::GrantRow>> PgStorage::grants(sdk::GrantScope scope,
+                                                          std::string_view scope_id) {
+  using R = sdk::Result<std::vector<sdk::GrantRow>>;
+  return with_connection("read grants", [&](PgPool::Lease& lease) {
+    const bool ctx = scope == sdk::GrantScope::context;
+    constexpr std::size_t kMax = 10000;  // grants of one context or owner
+    std::vector<std::string> sid(kMax), agent(kMax), perm(kMax), by(kMax);
+    std::vector<long long> at(kMax);
+    std::string key(scope_id);
+    lease.sql() << std::string("SELECT CAST(") + (ctx ? "context_id" : "owner_id") +
+                       " AS TEXT), agent_id, permission, granted_by, "
+                       "CAST(EXTRACT(EPOCH FROM granted_at) * 1000000 AS BIGINT) FROM " +
+                       (ctx ? sql_.table("context_grants") + " WHERE context_id = CAST(:k AS uuid)"
+                            : sql_.table("owner_grants") + " WHERE owner_id = :k") +
+                       " ORDER BY agent_id",
+        soci::into(sid), soci::into(agent), soci::into(perm), soci::into(by), soci::into(at),
+        soci::use(key);
+    std::vector<sdk::GrantRow> out;
+    if (!lease.sql().got_data()) return R(out);
+    for (std::size_t i = 0; i < sid.size(); ++i) out.push_back({sid[i], agent[i], perm[i], by[i], at[i]});
+    return R(out);
+  });
+}
+
+sdk::Result<std::vector<std::string>> PgStorage::permissions(std::string_view context_id,
+                                                             std::string_view owner_id,
+                                                             std::string_view agent_id) {
+  using R = sdk::Result<std::vector<std::string>>;
+  return with_connection("read permissions", [&](PgPool::Lease& lease) {
+    std::vector<std::string> perms(2);
+    std::string ctx(context_id), owner(owner_id), agent(agent_id), agent2(agent_id);
+    lease.sql() << "SELECT permission FROM " + sql_.table("context_grants") +
+                       " WHERE context_id = CAST(:c AS uuid) AND agent_id = :a UNION ALL SELECT "
+                       "permission FROM " +
+                       sql_.table("owner_grants") + " WHERE owner_id = :o AND agent_id = :a2",
+        soci::into(perms), soci::use(ctx), soci::use(agent), soci::use(owner), soci::use(agent2);
+    if (!lease.sql().got_data()) perms.clear();
+    return R(perms);
+  });
 }
 
 sdk::Status PgStorage::ping() {

@@ -33,6 +33,15 @@ class PgStorage final : public sdk::Storage {
   sdk::Result<std::vector<sdk::ContextRow>> list(const sdk::ListQuery& query) override;
   sdk::Result<std::vector<sdk::AuditEvent>> audit(std::int64_t before_seq,
                                                   std::int64_t limit) override;
+  sdk::Result<std::optional<sdk::AgentRow>> get_agent(std::string_view agent_id) override;
+  sdk::Result<std::vector<sdk::AgentRow>> list_agents(std::string_view after_id,
+                                                      std::int64_t limit) override;
+  sdk::Result<std::optional<sdk::AgentRow>> agent_by_token(std::string_view token_hash) override;
+  sdk::Result<std::vector<sdk::GrantRow>> grants(sdk::GrantScope scope,
+                                                 std::string_view scope_id) override;
+  sdk::Result<std::vector<std::string>> permissions(std::string_view context_id,
+                                                    std::string_view owner_id,
+                                                    std::string_view agent_id) override;
   sdk::Status ping() override;
   sdk::Result<sdk::SchemaStatus> schema_status() override;
   sdk::Result<std::vector<std::string>> migrate() override;
@@ -40,6 +49,15 @@ class PgStorage final : public sdk::Storage {
   // Logs the cause, marks a lost connection for reopening, returns the client-safe error.
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }
+
+ private:
+  // Runs `fn(lease)` on a pooled connection; the pool's and the query's errors become Results.
+  template <class Fn>
+  auto with_connection(const std::string& what, Fn&& fn) -> decltype(fn(std::declval<PgPool::Lease&>()));
+  sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
+                                                       const std::string& key, long long limit);
+
+ public:
 
  private:
   sdk::Host& host_;

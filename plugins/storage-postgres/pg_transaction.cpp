@@ -120,6 +120,95 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
   }
 }
 
+sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
+  try {
+    long long created = a.created_at_us;
+    int disabled = a.disabled ? 1 : 0;
+    lease_.sql() << "INSERT INTO " + storage_.sql().table("agents") +
+                        " (agent_id, display_name, role, created_at, disabled) VALUES (:id, :name, "
+                        ":role, " + from_us("c") + ", :d <> 0)",
+        soci::use(a.agent_id), soci::use(a.display_name), soci::use(a.role), soci::use(created),
+        soci::use(disabled);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "insert agent");
+  }
+}
+
+sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
+  try {
+    int disabled = a.disabled ? 1 : 0;
+    int found = 0;
+    soci::indicator ind = soci::i_ok;
+    lease_.sql() << "UPDATE " + storage_.sql().table("agents") +
+                        " SET display_name = :name, role = :role, disabled = :d <> 0 WHERE "
+                        "agent_id = :id RETURNING 1",
+        soci::use(a.display_name), soci::use(a.role), soci::use(disabled), soci::use(a.agent_id),
+        soci::into(found, ind);
+    if (found != 1) return sdk::Error(sdk::Errc::not_found, "agent " + a.agent_id + " does not exist");
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "update agent");
+  }
+}
+
+sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view token_hash,
+                                     std::int64_t at_us) {
+  try {
+    std::string agent(agent_id), hash(token_hash);
+    long long at = at_us;
+    lease_.sql() << "DELETE FROM " + storage_.sql().table("agent_tokens") + " WHERE agent_id = :a",
+        soci::use(agent);
+    lease_.sql() << "INSERT INTO " + storage_.sql().table("agent_tokens") +
+                        " (token_hash, agent_id, created_at) VALUES (:h, :a, " + from_us("t") + ")",
+        soci::use(hash), soci::use(agent), soci::use(at);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "set token");
+  }
+}
+
+sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::GrantRow& g) {
+  try {
+    const bool ctx = scope == sdk::GrantScope::context;
+    const std::string table = storage_.sql().table(ctx ? "context_grants" : "owner_grants");
+    const std::string key = ctx ? "context_id" : "owner_id";
+    const std::string id_expr = ctx ? "CAST(:s AS uuid)" : ":s";
+    long long at = g.granted_at_us;
+    int inserted = 0;
+    // xmax = 0 on the returned row: it was inserted, not updated.
+    lease_.sql() << "INSERT INTO " + table + " (" + key +
+                        ", agent_id, permission, granted_by, granted_at) VALUES (" + id_expr +
+                        ", :a, :p, :b, " + from_us("t") + ") ON CONFLICT (" + key +
+                        ", agent_id) DO UPDATE SET permission = excluded.permission, granted_by = "
+                        "excluded.granted_by, granted_at = excluded.granted_at "
+                        "RETURNING CASE WHEN xmax = 0 THEN 1 ELSE 0 END",
+        soci::use(g.scope_id), soci::use(g.agent_id), soci::use(g.permission),
+        soci::use(g.granted_by), soci::use(at), soci::into(inserted);
+    return inserted == 0;
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "put grant");
+  }
+}
+
+sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string_view scope_id,
+                                              std::string_view agent_id) {
+  try {
+    const bool ctx = scope == sdk::GrantScope::context;
+    std::string id(scope_id), agent(agent_id);
+    int removed = 0;
+    soci::indicator ind = soci::i_ok;
+    lease_.sql() << "WITH d AS (DELETE FROM " +
+                        storage_.sql().table(ctx ? "context_grants" : "owner_grants") + " WHERE " +
+                        (ctx ? "context_id = CAST(:s AS uuid)" : "owner_id = :s") +
+                        " AND agent_id = :a RETURNING 1) SELECT count(*) FROM d",
+        soci::use(id), soci::use(agent), soci::into(removed, ind);
+    return removed > 0;
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "remove grant");
+  }
+}
+
 sdk::Status PgTransaction::commit() {
   try {
     lease_.sql() << "COMMIT";

@@ -23,6 +23,13 @@ class PgTransaction final : public sdk::Transaction {
   sdk::Status append_history(const sdk::HistoryRow& row) override;
   sdk::Result<std::int64_t> append_audit(const sdk::AuditEvent& event) override;
   sdk::Status commit() override;
+  sdk::Status insert_agent(const sdk::AgentRow& agent) override;
+  sdk::Status update_agent(const sdk::AgentRow& agent) override;
+  sdk::Status set_token(std::string_view agent_id, std::string_view token_hash,
+                        std::int64_t at_us) override;
+  sdk::Result<bool> put_grant(sdk::GrantScope scope, const sdk::GrantRow& grant) override;
+  sdk::Result<bool> remove_grant(sdk::GrantScope scope, std::string_view scope_id,
+                                 std::string_view agent_id) override;
 
  private:
   PgStorage& storage_;

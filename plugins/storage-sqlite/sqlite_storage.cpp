@@ -171,6 +171,8 @@ sdk::Result<std::vector<sdk::ContextRow>> SqliteStorage::list(const sdk::ListQue
     int has_cursor = q.after_updated_at_us ? 1 : 0;
     long long lim = q.limit;
     long long after_at2 = after_at;
+    std::string granted_to = q.granted_to.value_or("");
+    int has_grantee = q.granted_to ? 1 : 0;
     auto st = prepare_query(
         sql,
         std::string("SELECT ") + kContextColumns +
@@ -178,8 +180,12 @@ sdk::Result<std::vector<sdk::ContextRow>> SqliteStorage::list(const sdk::ListQue
             " AND (:has_tag = 0 OR EXISTS (SELECT 1 FROM json_each(context.metadata, '$.tags')"
             " WHERE value = :tag))"
             " AND (:has_cursor = 0 OR updated_at < :after_at OR (updated_at = :after_at2 AND"
-            " id < :after_id)) ORDER BY updated_at DESC, id DESC LIMIT :lim",
-        into, agent, include_deleted, has_tag, tag, has_cursor, after_at, after_at2, after_id, lim);
+            " id < :after_id))"
+            " AND (:has_grantee = 0 OR EXISTS (SELECT 1 FROM context_grants g WHERE g.context_id"
+            " = context.id AND g.agent_id = :grantee))"
+            " ORDER BY updated_at DESC, id DESC LIMIT :lim",
+        into, agent, include_deleted, has_tag, tag, has_cursor, after_at, after_at2, after_id,
+        has_grantee, granted_to, lim);
     st.execute();
     std::vector<sdk::ContextRow> out;
     while (st.fetch()) out.push_back(into.row());
@@ -217,6 +223,103 @@ sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(std::int64_t befo
     return out;
   } catch (const std::exception& e) {
     return fail(e, "read audit log");
+  }
+}
+
+sdk::Result<std::vector<sdk::AgentRow>> SqliteStorage::query_agents(const std::string& where,
+                                                                    const std::string& key,
+                                                                    long long limit) {
+  try {
+    auto slot = readers_.acquire();
+    sdk::AgentRow a;
+    long long created = 0;
+    int disabled = 0;
+    std::string k = key;
+    soci::statement st =
+        (slot->sql.prepare << "SELECT a.agent_id, a.display_name, a.role, a.created_at, a.disabled "
+                              "FROM agents a " +
+                                  where + " LIMIT :lim",
+         soci::into(a.agent_id), soci::into(a.display_name), soci::into(a.role),
+         soci::into(created), soci::into(disabled), soci::use(k), soci::use(limit));
+    st.execute();
+    std::vector<sdk::AgentRow> out;
+    while (st.fetch()) {
+      a.created_at_us = created;
+      a.disabled = disabled != 0;
+      out.push_back(a);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read agents");
+  }
+}
+
+sdk::Result<std::optional<sdk::AgentRow>> SqliteStorage::get_agent(std::string_view agent_id) {
+  auto rows = query_agents("WHERE a.agent_id = :k", std::string(agent_id), 1);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<sdk::AgentRow>();
+  return std::optional<sdk::AgentRow>(rows->front());
+}
+
+sdk::Result<std::vector<sdk::AgentRow>> SqliteStorage::list_agents(std::string_view after_id,
+                                                                   std::int64_t limit) {
+  return query_agents("WHERE a.agent_id > :k ORDER BY a.agent_id", std::string(after_id), limit);
+}
+
+sdk::Result<std::optional<sdk::AgentRow>> SqliteStorage::agent_by_token(
+    std::string_view token_hash) {
+  auto rows = query_agents(
+      "JOIN agent_tokens t ON t.agent_id = a.agent_id WHERE t.token_hash = :k",
+      std::string(token_hash), 1);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<sdk::AgentRow>();
+  return std::optional<sdk::AgentRow>(rows->front());
+}
+
+sdk::Result<std::vector<sdk::GrantRow>> SqliteStorage::grants(sdk::GrantScope scope,
+                                                              std::string_view scope_id) {
+  try {
+    auto slot = readers_.acquire();
+    const bool ctx = scope == sdk::GrantScope::context;
+    sdk::GrantRow g;
+    long long at = 0;
+    std::string key(scope_id);
+    soci::statement st =
+        (slot->sql.prepare << std::string("SELECT ") + (ctx ? "context_id" : "owner_id") +
+                                  ", agent_id, permission, granted_by, granted_at FROM " +
+                                  (ctx ? "context_grants WHERE context_id" : "owner_grants WHERE owner_id") +
+                                  " = :k ORDER BY agent_id",
+         soci::into(g.scope_id), soci::into(g.agent_id), soci::into(g.permission),
+         soci::into(g.granted_by), soci::into(at), soci::use(key));
+    st.execute();
+    std::vector<sdk::GrantRow> out;
+    while (st.fetch()) {
+      g.granted_at_us = at;
+      out.push_back(g);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read grants");
+  }
+}
+
+sdk::Result<std::vector<std::string>> SqliteStorage::permissions(std::string_view context_id,
+                                                                 std::string_view owner_id,
+                                                                 std::string_view agent_id) {
+  try {
+    auto slot = readers_.acquire();
+    std::string ctx(context_id), owner(owner_id), agent(agent_id), agent2(agent_id), perm;
+    soci::statement st =
+        (slot->sql.prepare << "SELECT permission FROM context_grants WHERE context_id = :c AND "
+                              "agent_id = :a UNION ALL SELECT permission FROM owner_grants WHERE "
+                              "owner_id = :o AND agent_id = :a2",
+         soci::into(perm), soci::use(ctx), soci::use(agent), soci::use(owner), soci::use(agent2));
+    st.execute();
+    std::vector<std::string> out;
+    while (st.fetch()) out.push_back(perm);
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read permissions");
   }
 }
 

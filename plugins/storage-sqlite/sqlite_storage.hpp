@@ -38,6 +38,15 @@ class SqliteStorage final : public sdk::Storage {
   sdk::Result<std::vector<sdk::ContextRow>> list(const sdk::ListQuery& query) override;
   sdk::Result<std::vector<sdk::AuditEvent>> audit(std::int64_t before_seq,
                                                   std::int64_t limit) override;
+  sdk::Result<std::optional<sdk::AgentRow>> get_agent(std::string_view agent_id) override;
+  sdk::Result<std::vector<sdk::AgentRow>> list_agents(std::string_view after_id,
+                                                      std::int64_t limit) override;
+  sdk::Result<std::optional<sdk::AgentRow>> agent_by_token(std::string_view token_hash) override;
+  sdk::Result<std::vector<sdk::GrantRow>> grants(sdk::GrantScope scope,
+                                                 std::string_view scope_id) override;
+  sdk::Result<std::vector<std::string>> permissions(std::string_view context_id,
+                                                    std::string_view owner_id,
+                                                    std::string_view agent_id) override;
   sdk::Status ping() override;
   sdk::Result<sdk::SchemaStatus> schema_status() override;
   sdk::Result<std::vector<std::string>> migrate() override;
@@ -47,6 +56,8 @@ class SqliteStorage final : public sdk::Storage {
 
  private:
   void open_session(soci::session& s) const;
+  sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
+                                                       const std::string& key, long long limit);
   sdk::Result<std::vector<std::pair<std::int64_t, std::string>>> applied_migrations(
       soci::session& sql);
 

@@ -109,6 +109,89 @@ sdk::Result<std::int64_t> SqliteTransaction::append_audit(const sdk::AuditEvent&
   }
 }
 
+sdk::Status SqliteTransaction::insert_agent(const sdk::AgentRow& a) {
+  try {
+    long long created = a.created_at_us;
+    int disabled = a.disabled ? 1 : 0;
+    sql_ << "INSERT INTO agents (agent_id, display_name, role, created_at, disabled) VALUES (:id, "
+            ":name, :role, :c, :d)",
+        soci::use(a.agent_id), soci::use(a.display_name), soci::use(a.role), soci::use(created),
+        soci::use(disabled);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "insert agent");
+  }
+}
+
+sdk::Status SqliteTransaction::update_agent(const sdk::AgentRow& a) {
+  try {
+    int disabled = a.disabled ? 1 : 0;
+    soci::statement st = (sql_.prepare << "UPDATE agents SET display_name = :name, role = :role, "
+                                          "disabled = :d WHERE agent_id = :id",
+                          soci::use(a.display_name), soci::use(a.role), soci::use(disabled),
+                          soci::use(a.agent_id));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) {
+      return sdk::Error(sdk::Errc::not_found, "agent " + a.agent_id + " does not exist");
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "update agent");
+  }
+}
+
+sdk::Status SqliteTransaction::set_token(std::string_view agent_id, std::string_view token_hash,
+                                         std::int64_t at_us) {
+  try {
+    std::string agent(agent_id), hash(token_hash);
+    long long at = at_us;
+    sql_ << "DELETE FROM agent_tokens WHERE agent_id = :a", soci::use(agent);
+    sql_ << "INSERT INTO agent_tokens (token_hash, agent_id, created_at) VALUES (:h, :a, :t)",
+        soci::use(hash), soci::use(agent), soci::use(at);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "set token");
+  }
+}
+
+sdk::Result<bool> SqliteTransaction::put_grant(sdk::GrantScope scope, const sdk::GrantRow& g) {
+  try {
+    const bool ctx = scope == sdk::GrantScope::context;
+    const std::string table = ctx ? "context_grants" : "owner_grants";
+    const std::string key = ctx ? "context_id" : "owner_id";
+    int existed = 0;
+    sql_ << "SELECT count(*) FROM " + table + " WHERE " + key + " = :s AND agent_id = :a",
+        soci::into(existed), soci::use(g.scope_id), soci::use(g.agent_id);
+    long long at = g.granted_at_us;
+    sql_ << "INSERT INTO " + table + " (" + key +
+                ", agent_id, permission, granted_by, granted_at) VALUES (:s, :a, :p, :b, :t) "
+                "ON CONFLICT (" + key + ", agent_id) DO UPDATE SET permission = excluded.permission, "
+                "granted_by = excluded.granted_by, granted_at = excluded.granted_at",
+        soci::use(g.scope_id), soci::use(g.agent_id), soci::use(g.permission),
+        soci::use(g.granted_by), soci::use(at);
+    return existed != 0;
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "put grant");
+  }
+}
+
+sdk::Result<bool> SqliteTransaction::remove_grant(sdk::GrantScope scope, std::string_view scope_id,
+                                                  std::string_view agent_id) {
+  try {
+    const bool ctx = scope == sdk::GrantScope::context;
+    std::string id(scope_id), agent(agent_id);
+    soci::statement st = (sql_.prepare << std::string("DELETE FROM ") +
+                                              (ctx ? "context_grants WHERE context_id"
+                                                   : "owner_grants WHERE owner_id") +
+                                              " = :s AND agent_id = :a",
+                          soci::use(id), soci::use(agent));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "remove grant");
+  }
+}
+
 sdk::Status SqliteTransaction::commit() {
   try {
     sql_ << "COMMIT";

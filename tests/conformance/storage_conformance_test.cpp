@@ -118,8 +118,10 @@ TEST_P(StorageConformance, MigrationsAreRecordedAndIdempotent) {
   auto status = storage_->schema_status();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->current, status->latest);
-  EXPECT_EQ(status->current, 3);
-  EXPECT_EQ(status->applied, "00_base, 01_immutable_log, 02_context_manager, 03_algorithm_engine");
+  EXPECT_EQ(status->current, 4);
+  EXPECT_EQ(status->applied,
+            "00_base, 01_immutable_log, 02_context_manager, 03_algorithm_engine, "
+            "04_access_control");
   EXPECT_TRUE(status->pending.empty());
   EXPECT_TRUE(storage_->ping().ok());
 }
@@ -320,6 +322,88 @@ TEST_P(StorageConformance, ConcurrentReadModifyWriteLosesNothing) {
   EXPECT_EQ((*storage_->get(uuid(1)))->version, 1 + kThreads * kEach);
   EXPECT_EQ(storage_->history(uuid(1), 0, 1000)->size(),
             static_cast<std::size_t>(1 + kThreads * kEach));
+}
+
+TEST_P(StorageConformance, AgentsAndTokens) {
+  auto tx = storage_->begin();
+  ASSERT_TRUE((*tx)->insert_agent({"alice", "Alice", "agent", 10, false}).ok());
+  ASSERT_TRUE((*tx)->insert_agent({"root", "", "admin", 11, false}).ok());
+  ASSERT_TRUE((*tx)->set_token("alice", "hash-1", 12).ok());
+  ASSERT_TRUE((*tx)->commit().ok());
+  {
+    auto dup = storage_->begin();
+    auto st = (*dup)->insert_agent({"alice", "", "agent", 13, false});
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code(), sdk::Errc::conflict);
+  }
+  auto alice = storage_->get_agent("alice");
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ((*alice)->display_name, "Alice");
+  EXPECT_EQ((*alice)->created_at_us, 10);
+  EXPECT_FALSE(storage_->get_agent("nobody")->has_value());
+  auto by_token = storage_->agent_by_token("hash-1");
+  ASSERT_TRUE(by_token.ok() && by_token->has_value());
+  EXPECT_EQ((*by_token)->agent_id, "alice");
+  EXPECT_FALSE(storage_->agent_by_token("hash-x")->has_value());
+  // Rotation replaces the token; disabling is an update.
+  {
+    auto t2 = storage_->begin();
+    ASSERT_TRUE((*t2)->set_token("alice", "hash-2", 14).ok());
+    sdk::AgentRow a = **alice;
+    a.disabled = true;
+    ASSERT_TRUE((*t2)->update_agent(a).ok());
+    auto missing = (*t2)->update_agent({"ghost", "", "agent", 0, false});
+    EXPECT_EQ(missing.error().code(), sdk::Errc::not_found);
+    ASSERT_TRUE((*t2)->commit().ok());
+  }
+  EXPECT_FALSE(storage_->agent_by_token("hash-1")->has_value());
+  EXPECT_TRUE((*storage_->agent_by_token("hash-2"))->disabled);
+  auto page = storage_->list_agents("", 1);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ(page->at(0).agent_id, "alice");
+  auto rest = storage_->list_agents("alice", 10);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->at(0).role, "admin");
+}
+
+TEST_P(StorageConformance, GrantsAndPermissions) {
+  create(row(uuid(1), "owner", 1));
+  create(row(uuid(2), "owner", 2));
+  auto put = [&](sdk::GrantScope scope, const std::string& id, const std::string& agent,
+                 const std::string& perm) {
+    auto tx = storage_->begin();
+    auto replaced = (*tx)->put_grant(scope, {id, agent, perm, "owner", 5});
+    EXPECT_TRUE(replaced.ok());
+    EXPECT_TRUE((*tx)->commit().ok());
+    return replaced.ok() && *replaced;
+  };
+  EXPECT_FALSE(put(sdk::GrantScope::context, uuid(1), "bob", "read"));
+  EXPECT_TRUE(put(sdk::GrantScope::context, uuid(1), "bob", "write"));  // replaces
+  EXPECT_FALSE(put(sdk::GrantScope::owner, "owner", "carol", "read"));
+  auto g = storage_->grants(sdk::GrantScope::context, uuid(1));
+  ASSERT_TRUE(g.ok());
+  ASSERT_EQ(g->size(), 1u);
+  EXPECT_EQ(g->at(0).permission, "write");
+  EXPECT_EQ(g->at(0).granted_by, "owner");
+  EXPECT_EQ(storage_->grants(sdk::GrantScope::owner, "owner")->at(0).agent_id, "carol");
+  EXPECT_EQ(*storage_->permissions(uuid(1), "owner", "bob"), std::vector<std::string>{"write"});
+  EXPECT_EQ(*storage_->permissions(uuid(2), "owner", "carol"), std::vector<std::string>{"read"});
+  EXPECT_TRUE(storage_->permissions(uuid(2), "owner", "bob")->empty());
+  sdk::ListQuery q;
+  q.agent_id = "owner";
+  q.granted_to = "bob";
+  auto shared = storage_->list(q);
+  ASSERT_EQ(shared->size(), 1u);
+  EXPECT_EQ(shared->at(0).id, uuid(1));
+  {
+    auto tx = storage_->begin();
+    EXPECT_TRUE(*(*tx)->remove_grant(sdk::GrantScope::owner, "owner", "carol"));
+    EXPECT_FALSE(*(*tx)->remove_grant(sdk::GrantScope::owner, "owner", "carol"));
+    ASSERT_TRUE((*tx)->purge_context(uuid(1)).ok());  // its grants go with it
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  EXPECT_TRUE(storage_->permissions(uuid(2), "owner", "carol")->empty());
+  EXPECT_TRUE(storage_->grants(sdk::GrantScope::context, uuid(1))->empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, StorageConformance,

@@ -42,6 +42,18 @@ class CTXMGR_SDK_VISIBLE Transaction {
   // Appends an event; returns the sequence number it was given.
   virtual Result<std::int64_t> append_audit(const AuditEvent& event) = 0;
   virtual Status commit() = 0;
+
+  // Agents. insert_agent: conflict when the id exists. update_agent: display name, role, disabled.
+  virtual Status insert_agent(const AgentRow& agent) = 0;
+  virtual Status update_agent(const AgentRow& agent) = 0;
+  // Replaces every token of the agent by this one (given as its hash).
+  virtual Status set_token(std::string_view agent_id, std::string_view token_hash,
+                           std::int64_t at_us) = 0;
+  // Grants: put replaces an existing grant's permission (returns true when it replaced one);
+  // remove returns whether there was one.
+  virtual Result<bool> put_grant(GrantScope scope, const GrantRow& grant) = 0;
+  virtual Result<bool> remove_grant(GrantScope scope, std::string_view scope_id,
+                                    std::string_view agent_id) = 0;
 };
 
 class CTXMGR_SDK_VISIBLE Storage : public Plugin {
@@ -60,6 +72,20 @@ class CTXMGR_SDK_VISIBLE Storage : public Plugin {
   virtual Result<std::vector<ContextRow>> list(const ListQuery& query) = 0;
   // Audit events, newest first, at most `limit`, only below `before_seq` when it is > 0.
   virtual Result<std::vector<AuditEvent>> audit(std::int64_t before_seq, std::int64_t limit) = 0;
+
+  virtual Result<std::optional<AgentRow>> get_agent(std::string_view agent_id) = 0;
+  // Agents in id order, after `after_id` when it is not empty.
+  virtual Result<std::vector<AgentRow>> list_agents(std::string_view after_id,
+                                                    std::int64_t limit) = 0;
+  // The agent a token hash belongs to, if any (disabled agents included: the kernel decides).
+  virtual Result<std::optional<AgentRow>> agent_by_token(std::string_view token_hash) = 0;
+  // Grants of one context or one owner, by grantee.
+  virtual Result<std::vector<GrantRow>> grants(GrantScope scope, std::string_view scope_id) = 0;
+  // The permissions `agent_id` holds on a context through a grant of the context or of its owner
+  // (zero, one or two of "read"/"write").
+  virtual Result<std::vector<std::string>> permissions(std::string_view context_id,
+                                                       std::string_view owner_id,
+                                                       std::string_view agent_id) = 0;
 
   // Whether the store is reachable now (for /readyz and `db check`).
   virtual Status ping() = 0;

@@ -51,9 +51,34 @@ struct ListQuery {
   std::string agent_id;
   bool include_deleted = false;
   std::optional<std::string> tag;  // contexts whose metadata.tags holds this string
+  // Only contexts that have a context grant for this agent (a caller who may not read every
+  // context of the owner sees the ones shared with it one by one).
+  std::optional<std::string> granted_to;
   std::int64_t limit = 50;
   std::optional<std::int64_t> after_updated_at_us;
   std::optional<std::string> after_id;
+};
+
+// A registered agent (a row of `agents`).
+struct AgentRow {
+  std::string agent_id;
+  std::string display_name;
+  std::string role = "agent";  // agent | admin
+  std::int64_t created_at_us = 0;
+  bool disabled = false;
+};
+
+// What a grant shares: one context, or every context of an owner.
+enum class GrantScope { context, owner };
+
+// A grant (a row of `context_grants` or `owner_grants`). `scope_id` is the context id or the
+// owner's agent id.
+struct GrantRow {
+  std::string scope_id;
+  std::string agent_id;    // the grantee
+  std::string permission;  // read | write
+  std::string granted_by;
+  std::int64_t granted_at_us = 0;
 };
 
 // Where a store's schema stands.

@@ -5,6 +5,7 @@ find_package(spdlog REQUIRED CONFIG)
 find_package(CLI11 REQUIRED CONFIG)
 find_package(Threads REQUIRED)
 find_package(SQLite3 REQUIRED)
+find_package(OpenSSL REQUIRED)
 
 # Boost.DLL is header-only; use std::filesystem instead of Boost.Filesystem.
 add_library(ctxmgr_boost_dll INTERFACE)

@@ -40,6 +40,35 @@ int main(int argc, char** argv) {
   db->add_subcommand("check", "is the store reachable and at the latest schema? (exit 1 if not)")
       ->callback([&] { code = run_db(opts, "check"); });
 
+  auto* agent = app.add_subcommand("agent", "the agent registry, as the admin");
+  agent->require_subcommand(1);
+  AgentCommand agent_cmd;
+  auto* agent_create = agent->add_subcommand("create", "register an agent and print its token once");
+  agent_create->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
+  agent_create->add_option("--role", agent_cmd.role, "agent or admin")
+      ->check(CLI::IsMember({"agent", "admin"}));
+  agent_create->add_option("--name", agent_cmd.name, "a display name");
+  agent_create->callback([&] {
+    agent_cmd.action = "create";
+    code = run_agent(opts, agent_cmd);
+  });
+  agent->add_subcommand("list", "every agent: id, role, active or disabled, name")->callback([&] {
+    agent_cmd.action = "list";
+    code = run_agent(opts, agent_cmd);
+  });
+  auto* agent_disable = agent->add_subcommand("disable", "disable an agent; its tokens stop at once");
+  agent_disable->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
+  agent_disable->callback([&] {
+    agent_cmd.action = "disable";
+    code = run_agent(opts, agent_cmd);
+  });
+  auto* agent_rotate = agent->add_subcommand("rotate-token", "issue a new token; the old one stops");
+  agent_rotate->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
+  agent_rotate->callback([&] {
+    agent_cmd.action = "rotate-token";
+    code = run_agent(opts, agent_cmd);
+  });
+
   auto* plugins = app.add_subcommand("plugins", "inspect the plugins in the search paths");
   plugins->require_subcommand(1);
   bool as_json = false;

@@ -246,6 +246,39 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     out.result = api_.list_contexts(
         caller, seg[2],
         {q->get("limit"), q->get("cursor"), q->get("tag"), q->get("include_deleted")});
+  } else if (api && seg[1] == "me" && seg.size() == 2) {
+    route = "me";
+    if (!get) return not_allowed("GET");
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.me(caller);
+  } else if (api && seg[1] == "agents" && seg.size() == 2) {
+    route = "agents";
+    if (method == bhttp::verb::post) {
+      if (auto st = check_content_type(req, false); !st) return fail(st.error());
+      if (auto q = parse_query(url, {}); !q) return fail(q.error());
+      out.result = api_.create_agent(caller, req.body());
+    } else if (get) {
+      auto q = parse_query(url, {"limit", "cursor"});
+      if (!q) return fail(q.error());
+      out.result = api_.list_agents(caller, {q->get("limit"), q->get("cursor"), {}, {}});
+    } else {
+      return not_allowed("GET, POST");
+    }
+  } else if (api && seg[1] == "agents" && seg.size() == 3) {
+    route = "agent";
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    if (get) {
+      out.result = api_.get_agent(caller, seg[2]);
+    } else if (method == bhttp::verb::delete_) {
+      out.result = api_.disable_agent(caller, seg[2]);
+    } else {
+      return not_allowed("GET, DELETE");
+    }
+  } else if (api && seg[1] == "agents" && seg.size() == 4 && seg[3] == "token") {
+    route = "agent_token";
+    if (method != bhttp::verb::post) return not_allowed("POST");
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.rotate_token(caller, seg[2]);
   } else {
     return fail(Error(Errc::not_found, "no route for " + std::string(req.method_string()) + " " +
                                            std::string(url.path())));

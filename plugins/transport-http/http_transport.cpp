@@ -66,6 +66,16 @@ HttpTransport::~HttpTransport() { stop(); }
 
 void HttpTransport::attach(sdk::ContextApi& api) { router_ = std::make_unique<Router>(api, host_); }
 
+bool HttpTransport::loopback_only() const {
+  return net::ip::make_address(settings_.host).is_loopback();
+}
+
+std::string HttpTransport::endpoint() const {
+  const bool v6 = settings_.host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + settings_.host + "]" : settings_.host) + ":" +
+         std::to_string(settings_.port);
+}
+
 sdk::Status HttpTransport::start() {
   if (!router_) return sdk::Error(sdk::Errc::internal, "no ContextApi attached");
   try {

@@ -27,6 +27,8 @@ class HttpTransport final : public sdk::Transport {
   ~HttpTransport() override;
 
   void attach(sdk::ContextApi& api) override;
+  bool loopback_only() const override;
+  std::string endpoint() const override;
   sdk::Status start() override;
   void stop() noexcept override;
 

@@ -35,7 +35,7 @@ Server::~Server() {
   std::filesystem::remove_all(dir_);
 }
 
-bool Server::start() {
+void Server::write_config() {
   std::string storage;
   if (options_.backend == "sqlite") {
     storage = "  plugin: sqlite\n  options: {path: " + dir_ + "/context.db}\n";
@@ -43,13 +43,18 @@ bool Server::start() {
     storage = "  plugin: postgres\n  options: {url: '" + options_.pg_dsn + "', schema: " + schema_ +
               ", acquire_timeout_ms: 1000, connect_timeout_s: 2}\n";
   }
-  const std::string http = "listen: 127.0.0.1:" + std::to_string(port_) +
+  const std::string http = "listen: " + options_.listen_host + ":" + std::to_string(port_) +
                            (options_.http_options.empty() ? "" : ", " + options_.http_options);
   write_file(dir_ + "/ctxmgr.yaml",
              "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\n"
-             "server: {log: {level: info}}\n"
+             "server: {log: {level: info}}\n" +
+             (options_.service_yaml.empty() ? "" : "service: " + options_.service_yaml + "\n") +
              "storage:\n" + storage +
              "transports:\n  - plugin: http\n    options: {" + http + "}\n");
+}
+
+bool Server::start() {
+  write_config();
   child_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{CTXMGR_BIN, "--config", dir_ + "/ctxmgr.yaml", "serve"},
       std::map<std::string, std::string>{}, dir_ + "/server.log", dir_);

@@ -12,6 +12,8 @@ namespace ctxmgr::test {
 struct ServerOptions {
   std::string backend = "sqlite";  // sqlite | postgres
   std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
+  std::string listen_host = "127.0.0.1";
+  std::string service_yaml;        // the `service:` mapping, e.g. "{auth: token}"
   std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
   std::string pg_schema;           // postgres: default a new schema per Server (share one to
                                    // run several servers on one database)
@@ -30,6 +32,10 @@ class Server {
   void kill9();
 
   int port() const { return port_; }
+  // The config file the server runs with (written by start()).
+  std::string config_path() const { return dir_ + "/ctxmgr.yaml"; }
+  // Writes the config without starting the server (for CLI commands before the first start).
+  void write_config();
   const std::string& dir() const { return dir_; }
   std::string log() const;
   // Whether the backend can run here (PostgreSQL needs CTXMGR_TEST_PG_DSN).

@@ -12,6 +12,14 @@ int run_config_check(const CommonOptions& opts);
 int run_config_show(const CommonOptions& opts);
 int run_plugins_list(const CommonOptions& opts, bool as_json);
 int run_plugins_describe(const CommonOptions& opts, const std::string& name);
+struct AgentCommand {
+  std::string action;  // create | list | disable | rotate-token
+  std::string agent_id;
+  std::string role = "agent";
+  std::string name;
+};
+int run_agent(const CommonOptions& opts, const AgentCommand& cmd);
+
 // action: init | migrate | status | check
 int run_db(const CommonOptions& opts, const std::string& action);
 

@@ -4,39 +4,14 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "log/logging.hpp"
-#include "ctxmgr/sdk/storage.hpp"
-#include "plugin/registry.hpp"
+#include "cli/storage_session.hpp"
 
 namespace ctxmgr::kernel {
 
 int run_db(const CommonOptions& opts, const std::string& action) {
-  auto boot = bootstrap(opts);
-  if (!boot) {
-    std::cerr << "ctxmgr: " << boot.error().message() << "\n";
-    return kExitUsage;
-  }
-  // Only the storage is loaded: a db command needs no transport or provider.
-  Config config = boot->loaded.config;
-  std::erase_if(config.plugins, [](const PluginEntry& e) { return e.kind != sdk::Kind::storage; });
-  if (config.plugins.empty()) {
-    std::cerr << "ctxmgr: " << config.file.string() << ": no storage is configured\n";
-    return kExitUsage;
-  }
-  LogConfig log = config.log;
-  log.level = log.level == "off" ? "off" : "warn";
-  log.file.clear();
-  (void)configure_logging(log);
-
-  MetricsRegistry metrics;
-  Registry registry(metrics);
-  registry.load(config, *boot->loaded.source);
-  if (!registry.ok()) return kExitUsage;
-  auto* storage = registry.of_kind<sdk::Storage>(sdk::Kind::storage).at(0).second;
-  if (auto st = registry.start(sdk::Kind::storage); !st) {
-    std::cerr << "ctxmgr: storage unreachable: " << st.error().message() << "\n";
-    return kExitFailure;
-  }
+  auto session = open_storage(opts);
+  if (session->exit_code != kExitOk) return session->exit_code;
+  sdk::Storage* storage = session->storage;
   if (action == "init" || action == "migrate") {
     auto applied = storage->migrate();
     if (!applied) {

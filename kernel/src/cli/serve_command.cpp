@@ -58,9 +58,22 @@ int run_serve(const CommonOptions& opts) {
     }
     ServiceSettings settings;
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
+    settings.auth = config.service.auth == "token" ? AuthMode::token : AuthMode::trust;
     service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
+  // Trust mode believes a header: only for callers on this machine.
+  if (config.service.auth == "trust") {
+    for (auto& [name, transport] : transports) {
+      if (!transport->loopback_only()) {
+        log.error("refusing to start: service.auth is trust (identity from the X-Agent-Id "
+                  "header) but transport '{}' listens on {}, which is not a loopback address; "
+                  "set service.auth: token, or listen on 127.0.0.1",
+                  name, transport->endpoint());
+        return kExitUsage;
+      }
+    }
+  }
   if (!transports.empty() && !service) {
     log.error("transports are configured but no storage is: configure `storage:`");
     return kExitUsage;

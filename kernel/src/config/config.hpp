@@ -38,6 +38,7 @@ struct PluginEntry {
 // Settings of the kernel's context service.
 struct ServiceConfig {
   std::int64_t max_json_depth = 64;  // deeper request bodies are 400
+  std::string auth = "trust";         // trust | token
 };
 
 struct Config {

@@ -166,8 +166,16 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto service = root["service"]; service) {
-    if (auto st = src.check_mapping(service, "service", {"max_json_depth"}); !st) {
+    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth"}); !st) {
       return st.error();
+    }
+    if (const auto auth = service["auth"]; auth) {
+      auto v = src.scalar(auth, "service.auth");
+      if (!v) return v.error();
+      if (*v != "trust" && *v != "token") {
+        return src.error(auth, "service.auth", "expected trust or token; got \"" + *v + "\"");
+      }
+      cfg.service.auth = *v;
     }
     if (const auto depth = service["max_json_depth"]; depth) {
       auto v = src.scalar(depth, "service.max_json_depth");

@@ -59,7 +59,12 @@ sdk::Status parse_list_cursor(const std::string& text, sdk::ListQuery& q) {
 
 ContextService::ContextService(sdk::Storage& storage, MetricsRegistry& metrics,
                                const sdk::Clock& clock, ServiceSettings settings)
-    : storage_(storage), metrics_(metrics), clock_(clock), settings_(settings) {}
+    : storage_(storage),
+      metrics_(metrics),
+      clock_(clock),
+      settings_(settings),
+      auth_(settings.auth, storage),
+      agents_(storage, clock, settings.max_json_depth) {}
 
 void ContextService::count(std::string_view op, const Error* error) {
   std::string labels = "op=\"" + std::string(op) + "\",outcome=\"" +
@@ -70,26 +75,64 @@ void ContextService::count(std::string_view op, const Error* error) {
 template <class Fn>
 sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
                                                std::string_view action, Fn&& change) {
-  auto tx = storage_.begin();
-  if (!tx) return tx.error();
-  sdk::AuditEvent event;
-  event.at_us = clock_.now_us();
-  event.agent_id = who.agent_id;
-  event.action = action;
-  event.transport = caller.transport;
-  event.request_id = caller.request_id;
-  event.details = "{}";
-  sdk::Result<ApiResponse> response = change(**tx, event);
-  if (!response) return response;  // the transaction rolls back as it goes out of scope
-  if (auto seq = (*tx)->append_audit(event); !seq) return seq.error();
-  if (auto st = (*tx)->commit(); !st) return st.error();
-  return response;
+  return run_change(storage_, clock_.now_us(),
+                    Actor{who.agent_id, caller.transport, caller.request_id}, action,
+                    std::forward<Fn>(change));
+}
+
+template <class Fn>
+sdk::Result<ApiResponse> ContextService::as_caller(std::string_view name,
+                                                   const sdk::Caller& caller, Fn&& op) {
+  auto who = auth_.resolve(caller);
+  sdk::Result<ApiResponse> result = who ? op(*who) : sdk::Result<ApiResponse>(who.error());
+  count(name, result ? nullptr : &result.error());
+  return result;
+}
+
+sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
+                                                      std::string_view body) {
+  return as_caller("agent.create", caller, [&](const Identity& who) {
+    return agents_.create(who, Actor{who.agent_id, caller.transport, caller.request_id}, body);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::list_agents(const sdk::Caller& caller,
+                                                     const sdk::PageParams& page) {
+  return as_caller("agent.list", caller,
+                   [&](const Identity& who) { return agents_.list(who, page); });
+}
+
+sdk::Result<ApiResponse> ContextService::get_agent(const sdk::Caller& caller,
+                                                   std::string_view agent_id) {
+  return as_caller("agent.get", caller,
+                   [&](const Identity& who) { return agents_.get(who, agent_id); });
+}
+
+sdk::Result<ApiResponse> ContextService::rotate_token(const sdk::Caller& caller,
+                                                      std::string_view agent_id) {
+  return as_caller("agent.rotate_token", caller, [&](const Identity& who) {
+    return agents_.rotate_token(who, Actor{who.agent_id, caller.transport, caller.request_id},
+                                agent_id);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::disable_agent(const sdk::Caller& caller,
+                                                       std::string_view agent_id) {
+  return as_caller("agent.disable", caller, [&](const Identity& who) {
+    return agents_.disable(who, Actor{who.agent_id, caller.transport, caller.request_id},
+                           agent_id);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::me(const sdk::Caller& caller) {
+  return as_caller("me", caller,
+                   [&](const Identity& who) { return agents_.me(who, auth_.mode()); });
 }
 
 sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& caller,
                                                         std::string_view body) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto obj = parse_body_object(body, settings_.max_json_depth,
                                  {"agent_id", "context_data", "metadata"});
@@ -99,6 +142,10 @@ sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& calle
     if (!agent->is_string()) return Error(Errc::invalid_request, "agent_id must be a string");
     auto agent_id = parse_agent_id(std::string_view(agent->get_string()), "agent_id");
     if (!agent_id) return agent_id.error();
+    if (*agent_id != who->agent_id && !who->admin) {
+      return Error(Errc::forbidden, "agent_id must be the caller's own (" + who->agent_id +
+                                        ") unless the caller is an admin");
+    }
     const auto* data = obj->if_contains("context_data");
     if (data == nullptr) return Error(Errc::invalid_request, "context_data is required");
     if (!data->is_object()) {
@@ -140,7 +187,7 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
                                                      std::string_view id_text,
                                                      std::optional<std::string_view> version) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -175,7 +222,7 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
                                                        std::string_view body,
                                                        std::optional<std::string_view> if_match) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -246,7 +293,7 @@ sdk::Result<ApiResponse> ContextService::delete_context(const sdk::Caller& calle
                                                         std::optional<std::string_view> purge_text) {
   const bool purging = purge_text && *purge_text == "true";
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -294,7 +341,7 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
                                                  std::string_view id_text,
                                                  const sdk::PageParams& page) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -332,7 +379,7 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
                                                         std::string_view id_text,
                                                         std::string_view body) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -382,7 +429,7 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
                                                        std::string_view agent_text,
                                                        const sdk::PageParams& page) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = resolve_identity(caller);
+    auto who = auth_.resolve(caller);
     if (!who) return who.error();
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();

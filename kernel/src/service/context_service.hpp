@@ -11,12 +11,14 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "metrics/metrics_registry.hpp"
-#include "service/identity.hpp"
+#include "service/agent_service.hpp"
+#include "service/auth.hpp"
 
 namespace ctxmgr::kernel {
 
 struct ServiceSettings {
   std::size_t max_json_depth = 64;
+  AuthMode auth = AuthMode::trust;
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -40,21 +42,37 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> list_contexts(const sdk::Caller& caller,
                                               std::string_view agent_id,
                                               const sdk::PageParams& page) override;
+  sdk::Result<sdk::ApiResponse> create_agent(const sdk::Caller& caller,
+                                             std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> list_agents(const sdk::Caller& caller,
+                                            const sdk::PageParams& page) override;
+  sdk::Result<sdk::ApiResponse> get_agent(const sdk::Caller& caller,
+                                          std::string_view agent_id) override;
+  sdk::Result<sdk::ApiResponse> rotate_token(const sdk::Caller& caller,
+                                             std::string_view agent_id) override;
+  sdk::Result<sdk::ApiResponse> disable_agent(const sdk::Caller& caller,
+                                              std::string_view agent_id) override;
+  sdk::Result<sdk::ApiResponse> me(const sdk::Caller& caller) override;
   sdk::Status ready() override;
   std::string metrics_text() override;
 
  private:
-  // Runs one change: begins a transaction, calls `change` (which reads with get_for_update and
-  // writes), appends the audit event it fills in, commits.
+  // Runs one change (see change.hpp) as `who`, through the caller's transport.
   template <class Fn>
   sdk::Result<sdk::ApiResponse> write(const sdk::Caller& caller, const Identity& who,
                                       std::string_view action, Fn&& change);
+  // Resolves the caller, then runs `op(identity)`, counting the outcome under `name`.
+  template <class Fn>
+  sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
+                                          Fn&& op);
   void count(std::string_view op, const sdk::Error* error);
 
   sdk::Storage& storage_;
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;
   ServiceSettings settings_;
+  Authenticator auth_;
+  AgentService agents_;
 };
 
 }  // namespace ctxmgr::kernel

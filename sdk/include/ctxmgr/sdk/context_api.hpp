@@ -59,6 +59,14 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> list_contexts(const Caller& caller, std::string_view agent_id,
                                             const PageParams& page) = 0;
 
+  // The agent registry and the caller's identity (API.md: Agents).
+  virtual Result<ApiResponse> create_agent(const Caller& caller, std::string_view body) = 0;
+  virtual Result<ApiResponse> list_agents(const Caller& caller, const PageParams& page) = 0;
+  virtual Result<ApiResponse> get_agent(const Caller& caller, std::string_view agent_id) = 0;
+  virtual Result<ApiResponse> rotate_token(const Caller& caller, std::string_view agent_id) = 0;
+  virtual Result<ApiResponse> disable_agent(const Caller& caller, std::string_view agent_id) = 0;
+  virtual Result<ApiResponse> me(const Caller& caller) = 0;
+
   // Readiness: the storage answers.
   virtual Status ready() = 0;
   // The Prometheus text of GET /metrics.

@@ -1,0 +1,44 @@
+#include "cli/storage_session.hpp"
+
+#include <iostream>
+
+#include "log/logging.hpp"
+
+namespace ctxmgr::kernel {
+
+std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts) {
+  auto s = std::make_unique<StorageSession>();
+  auto boot = bootstrap(opts);
+  if (!boot) {
+    std::cerr << "ctxmgr: " << boot.error().message() << "\n";
+    s->exit_code = kExitUsage;
+    return s;
+  }
+  s->boot = std::move(*boot);
+  // Only the storage is loaded: these commands need no transport or provider.
+  Config config = s->boot.loaded.config;
+  std::erase_if(config.plugins, [](const PluginEntry& e) { return e.kind != sdk::Kind::storage; });
+  if (config.plugins.empty()) {
+    std::cerr << "ctxmgr: " << config.file.string() << ": no storage is configured\n";
+    s->exit_code = kExitUsage;
+    return s;
+  }
+  LogConfig log = config.log;
+  log.level = log.level == "off" ? "off" : "warn";
+  log.file.clear();
+  (void)configure_logging(log);
+  s->registry = std::make_unique<Registry>(s->metrics);
+  s->registry->load(config, *s->boot.loaded.source);
+  if (!s->registry->ok()) {
+    s->exit_code = kExitUsage;
+    return s;
+  }
+  s->storage = s->registry->of_kind<sdk::Storage>(sdk::Kind::storage).at(0).second;
+  if (auto st = s->registry->start(sdk::Kind::storage); !st) {
+    std::cerr << "ctxmgr: storage unreachable: " << st.error().message() << "\n";
+    s->exit_code = kExitFailure;
+  }
+  return s;
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,44 @@
+#pragma once
+// One change to the store, as the versioning and audit rules want it: a storage transaction in
+// which `change` reads (with row locks) and writes, its audit event appended in the same
+// transaction, then the commit. If anything fails, nothing is written.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ctxmgr/sdk/context_api.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+
+namespace ctxmgr::kernel {
+
+// Who made a change and through what, for its audit event.
+struct Actor {
+  std::string agent_id;
+  std::string_view transport;
+  std::string_view request_id;
+};
+
+// `change(tx, event)` fills event.context_id and event.details as it needs and returns the
+// answer, or an error that rolls everything back.
+template <class Fn>
+sdk::Result<sdk::ApiResponse> run_change(sdk::Storage& storage, std::int64_t now_us,
+                                         const Actor& actor, std::string_view action,
+                                         Fn&& change) {
+  auto tx = storage.begin();
+  if (!tx) return tx.error();
+  sdk::AuditEvent event;
+  event.at_us = now_us;
+  event.agent_id = actor.agent_id;
+  event.action = action;
+  event.transport = actor.transport;
+  event.request_id = actor.request_id;
+  event.details = "{}";
+  sdk::Result<sdk::ApiResponse> response = change(**tx, event);
+  if (!response) return response;  // the transaction rolls back as it goes out of scope
+  if (auto seq = (*tx)->append_audit(event); !seq) return seq.error();
+  if (auto st = (*tx)->commit(); !st) return st.error();
+  return response;
+}
+
+}  // namespace ctxmgr::kernel

@@ -109,7 +109,11 @@ sdk::Result<std::optional<sdk::ContextRow>> SqliteStorage::get(std::string_view 
     }
     slot->get_key.assign(id);
     if (!slot->get_context->execute(true)) return std::optional<sdk::ContextRow>();
-    return std::optional<sdk::ContextRow>(slot->get_into.row());
+    std::optional<sdk::ContextRow> row(slot->get_into.row());
+    // Step the statement to its end: a statement left on a row keeps the connection's read
+    // transaction, and so an old snapshot, open for every later query on this connection.
+    slot->get_context->fetch();
+    return row;
   } catch (const std::exception& e) {
     return fail(e, "read context");
   }

@@ -246,6 +246,23 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     out.result = api_.list_contexts(
         caller, seg[2],
         {q->get("limit"), q->get("cursor"), q->get("tag"), q->get("include_deleted")});
+  } else if (api && (seg[1] == "context" || seg[1] == "agent") && seg.size() >= 4 &&
+             seg.size() <= 5 && seg[3] == "grants") {
+    // /api/context/{id}/grants[/{agent}] and /api/agent/{owner}/grants[/{agent}]
+    route = seg[1] == "context" ? "context_grants" : "owner_grants";
+    const auto scope = seg[1] == "context" ? sdk::GrantScope::context : sdk::GrantScope::owner;
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    if (seg.size() == 5) {
+      if (method != bhttp::verb::delete_) return not_allowed("DELETE");
+      out.result = api_.delete_grant(caller, scope, seg[2], seg[4]);
+    } else if (method == bhttp::verb::post) {
+      if (auto st = check_content_type(req, false); !st) return fail(st.error());
+      out.result = api_.put_grant(caller, scope, seg[2], req.body());
+    } else if (get) {
+      out.result = api_.list_grants(caller, scope, seg[2]);
+    } else {
+      return not_allowed("GET, POST");
+    }
   } else if (api && seg[1] == "me" && seg.size() == 2) {
     route = "me";
     if (!get) return not_allowed("GET");

@@ -324,6 +324,31 @@ TEST_P(StorageConformance, ConcurrentReadModifyWriteLosesNothing) {
             static_cast<std::size_t>(1 + kThreads * kEach));
 }
 
+TEST_P(StorageConformance, EveryReadAfterACommitSeesIt) {
+  create(row(uuid(1), "a", 1));
+  // Warm every read path (a store may keep statements prepared per connection); end on a get.
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_TRUE(storage_->permissions(uuid(1), "a", "bob")->empty());
+    ASSERT_TRUE(storage_->get(uuid(1))->has_value());
+  }
+  {
+    auto tx = storage_->begin();
+    auto r = **(*tx)->get_for_update(uuid(1));
+    r.version = 2;
+    ASSERT_TRUE((*tx)->update_context(r).ok());
+    ASSERT_TRUE((*tx)->append_history(hist(r, "update")).ok());
+    ASSERT_TRUE((*tx)->put_grant(sdk::GrantScope::context, {uuid(1), "bob", "write", "a", 2}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  // Other reads first: on a connection whose last read was the cached one, they must not see
+  // the snapshot it was taken in.
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(*storage_->permissions(uuid(1), "a", "bob"), std::vector<std::string>{"write"});
+    EXPECT_EQ(storage_->history(uuid(1), 0, 10)->size(), 2u);
+    EXPECT_EQ((*storage_->get(uuid(1)))->version, 2);
+  }
+}
+
 TEST_P(StorageConformance, AgentsAndTokens) {
   auto tx = storage_->begin();
   ASSERT_TRUE((*tx)->insert_agent({"alice", "Alice", "agent", 10, false}).ok());

@@ -158,6 +158,103 @@ TEST_P(AuthE2E, TokenModeRules) {
   }
 }
 
+TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
+  start_token_server();
+  std::map<std::string, std::string> token;
+  for (const char* name : {"alice", "bob", "carol"}) {
+    auto r = client_->post("/api/agents", std::string(R"({"agent_id":")") + name + "\"}",
+                           bearer(root_));
+    ASSERT_EQ(r.status, 201) << r.body;
+    token[name] = std::string(json::parse(r.body).at("token").as_string());
+  }
+  auto as = [&](const std::string& who) { return bearer(token[who]); };
+  auto create = [&](const std::string& data) {
+    auto r = client_->post("/api/context", R"({"agent_id":"alice","context_data":)" + data + "}",
+                           as("alice"));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json::parse(r.body).at("id").as_string());
+  };
+  const std::string a = create(R"({"n":"a"})");
+  const std::string b = create(R"({"n":"b"})");
+  const std::string ctx = "/api/context/" + a;
+
+  // Not shared: bob cannot tell it exists.
+  expect_error(client_->get(ctx, as("bob")), 404, "not_found");
+  expect_error(client_->patch(ctx, R"({"context_data":{"x":1}})", as("bob")), 404, "not_found");
+  expect_error(client_->get(ctx + "/history", as("bob")), 404, "not_found");
+  expect_error(client_->get(ctx + "/grants", as("bob")), 404, "not_found");
+  EXPECT_TRUE(json::parse(client_->get("/api/agent/alice/contexts", as("bob")).body)
+                  .at("items").as_array().empty());
+
+  // A read grant: bob reads, but may not change, delete, revert or share (403).
+  EXPECT_EQ(client_->post(ctx + "/grants", R"({"agent_id":"bob","permission":"read"})", as("alice"))
+                .status,
+            201);
+  EXPECT_EQ(client_->post(ctx + "/grants", R"({"agent_id":"bob","permission":"read"})", as("alice"))
+                .status,
+            200);  // granting again replaces
+  EXPECT_EQ(client_->get(ctx, as("bob")).status, 200);
+  EXPECT_EQ(client_->get(ctx + "/history", as("bob")).status, 200);
+  expect_error(client_->patch(ctx, R"({"context_data":{"x":1}})", as("bob")), 403, "forbidden");
+  expect_error(client_->del(ctx, as("bob")), 403, "forbidden");
+  expect_error(client_->post(ctx + "/revert", R"({"version":1})", as("bob")), 403, "forbidden");
+  expect_error(client_->post(ctx + "/grants", R"({"agent_id":"carol","permission":"read"})",
+                             as("bob")),
+               403, "forbidden");
+  auto listed = json::parse(client_->get("/api/agent/alice/contexts", as("bob")).body);
+  ASSERT_EQ(listed.at("items").as_array().size(), 1u);  // only what was shared
+  EXPECT_EQ(listed.at("items").as_array().at(0).at("id").as_string(), a);
+
+  // A write grant: bob patches and reverts, still may not delete or share.
+  EXPECT_EQ(client_->post(ctx + "/grants", R"({"agent_id":"bob","permission":"write"})",
+                          as("alice"))
+                .status,
+            200);
+  auto patched = client_->patch(ctx, R"({"context_data":{"x":1}})", as("bob"));
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(json::parse(patched.body).at("updated_by").as_string(), "bob");
+  EXPECT_EQ(client_->post(ctx + "/revert", R"({"version":1})", as("bob")).status, 200);
+  expect_error(client_->del(ctx, as("bob")), 403, "forbidden");
+  auto grants = json::parse(client_->get(ctx + "/grants", as("alice")).body);
+  ASSERT_EQ(grants.at("items").as_array().size(), 1u);
+  EXPECT_EQ(grants.at("items").as_array().at(0).at("permission").as_string(), "write");
+  EXPECT_EQ(grants.at("items").as_array().at(0).at("granted_by").as_string(), "alice");
+
+  // Revocation takes effect at once.
+  EXPECT_EQ(client_->del(ctx + "/grants/bob", as("alice")).status, 204);
+  expect_error(client_->get(ctx, as("bob")), 404, "not_found");
+  expect_error(client_->del(ctx + "/grants/bob", as("alice")), 404, "not_found");
+
+  // Sharing all of an owner's contexts.
+  expect_error(client_->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"read"})",
+                             as("bob")),
+               403, "forbidden");
+  expect_error(client_->post("/api/agent/alice/grants", R"({"agent_id":"ghost","permission":"read"})",
+                             as("alice")),
+               404, "not_found");  // token mode: the grantee must exist
+  expect_error(client_->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"admin"})",
+                             as("alice")),
+               400, "invalid_request");
+  EXPECT_EQ(client_->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"read"})",
+                          as("alice"))
+                .status,
+            201);
+  EXPECT_EQ(json::parse(client_->get("/api/agent/alice/contexts", as("carol")).body)
+                .at("items").as_array().size(), 2u);
+  EXPECT_EQ(client_->get("/api/context/" + b, as("carol")).status, 200);
+  expect_error(client_->patch("/api/context/" + b, R"({"context_data":{"y":1}})", as("carol")), 403,
+               "forbidden");
+  EXPECT_EQ(json::parse(client_->get("/api/agent/alice/grants", as("alice")).body)
+                .at("items").as_array().size(), 1u);
+  EXPECT_EQ(client_->del("/api/agent/alice/grants/carol", as("alice")).status, 204);
+  expect_error(client_->get("/api/context/" + b, as("carol")), 404, "not_found");
+
+  // Admins see everything.
+  EXPECT_EQ(client_->get("/api/context/" + b, bearer(root_)).status, 200);
+  EXPECT_EQ(json::parse(client_->get("/api/agent/alice/contexts", bearer(root_)).body)
+                .at("items").as_array().size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuthE2E, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

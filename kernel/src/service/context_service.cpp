@@ -6,6 +6,7 @@
 #include "json/json_text.hpp"
 #include "json/merge_patch.hpp"
 #include "service/context_render.hpp"
+#include "service/access.hpp"
 #include "service/ids.hpp"
 #include "service/request_parsing.hpp"
 
@@ -64,7 +65,8 @@ ContextService::ContextService(sdk::Storage& storage, MetricsRegistry& metrics,
       clock_(clock),
       settings_(settings),
       auth_(settings.auth, storage),
-      agents_(storage, clock, settings.max_json_depth) {}
+      agents_(storage, clock, settings.max_json_depth),
+      grants_(storage, clock, settings.auth, settings.max_json_depth) {}
 
 void ContextService::count(std::string_view op, const Error* error) {
   std::string labels = "op=\"" + std::string(op) + "\",outcome=\"" +
@@ -121,6 +123,33 @@ sdk::Result<ApiResponse> ContextService::disable_agent(const sdk::Caller& caller
   return as_caller("agent.disable", caller, [&](const Identity& who) {
     return agents_.disable(who, Actor{who.agent_id, caller.transport, caller.request_id},
                            agent_id);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::put_grant(const sdk::Caller& caller,
+                                                   sdk::GrantScope scope,
+                                                   std::string_view scope_id,
+                                                   std::string_view body) {
+  return as_caller("grant", caller, [&](const Identity& who) {
+    return grants_.put(who, Actor{who.agent_id, caller.transport, caller.request_id}, scope,
+                       scope_id, body);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::list_grants(const sdk::Caller& caller,
+                                                     sdk::GrantScope scope,
+                                                     std::string_view scope_id) {
+  return as_caller("grants", caller,
+                   [&](const Identity& who) { return grants_.list(who, scope, scope_id); });
+}
+
+sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
+                                                      sdk::GrantScope scope,
+                                                      std::string_view scope_id,
+                                                      std::string_view agent_id) {
+  return as_caller("revoke", caller, [&](const Identity& who) {
+    return grants_.remove(who, Actor{who.agent_id, caller.transport, caller.request_id}, scope,
+                          scope_id, agent_id);
   });
 }
 
@@ -200,6 +229,9 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     auto row = storage_.get(*id);
     if (!row) return row.error();
     if (!row->has_value() || (*row)->deleted) return not_found(*id);
+    auto access = access_of(storage_, *who, **row);
+    if (!access) return access.error();
+    if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
     if (!wanted || *wanted == (*row)->version) return context_response(**row);
     auto old = storage_.get_version(*id, *wanted);
     if (!old) return old.error();
@@ -252,6 +284,9 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
       if (!cur) return R(cur.error());
       if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
       sdk::ContextRow row = std::move(**cur);
+      auto access = access_of(storage_, *who, row);
+      if (!access) return R(access.error());
+      if (auto st = require(*access, Access::write, *id, "change"); !st) return R(st.error());
       if (expected && *expected != row.version) {
         return R(Error(Errc::precondition_failed,
                        "If-Match names version " + std::to_string(*expected) +
@@ -300,9 +335,6 @@ sdk::Result<ApiResponse> ContextService::delete_context(const sdk::Caller& calle
     auto purge = parse_bool(purge_text ? std::optional<std::string>(*purge_text) : std::nullopt,
                             "purge", false);
     if (!purge) return purge.error();
-    if (*purge && !who->admin) {
-      return Error(Errc::forbidden, "only an admin may purge a context");
-    }
     return write(caller, *who, *purge ? "purge" : "delete",
                  [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
                    using R = sdk::Result<ApiResponse>;
@@ -311,6 +343,14 @@ sdk::Result<ApiResponse> ContextService::delete_context(const sdk::Caller& calle
                    if (!cur) return R(cur.error());
                    if (!cur->has_value() || (!*purge && (*cur)->deleted)) return R(not_found(*id));
                    sdk::ContextRow row = std::move(**cur);
+                   auto access = access_of(storage_, *who, row);
+                   if (!access) return R(access.error());
+                   if (auto st = require(*access, Access::owner, *id, "delete"); !st) {
+                     return R(st.error());
+                   }
+                   if (*purge && !who->admin) {
+                     return R(Error(Errc::forbidden, "only an admin may purge a context"));
+                   }
                    ApiResponse none;
                    none.status = 204;
                    if (*purge) {
@@ -356,6 +396,9 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
     auto row = storage_.get(*id);
     if (!row) return row.error();
     if (!row->has_value()) return not_found(*id);  // a deleted context keeps its history
+    auto access = access_of(storage_, *who, **row);
+    if (!access) return access.error();
+    if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
     auto items = storage_.history(*id, before, *limit + 1);
     if (!items) return items.error();
     const bool more = static_cast<std::int64_t>(items->size()) > *limit;
@@ -396,6 +439,9 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       auto cur = tx.get_for_update(*id);
       if (!cur) return R(cur.error());
       if (!cur->has_value()) return R(not_found(*id));
+      auto access = access_of(storage_, *who, **cur);
+      if (!access) return R(access.error());
+      if (auto st = require(*access, Access::write, *id, "revert"); !st) return R(st.error());
       // Versions never change once written, and the row lock keeps a purge out meanwhile.
       auto old = storage_.get_version(*id, target);
       if (!old) return R(old.error());
@@ -442,6 +488,9 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     if (!include_deleted) return include_deleted.error();
     q.include_deleted = *include_deleted;
     if (page.tag) q.tag = *page.tag;
+    auto all = sees_all_of_owner(storage_, *who, *agent);
+    if (!all) return all.error();
+    if (!*all) q.granted_to = who->agent_id;  // only what was shared with the caller
     if (page.cursor) {
       if (auto st = parse_list_cursor(*page.cursor, q); !st) return st.error();
     }

@@ -13,6 +13,7 @@
 #include "metrics/metrics_registry.hpp"
 #include "service/agent_service.hpp"
 #include "service/auth.hpp"
+#include "service/grant_service.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -53,6 +54,14 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> disable_agent(const sdk::Caller& caller,
                                               std::string_view agent_id) override;
   sdk::Result<sdk::ApiResponse> me(const sdk::Caller& caller) override;
+  sdk::Result<sdk::ApiResponse> put_grant(const sdk::Caller& caller, sdk::GrantScope scope,
+                                          std::string_view scope_id,
+                                          std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> list_grants(const sdk::Caller& caller, sdk::GrantScope scope,
+                                            std::string_view scope_id) override;
+  sdk::Result<sdk::ApiResponse> delete_grant(const sdk::Caller& caller, sdk::GrantScope scope,
+                                             std::string_view scope_id,
+                                             std::string_view agent_id) override;
   sdk::Status ready() override;
   std::string metrics_text() override;
 
@@ -73,6 +82,7 @@ class ContextService final : public sdk::ContextApi {
   ServiceSettings settings_;
   Authenticator auth_;
   AgentService agents_;
+  GrantService grants_;
 };
 
 }  // namespace ctxmgr::kernel

@@ -12,6 +12,7 @@
 
 #include "ctxmgr/sdk/abi.h"
 #include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/types.hpp"
 
 namespace ctxmgr::sdk {
 
@@ -66,6 +67,15 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> rotate_token(const Caller& caller, std::string_view agent_id) = 0;
   virtual Result<ApiResponse> disable_agent(const Caller& caller, std::string_view agent_id) = 0;
   virtual Result<ApiResponse> me(const Caller& caller) = 0;
+
+  // Sharing (API.md: Grants): `scope_id` is the context id or the owner's agent id.
+  virtual Result<ApiResponse> put_grant(const Caller& caller, GrantScope scope,
+                                        std::string_view scope_id, std::string_view body) = 0;
+  virtual Result<ApiResponse> list_grants(const Caller& caller, GrantScope scope,
+                                          std::string_view scope_id) = 0;
+  virtual Result<ApiResponse> delete_grant(const Caller& caller, GrantScope scope,
+                                           std::string_view scope_id,
+                                           std::string_view agent_id) = 0;
 
   // Readiness: the storage answers.
   virtual Status ready() = 0;

@@ -1,0 +1,40 @@
+#include "service/access.hpp"
+
+#include <algorithm>
+
+namespace ctxmgr::kernel {
+
+using sdk::Errc;
+using sdk::Error;
+
+sdk::Result<Access> access_of(sdk::Storage& storage, const Identity& who,
+                              const sdk::ContextRow& row) {
+  if (who.admin || row.agent_id == who.agent_id) return Access::owner;
+  auto perms = storage.permissions(row.id, row.agent_id, who.agent_id);
+  if (!perms) return perms.error();
+  if (std::find(perms->begin(), perms->end(), "write") != perms->end()) return Access::write;
+  if (!perms->empty()) return Access::read;
+  return Access::none;
+}
+
+sdk::Status require(Access have, Access need, std::string_view context_id, std::string_view what) {
+  if (have >= need) return {};
+  if (have == Access::none) {
+    return Error(Errc::not_found, "context " + std::string(context_id) + " does not exist");
+  }
+  const char* who = need == Access::write ? "the owner, an admin or a write grant"
+                                          : "the owner or an admin";
+  return Error(Errc::forbidden, "only " + std::string(who) + " may " + std::string(what) +
+                                    " context " + std::string(context_id));
+}
+
+sdk::Result<bool> sees_all_of_owner(sdk::Storage& storage, const Identity& who,
+                                    std::string_view owner_id) {
+  if (who.admin || who.agent_id == owner_id) return true;
+  auto grants = storage.grants(sdk::GrantScope::owner, owner_id);
+  if (!grants) return grants.error();
+  return std::any_of(grants->begin(), grants->end(),
+                     [&](const sdk::GrantRow& g) { return g.agent_id == who.agent_id; });
+}
+
+}  // namespace ctxmgr::kernel

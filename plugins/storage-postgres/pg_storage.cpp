@@ -216,37 +216,6 @@ sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& 
   }
 }
 
-sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(std::int64_t before_seq,
-                                                           std::int64_t limit) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
-    std::vector<long long> seq(n), at(n);
-    std::vector<std::string> agent(n), action(n), ctx(n), transport(n), rid(n), details(n);
-    std::vector<soci::indicator> ctx_ind(n);
-    long long before = before_seq > 0 ? before_seq : INT64_MAX;
-    long long lim = limit;
-    lease->sql() << "SELECT seq, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), agent_id, "
-                    "action, CAST(context_id AS TEXT), transport, request_id, details FROM " +
-                        sql_.table("access_log") + " WHERE seq < :before ORDER BY seq DESC LIMIT :lim",
-        soci::into(seq), soci::into(at), soci::into(agent), soci::into(action),
-        soci::into(ctx, ctx_ind), soci::into(transport), soci::into(rid), soci::into(details),
-        soci::use(before), soci::use(lim);
-    if (!lease->sql().got_data()) seq.clear();
-    std::vector<sdk::AuditEvent> out;
-    for (std::size_t i = 0; i < seq.size(); ++i) {
-      out.push_back({seq[i], at[i], agent[i], action[i],
-                     ctx_ind[i] == soci::i_null ? std::string() : ctx[i], transport[i], rid[i],
-                     details[i]});
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "read audit log");
-  }
-}
-
 template <class Fn>
 auto PgStorage::with_connection(const std::string& what, Fn&& fn)
     -> decltype(fn(std::declval<PgPool::Lease&>())) {
@@ -342,6 +311,108 @@ sdk::Result<std::vector<std::string>> PgStorage::permissions(std::string_view co
         soci::into(perms), soci::use(ctx), soci::use(agent), soci::use(owner), soci::use(agent2);
     if (!lease.sql().got_data()) perms.clear();
     return R(perms);
+  });
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::query_events(const std::string& where,
+                                                                  std::vector<std::string> params,
+                                                                  std::int64_t limit) {
+  using R = sdk::Result<std::vector<sdk::AuditEvent>>;
+  return with_connection("read audit log", [&](PgPool::Lease& lease) {
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
+    std::vector<long long> seq(n), at(n);
+    std::vector<std::string> agent(n), action(n), ctx(n), transport(n), rid(n), details(n);
+    std::vector<soci::indicator> ctx_ind(n);
+    long long lim = limit;
+    {
+      auto q = (lease.sql() << "SELECT seq, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), "
+                               "agent_id, action, CAST(context_id AS TEXT), transport, request_id, "
+                               "details FROM " +
+                                   sql_.table("access_log") + " " + where);
+      q, soci::into(seq), soci::into(at), soci::into(agent), soci::into(action),
+          soci::into(ctx, ctx_ind), soci::into(transport), soci::into(rid), soci::into(details);
+      for (auto& p : params) q, soci::use(p);
+      q, soci::use(lim);
+    }
+    std::vector<sdk::AuditEvent> out;
+    if (!lease.sql().got_data()) return R(out);
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+      out.push_back({seq[i], at[i], agent[i], action[i],
+                     ctx_ind[i] == soci::i_null ? std::string() : ctx[i], transport[i], rid[i],
+                     details[i]});
+    }
+    return R(out);
+  });
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(const sdk::AuditQuery& q) {
+  std::vector<std::string> p = {
+      q.context_id ? "1" : "0", q.context_id.value_or("00000000-0000-0000-0000-000000000000"),
+      q.agent_id ? "1" : "0",   q.agent_id.value_or(""),
+      q.action ? "1" : "0",     q.action.value_or(""),
+      q.since_us ? "1" : "0",   std::to_string(q.since_us.value_or(0)),
+      q.until_us ? "1" : "0",   std::to_string(q.until_us.value_or(0)),
+      std::to_string(q.before_seq > 0 ? q.before_seq : INT64_MAX),
+      q.owner ? "1" : "0",      q.owner.value_or("")};
+  return query_events(
+      "WHERE (:p0 = '0' OR context_id = CAST(:p1 AS uuid)) AND (:p2 = '0' OR agent_id = :p3)"
+      " AND (:p4 = '0' OR action = :p5)"
+      " AND (:p6 = '0' OR at >= " + from_us("p7") + ")"
+      " AND (:p8 = '0' OR at < " + from_us("p9") + ")"
+      " AND seq < CAST(:p10 AS BIGINT)"
+      " AND (:p11 = '0' OR EXISTS (SELECT 1 FROM " + sql_.table("context") +
+          " o WHERE o.id = context_id AND o.agent_id = :p12))"
+      " ORDER BY seq DESC LIMIT :lim",
+      std::move(p), q.limit);
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit_range(std::int64_t after_seq,
+                                                                 std::int64_t through_seq,
+                                                                 std::int64_t limit) {
+  return query_events(
+      "WHERE seq > CAST(:p0 AS BIGINT) AND seq <= CAST(:p1 AS BIGINT) ORDER BY seq LIMIT :lim",
+      {std::to_string(after_seq), std::to_string(through_seq)}, limit);
+}
+
+sdk::Result<std::int64_t> PgStorage::audit_horizon() {
+  using R = sdk::Result<std::int64_t>;
+  return with_connection("read audit horizon", [&](PgPool::Lease& lease) {
+    // EXCLUSIVE waits for every transaction that is inserting events to end and holds new ones
+    // for the moment of one SELECT: below the max then, no event can still appear.
+    long long seq = 0;
+    soci::indicator ind = soci::i_ok;
+    lease.sql() << "BEGIN";
+    try {
+      lease.sql() << "LOCK TABLE " + sql_.table("access_log") + " IN EXCLUSIVE MODE";
+      lease.sql() << "SELECT max(seq) FROM " + sql_.table("access_log"), soci::into(seq, ind);
+      lease.sql() << "COMMIT";
+    } catch (...) {
+      try {
+        lease.sql() << "ROLLBACK";
+      } catch (const std::exception&) {
+        // The connection is gone; the pool reopens it.
+      }
+      throw;
+    }
+    return R(static_cast<std::int64_t>(ind == soci::i_null ? 0 : seq));
+  });
+}
+
+sdk::Result<std::vector<sdk::AuditSeal>> PgStorage::seals(std::int64_t after_seq,
+                                                          std::int64_t limit) {
+  using R = sdk::Result<std::vector<sdk::AuditSeal>>;
+  return with_connection("read audit seals", [&](PgPool::Lease& lease) {
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
+    std::vector<long long> seq(n);
+    std::vector<std::string> hash(n);
+    long long after = after_seq, lim = limit;
+    lease.sql() << "SELECT seq, hash FROM " + sql_.table("access_log_seal") +
+                       " WHERE seq > :a ORDER BY seq LIMIT :l",
+        soci::into(seq), soci::into(hash), soci::use(after), soci::use(lim);
+    std::vector<sdk::AuditSeal> out;
+    if (!lease.sql().got_data()) return R(out);
+    for (std::size_t i = 0; i < seq.size(); ++i) out.push_back({seq[i], hash[i]});
+    return R(out);
   });
 }
 

@@ -31,8 +31,13 @@ class PgStorage final : public sdk::Storage {
                                                     std::int64_t before_version,
                                                     std::int64_t limit) override;
   sdk::Result<std::vector<sdk::ContextRow>> list(const sdk::ListQuery& query) override;
-  sdk::Result<std::vector<sdk::AuditEvent>> audit(std::int64_t before_seq,
-                                                  std::int64_t limit) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> audit(const sdk::AuditQuery& query) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> audit_range(std::int64_t after_seq,
+                                                        std::int64_t through_seq,
+                                                        std::int64_t limit) override;
+  sdk::Result<std::int64_t> audit_horizon() override;
+  sdk::Result<std::vector<sdk::AuditSeal>> seals(std::int64_t after_seq,
+                                                 std::int64_t limit) override;
   sdk::Result<std::optional<sdk::AgentRow>> get_agent(std::string_view agent_id) override;
   sdk::Result<std::vector<sdk::AgentRow>> list_agents(std::string_view after_id,
                                                       std::int64_t limit) override;
@@ -54,6 +59,10 @@ class PgStorage final : public sdk::Storage {
   // Runs `fn(lease)` on a pooled connection; the pool's and the query's errors become Results.
   template <class Fn>
   auto with_connection(const std::string& what, Fn&& fn) -> decltype(fn(std::declval<PgPool::Lease&>()));
+  // Reads access_log rows: `where` binds :p0.. from `params` (all text; casts in the SQL).
+  sdk::Result<std::vector<sdk::AuditEvent>> query_events(const std::string& where,
+                                                         std::vector<std::string> params,
+                                                         std::int64_t limit);
   sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
                                                        const std::string& key, long long limit);
 

@@ -209,6 +209,41 @@ sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string
   }
 }
 
+sdk::Result<std::optional<sdk::AuditSeal>> PgTransaction::last_seal() {
+  try {
+    // One sealer at a time across every process: a transaction-level advisory lock.
+    lease_.sql() << "SELECT pg_advisory_xact_lock(7596390142265447250)";
+    long long seq = 0;
+    sdk::AuditSeal seal;
+    lease_.sql() << "SELECT seq, hash FROM " + storage_.sql().table("access_log_seal") +
+                        " ORDER BY seq DESC LIMIT 1",
+        soci::into(seq), soci::into(seal.hash);
+    if (!lease_.sql().got_data()) return std::optional<sdk::AuditSeal>();
+    seal.seq = seq;
+    return std::optional<sdk::AuditSeal>(seal);
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "read last seal");
+  }
+}
+
+sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals) {
+  try {
+    if (seals.empty()) return {};
+    std::vector<long long> seq;
+    std::vector<std::string> hash;
+    for (const auto& s : seals) {
+      seq.push_back(s.seq);
+      hash.push_back(s.hash);
+    }
+    lease_.sql() << "INSERT INTO " + storage_.sql().table("access_log_seal") +
+                        " (seq, hash) VALUES (:s, :h)",
+        soci::use(seq), soci::use(hash);
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "append seals");
+  }
+}
+
 sdk::Status PgTransaction::commit() {
   try {
     lease_.sql() << "COMMIT";

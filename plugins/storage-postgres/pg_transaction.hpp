@@ -23,6 +23,8 @@ class PgTransaction final : public sdk::Transaction {
   sdk::Status append_history(const sdk::HistoryRow& row) override;
   sdk::Result<std::int64_t> append_audit(const sdk::AuditEvent& event) override;
   sdk::Status commit() override;
+  sdk::Result<std::optional<sdk::AuditSeal>> last_seal() override;
+  sdk::Status append_seals(const std::vector<sdk::AuditSeal>& seals) override;
   sdk::Status insert_agent(const sdk::AgentRow& agent) override;
   sdk::Status update_agent(const sdk::AgentRow& agent) override;
   sdk::Status set_token(std::string_view agent_id, std::string_view token_hash,

@@ -199,34 +199,111 @@ sdk::Result<std::vector<sdk::ContextRow>> SqliteStorage::list(const sdk::ListQue
   }
 }
 
-sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(std::int64_t before_seq,
-                                                               std::int64_t limit) {
+namespace {
+
+// Reads access_log rows selected by `where` (which binds the parameters in `uses`, in order).
+template <class... Uses>
+std::vector<sdk::AuditEvent> read_events(soci::session& sql, const std::string& where,
+                                         Uses&... uses) {
+  sdk::AuditEvent ev;
+  long long seq = 0, at = 0;
+  std::string context_id;
+  soci::indicator ind = soci::i_ok;
+  soci::statement st(sql);
+  st.exchange(soci::into(seq));
+  st.exchange(soci::into(at));
+  st.exchange(soci::into(ev.agent_id));
+  st.exchange(soci::into(ev.action));
+  st.exchange(soci::into(context_id, ind));
+  st.exchange(soci::into(ev.transport));
+  st.exchange(soci::into(ev.request_id));
+  st.exchange(soci::into(ev.details));
+  (st.exchange(soci::use(uses)), ...);
+  st.alloc();
+  st.prepare("SELECT seq, at, agent_id, action, context_id, transport, request_id, details FROM "
+             "access_log " + where);
+  st.define_and_bind();
+  st.execute();
+  std::vector<sdk::AuditEvent> out;
+  while (st.fetch()) {
+    ev.seq = seq;
+    ev.at_us = at;
+    ev.context_id = ind == soci::i_null ? std::string() : context_id;
+    out.push_back(ev);
+  }
+  return out;
+}
+
+}  // namespace
+
+sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(const sdk::AuditQuery& q) {
   try {
     auto slot = readers_.acquire();
-    soci::session& sql = slot->sql;
-    sdk::AuditEvent ev;
-    long long seq = 0, at = 0;
-    std::string context_id;
+    int has_ctx = q.context_id ? 1 : 0, has_agent = q.agent_id ? 1 : 0,
+        has_action = q.action ? 1 : 0, has_owner = q.owner ? 1 : 0;
+    std::string ctx = q.context_id.value_or(""), agent = q.agent_id.value_or(""),
+                action = q.action.value_or(""), owner = q.owner.value_or("");
+    long long since = q.since_us.value_or(INT64_MIN), until = q.until_us.value_or(INT64_MAX);
+    long long before = q.before_seq > 0 ? q.before_seq : INT64_MAX;
+    long long lim = q.limit;
+    return read_events(
+        slot->sql,
+        "WHERE (:hc = 0 OR context_id = :c) AND (:ha = 0 OR agent_id = :a)"
+        " AND (:hx = 0 OR action = :x) AND at >= :since AND at < :until AND seq < :before"
+        " AND (:ho = 0 OR EXISTS (SELECT 1 FROM context o WHERE o.id = access_log.context_id"
+        " AND o.agent_id = :o)) ORDER BY seq DESC LIMIT :lim",
+        has_ctx, ctx, has_agent, agent, has_action, action, since, until, before, has_owner,
+        owner, lim);
+  } catch (const std::exception& e) {
+    return fail(e, "read audit log");
+  }
+}
+
+sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit_range(std::int64_t after_seq,
+                                                                     std::int64_t through_seq,
+                                                                     std::int64_t limit) {
+  try {
+    auto slot = readers_.acquire();
+    long long after = after_seq, through = through_seq, lim = limit;
+    return read_events(slot->sql, "WHERE seq > :after AND seq <= :through ORDER BY seq LIMIT :lim",
+                       after, through, lim);
+  } catch (const std::exception& e) {
+    return fail(e, "read audit log");
+  }
+}
+
+sdk::Result<std::int64_t> SqliteStorage::audit_horizon() {
+  try {
+    // One writer at a time: what a reader sees committed has no hole below it.
+    auto slot = readers_.acquire();
+    long long seq = 0;
     soci::indicator ind = soci::i_ok;
-    long long before = before_seq > 0 ? before_seq : INT64_MAX;
-    long long lim = limit;
-    soci::statement st =
-        (sql.prepare << "SELECT seq, at, agent_id, action, context_id, transport, request_id, "
-                        "details FROM access_log WHERE seq < :before ORDER BY seq DESC LIMIT :lim",
-         soci::into(seq), soci::into(at), soci::into(ev.agent_id), soci::into(ev.action),
-         soci::into(context_id, ind), soci::into(ev.transport), soci::into(ev.request_id),
-         soci::into(ev.details), soci::use(before), soci::use(lim));
+    slot->sql << "SELECT max(seq) FROM access_log", soci::into(seq, ind);
+    return static_cast<std::int64_t>(ind == soci::i_null ? 0 : seq);
+  } catch (const std::exception& e) {
+    return fail(e, "read audit horizon");
+  }
+}
+
+sdk::Result<std::vector<sdk::AuditSeal>> SqliteStorage::seals(std::int64_t after_seq,
+                                                              std::int64_t limit) {
+  try {
+    auto slot = readers_.acquire();
+    sdk::AuditSeal seal;
+    long long seq = 0, after = after_seq, lim = limit;
+    soci::statement st = (slot->sql.prepare << "SELECT seq, hash FROM access_log_seal WHERE seq > "
+                                               ":after ORDER BY seq LIMIT :lim",
+                          soci::into(seq), soci::into(seal.hash), soci::use(after),
+                          soci::use(lim));
     st.execute();
-    std::vector<sdk::AuditEvent> out;
+    std::vector<sdk::AuditSeal> out;
     while (st.fetch()) {
-      ev.seq = seq;
-      ev.at_us = at;
-      ev.context_id = ind == soci::i_null ? std::string() : context_id;
-      out.push_back(ev);
+      seal.seq = seq;
+      out.push_back(seal);
     }
     return out;
   } catch (const std::exception& e) {
-    return fail(e, "read audit log");
+    return fail(e, "read audit seals");
   }
 }
 

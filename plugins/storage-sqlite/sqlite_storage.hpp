@@ -36,8 +36,13 @@ class SqliteStorage final : public sdk::Storage {
                                                     std::int64_t before_version,
                                                     std::int64_t limit) override;
   sdk::Result<std::vector<sdk::ContextRow>> list(const sdk::ListQuery& query) override;
-  sdk::Result<std::vector<sdk::AuditEvent>> audit(std::int64_t before_seq,
-                                                  std::int64_t limit) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> audit(const sdk::AuditQuery& query) override;
+  sdk::Result<std::vector<sdk::AuditEvent>> audit_range(std::int64_t after_seq,
+                                                        std::int64_t through_seq,
+                                                        std::int64_t limit) override;
+  sdk::Result<std::int64_t> audit_horizon() override;
+  sdk::Result<std::vector<sdk::AuditSeal>> seals(std::int64_t after_seq,
+                                                 std::int64_t limit) override;
   sdk::Result<std::optional<sdk::AgentRow>> get_agent(std::string_view agent_id) override;
   sdk::Result<std::vector<sdk::AgentRow>> list_agents(std::string_view after_id,
                                                       std::int64_t limit) override;

@@ -192,6 +192,38 @@ sdk::Result<bool> SqliteTransaction::remove_grant(sdk::GrantScope scope, std::st
   }
 }
 
+sdk::Result<std::optional<sdk::AuditSeal>> SqliteTransaction::last_seal() {
+  try {
+    // The write transaction is already exclusive: it is the sealing lock.
+    sdk::AuditSeal seal;
+    long long seq = 0;
+    sql_ << "SELECT seq, hash FROM access_log_seal ORDER BY seq DESC LIMIT 1", soci::into(seq),
+        soci::into(seal.hash);
+    if (!sql_.got_data()) return std::optional<sdk::AuditSeal>();
+    seal.seq = seq;
+    return std::optional<sdk::AuditSeal>(seal);
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "read last seal");
+  }
+}
+
+sdk::Status SqliteTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals) {
+  try {
+    long long seq = 0;
+    std::string hash;
+    soci::statement st = (sql_.prepare << "INSERT INTO access_log_seal (seq, hash) VALUES (:s, :h)",
+                          soci::use(seq), soci::use(hash));
+    for (const auto& s : seals) {
+      seq = s.seq;
+      hash = s.hash;
+      st.execute(true);
+    }
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "append seals");
+  }
+}
+
 sdk::Status SqliteTransaction::commit() {
   try {
     sql_ << "COMMIT";

@@ -97,6 +97,13 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
     ASSERT_TRUE((*tx)->commit().ok());
   }
 
+  sdk::Result<std::vector<sdk::AuditEvent>> audit_page(std::int64_t before, std::int64_t limit) {
+    sdk::AuditQuery q;
+    q.before_seq = before;
+    q.limit = limit;
+    return storage_->audit(q);
+  }
+
   ck::Environment env_;
   ck::LoadedConfig cfg_;
   ck::MetricsRegistry metrics_;
@@ -118,10 +125,10 @@ TEST_P(StorageConformance, MigrationsAreRecordedAndIdempotent) {
   auto status = storage_->schema_status();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->current, status->latest);
-  EXPECT_EQ(status->current, 4);
+  EXPECT_EQ(status->current, 5);
   EXPECT_EQ(status->applied,
             "00_base, 01_immutable_log, 02_context_manager, 03_algorithm_engine, "
-            "04_access_control");
+            "04_access_control, 05_audit_chain");
   EXPECT_TRUE(status->pending.empty());
   EXPECT_TRUE(storage_->ping().ok());
 }
@@ -174,7 +181,7 @@ TEST_P(StorageConformance, UncommittedTransactionRollsBackAndIsInvisible) {
   EXPECT_EQ((*got)->version, 1);
   EXPECT_EQ((*got)->context_data, R"({"k":1})");
   EXPECT_EQ(storage_->history(uuid(1), 0, 10)->size(), 1u);
-  EXPECT_TRUE(storage_->audit(0, 10)->empty());
+  EXPECT_TRUE(audit_page(0, 10)->empty());
 }
 
 TEST_P(StorageConformance, UpdateOfMissingRowIsNotFound) {
@@ -269,7 +276,7 @@ TEST_P(StorageConformance, PurgeErasesContextAndHistoryButKeepsAudit) {
   }
   EXPECT_FALSE(storage_->get(uuid(1))->has_value());
   EXPECT_TRUE(storage_->history(uuid(1), 0, 10)->empty());
-  auto events = storage_->audit(0, 10);
+  auto events = audit_page(0, 10);
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[0].action, "purge");
   EXPECT_EQ((*events)[1].action, "create");
@@ -287,11 +294,11 @@ TEST_P(StorageConformance, AuditSequenceGrowsInCommitOrder) {
     last = *seq;
     ASSERT_TRUE((*tx)->commit().ok());
   }
-  auto events = storage_->audit(0, 3);
+  auto events = audit_page(0, 3);
   ASSERT_EQ(events->size(), 3u);
   EXPECT_EQ((*events)[0].seq, last);
   EXPECT_TRUE((*events)[0].context_id.empty());
-  auto older = storage_->audit((*events)[2].seq, 10);
+  auto older = audit_page((*events)[2].seq, 10);
   EXPECT_EQ(older->size(), 2u);
 }
 
@@ -347,6 +354,64 @@ TEST_P(StorageConformance, EveryReadAfterACommitSeesIt) {
     EXPECT_EQ(storage_->history(uuid(1), 0, 10)->size(), 2u);
     EXPECT_EQ((*storage_->get(uuid(1)))->version, 2);
   }
+}
+
+TEST_P(StorageConformance, AuditFiltersRangesAndSeals) {
+  create(row(uuid(1), "owner", 1));
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE((*tx)->append_audit({0, 100, "owner", "create", uuid(1), "http", "r1", "{}"}).ok());
+    ASSERT_TRUE((*tx)->append_audit({0, 200, "bob", "read", uuid(1), "mcp", "r2", "{}"}).ok());
+    ASSERT_TRUE((*tx)->append_audit({0, 300, "bob", "agent.create", "", "cli", "r3", "{}"}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  auto all = audit_page(0, 10);
+  ASSERT_EQ(all->size(), 3u);
+  const std::int64_t first = all->back().seq;
+  sdk::AuditQuery q;
+  q.agent_id = "bob";
+  EXPECT_EQ(storage_->audit(q)->size(), 2u);
+  q.action = "read";
+  EXPECT_EQ(storage_->audit(q)->size(), 1u);
+  sdk::AuditQuery by_ctx;
+  by_ctx.context_id = uuid(1);
+  EXPECT_EQ(storage_->audit(by_ctx)->size(), 2u);
+  sdk::AuditQuery by_time;
+  by_time.since_us = 200;
+  by_time.until_us = 300;
+  ASSERT_EQ(storage_->audit(by_time)->size(), 1u);
+  EXPECT_EQ(storage_->audit(by_time)->at(0).request_id, "r2");
+  sdk::AuditQuery owned;
+  owned.owner = "owner";
+  EXPECT_EQ(storage_->audit(owned)->size(), 2u);
+  owned.owner = "bob";
+  EXPECT_TRUE(storage_->audit(owned)->empty());
+
+  auto range = storage_->audit_range(first - 1, first + 1, 10);
+  ASSERT_EQ(range->size(), 2u);  // oldest first
+  EXPECT_EQ(range->at(0).action, "create");
+  EXPECT_EQ(range->at(1).transport, "mcp");
+  EXPECT_EQ(*storage_->audit_horizon(), first + 2);
+
+  {
+    auto tx = storage_->begin();
+    auto last = (*tx)->last_seal();
+    ASSERT_TRUE(last.ok());
+    EXPECT_FALSE(last->has_value());
+    ASSERT_TRUE((*tx)->append_seals({{first, "h1"}, {first + 1, "h2"}}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  {
+    auto tx = storage_->begin();
+    auto last = (*tx)->last_seal();
+    ASSERT_TRUE(last.ok() && last->has_value());
+    EXPECT_EQ((*last)->seq, first + 1);
+    EXPECT_EQ((*last)->hash, "h2");
+  }
+  auto seals = storage_->seals(0, 10);
+  ASSERT_EQ(seals->size(), 2u);
+  EXPECT_EQ(seals->at(0).hash, "h1");
+  EXPECT_EQ(storage_->seals(first, 10)->size(), 1u);
 }
 
 TEST_P(StorageConformance, AgentsAndTokens) {

@@ -41,6 +41,10 @@ class CTXMGR_SDK_VISIBLE Transaction {
   virtual Status append_history(const HistoryRow& row) = 0;
   // Appends an event; returns the sequence number it was given.
   virtual Result<std::int64_t> append_audit(const AuditEvent& event) = 0;
+  // The newest link of the audit chain, after taking the sealing lock (one sealer at a time,
+  // across processes, until the transaction ends).
+  virtual Result<std::optional<AuditSeal>> last_seal() = 0;
+  virtual Status append_seals(const std::vector<AuditSeal>& seals) = 0;
   virtual Status commit() = 0;
 
   // Agents. insert_agent: conflict when the id exists. update_agent: display name, role, disabled.
@@ -70,8 +74,17 @@ class CTXMGR_SDK_VISIBLE Storage : public Plugin {
   virtual Result<std::vector<HistoryRow>> history(std::string_view id, std::int64_t before_version,
                                                   std::int64_t limit) = 0;
   virtual Result<std::vector<ContextRow>> list(const ListQuery& query) = 0;
-  // Audit events, newest first, at most `limit`, only below `before_seq` when it is > 0.
-  virtual Result<std::vector<AuditEvent>> audit(std::int64_t before_seq, std::int64_t limit) = 0;
+  // Audit events, newest first, as the query filters them.
+  virtual Result<std::vector<AuditEvent>> audit(const AuditQuery& query) = 0;
+  // Events with after_seq < seq <= through_seq, oldest first, at most `limit`.
+  virtual Result<std::vector<AuditEvent>> audit_range(std::int64_t after_seq,
+                                                     std::int64_t through_seq,
+                                                     std::int64_t limit) = 0;
+  // The highest seq below which every event is committed: no transaction still in flight holds
+  // a smaller one, so the sealer may seal up to it without leaving a hole behind.
+  virtual Result<std::int64_t> audit_horizon() = 0;
+  // Links of the chain with seq > after_seq, oldest first, at most `limit`.
+  virtual Result<std::vector<AuditSeal>> seals(std::int64_t after_seq, std::int64_t limit) = 0;
 
   virtual Result<std::optional<AgentRow>> get_agent(std::string_view agent_id) = 0;
   // Agents in id order, after `after_id` when it is not empty.

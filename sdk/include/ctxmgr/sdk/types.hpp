@@ -45,6 +45,24 @@ struct AuditEvent {
   std::string details;  // JSON object text
 };
 
+// One link of the audit hash chain.
+struct AuditSeal {
+  std::int64_t seq = 0;
+  std::string hash;  // hex SHA-256
+};
+
+// Audit events, newest first, filtered. Empty optionals do not filter.
+struct AuditQuery {
+  std::optional<std::string> context_id;
+  std::optional<std::string> agent_id;  // the actor
+  std::optional<std::string> action;
+  std::optional<std::int64_t> since_us;  // at >= since
+  std::optional<std::int64_t> until_us;  // at < until
+  std::optional<std::string> owner;      // only events on contexts this agent owns
+  std::int64_t before_seq = 0;           // only seq < before_seq when > 0
+  std::int64_t limit = 50;
+};
+
 // A page of an owner's contexts, newest update first: (updated_at, id) descending, strictly
 // after the cursor when one is given.
 struct ListQuery {

@@ -1,0 +1,15 @@
+-- 05_audit_chain: the seals of the audit log. Events are sealed in seq order into a SHA-256
+-- chain: hash(n) = sha256(hash(n-1) || "\n" || canonical(event n)), hash of the genesis "".
+-- A background sealer appends here; `ctxmgr audit verify` recomputes the chain. Append-only.
+CREATE TABLE access_log_seal (
+  seq  INTEGER PRIMARY KEY,  -- the access_log event this seals
+  hash TEXT NOT NULL
+);
+CREATE TRIGGER access_log_seal_no_update BEFORE UPDATE ON access_log_seal
+BEGIN
+  SELECT RAISE(ABORT, 'access_log_seal is append-only');
+END;
+CREATE TRIGGER access_log_seal_no_delete BEFORE DELETE ON access_log_seal
+BEGIN
+  SELECT RAISE(ABORT, 'access_log_seal is append-only');
+END;

@@ -69,6 +69,13 @@ int main(int argc, char** argv) {
     code = run_agent(opts, agent_cmd);
   });
 
+  auto* audit = app.add_subcommand("audit", "the audit log's hash chain");
+  audit->require_subcommand(1);
+  audit->add_subcommand("verify", "recompute the chain; name the first broken link (exit 1)")
+      ->callback([&] { code = run_audit(opts, "verify"); });
+  audit->add_subcommand("seal", "seal the committed events now (serve does it in the background)")
+      ->callback([&] { code = run_audit(opts, "seal"); });
+
   auto* plugins = app.add_subcommand("plugins", "inspect the plugins in the search paths");
   plugins->require_subcommand(1);
   bool as_json = false;

@@ -263,6 +263,20 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     } else {
       return not_allowed("GET, POST");
     }
+  } else if (api && seg[1] == "audit" && seg.size() == 2) {
+    route = "audit";
+    if (!get) return not_allowed("GET");
+    auto q = parse_query(url, {"context_id", "agent_id", "action", "since", "until", "limit",
+                               "cursor"});
+    if (!q) return fail(q.error());
+    out.result = api_.audit_events(
+        caller, {q->get("context_id"), q->get("agent_id"), q->get("action"), q->get("since"),
+                 q->get("until"), q->get("limit"), q->get("cursor")});
+  } else if (api && seg[1] == "audit" && seg.size() == 3 && seg[2] == "verify") {
+    route = "audit_verify";
+    if (!get) return not_allowed("GET");
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.audit_verify(caller);
   } else if (api && seg[1] == "me" && seg.size() == 2) {
     route = "me";
     if (!get) return not_allowed("GET");

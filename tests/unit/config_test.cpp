@@ -62,8 +62,8 @@ TEST(Config, EmptyFileIsAValidConfigWithNothingConfigured) {
 
 TEST(Config, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("server: {}\nstorrage: {plugin: x}\n"),
-            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, plugins, "
-            "storage, selectors, providers, transports");
+            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
+            "plugins, storage, selectors, providers, transports");
 }
 
 TEST(Config, UnknownNestedKey) {

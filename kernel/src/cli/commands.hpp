@@ -20,6 +20,9 @@ struct AgentCommand {
 };
 int run_agent(const CommonOptions& opts, const AgentCommand& cmd);
 
+// action: verify | seal
+int run_audit(const CommonOptions& opts, const std::string& action);
+
 // action: init | migrate | status | check
 int run_db(const CommonOptions& opts, const std::string& action);
 

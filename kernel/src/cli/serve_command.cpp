@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "log/logging.hpp"
 #include "plugin/registry.hpp"
+#include "audit/audit_chain.hpp"
 #include "service/context_service.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/transport.hpp"
@@ -59,6 +60,7 @@ int run_serve(const CommonOptions& opts) {
     ServiceSettings settings;
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
     settings.auth = config.service.auth == "token" ? AuthMode::token : AuthMode::trust;
+    settings.read_audit = config.audit.reads == "sync" ? ReadAudit::sync : ReadAudit::off;
     service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
@@ -79,6 +81,13 @@ int run_serve(const CommonOptions& opts) {
     return kExitUsage;
   }
   for (auto& [name, transport] : transports) transport->attach(*service);
+  // The audit chain grows in the background, apart from the writes.
+  std::unique_ptr<AuditSealer> sealer;
+  if (!storages.empty()) {
+    sealer = std::make_unique<AuditSealer>(
+        *storages[0].second, std::chrono::milliseconds(config.audit.seal_interval_ms));
+    sealer->start();
+  }
   // Then selectors and providers, and transports last: they accept requests at once.
   if (auto st = registry.start_all(); !st) {
     log.error("{}", st.error().message());
@@ -90,6 +99,9 @@ int run_serve(const CommonOptions& opts) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Transports first (they drain), then the last seals, then the rest.
+  registry.stop(sdk::Kind::transport);
+  if (sealer) sealer->stop();
   registry.stop_all();
   log.info("stopped");
   return kExitOk;

@@ -41,10 +41,17 @@ struct ServiceConfig {
   std::string auth = "trust";         // trust | token
 };
 
+// The audit log.
+struct AuditConfig {
+  std::string reads = "off";           // off | sync: are read, history and list audited?
+  std::int64_t seal_interval_ms = 1000;  // how often the background sealer extends the chain
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
   ServiceConfig service;
+  AuditConfig audit;
   std::vector<std::filesystem::path> plugin_paths;
   std::vector<PluginEntry> plugins;  // storage, selectors, providers, transports, in that order
 };

@@ -154,8 +154,8 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   cfg.file = file;
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (auto st = src.check_mapping(root, "",
-                                  {"server", "service", "plugins", "storage", "selectors",
-                                   "providers", "transports"});
+                                  {"server", "service", "audit", "plugins", "storage",
+                                   "selectors", "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -187,6 +187,30 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
                          "expected an integer from 1 to 1024, got \"" + *v + "\"");
       }
       cfg.service.max_json_depth = n;
+    }
+  }
+  if (const auto audit = root["audit"]; audit) {
+    if (auto st = src.check_mapping(audit, "audit", {"reads", "seal_interval_ms"}); !st) {
+      return st.error();
+    }
+    if (const auto reads = audit["reads"]; reads) {
+      auto v = src.scalar(reads, "audit.reads");
+      if (!v) return v.error();
+      if (*v != "off" && *v != "sync") {
+        return src.error(reads, "audit.reads", "expected off or sync; got \"" + *v + "\"");
+      }
+      cfg.audit.reads = *v;
+    }
+    if (const auto interval = audit["seal_interval_ms"]; interval) {
+      auto v = src.scalar(interval, "audit.seal_interval_ms");
+      if (!v) return v.error();
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || p != v->data() + v->size() || n < 10 || n > 3600000) {
+        return src.error(interval, "audit.seal_interval_ms",
+                         "expected an integer from 10 to 3600000, got \"" + *v + "\"");
+      }
+      cfg.audit.seal_interval_ms = n;
     }
   }
   if (const auto plugins = root["plugins"]; plugins) {

@@ -159,15 +159,17 @@ sdk::Status Registry::start_all() {
   return {};
 }
 
-void Registry::stop_all() noexcept {
-  for (auto k = std::rbegin(kStartOrder); k != std::rend(kStartOrder); ++k) {
-    for (auto& i : std::views::reverse(instances_)) {
-      if (i.kind == *k && i.started) {
-        i.object->stop();
-        i.started = false;
-      }
+void Registry::stop(sdk::Kind kind) noexcept {
+  for (auto& i : std::views::reverse(instances_)) {
+    if (i.kind == kind && i.started) {
+      i.object->stop();
+      i.started = false;
     }
   }
+}
+
+void Registry::stop_all() noexcept {
+  for (auto k = std::rbegin(kStartOrder); k != std::rend(kStartOrder); ++k) stop(*k);
 }
 
 std::vector<LoadReport> scan_plugins(const std::vector<fs::path>& search_paths) {

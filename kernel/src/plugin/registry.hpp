@@ -49,6 +49,8 @@ class Registry {
   // Stops in reverse order (transports first, so they stop accepting and drain), then destroys
   // the objects; libraries go when the registry does.
   void stop_all() noexcept;
+  // Stops the started instances of one kind, in reverse configured order.
+  void stop(sdk::Kind kind) noexcept;
 
   std::size_t size() const { return instances_.size(); }
   // The instances of a kind, in configured order; the pointer is the kind's interface.

@@ -1,12 +1,12 @@
 #include "service/auth.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <stdexcept>
 
 #include "service/ids.hpp"
+#include "service/sha256.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -37,12 +37,7 @@ std::string new_token() {
   return "ctxm_" + hex(bytes.data(), bytes.size());
 }
 
-std::string token_hash(std::string_view token) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int n = 0;
-  EVP_Digest(token.data(), token.size(), digest.data(), &n, EVP_sha256(), nullptr);
-  return hex(digest.data(), n);
-}
+std::string token_hash(std::string_view token) { return sha256_hex(token); }
 
 sdk::Result<Identity> Authenticator::resolve(const sdk::Caller& caller) const {
   if (mode_ == AuthMode::trust) {

@@ -6,7 +6,9 @@
 #include "json/json_text.hpp"
 #include "json/merge_patch.hpp"
 #include "service/context_render.hpp"
+#include "audit/audit_chain.hpp"
 #include "service/access.hpp"
+#include "service/time_text.hpp"
 #include "service/ids.hpp"
 #include "service/request_parsing.hpp"
 
@@ -153,6 +155,98 @@ sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
   });
 }
 
+sdk::Status ContextService::audit_read(const sdk::Caller& caller, const Identity& who,
+                                       std::string_view action, std::string_view context_id,
+                                       std::string details) {
+  if (settings_.read_audit == ReadAudit::off) return {};
+  auto r = write(caller, who, action, [&](sdk::Transaction&, sdk::AuditEvent& ev) {
+    ev.context_id = context_id;
+    ev.details = std::move(details);
+    return sdk::Result<ApiResponse>(ApiResponse{});
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+namespace {
+
+std::string render_event(const sdk::AuditEvent& e) {
+  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":\"" + format_rfc3339_ms(e.at_us) +
+         "\",\"agent_id\":" + json_quote(e.agent_id) + ",\"action\":" + json_quote(e.action) +
+         ",\"context_id\":" + (e.context_id.empty() ? std::string("null") : json_quote(e.context_id)) +
+         ",\"transport\":" + json_quote(e.transport) + ",\"request_id\":" + json_quote(e.request_id) +
+         ",\"details\":" + e.details + "}";
+}
+
+sdk::Result<std::optional<std::int64_t>> parse_time_param(const std::optional<std::string>& text,
+                                                         std::string_view name) {
+  if (!text) return std::optional<std::int64_t>();
+  auto t = parse_rfc3339(*text);
+  if (!t) {
+    return Error(Errc::invalid_request, std::string(name) + " must be an RFC 3339 time");
+  }
+  return std::optional<std::int64_t>(*t);
+}
+
+}  // namespace
+
+sdk::Result<ApiResponse> ContextService::audit_events(const sdk::Caller& caller,
+                                                      const sdk::AuditParams& p) {
+  return as_caller("audit", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+    sdk::AuditQuery q;
+    if (p.context_id) {
+      auto id = parse_context_id(*p.context_id);
+      if (!id) return id.error();
+      q.context_id = *id;
+    }
+    if (p.agent_id) {
+      auto a = parse_agent_id(*p.agent_id, "agent_id");
+      if (!a) return a.error();
+      q.agent_id = *a;
+    }
+    if (p.action) q.action = *p.action;
+    auto since = parse_time_param(p.since, "since");
+    if (!since) return since.error();
+    q.since_us = *since;
+    auto until = parse_time_param(p.until, "until");
+    if (!until) return until.error();
+    q.until_us = *until;
+    auto limit = parse_limit(p.limit, kDefaultListLimit);
+    if (!limit) return limit.error();
+    q.limit = *limit + 1;
+    if (p.cursor) {
+      auto c = parse_positive(*p.cursor, "cursor");
+      if (!c) return Error(Errc::invalid_request, "cursor is not one this server gave out");
+      q.before_seq = *c;
+    }
+    if (!who.admin) q.owner = who.agent_id;  // an agent sees the events on contexts it owns
+    auto events = storage_.audit(q);
+    if (!events) return events.error();
+    const bool more = static_cast<std::int64_t>(events->size()) > *limit;
+    if (more) events->pop_back();
+    ApiResponse r;
+    r.json = "{\"items\":[";
+    for (std::size_t i = 0; i < events->size(); ++i) {
+      if (i != 0) r.json += ',';
+      r.json += render_event((*events)[i]);
+    }
+    r.json += "],\"next_cursor\":" +
+              (more ? json_quote(std::to_string(events->back().seq)) : std::string("null")) + "}";
+    return r;
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::audit_verify(const sdk::Caller& caller) {
+  return as_caller("audit.verify", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+    if (!who.admin) return Error(Errc::forbidden, "only an admin may verify the audit log");
+    auto report = verify_chain(storage_);
+    if (!report) return report.error();
+    ApiResponse r;
+    r.json = render_verify(*report);
+    return r;
+  });
+}
+
 sdk::Result<ApiResponse> ContextService::me(const sdk::Caller& caller) {
   return as_caller("me", caller,
                    [&](const Identity& who) { return agents_.me(who, auth_.mode()); });
@@ -232,6 +326,11 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     auto access = access_of(storage_, *who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
+    if (auto st = audit_read(caller, *who, "read", *id,
+                             "{\"version\":" + std::to_string(wanted.value_or((*row)->version)) + "}");
+        !st) {
+      return st.error();
+    }
     if (!wanted || *wanted == (*row)->version) return context_response(**row);
     auto old = storage_.get_version(*id, *wanted);
     if (!old) return old.error();
@@ -399,6 +498,7 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
     auto access = access_of(storage_, *who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
+    if (auto st = audit_read(caller, *who, "history", *id, "{}"); !st) return st.error();
     auto items = storage_.history(*id, before, *limit + 1);
     if (!items) return items.error();
     const bool more = static_cast<std::int64_t>(items->size()) > *limit;
@@ -493,6 +593,10 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     if (!*all) q.granted_to = who->agent_id;  // only what was shared with the caller
     if (page.cursor) {
       if (auto st = parse_list_cursor(*page.cursor, q); !st) return st.error();
+    }
+    if (auto st = audit_read(caller, *who, "list", "", "{\"agent_id\":" + json_quote(*agent) + "}");
+        !st) {
+      return st.error();
     }
     auto rows = storage_.list(q);
     if (!rows) return rows.error();

@@ -17,9 +17,14 @@
 
 namespace ctxmgr::kernel {
 
+// Whether reads (read, history, list) are written to the audit log: `sync` in their own
+// transaction before the answer, or `off`.
+enum class ReadAudit { off, sync };
+
 struct ServiceSettings {
   std::size_t max_json_depth = 64;
   AuthMode auth = AuthMode::trust;
+  ReadAudit read_audit = ReadAudit::off;
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -62,6 +67,9 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> delete_grant(const sdk::Caller& caller, sdk::GrantScope scope,
                                              std::string_view scope_id,
                                              std::string_view agent_id) override;
+  sdk::Result<sdk::ApiResponse> audit_events(const sdk::Caller& caller,
+                                             const sdk::AuditParams& params) override;
+  sdk::Result<sdk::ApiResponse> audit_verify(const sdk::Caller& caller) override;
   sdk::Status ready() override;
   std::string metrics_text() override;
 
@@ -75,6 +83,9 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
                                           Fn&& op);
   void count(std::string_view op, const sdk::Error* error);
+  // Records a read (when reads are audited); a failure to record fails the read.
+  sdk::Status audit_read(const sdk::Caller& caller, const Identity& who, std::string_view action,
+                         std::string_view context_id, std::string details);
 
   sdk::Storage& storage_;
   MetricsRegistry& metrics_;

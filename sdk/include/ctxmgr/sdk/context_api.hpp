@@ -39,6 +39,17 @@ struct PageParams {
   std::optional<std::string> include_deleted;
 };
 
+// Filters of GET /api/audit, as the client wrote them.
+struct AuditParams {
+  std::optional<std::string> context_id;
+  std::optional<std::string> agent_id;
+  std::optional<std::string> action;
+  std::optional<std::string> since;  // RFC 3339
+  std::optional<std::string> until;  // RFC 3339
+  std::optional<std::string> limit;
+  std::optional<std::string> cursor;
+};
+
 class CTXMGR_SDK_VISIBLE ContextApi {
  public:
   virtual ~ContextApi();
@@ -76,6 +87,11 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> delete_grant(const Caller& caller, GrantScope scope,
                                            std::string_view scope_id,
                                            std::string_view agent_id) = 0;
+
+  // The audit log: events newest first (admins see all, an agent the events on contexts it
+  // owns), and the verification of its hash chain (admins).
+  virtual Result<ApiResponse> audit_events(const Caller& caller, const AuditParams& params) = 0;
+  virtual Result<ApiResponse> audit_verify(const Caller& caller) = 0;
 
   // Readiness: the storage answers.
   virtual Status ready() = 0;

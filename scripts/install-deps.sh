@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsoci-dev libsqlite3-dev libpq-dev
+  libsoci-dev libsqlite3-dev libpq-dev sqlite3
   libyaml-cpp-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev

@@ -85,4 +85,12 @@ void Server::kill9() {
 
 std::string Server::log() const { return read_file(dir_ + "/server.log"); }
 
+ProcessResult Server::sql(const std::string& statements) const {
+  if (options_.backend == "sqlite") {
+    return run_process({"/usr/bin/sqlite3", dir_ + "/context.db", statements});
+  }
+  return run_process({"/usr/bin/psql", "-v", "ON_ERROR_STOP=1", "-qAt", options_.pg_dsn, "-c",
+                      "SET search_path TO " + schema_ + "; " + statements});
+}
+
 }  // namespace ctxmgr::test

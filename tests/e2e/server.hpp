@@ -38,6 +38,8 @@ class Server {
   void write_config();
   const std::string& dir() const { return dir_; }
   std::string log() const;
+  // Direct SQL on the server's database (sqlite3 or psql), to look at or tamper with it.
+  ProcessResult sql(const std::string& statements) const;
   // Whether the backend can run here (PostgreSQL needs CTXMGR_TEST_PG_DSN).
   static bool available(const std::string& backend);
 

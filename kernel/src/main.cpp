@@ -76,6 +76,11 @@ int main(int argc, char** argv) {
   audit->add_subcommand("seal", "seal the committed events now (serve does it in the background)")
       ->callback([&] { code = run_audit(opts, "seal"); });
 
+  bool stats_json = false;
+  auto* stats = app.add_subcommand("stats", "contexts per agent, the latest accesses, totals");
+  stats->add_flag("--json", stats_json, "print the JSON of GET /api/stats");
+  stats->callback([&] { code = run_stats(opts, stats_json); });
+
   auto* plugins = app.add_subcommand("plugins", "inspect the plugins in the search paths");
   plugins->require_subcommand(1);
   bool as_json = false;

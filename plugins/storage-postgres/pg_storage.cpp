@@ -416,6 +416,35 @@ sdk::Result<std::vector<sdk::AuditSeal>> PgStorage::seals(std::int64_t after_seq
   });
 }
 
+sdk::Result<sdk::StoreStats> PgStorage::stats() {
+  using R = sdk::Result<sdk::StoreStats>;
+  return with_connection("read stats", [&](PgPool::Lease& lease) {
+    sdk::StoreStats st;
+    long long a = 0, b = 0, c = 0, d = 0, e = 0;
+    lease.sql() << "SELECT (SELECT count(*) FROM " + sql_.table("context") +
+                       " WHERE NOT deleted), (SELECT count(*) FROM " + sql_.table("context") +
+                       " WHERE deleted), (SELECT count(*) FROM " + sql_.table("context_history") +
+                       "), (SELECT count(*) FROM " + sql_.table("agents") +
+                       "), (SELECT count(*) FROM " + sql_.table("access_log") + ")",
+        soci::into(a), soci::into(b), soci::into(c), soci::into(d), soci::into(e);
+    st.contexts = a;
+    st.deleted = b;
+    st.versions = c;
+    st.agents = d;
+    st.audit_events = e;
+    constexpr std::size_t kMax = 10000;  // agents listed
+    std::vector<std::string> agent(kMax);
+    std::vector<long long> n(kMax);
+    lease.sql() << "SELECT agent_id, count(*) FROM " + sql_.table("context") +
+                       " WHERE NOT deleted GROUP BY agent_id ORDER BY count(*) DESC, agent_id",
+        soci::into(agent), soci::into(n);
+    if (lease.sql().got_data()) {
+      for (std::size_t i = 0; i < agent.size(); ++i) st.contexts_per_agent.emplace_back(agent[i], n[i]);
+    }
+    return R(st);
+  });
+}
+
 sdk::Status PgStorage::ping() {
   if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
   auto lease = pool_->acquire();

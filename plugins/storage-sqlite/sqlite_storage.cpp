@@ -404,6 +404,34 @@ sdk::Result<std::vector<std::string>> SqliteStorage::permissions(std::string_vie
   }
 }
 
+sdk::Result<sdk::StoreStats> SqliteStorage::stats() {
+  try {
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
+    sdk::StoreStats st;
+    long long a = 0, b = 0, c = 0, d = 0, e = 0;
+    sql << "SELECT (SELECT count(*) FROM context WHERE deleted = 0), (SELECT count(*) FROM "
+           "context WHERE deleted = 1), (SELECT count(*) FROM context_history), (SELECT count(*) "
+           "FROM agents), (SELECT count(*) FROM access_log)",
+        soci::into(a), soci::into(b), soci::into(c), soci::into(d), soci::into(e);
+    st.contexts = a;
+    st.deleted = b;
+    st.versions = c;
+    st.agents = d;
+    st.audit_events = e;
+    std::string agent;
+    long long n = 0;
+    soci::statement q = (sql.prepare << "SELECT agent_id, count(*) FROM context WHERE deleted = 0 "
+                                        "GROUP BY agent_id ORDER BY count(*) DESC, agent_id",
+                         soci::into(agent), soci::into(n));
+    q.execute();
+    while (q.fetch()) st.contexts_per_agent.emplace_back(agent, n);
+    return st;
+  } catch (const std::exception& e) {
+    return fail(e, "read stats");
+  }
+}
+
 sdk::Status SqliteStorage::ping() {
   try {
     if (!readers_.is_open()) return sdk::Error(sdk::Errc::unavailable, "storage is not started");

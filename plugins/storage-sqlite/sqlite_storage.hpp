@@ -52,6 +52,7 @@ class SqliteStorage final : public sdk::Storage {
   sdk::Result<std::vector<std::string>> permissions(std::string_view context_id,
                                                     std::string_view owner_id,
                                                     std::string_view agent_id) override;
+  sdk::Result<sdk::StoreStats> stats() override;
   sdk::Status ping() override;
   sdk::Result<sdk::SchemaStatus> schema_status() override;
   sdk::Result<std::vector<std::string>> migrate() override;

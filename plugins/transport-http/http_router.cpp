@@ -277,6 +277,11 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     if (!get) return not_allowed("GET");
     if (auto q = parse_query(url, {}); !q) return fail(q.error());
     out.result = api_.audit_verify(caller);
+  } else if (api && seg[1] == "stats" && seg.size() == 2) {
+    route = "stats";
+    if (!get) return not_allowed("GET");
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.stats(caller);
   } else if (api && seg[1] == "me" && seg.size() == 2) {
     route = "me";
     if (!get) return not_allowed("GET");

@@ -122,6 +122,19 @@ TEST_P(AuditE2E, EveryOperationIsAuditedAndTheChainVerifies) {
   EXPECT_TRUE(v.at("ok").as_bool()) << json::serialize(v);
   EXPECT_EQ(v.at("checked").as_int64(), 10);
   EXPECT_FALSE(v.contains("first_bad"));
+
+  // The seed's monitoring queries, over HTTP (admins) and from the CLI.
+  EXPECT_EQ(client_->get("/api/stats", {{"X-Agent-Id", "bob"}}).status, 403);
+  auto stats = client_->get("/api/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  auto st = json::parse(stats.body);
+  EXPECT_EQ(json::serialize(st.at("totals")),
+            R"({"contexts":1,"deleted":0,"versions":4,"agents":1,"audit_events":10})");
+  EXPECT_EQ(json::serialize(st.at("contexts_per_agent")), R"([{"agent_id":"alice","contexts":1}])");
+  EXPECT_EQ(st.at("recent_accesses").as_array().size(), 10u);
+  auto cli = ct::run_process({CTXMGR_BIN, "--config", server_->config_path(), "stats", "--json"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(json::serialize(json::parse(cli.out).at("totals")), json::serialize(st.at("totals")));
 }
 
 TEST_P(AuditE2E, FiftyConcurrentPatchesLeaveACompleteVerifiableTrail) {

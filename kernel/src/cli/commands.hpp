@@ -20,6 +20,8 @@ struct AgentCommand {
 };
 int run_agent(const CommonOptions& opts, const AgentCommand& cmd);
 
+int run_stats(const CommonOptions& opts, bool as_json);
+
 // action: verify | seal
 int run_audit(const CommonOptions& opts, const std::string& action);
 

@@ -8,6 +8,7 @@
 #include "service/context_render.hpp"
 #include "audit/audit_chain.hpp"
 #include "service/access.hpp"
+#include "service/audit_render.hpp"
 #include "service/time_text.hpp"
 #include "service/ids.hpp"
 #include "service/request_parsing.hpp"
@@ -170,14 +171,6 @@ sdk::Status ContextService::audit_read(const sdk::Caller& caller, const Identity
 
 namespace {
 
-std::string render_event(const sdk::AuditEvent& e) {
-  return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":\"" + format_rfc3339_ms(e.at_us) +
-         "\",\"agent_id\":" + json_quote(e.agent_id) + ",\"action\":" + json_quote(e.action) +
-         ",\"context_id\":" + (e.context_id.empty() ? std::string("null") : json_quote(e.context_id)) +
-         ",\"transport\":" + json_quote(e.transport) + ",\"request_id\":" + json_quote(e.request_id) +
-         ",\"details\":" + e.details + "}";
-}
-
 sdk::Result<std::optional<std::int64_t>> parse_time_param(const std::optional<std::string>& text,
                                                          std::string_view name) {
   if (!text) return std::optional<std::int64_t>();
@@ -243,6 +236,21 @@ sdk::Result<ApiResponse> ContextService::audit_verify(const sdk::Caller& caller)
     if (!report) return report.error();
     ApiResponse r;
     r.json = render_verify(*report);
+    return r;
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::stats(const sdk::Caller& caller) {
+  return as_caller("stats", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+    if (!who.admin) return Error(Errc::forbidden, "only an admin may read the statistics");
+    auto st = storage_.stats();
+    if (!st) return st.error();
+    sdk::AuditQuery recent;
+    recent.limit = 10;
+    auto events = storage_.audit(recent);
+    if (!events) return events.error();
+    ApiResponse r;
+    r.json = render_stats(*st, *events);
     return r;
   });
 }

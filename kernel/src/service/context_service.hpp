@@ -70,6 +70,7 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> audit_events(const sdk::Caller& caller,
                                              const sdk::AuditParams& params) override;
   sdk::Result<sdk::ApiResponse> audit_verify(const sdk::Caller& caller) override;
+  sdk::Result<sdk::ApiResponse> stats(const sdk::Caller& caller) override;
   sdk::Status ready() override;
   std::string metrics_text() override;
 

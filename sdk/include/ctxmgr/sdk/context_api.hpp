@@ -93,6 +93,9 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> audit_events(const Caller& caller, const AuditParams& params) = 0;
   virtual Result<ApiResponse> audit_verify(const Caller& caller) = 0;
 
+  // The seed's monitoring: contexts per agent, the latest accesses, totals (admins).
+  virtual Result<ApiResponse> stats(const Caller& caller) = 0;
+
   // Readiness: the storage answers.
   virtual Status ready() = 0;
   // The Prometheus text of GET /metrics.

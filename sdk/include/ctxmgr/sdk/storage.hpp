@@ -100,6 +100,8 @@ class CTXMGR_SDK_VISIBLE Storage : public Plugin {
                                                        std::string_view owner_id,
                                                        std::string_view agent_id) = 0;
 
+  virtual Result<StoreStats> stats() = 0;
+
   // Whether the store is reachable now (for /readyz and `db check`).
   virtual Status ping() = 0;
   virtual Result<SchemaStatus> schema_status() = 0;

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ctxmgr::sdk {
 
@@ -61,6 +63,16 @@ struct AuditQuery {
   std::optional<std::string> owner;      // only events on contexts this agent owns
   std::int64_t before_seq = 0;           // only seq < before_seq when > 0
   std::int64_t limit = 50;
+};
+
+// The seed's monitoring queries: contexts per agent and totals.
+struct StoreStats {
+  std::vector<std::pair<std::string, std::int64_t>> contexts_per_agent;  // live contexts, by agent
+  std::int64_t contexts = 0;      // live (not deleted)
+  std::int64_t deleted = 0;       // soft-deleted
+  std::int64_t versions = 0;      // history rows
+  std::int64_t agents = 0;        // registered
+  std::int64_t audit_events = 0;
 };
 
 // A page of an owner's contexts, newest update first: (updated_at, id) descending, strictly

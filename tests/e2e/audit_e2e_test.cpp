@@ -22,14 +22,16 @@ class AuditE2E : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
+    // Reads audited synchronously; seals every 50 ms.
+    start("audit: {reads: sync, seal_interval_ms: 50}\n");
+  }
+  void start(const std::string& audit_yaml) {
     ct::ServerOptions o;
     o.backend = GetParam();
     o.service_yaml = "{auth: trust}";
     server_ = std::make_unique<ct::Server>(o);
-    // Reads audited synchronously; seals every 50 ms.
     server_->write_config();
-    ct::write_file(server_->config_path(), ct::read_file(server_->config_path()) +
-                                               "audit: {reads: sync, seal_interval_ms: 50}\n");
+    ct::write_file(server_->config_path(), ct::read_file(server_->config_path()) + audit_yaml);
     ASSERT_TRUE(start_with_existing_config()) << server_->log();
     client_ = std::make_unique<ct::HttpClient>(server_->port());
   }
@@ -212,6 +214,34 @@ TEST_P(AuditE2E, TamperingIsFoundAndTheFirstBadEventNamed) {
   auto r = verify_cli();
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("BROKEN at seq " + k), std::string::npos) << r.out;  // still the first
+}
+
+TEST_P(AuditE2E, BatchedReadAuditingWritesLaterAndFlushesAtShutdown) {
+  child_.reset();
+  start("audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 1000000, "
+        "seal_interval_ms: 50}\n");
+  auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
+  const std::string id(json::parse(created.body).at("id").as_string());
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
+  // Queued, not written yet (the interval is long): only the create is in the log.
+  EXPECT_TRUE(events("?action=read").empty());
+  child_->signal(SIGTERM);
+  ASSERT_EQ(child_->wait(20000), 0);
+  // Written at shutdown, and sealed.
+  auto rows = server_->sql("SELECT count(*) FROM access_log WHERE action = 'read'");
+  EXPECT_EQ(rows.out, "20\n") << rows.err;
+  auto v = ct::run_process({CTXMGR_BIN, "--config", server_->config_path(), "audit", "verify"});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_NE(v.out.find("ok: 21 sealed event(s) verified"), std::string::npos) << v.out;
+}
+
+TEST_P(AuditE2E, BatchedReadAuditingWritesAFullQueueAtOnce) {
+  child_.reset();
+  start("audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 5}\n");
+  auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
+  const std::string id(json::parse(created.body).at("id").as_string());
+  for (int i = 0; i < 12; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
+  EXPECT_EQ(events("?action=read").size(), 10u);  // two full queues of 5; 2 still queued
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditE2E, testing::Values("sqlite", "postgres"),

@@ -92,6 +92,14 @@ TEST_P(AuthE2E, TokenModeRules) {
   EXPECT_EQ(client_->get("/metrics").status, 200);
   EXPECT_EQ(client_->get("/api/me", bearer(root_)).body,
             R"({"agent_id":"root","role":"admin","auth_mode":"token"})");
+  // Each refusal is audited, with why and without the token.
+  auto failed = json::parse(client_->get("/api/audit?action=auth.failed", bearer(root_)).body)
+                    .at("items").as_array();
+  ASSERT_EQ(failed.size(), 4u);
+  EXPECT_EQ(failed[0].at("agent_id").as_string(), "anonymous");
+  EXPECT_EQ(failed[0].at("details").at("reason").as_string(),
+            "a bearer token is required (Authorization: Bearer ...)");
+  EXPECT_EQ(json::serialize(failed).find("ctxm_wrong"), std::string::npos);
 
   // The admin registers alice; her token is answered once.
   auto made = client_->post("/api/agents", R"({"agent_id":"alice","display_name":"Alice"})",

@@ -45,6 +45,7 @@ int run_serve(const CommonOptions& opts) {
   }
   // Storage first: open, bring the schema up to date, then build the service on it.
   auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
+  std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<ContextService> service;
   if (auto st = registry.start(sdk::Kind::storage); !st) {
     log.error("{}", st.error().message());
@@ -60,7 +61,16 @@ int run_serve(const CommonOptions& opts) {
     ServiceSettings settings;
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
     settings.auth = config.service.auth == "token" ? AuthMode::token : AuthMode::trust;
-    settings.read_audit = config.audit.reads == "sync" ? ReadAudit::sync : ReadAudit::off;
+    settings.read_audit = config.audit.reads == "sync"    ? ReadAudit::sync
+                          : config.audit.reads == "batch" ? ReadAudit::batch
+                                                          : ReadAudit::off;
+    if (settings.read_audit == ReadAudit::batch) {
+      batcher = std::make_unique<AuditBatcher>(
+          *storages[0].second, std::chrono::milliseconds(config.audit.batch_interval_ms),
+          static_cast<std::size_t>(config.audit.batch_capacity));
+      batcher->start();
+      settings.batcher = batcher.get();
+    }
     service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
@@ -101,6 +111,7 @@ int run_serve(const CommonOptions& opts) {
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Transports first (they drain), then the last seals, then the rest.
   registry.stop(sdk::Kind::transport);
+  if (batcher) batcher->stop();
   if (sealer) sealer->stop();
   registry.stop_all();
   log.info("stopped");

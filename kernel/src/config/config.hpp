@@ -43,8 +43,10 @@ struct ServiceConfig {
 
 // The audit log.
 struct AuditConfig {
-  std::string reads = "off";           // off | sync: are read, history and list audited?
+  std::string reads = "off";             // off | sync | batch: are read, history, list audited?
   std::int64_t seal_interval_ms = 1000;  // how often the background sealer extends the chain
+  std::int64_t batch_interval_ms = 200;  // batch: how often queued read events are written
+  std::int64_t batch_capacity = 10000;   // batch: a full queue is written at once
 };
 
 struct Config {

@@ -1,4 +1,5 @@
 #include <charconv>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 
@@ -190,27 +191,37 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto audit = root["audit"]; audit) {
-    if (auto st = src.check_mapping(audit, "audit", {"reads", "seal_interval_ms"}); !st) {
+    if (auto st = src.check_mapping(
+            audit, "audit", {"reads", "seal_interval_ms", "batch_interval_ms", "batch_capacity"});
+        !st) {
       return st.error();
     }
     if (const auto reads = audit["reads"]; reads) {
       auto v = src.scalar(reads, "audit.reads");
       if (!v) return v.error();
-      if (*v != "off" && *v != "sync") {
-        return src.error(reads, "audit.reads", "expected off or sync; got \"" + *v + "\"");
+      if (*v != "off" && *v != "sync" && *v != "batch") {
+        return src.error(reads, "audit.reads",
+                         "expected off, sync or batch; got \"" + *v + "\"");
       }
       cfg.audit.reads = *v;
     }
-    if (const auto interval = audit["seal_interval_ms"]; interval) {
-      auto v = src.scalar(interval, "audit.seal_interval_ms");
+    const std::tuple<const char*, std::int64_t*, std::int64_t, std::int64_t> numbers[] = {
+        {"seal_interval_ms", &cfg.audit.seal_interval_ms, 10, 3600000},
+        {"batch_interval_ms", &cfg.audit.batch_interval_ms, 10, 3600000},
+        {"batch_capacity", &cfg.audit.batch_capacity, 1, 10000000}};
+    for (const auto& [key, target, lo, hi] : numbers) {
+      const auto node = audit[key];
+      if (!node) continue;
+      const std::string path = std::string("audit.") + key;
+      auto v = src.scalar(node, path);
       if (!v) return v.error();
       std::int64_t n = 0;
       auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-      if (ec != std::errc() || p != v->data() + v->size() || n < 10 || n > 3600000) {
-        return src.error(interval, "audit.seal_interval_ms",
-                         "expected an integer from 10 to 3600000, got \"" + *v + "\"");
+      if (ec != std::errc() || p != v->data() + v->size() || n < lo || n > hi) {
+        return src.error(node, path, "expected an integer from " + std::to_string(lo) + " to " +
+                                         std::to_string(hi) + ", got \"" + *v + "\"");
       }
-      cfg.audit.seal_interval_ms = n;
+      *target = n;
     }
   }
   if (const auto plugins = root["plugins"]; plugins) {

@@ -88,7 +88,7 @@ sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const 
 template <class Fn>
 sdk::Result<ApiResponse> ContextService::as_caller(std::string_view name,
                                                    const sdk::Caller& caller, Fn&& op) {
-  auto who = auth_.resolve(caller);
+  auto who = identify(caller);
   sdk::Result<ApiResponse> result = who ? op(*who) : sdk::Result<ApiResponse>(who.error());
   count(name, result ? nullptr : &result.error());
   return result;
@@ -156,17 +156,41 @@ sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
   });
 }
 
+sdk::Result<Identity> ContextService::identify(const sdk::Caller& caller) {
+  auto who = auth_.resolve(caller);
+  if (!who && who.error().code() == Errc::unauthenticated) {
+    // Never the token itself: only why it was refused.
+    (void)record(caller, "anonymous", "auth.failed", "",
+                 "{\"reason\":" + json_quote(who.error().message()) + "}");
+  }
+  return who;
+}
+
+sdk::Status ContextService::record(const sdk::Caller& caller, std::string agent_id,
+                                   std::string_view action, std::string_view context_id,
+                                   std::string details) {
+  sdk::AuditEvent ev;
+  ev.at_us = clock_.now_us();
+  ev.agent_id = std::move(agent_id);
+  ev.action = action;
+  ev.context_id = context_id;
+  ev.transport = caller.transport;
+  ev.request_id = caller.request_id;
+  ev.details = std::move(details);
+  if (settings_.read_audit == ReadAudit::batch && settings_.batcher != nullptr) {
+    return settings_.batcher->add(std::move(ev));
+  }
+  auto tx = storage_.begin();
+  if (!tx) return tx.error();
+  if (auto seq = (*tx)->append_audit(ev); !seq) return seq.error();
+  return (*tx)->commit();
+}
+
 sdk::Status ContextService::audit_read(const sdk::Caller& caller, const Identity& who,
                                        std::string_view action, std::string_view context_id,
                                        std::string details) {
   if (settings_.read_audit == ReadAudit::off) return {};
-  auto r = write(caller, who, action, [&](sdk::Transaction&, sdk::AuditEvent& ev) {
-    ev.context_id = context_id;
-    ev.details = std::move(details);
-    return sdk::Result<ApiResponse>(ApiResponse{});
-  });
-  if (!r) return r.error();
-  return {};
+  return record(caller, who.agent_id, action, context_id, std::move(details));
 }
 
 namespace {
@@ -263,7 +287,7 @@ sdk::Result<ApiResponse> ContextService::me(const sdk::Caller& caller) {
 sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& caller,
                                                         std::string_view body) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto obj = parse_body_object(body, settings_.max_json_depth,
                                  {"agent_id", "context_data", "metadata"});
@@ -318,7 +342,7 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
                                                      std::string_view id_text,
                                                      std::optional<std::string_view> version) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -361,7 +385,7 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
                                                        std::string_view body,
                                                        std::optional<std::string_view> if_match) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -435,7 +459,7 @@ sdk::Result<ApiResponse> ContextService::delete_context(const sdk::Caller& calle
                                                         std::optional<std::string_view> purge_text) {
   const bool purging = purge_text && *purge_text == "true";
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -488,7 +512,7 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
                                                  std::string_view id_text,
                                                  const sdk::PageParams& page) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -530,7 +554,7 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
                                                         std::string_view id_text,
                                                         std::string_view body) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
@@ -583,7 +607,7 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
                                                        std::string_view agent_text,
                                                        const sdk::PageParams& page) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = auth_.resolve(caller);
+    auto who = identify(caller);
     if (!who) return who.error();
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();

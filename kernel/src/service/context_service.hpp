@@ -11,6 +11,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "metrics/metrics_registry.hpp"
+#include "audit/audit_batcher.hpp"
 #include "service/agent_service.hpp"
 #include "service/auth.hpp"
 #include "service/grant_service.hpp"
@@ -18,13 +19,14 @@
 namespace ctxmgr::kernel {
 
 // Whether reads (read, history, list) are written to the audit log: `sync` in their own
-// transaction before the answer, or `off`.
-enum class ReadAudit { off, sync };
+// transaction before the answer, `batch` through the AuditBatcher, or `off`.
+enum class ReadAudit { off, sync, batch };
 
 struct ServiceSettings {
   std::size_t max_json_depth = 64;
   AuthMode auth = AuthMode::trust;
   ReadAudit read_audit = ReadAudit::off;
+  AuditBatcher* batcher = nullptr;  // required for ReadAudit::batch; outlives the service
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -84,6 +86,11 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
                                           Fn&& op);
   void count(std::string_view op, const sdk::Error* error);
+  // Resolves the caller; an authentication failure is itself audited (auth.failed).
+  sdk::Result<Identity> identify(const sdk::Caller& caller);
+  // Records an event outside a change: in its own transaction, or queued in batch mode.
+  sdk::Status record(const sdk::Caller& caller, std::string agent_id, std::string_view action,
+                     std::string_view context_id, std::string details);
   // Records a read (when reads are audited); a failure to record fails the read.
   sdk::Status audit_read(const sdk::Caller& caller, const Identity& who, std::string_view action,
                          std::string_view context_id, std::string details);

@@ -1,0 +1,46 @@
+#pragma once
+// Read auditing in batches: events are queued in memory and written together, in one
+// transaction, every `interval` by a background thread. A read costs no write of its own; what a
+// crash (kill -9, power loss) can lose is the queue: at most `interval` of read events. A full
+// queue is written at once on the caller's thread (backpressure), so nothing is dropped for lack
+// of room. If the store is unreachable, the events stay queued and are retried.
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "ctxmgr/sdk/storage.hpp"
+
+namespace ctxmgr::kernel {
+
+class AuditBatcher {
+ public:
+  AuditBatcher(sdk::Storage& storage, std::chrono::milliseconds interval, std::size_t capacity);
+  ~AuditBatcher();
+
+  void start();
+  // Writes what is queued and joins the thread.
+  void stop();
+  // Queues one event; writes the queue first when it is full.
+  sdk::Status add(sdk::AuditEvent event);
+  // Writes every queued event now.
+  sdk::Status flush();
+  std::size_t queued();
+
+ private:
+  void run();
+
+  sdk::Storage& storage_;
+  std::chrono::milliseconds interval_;
+  std::size_t capacity_;
+  std::mutex mu_;
+  std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued
+  std::condition_variable wake_;
+  std::vector<sdk::AuditEvent> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ctxmgr::kernel

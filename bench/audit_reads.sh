@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The cost of auditing reads: GET /api/context/{id} with wrk at 8 connections on SQLite, with
+# audit.reads off, batch and sync, in one run. Prints a Markdown table.
+#   bench/audit_reads.sh [seconds per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+scripts/install-deps.sh --with-bench
+cmake --preset release >/dev/null
+cmake --build --preset release >/dev/null
+export BENCH_DIR=$PWD/bench
+work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
+cleanup() { [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
+
+echo "| audit.reads | req/s | p50 ms | p99 ms | errors | relative to off |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+base=""
+for mode in off batch sync; do
+  port=$(free_port)
+  rm -f "$work"/context.db*
+  cat >"$work/ctxmgr.yaml" <<YAML
+server: {log: {level: warn}}
+audit: {reads: $mode}
+storage: {plugin: sqlite, options: {path: $work/context.db}}
+transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
+YAML
+  build/release/bin/ctxmgr --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &
+  pid=$!
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+  for i in $(seq 200); do
+    curl -s -X POST "http://127.0.0.1:$port/api/context" -H 'Content-Type: application/json' \
+      -d "{\"agent_id\":\"bench\",\"context_data\":{\"i\":$i}}" | sed -E 's/^\{"id":"([^"]+)".*/\1/'
+    echo
+  done >"$work/ids"
+  r=$(BENCH_IDS=$work/ids wrk -t2 -c8 -d"${secs}s" -s bench/read.lua "http://127.0.0.1:$port" | grep '^RESULT')
+  kill -TERM "$pid"; wait "$pid" || true; pid=""
+  rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$r")
+  [[ -z "$base" ]] && base=$rps
+  awk -v m="$mode" -v rps="$rps" -v p50="$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$r")" \
+    -v p99="$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$r")" -v err="$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$r")" \
+    -v base="$base" 'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %d | %.2f |\n", m, rps, p50/1000, p99/1000, err, rps/base }'
+done
+echo
+echo "SQLite synchronous=full; 8 connections; ${secs}s per mode; $(nproc) cores shared by wrk and the server"

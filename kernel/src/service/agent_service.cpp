@@ -1,6 +1,7 @@
 #include "service/agent_service.hpp"
 
 #include "json/json_text.hpp"
+#include "service/page.hpp"
 #include "service/request_parsing.hpp"
 #include "service/time_text.hpp"
 
@@ -98,15 +99,9 @@ R AgentService::list(const Identity& who, const sdk::PageParams& page) {
   }
   auto rows = storage_.list_agents(after, *limit + 1);
   if (!rows) return rows.error();
-  const bool more = static_cast<std::int64_t>(rows->size()) > *limit;
-  if (more) rows->pop_back();
   ApiResponse r;
-  r.json = "{\"items\":[";
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    if (i != 0) r.json += ',';
-    r.json += render_agent((*rows)[i]);
-  }
-  r.json += "],\"next_cursor\":" + (more ? json_quote(rows->back().agent_id) : "null") + "}";
+  r.json = render_page(*rows, *limit, render_agent,
+                       [](const sdk::AgentRow& a) { return a.agent_id; });
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "service/audit_render.hpp"
 #include "service/time_text.hpp"
 #include "service/ids.hpp"
+#include "service/page.hpp"
 #include "service/request_parsing.hpp"
 
 namespace ctxmgr::kernel {
@@ -239,16 +240,9 @@ sdk::Result<ApiResponse> ContextService::audit_events(const sdk::Caller& caller,
     if (!who.admin) q.owner = who.agent_id;  // an agent sees the events on contexts it owns
     auto events = storage_.audit(q);
     if (!events) return events.error();
-    const bool more = static_cast<std::int64_t>(events->size()) > *limit;
-    if (more) events->pop_back();
     ApiResponse r;
-    r.json = "{\"items\":[";
-    for (std::size_t i = 0; i < events->size(); ++i) {
-      if (i != 0) r.json += ',';
-      r.json += render_event((*events)[i]);
-    }
-    r.json += "],\"next_cursor\":" +
-              (more ? json_quote(std::to_string(events->back().seq)) : std::string("null")) + "}";
+    r.json = render_page(*events, *limit, render_event,
+                         [](const sdk::AuditEvent& e) { return std::to_string(e.seq); });
     return r;
   });
 }
@@ -533,17 +527,9 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
     if (auto st = audit_read(caller, *who, "history", *id, "{}"); !st) return st.error();
     auto items = storage_.history(*id, before, *limit + 1);
     if (!items) return items.error();
-    const bool more = static_cast<std::int64_t>(items->size()) > *limit;
-    if (more) items->pop_back();
     ApiResponse r;
-    r.json = "{\"items\":[";
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      if (i != 0) r.json += ',';
-      r.json += render_history_item((*items)[i]);
-    }
-    r.json += "],\"next_cursor\":";
-    r.json += more ? json_quote(std::to_string(items->back().version)) : "null";
-    r.json += '}';
+    r.json = render_page(*items, *limit, render_history_item,
+                         [](const sdk::HistoryRow& h) { return std::to_string(h.version); });
     return r;
   }();
   count("history", result ? nullptr : &result.error());
@@ -632,17 +618,8 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     }
     auto rows = storage_.list(q);
     if (!rows) return rows.error();
-    const bool more = static_cast<std::int64_t>(rows->size()) > *limit;
-    if (more) rows->pop_back();
     ApiResponse r;
-    r.json = "{\"items\":[";
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      if (i != 0) r.json += ',';
-      r.json += render_context((*rows)[i]);
-    }
-    r.json += "],\"next_cursor\":";
-    r.json += more ? json_quote(list_cursor(rows->back())) : "null";
-    r.json += '}';
+    r.json = render_page(*rows, *limit, render_context, list_cursor);
     return r;
   }();
   count("list", result ? nullptr : &result.error());

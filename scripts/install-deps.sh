@@ -14,6 +14,10 @@ packages=(
 )
 if [[ "${1:-}" == "--with-bench" ]]; then packages+=(wrk hyperfine time); fi
 
+# Node.js and npm run the MCP tests with the official client; any Node >= 18 will do, so an
+# existing one (not necessarily Debian's) is kept.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

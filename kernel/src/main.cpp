@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the server until SIGINT or SIGTERM");
   serve->callback([&] { code = run_serve(opts); });
 
+  app.add_subcommand("mcp",
+                     "serve MCP on stdin/stdout for one client (identity: CTXMGR_TOKEN or "
+                     "CTXMGR_AGENT); logs go to stderr")
+      ->callback([&] { code = run_mcp(opts); });
+
   auto* config = app.add_subcommand("config", "check or show the configuration");
   config->require_subcommand(1);
   config->add_subcommand("check", "load every plugin and validate every option; start nothing")

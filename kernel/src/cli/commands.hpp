@@ -8,6 +8,8 @@
 namespace ctxmgr::kernel {
 
 int run_serve(const CommonOptions& opts);
+// MCP on stdio: identity from CTXMGR_TOKEN (token mode) or CTXMGR_AGENT (trust mode).
+int run_mcp(const CommonOptions& opts);
 int run_config_check(const CommonOptions& opts);
 int run_config_show(const CommonOptions& opts);
 int run_plugins_list(const CommonOptions& opts, bool as_json);

@@ -14,21 +14,66 @@
 
 namespace ctxmgr::kernel {
 
-int run_serve(const CommonOptions& opts) {
-  // Block the stop signals before any thread exists, so every thread inherits the mask and the
-  // main thread alone receives them through sigwait.
+namespace {
+
+// Block the stop signals before any thread exists, so every thread inherits the mask and the
+// main thread alone receives them through sigwait.
+sigset_t block_stop_signals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
 
+int serve(const Config& config, const YamlSource& source, sigset_t stop_signals);
+
+}  // namespace
+
+int run_serve(const CommonOptions& opts) {
+  const sigset_t stop_signals = block_stop_signals();
   auto boot = bootstrap(opts);
   if (!boot) {
     std::cerr << "ctxmgr: " << boot.error().message() << "\n";
     return kExitUsage;
   }
-  const Config& config = boot->loaded.config;
+  return serve(boot->loaded.config, *boot->loaded.source, stop_signals);
+}
+
+int run_mcp(const CommonOptions& opts) {
+  const sigset_t stop_signals = block_stop_signals();
+  auto boot = bootstrap(opts);
+  if (!boot) {
+    std::cerr << "ctxmgr: " << boot.error().message() << "\n";
+    return kExitUsage;
+  }
+  // The configured transports stay off: this process speaks MCP on its stdio, as the client's
+  // child, with the identity the client gave it through the environment.
+  Config config = boot->loaded.config;
+  std::erase_if(config.plugins,
+                [](const PluginEntry& e) { return e.kind == sdk::Kind::transport; });
+  PluginEntry mcp;
+  mcp.kind = sdk::Kind::transport;
+  mcp.plugin = "mcp";
+  mcp.name = "mcp";
+  mcp.yaml_path = "mcp";
+  YAML::Node options(YAML::NodeType::Map);
+  options["mode"] = "stdio";
+  options["server_version"] = CTXMGR_VERSION_TEXT;
+  const auto agent = boot->env->get("CTXMGR_AGENT");
+  const auto token = boot->env->get("CTXMGR_TOKEN");
+  if (agent) options["agent"] = *agent;
+  if (token) options["token"] = *token;
+  mcp.options = options;
+  mcp.node = options;
+  config.plugins.push_back(mcp);
+  return serve(config, *boot->loaded.source, stop_signals);
+}
+
+namespace {
+
+int serve(const Config& config, const YamlSource& source, sigset_t stop_signals) {
   if (auto st = configure_logging(config.log); !st) {
     std::cerr << "ctxmgr: " << st.error().message() << "\n";
     return kExitUsage;
@@ -38,7 +83,7 @@ int run_serve(const CommonOptions& opts) {
 
   MetricsRegistry metrics;
   Registry registry(metrics);
-  registry.load(config, *boot->loaded.source);
+  registry.load(config, source);
   if (!registry.ok()) {
     log.error("a required plugin failed to load; not starting");
     return kExitUsage;
@@ -117,5 +162,7 @@ int run_serve(const CommonOptions& opts) {
   log.info("stopped");
   return kExitOk;
 }
+
+}  // namespace
 
 }  // namespace ctxmgr::kernel

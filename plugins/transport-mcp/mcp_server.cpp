@@ -1,0 +1,284 @@
+#include "mcp_server.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "mcp_tools.hpp"
+
+namespace ctxmgr::mcp {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kLatest = "2025-11-25";
+constexpr const char* kSupported[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
+constexpr std::string_view kScheme = "context://";
+
+// Results are JSON text: tool results embed the kernel's JSON verbatim, so that number forms
+// survive (Boost.JSON 1.81 would print 1.0 as 1E0).
+std::string rpc_result(const json::value& id, const std::string& result) {
+  return "{\"jsonrpc\":\"2.0\",\"id\":" + json::serialize(id) + ",\"result\":" + result + "}";
+}
+
+json::value rpc_error(const json::value& id, const RpcError& e) {
+  json::object err{{"code", e.code}, {"message", e.message}};
+  if (!e.data.is_null()) err["data"] = e.data;
+  return json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(err)}};
+}
+
+std::string text_of(const json::value& v) { return json::serialize(v); }
+
+// The REST error body for a failed operation.
+json::value error_body(const sdk::Error& e, const std::string& request_id) {
+  json::object err{{"code", sdk::code_name(e.code())},
+                   {"message", e.message()},
+                   {"request_id", request_id}};
+  for (const auto& [k, v] : e.fields()) err[k] = v;
+  return json::object{{"error", std::move(err)}};
+}
+
+// A tool result: the REST answer as structured content and as text, or the REST error body with
+// isError (an operation's failure is a result, not a protocol error).
+std::string tool_result(const sdk::Result<sdk::ApiResponse>& r, const std::string& request_id) {
+  const std::string body = !r.ok()          ? text_of(error_body(r.error(), request_id))
+                           : r->json.empty() ? std::string("{}")
+                                             : r->json;
+  return "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(json::value(json::string(body))) +
+         "}],\"structuredContent\":" + body + (r.ok() ? "" : ",\"isError\":true") + "}";
+}
+
+std::string invalid_arguments(const std::string& message, const std::string& request_id) {
+  return tool_result(sdk::Error(sdk::Errc::invalid_request, message), request_id);
+}
+
+std::optional<std::string> string_arg(const json::object& a, const char* key) {
+  const auto* v = a.if_contains(key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::optional<std::string> int_arg_text(const json::object& a, const char* key) {
+  const auto* v = a.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_int64()) return std::to_string(v->get_int64());
+  if (v->is_uint64()) return std::to_string(v->get_uint64());
+  return std::string("not an integer");
+}
+
+}  // namespace
+
+sdk::Caller McpServer::caller(const std::string& request_id, std::string& auth_storage) const {
+  auth_storage = identity_.token.empty() ? std::string() : "Bearer " + identity_.token;
+  return sdk::Caller{identity_.agent, auth_storage, "mcp", request_id};
+}
+
+std::optional<std::string> McpServer::handle(std::string_view line) {
+  boost::system::error_code ec;
+  json::value msg = json::parse(json::string_view(line.data(), line.size()), ec);
+  if (ec) return text_of(rpc_error(nullptr, {-32700, "Parse error", nullptr}));
+  if (!msg.is_object()) {
+    return text_of(rpc_error(nullptr, {-32600, "Invalid Request: expected one JSON object (no batches)", nullptr}));
+  }
+  const auto& obj = msg.get_object();
+  const auto* method = obj.if_contains("method");
+  const auto* id = obj.if_contains("id");
+  if (method == nullptr || !method->is_string()) {
+    if (id == nullptr) return std::nullopt;  // a response to us, or garbage without an id
+    return text_of(rpc_error(*id, {-32600, "Invalid Request: no method", nullptr}));
+  }
+  json::object params;
+  if (const auto* p = obj.if_contains("params"); p != nullptr && p->is_object()) {
+    params = p->get_object();
+  }
+  const std::string name(method->get_string());
+  if (id == nullptr) {  // a notification: act, never answer
+    if (name == "notifications/initialized") initialized_ = true;
+    return std::nullopt;
+  }
+  try {
+    return rpc_result(*id, dispatch(name, params, *id));
+  } catch (const RpcError& e) {
+    return text_of(rpc_error(*id, e));
+  } catch (const std::exception& e) {
+    return text_of(rpc_error(*id, {-32603, std::string("Internal error: ") + e.what(), nullptr}));
+  }
+}
+
+std::string McpServer::dispatch(const std::string& method, const json::object& params,
+                                const json::value& id) {
+  const std::string request_id = "mcp-" + text_of(id);
+  if (method == "ping") return "{}";
+  if (method == "initialize") {
+    std::string version = kLatest;
+    if (const auto* v = params.if_contains("protocolVersion"); v != nullptr && v->is_string()) {
+      for (const char* s : kSupported) {
+        if (v->get_string() == s) version = s;
+      }
+    }
+    initialized_ = true;
+    return text_of(json::object{
+        {"protocolVersion", version},
+        {"capabilities", json::object{{"tools", json::object{{"listChanged", false}}},
+                                      {"resources", json::object{{"subscribe", false},
+                                                                 {"listChanged", false}}}}},
+        {"serverInfo", json::object{{"name", "context-manager"},
+                                    {"title", "Context Manager"},
+                                    {"version", version_}}},
+        {"instructions",
+         "Store, version, share and read the context of agents. Contexts are JSON objects; "
+         "updates are JSON Merge Patches; every change is a new version."}});
+  }
+  if (!initialized_) throw RpcError{-32600, "Invalid Request: initialize first", nullptr};
+  if (method == "tools/list") {
+    if (params.contains("cursor")) throw RpcError{-32602, "Invalid cursor", nullptr};
+    return text_of(json::object{{"tools", tool_definitions()}});
+  }
+  if (method == "tools/call") return call_tool(params, request_id);
+  if (method == "resources/list") return text_of(list_resources(params, request_id));
+  if (method == "resources/templates/list") {
+    if (params.contains("cursor")) throw RpcError{-32602, "Invalid cursor", nullptr};
+    return text_of(json::object{
+        {"resourceTemplates",
+         json::array{json::object{{"uriTemplate", "context://{id}"},
+                                  {"name", "context"},
+                                  {"title", "A context by id"},
+                                  {"description", "The context's JSON, as GET /api/context/{id}"},
+                                  {"mimeType", "application/json"}}}}});
+  }
+  if (method == "resources/read") return text_of(read_resource(params, request_id));
+  throw RpcError{-32601, "Method not found: " + method, nullptr};
+}
+
+std::string McpServer::call_tool(const json::object& params, const std::string& request_id) {
+  const auto* name_v = params.if_contains("name");
+  if (name_v == nullptr || !name_v->is_string()) {
+    throw RpcError{-32602, "tools/call needs a tool name", nullptr};
+  }
+  const std::string name(name_v->get_string());
+  json::object args;
+  if (const auto* a = params.if_contains("arguments"); a != nullptr) {
+    if (!a->is_object()) return invalid_arguments("arguments must be an object", request_id);
+    args = a->get_object();
+  }
+  std::string auth;
+  const sdk::Caller who = caller(request_id, auth);
+  auto need_id = [&]() -> std::optional<std::string> { return string_arg(args, "id"); };
+
+  if (name == "context_create") {
+    return tool_result(api_.create_context(who, text_of(args)), request_id);
+  }
+  if (name == "context_get") {
+    auto id = need_id();
+    if (!id) return invalid_arguments("id is required: a string", request_id);
+    auto version = int_arg_text(args, "version");
+    return tool_result(api_.get_context(who, *id, version ? std::optional<std::string_view>(*version)
+                                                          : std::nullopt),
+                       request_id);
+  }
+  if (name == "context_update") {
+    auto id = need_id();
+    if (!id) return invalid_arguments("id is required: a string", request_id);
+    json::object body;
+    for (const char* key : {"context_data", "metadata"}) {
+      if (const auto* v = args.if_contains(key)) body[key] = *v;
+    }
+    for (const auto& kv : args) {
+      if (kv.key() != "id" && kv.key() != "context_data" && kv.key() != "metadata" &&
+          kv.key() != "if_match") {
+        return invalid_arguments("unknown argument '" + std::string(kv.key()) + "'", request_id);
+      }
+    }
+    std::optional<std::string> if_match;
+    if (auto m = int_arg_text(args, "if_match")) if_match = "\"" + *m + "\"";
+    return tool_result(api_.patch_context(who, *id, text_of(body),
+                                          if_match ? std::optional<std::string_view>(*if_match)
+                                                   : std::nullopt),
+                       request_id);
+  }
+  if (name == "context_delete") {
+    auto id = need_id();
+    if (!id) return invalid_arguments("id is required: a string", request_id);
+    return tool_result(api_.delete_context(who, *id, std::nullopt), request_id);
+  }
+  if (name == "context_history") {
+    auto id = need_id();
+    if (!id) return invalid_arguments("id is required: a string", request_id);
+    return tool_result(api_.history(who, *id, {int_arg_text(args, "limit"),
+                                               string_arg(args, "cursor"), {}, {}}),
+                       request_id);
+  }
+  if (name == "context_revert") {
+    auto id = need_id();
+    if (!id) return invalid_arguments("id is required: a string", request_id);
+    json::object body;
+    if (const auto* v = args.if_contains("version")) body["version"] = *v;
+    return tool_result(api_.revert_context(who, *id, text_of(body)), request_id);
+  }
+  if (name == "context_list") {
+    auto agent = string_arg(args, "agent_id");
+    if (!agent) return invalid_arguments("agent_id is required: a string", request_id);
+    return tool_result(api_.list_contexts(who, *agent, {int_arg_text(args, "limit"),
+                                                        string_arg(args, "cursor"),
+                                                        string_arg(args, "tag"), {}}),
+                       request_id);
+  }
+  throw RpcError{-32602, "Unknown tool: " + name, nullptr};
+}
+
+json::value McpServer::list_resources(const json::object& params, const std::string& request_id) {
+  std::string auth;
+  const sdk::Caller who = caller(request_id, auth);
+  auto me = api_.me(who);
+  if (!me) throw RpcError{-32603, me.error().message(), nullptr};
+  const std::string agent(json::parse(me->json).at("agent_id").as_string());
+  std::optional<std::string> cursor;
+  if (const auto* c = params.if_contains("cursor")) {
+    if (!c->is_string()) throw RpcError{-32602, "Invalid cursor", nullptr};
+    cursor = std::string(c->get_string());
+  }
+  auto page = api_.list_contexts(who, agent, {std::string("100"), cursor, {}, {}});
+  if (!page) {
+    if (page.error().code() == sdk::Errc::invalid_request) {
+      throw RpcError{-32602, "Invalid cursor", nullptr};
+    }
+    throw RpcError{-32603, page.error().message(), nullptr};
+  }
+  const auto v = json::parse(page->json);
+  json::array resources;
+  for (const auto& item : v.at("items").as_array()) {
+    const std::string id(item.at("id").as_string());
+    resources.push_back(json::object{{"uri", std::string(kScheme) + id},
+                                     {"name", id},
+                                     {"title", "context " + id + " of " +
+                                                   std::string(item.at("agent_id").as_string())},
+                                     {"mimeType", "application/json"}});
+  }
+  json::object out{{"resources", std::move(resources)}};
+  if (v.at("next_cursor").is_string()) out["nextCursor"] = v.at("next_cursor");
+  return out;
+}
+
+json::value McpServer::read_resource(const json::object& params, const std::string& request_id) {
+  const auto* uri_v = params.if_contains("uri");
+  if (uri_v == nullptr || !uri_v->is_string()) {
+    throw RpcError{-32602, "resources/read needs a uri", nullptr};
+  }
+  const std::string uri(uri_v->get_string());
+  auto not_found = [&] {
+    return RpcError{-32002, "Resource not found", json::object{{"uri", uri}}};
+  };
+  if (!uri.starts_with(kScheme)) throw not_found();
+  std::string auth;
+  auto r = api_.get_context(caller(request_id, auth), uri.substr(kScheme.size()), std::nullopt);
+  if (!r) {
+    if (r.error().code() == sdk::Errc::not_found || r.error().code() == sdk::Errc::invalid_request) {
+      throw not_found();
+    }
+    throw RpcError{-32603, r.error().message(), nullptr};
+  }
+  return json::object{{"contents", json::array{json::object{
+                                       {"uri", uri}, {"mimeType", "application/json"}, {"text", r->json}}}}};
+}
+
+}  // namespace ctxmgr::mcp

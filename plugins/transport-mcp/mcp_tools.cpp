@@ -1,0 +1,63 @@
+#include "mcp_tools.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace ctxmgr::mcp {
+
+boost::json::array tool_definitions() {
+  // Input schemas in JSON Schema 2020-12; arguments mirror REST.
+  static const char* kTools = R"json([
+  {"name":"context_create","title":"Create context",
+   "description":"Store a new context for an agent. Returns the context (version 1).",
+   "inputSchema":{"type":"object","properties":{
+     "agent_id":{"type":"string","description":"the owner"},
+     "context_data":{"type":"object","description":"the context itself, any JSON object"},
+     "metadata":{"type":"object","description":"priority (high|medium|low), tags, expires_at, ..."}},
+     "required":["agent_id","context_data"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}},
+  {"name":"context_get","title":"Get context",
+   "description":"Read a context: the current version, or an older one with version.",
+   "inputSchema":{"type":"object","properties":{
+     "id":{"type":"string","description":"context id (UUID)"},
+     "version":{"type":"integer","minimum":1}},
+     "required":["id"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}},
+  {"name":"context_update","title":"Update context",
+   "description":"Apply JSON Merge Patches (RFC 7396) to context_data and/or metadata; with if_match, only if the current version is that one.",
+   "inputSchema":{"type":"object","properties":{
+     "id":{"type":"string"},
+     "context_data":{"type":"object","description":"merge patch: null removes a key"},
+     "metadata":{"type":"object","description":"merge patch"},
+     "if_match":{"type":"integer","minimum":1,"description":"expected current version"}},
+     "required":["id"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}},
+  {"name":"context_delete","title":"Delete context",
+   "description":"Soft-delete a context: a new version; its history stays and revert brings it back.",
+   "inputSchema":{"type":"object","properties":{"id":{"type":"string"}},
+     "required":["id"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":false}},
+  {"name":"context_history","title":"Context history",
+   "description":"Every version of a context, newest first.",
+   "inputSchema":{"type":"object","properties":{
+     "id":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":1000},
+     "cursor":{"type":"string"}},
+     "required":["id"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}},
+  {"name":"context_revert","title":"Revert context",
+   "description":"Write a new version equal to an older one (also undeletes).",
+   "inputSchema":{"type":"object","properties":{
+     "id":{"type":"string"},"version":{"type":"integer","minimum":1}},
+     "required":["id","version"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}},
+  {"name":"context_list","title":"List an agent's contexts",
+   "description":"The contexts of an agent that the caller may read, newest update first.",
+   "inputSchema":{"type":"object","properties":{
+     "agent_id":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":1000},
+     "cursor":{"type":"string"},"tag":{"type":"string"}},
+     "required":["agent_id"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}}
+])json";
+  return boost::json::parse(kTools).as_array();
+}
+
+}  // namespace ctxmgr::mcp

@@ -1,0 +1,142 @@
+// transport-mcp: Context Manager as an MCP server. This version speaks the stdio transport
+// (`ctxmgr mcp`): newline-delimited JSON-RPC on stdin/stdout, logs only on stderr; the process
+// ends when stdin closes. Streamable HTTP on /mcp is not implemented yet.
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "ctxmgr/sdk/plugin_main.hpp"
+#include "ctxmgr/sdk/transport.hpp"
+#include "mcp_server.hpp"
+
+namespace ctxmgr::mcp {
+
+namespace {
+
+constexpr std::size_t kMaxLine = 16u << 20;  // a longer message is refused, not buffered forever
+
+class McpTransport final : public sdk::Transport {
+ public:
+  McpTransport(sdk::Host& host, const sdk::Options& options)
+      : host_(host),
+        identity_{options.get_string("agent"), options.get_string("token")},
+        version_(options.get_string("server_version", "0.0.0")) {
+    if (options.get_string("mode", "stdio") != "stdio") {
+      throw sdk::Error(sdk::Errc::invalid_request,
+                       "options.mode: only stdio is implemented in this version");
+    }
+  }
+  ~McpTransport() override { stop(); }
+
+  void attach(sdk::ContextApi& api) override { api_ = &api; }
+  bool loopback_only() const override { return true; }  // a local process on our stdio
+  std::string endpoint() const override { return "stdio"; }
+
+  sdk::Status start() override {
+    if (api_ == nullptr) return sdk::Error(sdk::Errc::internal, "no ContextApi attached");
+    server_ = std::make_unique<McpServer>(*api_, identity_, version_);
+    reader_ = std::thread([this] { read_loop(); });
+    host_.log().info("MCP server on stdio");
+    return {};
+  }
+
+  void stop() noexcept override {
+    stopping_ = true;
+    if (reader_.joinable()) reader_.join();
+  }
+
+ private:
+  void read_loop() {
+    std::string pending;
+    char buf[65536];
+    while (!stopping_) {
+      pollfd pfd{STDIN_FILENO, POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, 100);
+      if (ready <= 0) continue;
+      const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0) break;  // the client closed stdin: end the server
+      pending.append(buf, static_cast<std::size_t>(n));
+      for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+        std::string line = pending.substr(0, nl);
+        pending.erase(0, nl + 1);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        if (auto reply = server_->handle(line)) write_line(*reply);
+      }
+      if (pending.size() > kMaxLine) {
+        pending.clear();
+        write_line(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: message larger than 16 MiB"}})");
+      }
+    }
+    if (!stopping_) {
+      host_.log().info("stdin closed; stopping");
+      ::kill(::getpid(), SIGTERM);
+    }
+  }
+
+  void write_line(const std::string& line) {
+    std::lock_guard lock(out_mu_);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+
+  sdk::Host& host_;
+  Identity identity_;
+  std::string version_;
+  sdk::ContextApi* api_ = nullptr;
+  std::unique_ptr<McpServer> server_;
+  std::thread reader_;
+  std::atomic<bool> stopping_{false};
+  std::mutex out_mu_;
+};
+
+constexpr ctxmgr_option_spec kOptions[] = {
+    {.name = "mode",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"stdio\"",
+     .min = 0,
+     .max = 0,
+     .allowed = "stdio",
+     .description = "the MCP transport (stdio; Streamable HTTP is not implemented yet)"},
+    {.name = "agent",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "trust mode: the agent the client acts as (CTXMGR_AGENT); empty: admin"},
+    {.name = "token",
+     .type = CTXMGR_OPT_STRING,
+     .flags = CTXMGR_OPT_SECRET,
+     .default_json = "\"\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "token mode: the client's bearer token (CTXMGR_TOKEN)"},
+    {.name = "server_version",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"0.0.0\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the version announced in serverInfo"},
+};
+
+}  // namespace
+
+}  // namespace ctxmgr::mcp
+
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::transport, "mcp", "0.1.0",
+              "Model Context Protocol server (stdio)", ctxmgr::mcp::McpTransport,
+              ctxmgr::mcp::kOptions)

@@ -1,5 +1,7 @@
 #include "http_router.hpp"
 
+#include "mcp_endpoint.hpp"
+
 #include <chrono>
 #include <initializer_list>
 #include <optional>
@@ -167,6 +169,10 @@ Response Router::handle(const Request& req, const std::string& request_id) {
   auto parsed = boost::urls::parse_origin_form(req.target());
   if (!parsed) return fail(Error(Errc::invalid_request, "the request target is not a valid path"));
   const boost::urls::url_view url = *parsed;
+  if (mcp_ != nullptr && url.path() == mcp_path_) {
+    route = "mcp";
+    return finish(mcp_->handle(req, request_id));
+  }
   std::vector<std::string> seg;
   for (auto s : url.segments()) seg.push_back(s);
   const auto method = req.method();

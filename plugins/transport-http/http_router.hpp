@@ -16,9 +16,13 @@ namespace ctxmgr::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+class McpEndpoint;
+
 class Router {
  public:
-  Router(sdk::ContextApi& api, sdk::Host& host) : api_(api), host_(host) {}
+  // `mcp` may be null (no MCP endpoint); `mcp_path` is where it listens.
+  Router(sdk::ContextApi& api, sdk::Host& host, McpEndpoint* mcp, std::string mcp_path)
+      : api_(api), host_(host), mcp_(mcp), mcp_path_(std::move(mcp_path)) {}
 
   // Builds the response for a complete request. `request_id` is already chosen.
   Response handle(const Request& req, const std::string& request_id);
@@ -26,6 +30,8 @@ class Router {
  private:
   sdk::ContextApi& api_;
   sdk::Host& host_;
+  McpEndpoint* mcp_;
+  std::string mcp_path_;
 };
 
 // An error response with the body of API.md; used also by the session for requests that could

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace ctxmgr::http {
 
@@ -15,6 +16,9 @@ struct HttpSettings {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds request_timeout{30000};  // to receive one request, idle included
   std::chrono::milliseconds drain_timeout{10000};    // to finish requests in flight on stop
+  std::string mcp_path = "/mcp";                     // empty: no MCP endpoint
+  std::vector<std::string> mcp_allowed_origins;      // beside the loopback origins
+  std::size_t mcp_max_sessions = 1000;
 };
 
 }  // namespace ctxmgr::http

@@ -54,6 +54,12 @@ HttpSettings read_settings(const sdk::Options& o) {
   s.max_header_bytes = static_cast<std::size_t>(o.get_int("max_header_bytes", 16 << 10));
   s.request_timeout = std::chrono::milliseconds(o.get_int("request_timeout_ms", 30000));
   s.drain_timeout = std::chrono::milliseconds(o.get_int("drain_timeout_ms", 10000));
+  s.mcp_path = o.get_string("mcp_path", "/mcp");
+  if (!s.mcp_path.empty() && s.mcp_path.front() != '/') {
+    throw sdk::Error(sdk::Errc::invalid_request, "options.mcp_path: must start with / (or be empty)");
+  }
+  s.mcp_allowed_origins = o.get_strings("mcp_allowed_origins");
+  s.mcp_max_sessions = static_cast<std::size_t>(o.get_int("mcp_max_sessions", 1000));
   return s;
 }
 
@@ -64,7 +70,13 @@ HttpTransport::HttpTransport(sdk::Host& host, const sdk::Options& options)
 
 HttpTransport::~HttpTransport() { stop(); }
 
-void HttpTransport::attach(sdk::ContextApi& api) { router_ = std::make_unique<Router>(api, host_); }
+void HttpTransport::attach(sdk::ContextApi& api) {
+  if (!settings_.mcp_path.empty()) {
+    mcp_ = std::make_unique<McpEndpoint>(api, settings_.mcp_allowed_origins,
+                                         settings_.mcp_max_sessions);
+  }
+  router_ = std::make_unique<Router>(api, host_, mcp_.get(), settings_.mcp_path);
+}
 
 bool HttpTransport::loopback_only() const {
   return net::ip::make_address(settings_.host).is_loopback();
@@ -194,6 +206,30 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 600000,
      .allowed = nullptr,
      .description = "on SIGTERM, how long requests in flight may take to finish"},
+    {.name = "mcp_path",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"/mcp\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "path of the MCP Streamable HTTP endpoint; empty turns it off"},
+    {.name = "mcp_allowed_origins",
+     .type = CTXMGR_OPT_STRING_LIST,
+     .flags = 0,
+     .default_json = "[]",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "browser Origins allowed on the MCP endpoint beside loopback ones"},
+    {.name = "mcp_max_sessions",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1000",
+     .min = 1,
+     .max = 1000000,
+     .allowed = nullptr,
+     .description = "open MCP sessions at most; more initialize requests get 503"},
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/transport.hpp"
 #include "http_router.hpp"
 #include "http_session.hpp"
+#include "mcp_endpoint.hpp"
 #include "http_settings.hpp"
 
 namespace ctxmgr::http {
@@ -39,6 +40,7 @@ class HttpTransport final : public sdk::Transport {
 
   sdk::Host& host_;
   HttpSettings settings_;
+  std::unique_ptr<McpEndpoint> mcp_;
   std::unique_ptr<Router> router_;
   SessionSet sessions_;  // before the io_context: sessions it still holds remove themselves
   boost::asio::io_context ioc_;

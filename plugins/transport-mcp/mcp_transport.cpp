@@ -26,7 +26,9 @@ class McpTransport final : public sdk::Transport {
  public:
   McpTransport(sdk::Host& host, const sdk::Options& options)
       : host_(host),
-        identity_{options.get_string("agent"), options.get_string("token")},
+        identity_{options.get_string("agent"), options.get_string("token").empty()
+                                                    ? std::string()
+                                                    : "Bearer " + options.get_string("token")},
         version_(options.get_string("server_version", "0.0.0")) {
     if (options.get_string("mode", "stdio") != "stdio") {
       throw sdk::Error(sdk::Errc::invalid_request,
@@ -41,7 +43,7 @@ class McpTransport final : public sdk::Transport {
 
   sdk::Status start() override {
     if (api_ == nullptr) return sdk::Error(sdk::Errc::internal, "no ContextApi attached");
-    server_ = std::make_unique<McpServer>(*api_, identity_, version_);
+    server_ = std::make_unique<McpServer>(*api_, version_);
     reader_ = std::thread([this] { read_loop(); });
     host_.log().info("MCP server on stdio");
     return {};
@@ -68,7 +70,7 @@ class McpTransport final : public sdk::Transport {
         pending.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty()) continue;
-        if (auto reply = server_->handle(line)) write_line(*reply);
+        if (auto reply = server_->handle(line, identity_)) write_line(*reply);
       }
       if (pending.size() > kMaxLine) {
         pending.clear();

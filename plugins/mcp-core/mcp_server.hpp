@@ -16,32 +16,33 @@
 
 namespace ctxmgr::mcp {
 
+// Who sends a message: what the kernel authenticates, as REST headers would carry it.
 struct Identity {
-  std::string agent;  // X-Agent-Id equivalent (trust mode), may be empty
-  std::string token;  // bearer token (token mode), may be empty
+  std::string agent;          // X-Agent-Id equivalent (trust mode), may be empty
+  std::string authorization;  // "Bearer <token>" (token mode), may be empty
 };
+
+// The protocol versions this server speaks, newest first.
+inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
 
 class McpServer {
  public:
-  McpServer(sdk::ContextApi& api, Identity identity, std::string version)
-      : api_(api), identity_(std::move(identity)), version_(std::move(version)) {}
+  McpServer(sdk::ContextApi& api, std::string version) : api_(api), version_(std::move(version)) {}
 
-  // Handles one line of JSON-RPC; returns the line to send back, if any.
-  std::optional<std::string> handle(std::string_view line);
+  // Handles one JSON-RPC message from `who`; returns the message to send back, if any (a
+  // notification gets none).
+  std::optional<std::string> handle(std::string_view message, const Identity& who);
 
  private:
   // The result of a request, as JSON text.
   std::string dispatch(const std::string& method, const boost::json::object& params,
-                       const boost::json::value& id);
-  std::string call_tool(const boost::json::object& params, const std::string& request_id);
-  boost::json::value read_resource(const boost::json::object& params,
-                                   const std::string& request_id);
+                       const boost::json::value& id, const Identity& who);
+  std::string call_tool(const boost::json::object& params, const sdk::Caller& caller);
+  boost::json::value read_resource(const boost::json::object& params, const sdk::Caller& caller);
   boost::json::value list_resources(const boost::json::object& params,
-                                    const std::string& request_id);
-  sdk::Caller caller(const std::string& request_id, std::string& auth_storage) const;
+                                    const sdk::Caller& caller);
 
   sdk::ContextApi& api_;
-  Identity identity_;
   std::string version_;
   bool initialized_ = false;
 };

@@ -11,8 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kLatest = "2025-11-25";
-constexpr const char* kSupported[] = {"2025-11-25", "2025-06-18", "2025-03-26"};
 constexpr std::string_view kScheme = "context://";
 
 // Results are JSON text: tool results embed the kernel's JSON verbatim, so that number forms
@@ -68,12 +66,7 @@ std::optional<std::string> int_arg_text(const json::object& a, const char* key) 
 
 }  // namespace
 
-sdk::Caller McpServer::caller(const std::string& request_id, std::string& auth_storage) const {
-  auth_storage = identity_.token.empty() ? std::string() : "Bearer " + identity_.token;
-  return sdk::Caller{identity_.agent, auth_storage, "mcp", request_id};
-}
-
-std::optional<std::string> McpServer::handle(std::string_view line) {
+std::optional<std::string> McpServer::handle(std::string_view line, const Identity& who) {
   boost::system::error_code ec;
   json::value msg = json::parse(json::string_view(line.data(), line.size()), ec);
   if (ec) return text_of(rpc_error(nullptr, {-32700, "Parse error", nullptr}));
@@ -97,7 +90,7 @@ std::optional<std::string> McpServer::handle(std::string_view line) {
     return std::nullopt;
   }
   try {
-    return rpc_result(*id, dispatch(name, params, *id));
+    return rpc_result(*id, dispatch(name, params, *id, who));
   } catch (const RpcError& e) {
     return text_of(rpc_error(*id, e));
   } catch (const std::exception& e) {
@@ -106,13 +99,14 @@ std::optional<std::string> McpServer::handle(std::string_view line) {
 }
 
 std::string McpServer::dispatch(const std::string& method, const json::object& params,
-                                const json::value& id) {
+                                const json::value& id, const Identity& who) {
   const std::string request_id = "mcp-" + text_of(id);
+  const sdk::Caller caller{who.agent, who.authorization, "mcp", request_id};
   if (method == "ping") return "{}";
   if (method == "initialize") {
-    std::string version = kLatest;
+    std::string version = kProtocolVersions[0];
     if (const auto* v = params.if_contains("protocolVersion"); v != nullptr && v->is_string()) {
-      for (const char* s : kSupported) {
+      for (const char* s : kProtocolVersions) {
         if (v->get_string() == s) version = s;
       }
     }
@@ -134,8 +128,8 @@ std::string McpServer::dispatch(const std::string& method, const json::object& p
     if (params.contains("cursor")) throw RpcError{-32602, "Invalid cursor", nullptr};
     return text_of(json::object{{"tools", tool_definitions()}});
   }
-  if (method == "tools/call") return call_tool(params, request_id);
-  if (method == "resources/list") return text_of(list_resources(params, request_id));
+  if (method == "tools/call") return call_tool(params, caller);
+  if (method == "resources/list") return text_of(list_resources(params, caller));
   if (method == "resources/templates/list") {
     if (params.contains("cursor")) throw RpcError{-32602, "Invalid cursor", nullptr};
     return text_of(json::object{
@@ -146,11 +140,12 @@ std::string McpServer::dispatch(const std::string& method, const json::object& p
                                   {"description", "The context's JSON, as GET /api/context/{id}"},
                                   {"mimeType", "application/json"}}}}});
   }
-  if (method == "resources/read") return text_of(read_resource(params, request_id));
+  if (method == "resources/read") return text_of(read_resource(params, caller));
   throw RpcError{-32601, "Method not found: " + method, nullptr};
 }
 
-std::string McpServer::call_tool(const json::object& params, const std::string& request_id) {
+std::string McpServer::call_tool(const json::object& params, const sdk::Caller& who) {
+  const std::string request_id(who.request_id);
   const auto* name_v = params.if_contains("name");
   if (name_v == nullptr || !name_v->is_string()) {
     throw RpcError{-32602, "tools/call needs a tool name", nullptr};
@@ -161,8 +156,6 @@ std::string McpServer::call_tool(const json::object& params, const std::string& 
     if (!a->is_object()) return invalid_arguments("arguments must be an object", request_id);
     args = a->get_object();
   }
-  std::string auth;
-  const sdk::Caller who = caller(request_id, auth);
   auto need_id = [&]() -> std::optional<std::string> { return string_arg(args, "id"); };
 
   if (name == "context_create") {
@@ -226,9 +219,7 @@ std::string McpServer::call_tool(const json::object& params, const std::string& 
   throw RpcError{-32602, "Unknown tool: " + name, nullptr};
 }
 
-json::value McpServer::list_resources(const json::object& params, const std::string& request_id) {
-  std::string auth;
-  const sdk::Caller who = caller(request_id, auth);
+json::value McpServer::list_resources(const json::object& params, const sdk::Caller& who) {
   auto me = api_.me(who);
   if (!me) throw RpcError{-32603, me.error().message(), nullptr};
   const std::string agent(json::parse(me->json).at("agent_id").as_string());
@@ -259,7 +250,7 @@ json::value McpServer::list_resources(const json::object& params, const std::str
   return out;
 }
 
-json::value McpServer::read_resource(const json::object& params, const std::string& request_id) {
+json::value McpServer::read_resource(const json::object& params, const sdk::Caller& who) {
   const auto* uri_v = params.if_contains("uri");
   if (uri_v == nullptr || !uri_v->is_string()) {
     throw RpcError{-32602, "resources/read needs a uri", nullptr};
@@ -269,8 +260,7 @@ json::value McpServer::read_resource(const json::object& params, const std::stri
     return RpcError{-32002, "Resource not found", json::object{{"uri", uri}}};
   };
   if (!uri.starts_with(kScheme)) throw not_found();
-  std::string auth;
-  auto r = api_.get_context(caller(request_id, auth), uri.substr(kScheme.size()), std::nullopt);
+  auto r = api_.get_context(who, uri.substr(kScheme.size()), std::nullopt);
   if (!r) {
     if (r.error().code() == sdk::Errc::not_found || r.error().code() == sdk::Errc::invalid_request) {
       throw not_found();

@@ -1,0 +1,172 @@
+#include "mcp_endpoint.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+namespace ctxmgr::http {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// The transport-level rejections of the MCP specification: an HTTP status and a JSON-RPC error
+// without an id.
+Response rejection(const Request& req, bhttp::status status, int code, const std::string& message,
+                   const std::string& request_id) {
+  Response res{status, req.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set("X-Request-Id", request_id);
+  res.keep_alive(req.keep_alive());
+  res.body() = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":" + std::to_string(code) +
+               ",\"message\":" + boost::json::serialize(boost::json::string(message)) +
+               "},\"id\":null}";
+  res.prepare_payload();
+  return res;
+}
+
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+  std::string h(haystack);
+  for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return h.find(needle) != std::string::npos;
+}
+
+bool supported_version(std::string_view v) {
+  for (const char* s : mcp::kProtocolVersions) {
+    if (v == s) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool McpEndpoint::origin_allowed(std::string_view origin) const {
+  if (origin.empty()) return true;  // not a browser
+  for (const auto& o : allowed_origins_) {
+    if (o == origin) return true;
+  }
+  // By default, pages served from this machine only.
+  auto url = boost::urls::parse_uri(origin);
+  if (!url) return false;
+  const auto host = url->host();
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+}
+
+std::shared_ptr<McpEndpoint::Session> McpEndpoint::find(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+Response McpEndpoint::handle(const Request& req, const std::string& request_id) {
+  if (!origin_allowed(req[bhttp::field::origin])) {
+    return rejection(req, bhttp::status::forbidden, -32000, "Forbidden: Origin not allowed",
+                     request_id);
+  }
+  const std::string session_id(req["Mcp-Session-Id"]);
+  const std::string_view version = req["MCP-Protocol-Version"];
+  if (!version.empty() && !supported_version(version)) {
+    return rejection(req, bhttp::status::bad_request, -32000,
+                     "Bad Request: Unsupported protocol version: " + std::string(version) +
+                         " (supported versions: 2025-11-25, 2025-06-18, 2025-03-26)",
+                     request_id);
+  }
+  if (req.method() == bhttp::verb::delete_) {
+    if (session_id.empty()) {
+      return rejection(req, bhttp::status::bad_request, -32000,
+                       "Bad Request: Mcp-Session-Id header is required", request_id);
+    }
+    std::lock_guard lock(mu_);
+    if (sessions_.erase(session_id) == 0) {
+      return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
+    }
+    Response res{bhttp::status::ok, req.version()};
+    res.set("X-Request-Id", request_id);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    return res;
+  }
+  if (req.method() != bhttp::verb::post) {
+    auto res = rejection(req, bhttp::status::method_not_allowed, -32000,
+                         "Method Not Allowed: this server offers no server-to-client stream",
+                         request_id);
+    res.set(bhttp::field::allow, "POST, DELETE");
+    return res;
+  }
+  const std::string_view accept = req[bhttp::field::accept];
+  if (!contains_ci(accept, "application/json") && !contains_ci(accept, "text/event-stream") &&
+      !contains_ci(accept, "*/*")) {
+    return rejection(req, bhttp::status::not_acceptable, -32000,
+                     "Not Acceptable: Client must accept application/json", request_id);
+  }
+  if (!contains_ci(req[bhttp::field::content_type], "application/json")) {
+    return rejection(req, bhttp::status::unsupported_media_type, -32000,
+                     "Unsupported Media Type: Content-Type must be application/json", request_id);
+  }
+  // Authentication as for REST, before anything else of the message is looked at.
+  const mcp::Identity who{std::string(req["X-Agent-Id"]),
+                          std::string(req[bhttp::field::authorization])};
+  if (auto me = api_.me(sdk::Caller{who.agent, who.authorization, "mcp", request_id}); !me) {
+    auto res = rejection(req,
+                         me.error().code() == sdk::Errc::unauthenticated
+                             ? bhttp::status::unauthorized
+                             : static_cast<bhttp::status>(sdk::http_status(me.error().code())),
+                         -32000, me.error().message(), request_id);
+    if (me.error().code() == sdk::Errc::unauthenticated) {
+      res.set(bhttp::field::www_authenticate, "Bearer");
+    }
+    return res;
+  }
+  boost::system::error_code ec;
+  const auto msg = boost::json::parse(req.body(), ec);
+  if (ec || !msg.is_object()) {
+    return rejection(req, bhttp::status::bad_request, -32700, "Parse error: Invalid JSON",
+                     request_id);
+  }
+  const auto* method = msg.as_object().if_contains("method");
+  const bool initialize = method != nullptr && method->is_string() && method->as_string() == "initialize";
+  std::shared_ptr<Session> session;
+  std::string new_session_id;
+  if (initialize) {
+    if (!session_id.empty()) {
+      return rejection(req, bhttp::status::bad_request, -32600,
+                       "Invalid Request: Server already initialized", request_id);
+    }
+    session = std::make_shared<Session>(api_);
+    new_session_id = new_request_id();  // a random UUID
+    std::lock_guard lock(mu_);
+    if (sessions_.size() >= max_sessions_) {
+      return rejection(req, bhttp::status::service_unavailable, -32000,
+                       "Service Unavailable: too many MCP sessions; end some with DELETE",
+                       request_id);
+    }
+    sessions_.emplace(new_session_id, session);
+  } else {
+    if (session_id.empty()) {
+      return rejection(req, bhttp::status::bad_request, -32000,
+                       "Bad Request: Mcp-Session-Id header is required", request_id);
+    }
+    session = find(session_id);
+    if (!session) {
+      return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
+    }
+  }
+  std::optional<std::string> reply;
+  {
+    std::lock_guard lock(session->mu);
+    reply = session->server.handle(req.body(), who);
+  }
+  Response res{reply ? bhttp::status::ok : bhttp::status::accepted, req.version()};
+  res.set("X-Request-Id", request_id);
+  if (!new_session_id.empty()) res.set("Mcp-Session-Id", new_session_id);
+  res.keep_alive(req.keep_alive());
+  if (reply) {
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = *reply;
+  }
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace ctxmgr::http

@@ -1,0 +1,126 @@
+// MCP over Streamable HTTP (/mcp on the HTTP listener) with the official TypeScript SDK client
+// (@modelcontextprotocol/sdk 1.32.2) against `ctxmgr serve`: sessions, tools, resources, the
+// transport's rejections (Origin, session, version, method), and token authentication.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport, StreamableHTTPError }
+  from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+const bin = process.env.CTXMGR_BIN;
+const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
+assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
+
+const freePort = () => new Promise(resolve => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+async function startServer(auth) {
+  const dir = mkdtempSync(join(tmpdir(), "ctxmgr-mcp-http-"));
+  const port = await freePort();
+  const config = join(dir, "ctxmgr.yaml");
+  writeFileSync(config,
+    `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
+    `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"}}]\n`);
+  let token;
+  if (auth === "token") {
+    token = execFileSync(bin, ["--config", config, "agent", "create", "bot"]).toString().trim();
+  }
+  const child = spawn(bin, ["--config", config, "serve"], { stdio: ["ignore", "ignore", "pipe"] });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
+    await new Promise(r => setTimeout(r, 25));
+  }
+  return { dir, port, child, token, url: new URL(`http://127.0.0.1:${port}/mcp`) };
+}
+
+function stopServer(s) {
+  s.child.kill("SIGTERM");
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+async function connect(url, headers = {}) {
+  const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+  const client = new Client({ name: "ctxmgr-test", version: "0.0.1" });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+let trust;
+before(async () => { trust = await startServer("trust"); });
+after(() => stopServer(trust));
+
+test("sessions, tools and resources over HTTP", async () => {
+  const { client, transport } = await connect(trust.url, { "X-Agent-Id": "alice" });
+  assert.ok(transport.sessionId, "initialize opened a session");
+  const created = await client.callTool({ name: "context_create",
+    arguments: { agent_id: "alice", context_data: { "información": "valor", f: 1.5 } } });
+  assert.equal(created.structuredContent.created_by, "alice");
+  assert.match(created.content[0].text, /"información":"valor","f":1\.5/);
+  const id = created.structuredContent.id;
+  const { resources } = await client.listResources();
+  assert.deepEqual(resources.map(r => r.uri), [`context://${id}`]);
+  const read = await client.readResource({ uri: `context://${id}` });
+  assert.equal(JSON.parse(read.contents[0].text).id, id);
+  const spoof = await client.callTool({ name: "context_create",
+    arguments: { agent_id: "bob", context_data: {} } });
+  assert.equal(spoof.isError, true);
+  assert.equal(spoof.structuredContent.error.code, "forbidden");
+  await transport.terminateSession();
+  // The session is gone: the client (which drops its session id) is refused until it initializes.
+  await assert.rejects(client.listTools(),
+    e => e instanceof StreamableHTTPError && (e.code === 400 || e.code === 404));
+  await client.close();
+});
+
+test("the transport's rejections", async () => {
+  const init = JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+  const headers = { "Content-Type": "application/json", "Accept": "application/json, text/event-stream" };
+  const post = (body, extra = {}) => fetch(trust.url, { method: "POST", headers: { ...headers, ...extra }, body });
+
+  assert.equal((await post(init, { Origin: "http://evil.example" })).status, 403);
+  assert.equal((await post(init, { Origin: "http://localhost:3000" })).status, 200);
+  const ok = await post(init);
+  assert.equal(ok.status, 200);
+  const sid = ok.headers.get("mcp-session-id");
+  assert.match(sid, /^[\x21-\x7e]+$/);
+  const list = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+  assert.equal((await post(list)).status, 400);                                  // no session id
+  assert.equal((await post(list, { "Mcp-Session-Id": "nope" })).status, 404);   // unknown session
+  assert.equal((await post(list, { "Mcp-Session-Id": sid, "MCP-Protocol-Version": "1999-01-01" })).status, 400);
+  const notification = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
+  assert.equal((await post(notification, { "Mcp-Session-Id": sid })).status, 202);
+  const tools = await post(list, { "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25" });
+  assert.equal(tools.status, 200);
+  assert.equal((await tools.json()).result.tools.length, 7);
+  assert.equal((await post("{not json", { "Mcp-Session-Id": sid })).status, 400);
+  assert.equal((await post(list, { "Mcp-Session-Id": sid, "Content-Type": "text/plain" })).status, 415);
+  assert.equal((await post(list, { "Mcp-Session-Id": sid, Accept: "text/html" })).status, 406);
+  assert.equal((await fetch(trust.url, { headers: { Accept: "text/event-stream", "Mcp-Session-Id": sid } })).status, 405);
+  assert.equal((await fetch(trust.url, { method: "DELETE", headers: { "Mcp-Session-Id": sid } })).status, 200);
+  assert.equal((await post(list, { "Mcp-Session-Id": sid })).status, 404);       // ended
+});
+
+test("token mode: the bearer token decides who the client is", async () => {
+  const s = await startServer("token");
+  try {
+    const { client } = await connect(s.url, { Authorization: `Bearer ${s.token}` });
+    const created = await client.callTool({ name: "context_create",
+      arguments: { agent_id: "bot", context_data: { k: 1 } } });
+    assert.equal(created.structuredContent.created_by, "bot");
+    await client.close();
+    await assert.rejects(connect(s.url), e => e instanceof StreamableHTTPError && e.code === 401);
+    await assert.rejects(connect(s.url, { Authorization: "Bearer ctxm_wrong" }),
+      e => e instanceof StreamableHTTPError && e.code === 401);
+  } finally {
+    stopServer(s);
+  }
+});

@@ -57,7 +57,33 @@ boost::json::array tool_definitions() {
      "required":["agent_id"],"additionalProperties":false},
    "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}}
 ])json";
-  return boost::json::parse(kTools).as_array();
+  // Output schemas: what structuredContent holds on success (an isError result carries the REST
+  // error body instead, which clients do not validate).
+  static const char* kContext = R"json({"type":"object","properties":{
+    "id":{"type":"string"},"agent_id":{"type":"string"},"context_data":{"type":"object"},
+    "metadata":{"type":"object"},"version":{"type":"integer","minimum":1},
+    "created_at":{"type":"string"},"updated_at":{"type":"string"},
+    "created_by":{"type":"string"},"updated_by":{"type":"string"},"deleted":{"type":"boolean"}},
+    "required":["id","agent_id","context_data","metadata","version","created_at","updated_at",
+                "created_by","updated_by"]})json";
+  static const char* kPage = R"json({"type":"object","properties":{
+    "items":{"type":"array","items":{"type":"object"}},
+    "next_cursor":{"type":["string","null"]}},"required":["items","next_cursor"]})json";
+  auto tools = boost::json::parse(kTools).as_array();
+  const auto context = boost::json::parse(kContext);
+  const auto page = boost::json::parse(kPage);
+  for (auto& tool : tools) {
+    auto& t = tool.as_object();
+    const auto name = t.at("name").as_string();
+    if (name == "context_history" || name == "context_list") {
+      t["outputSchema"] = page;
+    } else if (name == "context_delete") {
+      t["outputSchema"] = boost::json::object{{"type", "object"}};
+    } else {
+      t["outputSchema"] = context;
+    }
+  }
+  return tools;
 }
 
 }  // namespace ctxmgr::mcp

@@ -45,7 +45,10 @@ test("initialize, tools and the whole context lifecycle", async () => {
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map(t => t.name).sort(), ["context_create", "context_delete",
     "context_get", "context_history", "context_list", "context_revert", "context_update"]);
-  for (const t of tools) assert.equal(t.inputSchema.type, "object");
+  for (const t of tools) {
+    assert.equal(t.inputSchema.type, "object");
+    assert.equal(t.outputSchema.type, "object");  // the SDK client validates results against it
+  }
 
   const created = await client.callTool({ name: "context_create", arguments: {
     agent_id: "mi_agente", context_data: { "información": "valor", n: 1.5 },

@@ -36,14 +36,18 @@ json::value error_body(const sdk::Error& e, const std::string& request_id) {
   return json::object{{"error", std::move(err)}};
 }
 
-// A tool result: the REST answer as structured content and as text, or the REST error body with
-// isError (an operation's failure is a result, not a protocol error).
+// A tool result: the REST answer as structured content and as text, or the REST error body as
+// text with isError (an operation's failure is a result, not a protocol error).
 std::string tool_result(const sdk::Result<sdk::ApiResponse>& r, const std::string& request_id) {
   const std::string body = !r.ok()          ? text_of(error_body(r.error(), request_id))
                            : r->json.empty() ? std::string("{}")
                                              : r->json;
-  return "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(json::value(json::string(body))) +
-         "}],\"structuredContent\":" + body + (r.ok() ? "" : ",\"isError\":true") + "}";
+  const std::string content =
+      "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(json::value(json::string(body))) + "}]";
+  // A failure carries the REST error body as its text only: structuredContent must match the
+  // tool's output schema, which describes the success.
+  if (!r.ok()) return content + ",\"isError\":true}";
+  return content + ",\"structuredContent\":" + body + "}";
 }
 
 std::string invalid_arguments(const std::string& message, const std::string& request_id) {

@@ -13,6 +13,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError }
   from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
+
+// An isError result carries the REST error body as its text content.
+const errorOf = result => { assert.equal(result.isError, true); return JSON.parse(result.content[0].text).error; };
+
 const bin = process.env.CTXMGR_BIN;
 const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
 assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
@@ -72,7 +76,7 @@ test("sessions, tools and resources over HTTP", async () => {
   const spoof = await client.callTool({ name: "context_create",
     arguments: { agent_id: "bob", context_data: {} } });
   assert.equal(spoof.isError, true);
-  assert.equal(spoof.structuredContent.error.code, "forbidden");
+  assert.equal(errorOf(spoof).code, "forbidden");
   await transport.terminateSession();
   // The session is gone: the client (which drops its session id) is refused until it initializes.
   await assert.rejects(client.listTools(),

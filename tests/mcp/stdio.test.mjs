@@ -13,6 +13,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 
+
+// An isError result carries the REST error body as its text content.
+const errorOf = result => { assert.equal(result.isError, true); return JSON.parse(result.content[0].text).error; };
+
 const bin = process.env.CTXMGR_BIN;
 const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
 assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
@@ -66,8 +70,8 @@ test("initialize, tools and the whole context lifecycle", async () => {
   const stale = await client.callTool({ name: "context_update",
     arguments: { id: ctx.id, context_data: { key: "x" }, if_match: 1 } });
   assert.equal(stale.isError, true);
-  assert.equal(stale.structuredContent.error.code, "precondition_failed");
-  assert.equal(stale.structuredContent.error.current_version, 2);
+  assert.equal(errorOf(stale).code, "precondition_failed");
+  assert.equal(errorOf(stale).current_version, 2);
 
   const old = await client.callTool({ name: "context_get", arguments: { id: ctx.id, version: 1 } });
   assert.equal(old.structuredContent.context_data.key, undefined);
@@ -80,7 +84,7 @@ test("initialize, tools and the whole context lifecycle", async () => {
   assert.equal(deleted.isError ?? false, false);
   const gone = await client.callTool({ name: "context_get", arguments: { id: ctx.id } });
   assert.equal(gone.isError, true);
-  assert.equal(gone.structuredContent.error.code, "not_found");
+  assert.equal(errorOf(gone).code, "not_found");
   const back = await client.callTool({ name: "context_revert", arguments: { id: ctx.id, version: 2 } });
   assert.equal(back.structuredContent.version, 4);
 
@@ -99,7 +103,7 @@ test("operation failures are results, protocol faults are JSON-RPC errors", asyn
   const { client } = await connect();
   const bad = await client.callTool({ name: "context_get", arguments: { id: "not-a-uuid" } });
   assert.equal(bad.isError, true);
-  assert.equal(bad.structuredContent.error.code, "invalid_request");
+  assert.equal(errorOf(bad).code, "invalid_request");
   const missing = await client.callTool({ name: "context_create", arguments: { agent_id: "a" } });
   assert.equal(missing.isError, true);
   await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }),
@@ -116,11 +120,11 @@ test("access rules are the REST ones", async () => {
   const id = created.structuredContent.id;
   const spoof = await a.client.callTool({ name: "context_create",
     arguments: { agent_id: "bob", context_data: {} } });
-  assert.equal(spoof.structuredContent.error.code, "forbidden");
+  assert.equal(errorOf(spoof).code, "forbidden");
   await a.client.close();
   const b = await connect({ CTXMGR_AGENT: "bob" });
   const peek = await b.client.callTool({ name: "context_get", arguments: { id } });
-  assert.equal(peek.structuredContent.error.code, "not_found");  // not shared: 404
+  assert.equal(errorOf(peek).code, "not_found");  // not shared: 404
   await assert.rejects(b.client.readResource({ uri: `context://${id}` }),
     e => e instanceof McpError && e.code === -32002);
   await b.client.close();

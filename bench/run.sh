@@ -7,6 +7,7 @@
 #   bench/run.sh [seconds per run, default 10]
 # BENCH_BACKEND=postgres uses a throwaway PostgreSQL (scripts/pg-temp.sh) instead of SQLite.
 # BENCH_SYNC=normal runs SQLite with synchronous=normal instead of the default full.
+# BENCH_HTTP_THREADS sets transport-http's threads (default 0: one per core).
 # Run it on an otherwise idle machine, never while a build runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,7 @@ fi
 cat >"$work/ctxmgr.yaml" <<YAML
 server: {log: {level: warn}}
 storage: $storage
-transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
+transports: [{plugin: http, options: {listen: "127.0.0.1:$port", threads: ${BENCH_HTTP_THREADS:-0}}}]
 YAML
 "$bin/ctxmgr" --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &
 pid=$!
@@ -110,7 +111,7 @@ done
 echo
 echo "server RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB)"
 if [[ $backend == postgres ]]; then
-  echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync=off), pool_size 64; create's ratio is to pgbench"
+  echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync=off), pool_size 64, HTTP threads ${BENCH_HTTP_THREADS:-0} (0: one per core); create's ratio is to pgbench"
 else
   echo "SQLite synchronous=${BENCH_SYNC:-full}"
 fi

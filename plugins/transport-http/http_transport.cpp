@@ -229,7 +229,7 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .min = 1,
      .max = 1000000,
      .allowed = nullptr,
-     .description = "open MCP sessions at most; more initialize requests get 503"},
+     .description = "open MCP sessions at most; a new one evicts the least recently used"},
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "mcp_endpoint.hpp"
 
+#include <chrono>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -30,6 +32,12 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
   std::string h(haystack);
   for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return h.find(needle) != std::string::npos;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 bool supported_version(std::string_view v) {
@@ -137,9 +145,11 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
     new_session_id = new_request_id();  // a random UUID
     std::lock_guard lock(mu_);
     if (sessions_.size() >= max_sessions_) {
-      return rejection(req, bhttp::status::service_unavailable, -32000,
-                       "Service Unavailable: too many MCP sessions; end some with DELETE",
-                       request_id);
+      auto oldest = sessions_.begin();
+      for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+        if (it->second->last_used < oldest->second->last_used) oldest = it;
+      }
+      sessions_.erase(oldest);
     }
     sessions_.emplace(new_session_id, session);
   } else {
@@ -153,6 +163,7 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
     }
   }
   std::optional<std::string> reply;
+  session->last_used = now_ms();
   {
     std::lock_guard lock(session->mu);
     reply = session->server.handle(req.body(), who);

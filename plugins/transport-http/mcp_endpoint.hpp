@@ -3,8 +3,11 @@
 // POST carries one JSON-RPC message (202 for a notification, else the answer as JSON), the
 // `initialize` answer opens a session (Mcp-Session-Id), DELETE ends it, GET is 405 (no
 // server-initiated stream). Origin is checked against an allow-list (loopback origins by default)
-// against DNS rebinding. Identity per request, as REST: Bearer token or X-Agent-Id.
+// against DNS rebinding. Identity per request, as REST: Bearer token or X-Agent-Id. At most
+// `max_sessions` live: a new one evicts the least recently used (its client gets 404 and
+// initializes again), so abandoned sessions never lock new clients out.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +30,7 @@ class McpEndpoint {
  private:
   struct Session {
     std::mutex mu;  // one message of a session at a time
+    std::atomic<std::int64_t> last_used{0};  // steady clock, ms; for eviction
     mcp::McpServer server;
     explicit Session(sdk::ContextApi& api) : server(api, CTXMGR_MCP_SERVER_VERSION) {}
   };

@@ -25,14 +25,14 @@ const freePort = () => new Promise(resolve => {
   const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-async function startServer(auth) {
+async function startServer(auth, httpOptions = "") {
   const dir = mkdtempSync(join(tmpdir(), "ctxmgr-mcp-http-"));
   const port = await freePort();
   const config = join(dir, "ctxmgr.yaml");
   writeFileSync(config,
     `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"}}]\n`);
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${httpOptions}}}]\n`);
   let token;
   if (auth === "token") {
     token = execFileSync(bin, ["--config", config, "agent", "create", "bot"]).toString().trim();
@@ -124,6 +124,21 @@ test("token mode: the bearer token decides who the client is", async () => {
     await assert.rejects(connect(s.url), e => e instanceof StreamableHTTPError && e.code === 401);
     await assert.rejects(connect(s.url, { Authorization: "Bearer ctxm_wrong" }),
       e => e instanceof StreamableHTTPError && e.code === 401);
+  } finally {
+    stopServer(s);
+  }
+});
+
+test("a full session table evicts the least recently used session", async () => {
+  const s = await startServer("trust", ", mcp_max_sessions: 2");
+  try {
+    const a = await connect(s.url);
+    const b = await connect(s.url);
+    await a.client.listTools();                    // b is now the least recently used
+    const c = await connect(s.url);                // evicts b
+    await a.client.listTools();
+    await c.client.listTools();
+    await assert.rejects(b.client.listTools(), e => e instanceof StreamableHTTPError && e.code === 404);
   } finally {
     stopServer(s);
   }

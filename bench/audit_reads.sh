@@ -5,14 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-scripts/install-deps.sh --with-bench
-cmake --preset release >/dev/null
-cmake --build --preset release >/dev/null
-export BENCH_DIR=$PWD/bench
+source bench/common.sh
+bench_setup
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
 cleanup() { [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
 
 echo "| audit.reads | req/s | p50 ms | p99 ms | errors | relative to off |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
@@ -28,12 +25,8 @@ transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
 YAML
   build/release/bin/ctxmgr --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &
   pid=$!
-  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
-  for i in $(seq 200); do
-    curl -s -X POST "http://127.0.0.1:$port/api/context" -H 'Content-Type: application/json' \
-      -d "{\"agent_id\":\"bench\",\"context_data\":{\"i\":$i}}" | sed -E 's/^\{"id":"([^"]+)".*/\1/'
-    echo
-  done >"$work/ids"
+  wait_http "$port" /healthz
+  create_contexts "$port" "$work/ids"
   r=$(BENCH_IDS=$work/ids wrk -t2 -c8 -d"${secs}s" -s bench/read.lua "http://127.0.0.1:$port" | grep '^RESULT')
   kill -TERM "$pid"; wait "$pid" || true; pid=""
   rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$r")

@@ -12,11 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-scripts/install-deps.sh --with-bench
-cmake --preset release >/dev/null
-cmake --build --preset release >/dev/null
+source bench/common.sh
+bench_setup
 bin=build/release/bin
-export BENCH_DIR=$PWD/bench
 
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
 backend=${BENCH_BACKEND:-sqlite}
@@ -26,9 +24,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
-wait_http() { for _ in $(seq 200); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.05; done; return 1; }
 
 port=$(free_port)
 conn_counts="1 8 32"
@@ -51,13 +47,7 @@ sleep 1
 idle=$(rss_kib "$pid" VmRSS)
 
 # 200 contexts for the read and patch runs.
-for i in $(seq 200); do
-  curl -s -X POST "http://127.0.0.1:$port/api/context" -H 'Content-Type: application/json' \
-    -d "{\"agent_id\":\"bench\",\"context_data\":{\"i\":$i,\"información\":\"valor\"}}" |
-    sed -E 's/^\{"id":"([^"]+)".*/\1/'
-  echo  # curl prints no newline after the body
-done >"$work/ids"
-[[ $(grep -c . "$work/ids") -eq 200 ]] || { echo "could not create the contexts" >&2; exit 1; }
+create_contexts "$port" "$work/ids"
 export BENCH_IDS=$work/ids
 
 run_wrk() { # script url conns

@@ -29,22 +29,12 @@ class AuditE2E : public testing::TestWithParam<std::string> {
     ct::ServerOptions o;
     o.backend = GetParam();
     o.service_yaml = "{auth: trust}";
+    o.extra_yaml = audit_yaml;
     server_ = std::make_unique<ct::Server>(o);
-    server_->write_config();
-    ct::write_file(server_->config_path(), ct::read_file(server_->config_path()) + audit_yaml);
-    ASSERT_TRUE(start_with_existing_config()) << server_->log();
+    ASSERT_TRUE(server_->start()) << server_->log();
     client_ = std::make_unique<ct::HttpClient>(server_->port());
   }
-  void TearDown() override {
-    if (server_ && HasFailure()) std::cerr << "--- server log ---\n" << server_->log();
-  }
-  // Server::start would rewrite the config (and drop the audit section): start it directly.
-  bool start_with_existing_config() {
-    child_ = std::make_unique<ct::ChildProcess>(
-        std::vector<std::string>{CTXMGR_BIN, "--config", server_->config_path(), "serve"},
-        std::map<std::string, std::string>{}, server_->dir() + "/server.log", server_->dir());
-    return ct::wait_until_healthy(server_->port(), 20000);
-  }
+  void stop_server() { ASSERT_EQ(server_->stop(), 0); }
   json::array events(const std::string& query = "", const std::string& agent = "") {
     std::map<std::string, std::string> h;
     if (!agent.empty()) h["X-Agent-Id"] = agent;
@@ -67,7 +57,6 @@ class AuditE2E : public testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<ct::Server> server_;
-  std::unique_ptr<ct::ChildProcess> child_;
   std::unique_ptr<ct::HttpClient> client_;
 };
 
@@ -177,8 +166,7 @@ TEST_P(AuditE2E, TamperingIsFoundAndTheFirstBadEventNamed) {
   const auto last = sealed.at("sealed_through").as_int64();
   const std::string k = std::to_string(last - 2);
   const std::string k1 = std::to_string(last - 1);
-  child_->signal(SIGTERM);
-  ASSERT_EQ(child_->wait(20000), 0);
+  stop_server();
 
   const bool sqlite = GetParam() == "sqlite";
   const std::string off = sqlite ? "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete; "
@@ -217,7 +205,7 @@ TEST_P(AuditE2E, TamperingIsFoundAndTheFirstBadEventNamed) {
 }
 
 TEST_P(AuditE2E, BatchedReadAuditingWritesLaterAndFlushesAtShutdown) {
-  child_.reset();
+  server_.reset();
   start("audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 1000000, "
         "seal_interval_ms: 50}\n");
   auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
@@ -225,8 +213,7 @@ TEST_P(AuditE2E, BatchedReadAuditingWritesLaterAndFlushesAtShutdown) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
   // Queued, not written yet (the interval is long): only the create is in the log.
   EXPECT_TRUE(events("?action=read").empty());
-  child_->signal(SIGTERM);
-  ASSERT_EQ(child_->wait(20000), 0);
+  stop_server();
   // Written at shutdown, and sealed.
   auto rows = server_->sql("SELECT count(*) FROM access_log WHERE action = 'read'");
   EXPECT_EQ(rows.out, "20\n") << rows.err;
@@ -236,7 +223,7 @@ TEST_P(AuditE2E, BatchedReadAuditingWritesLaterAndFlushesAtShutdown) {
 }
 
 TEST_P(AuditE2E, BatchedReadAuditingWritesAFullQueueAtOnce) {
-  child_.reset();
+  server_.reset();
   start("audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 5}\n");
   auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
   const std::string id(json::parse(created.body).at("id").as_string());

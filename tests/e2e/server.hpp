@@ -14,6 +14,7 @@ struct ServerOptions {
   std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
   std::string listen_host = "127.0.0.1";
   std::string service_yaml;        // the `service:` mapping, e.g. "{auth: token}"
+  std::string extra_yaml;          // more top-level config, e.g. "audit: {reads: sync}\n"
   std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
   std::string pg_schema;           // postgres: default a new schema per Server (share one to
                                    // run several servers on one database)

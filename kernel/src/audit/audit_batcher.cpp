@@ -6,20 +6,20 @@ namespace ctxmgr::kernel {
 
 AuditBatcher::AuditBatcher(sdk::Storage& storage, std::chrono::milliseconds interval,
                            std::size_t capacity)
-    : storage_(storage), interval_(interval), capacity_(capacity) {}
+    : storage_(storage),
+      capacity_(capacity),
+      worker_(interval, [this] {
+        if (auto st = flush(); !st) {
+          kernel_log().warn("writing read audit events failed (will retry): {}",
+                            st.error().message());
+        }
+      }) {}
 
 AuditBatcher::~AuditBatcher() { stop(); }
 
-void AuditBatcher::start() { thread_ = std::thread([this] { run(); }); }
-
 void AuditBatcher::stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
+  worker_.stop();  // its last run flushes
+  if (queued() == 0) return;
   if (auto st = flush(); !st) {
     kernel_log().error("{} read audit event(s) could not be written at shutdown: {}", queued(),
                        st.error().message());
@@ -63,19 +63,6 @@ sdk::Status AuditBatcher::flush() {
   }
   if (auto st = (*tx)->commit(); !st) return requeue(st.error());
   return {};
-}
-
-void AuditBatcher::run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, interval_, [&] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    if (auto st = flush(); !st) {
-      kernel_log().warn("writing read audit events failed (will retry): {}", st.error().message());
-    }
-    lock.lock();
-  }
 }
 
 }  // namespace ctxmgr::kernel

@@ -6,11 +6,10 @@
 // of room. If the store is unreachable, the events stay queued and are retried.
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <vector>
 
+#include "audit/periodic.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 
 namespace ctxmgr::kernel {
@@ -20,7 +19,7 @@ class AuditBatcher {
   AuditBatcher(sdk::Storage& storage, std::chrono::milliseconds interval, std::size_t capacity);
   ~AuditBatcher();
 
-  void start();
+  void start() { worker_.start(); }
   // Writes what is queued and joins the thread.
   void stop();
   // Queues one event; writes the queue first when it is full.
@@ -30,17 +29,12 @@ class AuditBatcher {
   std::size_t queued();
 
  private:
-  void run();
-
   sdk::Storage& storage_;
-  std::chrono::milliseconds interval_;
   std::size_t capacity_;
-  std::mutex mu_;
+  std::mutex mu_;        // guards queue_
   std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued
-  std::condition_variable wake_;
   std::vector<sdk::AuditEvent> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Periodic worker_;      // last: its thread stops before the members it uses go
 };
 
 }  // namespace ctxmgr::kernel

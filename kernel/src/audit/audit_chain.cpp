@@ -21,14 +21,18 @@ std::string chain_hash(std::string_view previous, const sdk::AuditEvent& event) 
 }
 
 sdk::Result<std::int64_t> seal_pending(sdk::Storage& storage, std::int64_t batch) {
-  auto horizon = storage.audit_horizon();
-  if (!horizon) return horizon.error();
   auto tx = storage.begin();
   if (!tx) return tx.error();
   auto last = (*tx)->last_seal();  // takes the sealing lock
   if (!last) return last.error();
   const std::int64_t after = *last ? (*last)->seq : 0;
   std::string prev = *last ? (*last)->hash : std::string();
+  // Nothing new: stop before the horizon, which on PostgreSQL briefly holds every writer.
+  auto probe = storage.audit_range(after, INT64_MAX, 1);
+  if (!probe) return probe.error();
+  if (probe->empty()) return std::int64_t{0};
+  auto horizon = storage.audit_horizon();
+  if (!horizon) return horizon.error();
   if (*horizon <= after) return std::int64_t{0};
   auto events = storage.audit_range(after, *horizon, batch);
   if (!events) return events.error();
@@ -94,38 +98,17 @@ std::string render_verify(const VerifyReport& r) {
 }
 
 AuditSealer::AuditSealer(sdk::Storage& storage, std::chrono::milliseconds interval)
-    : storage_(storage), interval_(interval) {}
+    : storage_(storage), worker_(interval, [this] { seal_all(); }) {}
 
-AuditSealer::~AuditSealer() { stop(); }
-
-void AuditSealer::start() { thread_ = std::thread([this] { run(); }); }
-
-void AuditSealer::stop() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-void AuditSealer::run() {
-  std::unique_lock lock(mu_);
+void AuditSealer::seal_all() {
+  // Until caught up: a burst may exceed one batch.
   for (;;) {
-    const bool stopping = wake_.wait_for(lock, interval_, [&] { return stopping_; });
-    lock.unlock();
-    // Seal until caught up (a burst may exceed one batch), once more when stopping.
-    for (;;) {
-      auto sealed = seal_pending(storage_, 5000);
-      if (!sealed) {
-        kernel_log().warn("audit sealing failed (will retry): {}", sealed.error().message());
-        break;
-      }
-      if (*sealed < 5000) break;
+    auto sealed = seal_pending(storage_, 5000);
+    if (!sealed) {
+      kernel_log().warn("audit sealing failed (will retry): {}", sealed.error().message());
+      return;
     }
-    lock.lock();
-    if (stopping) return;
+    if (*sealed < 5000) return;
   }
 }
 

@@ -7,15 +7,12 @@
 // (a background thread, in batches), so no write waits on the chain; verification recomputes it
 // and names the first link that does not hold.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "audit/periodic.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 
@@ -42,19 +39,14 @@ std::string render_verify(const VerifyReport& report);
 class AuditSealer {
  public:
   AuditSealer(sdk::Storage& storage, std::chrono::milliseconds interval);
-  ~AuditSealer();
-  void start();
-  void stop();  // seals what is pending once more, then joins
+  void start() { worker_.start(); }
+  void stop() { worker_.stop(); }  // seals what is pending once more, then joins
 
  private:
-  void run();
+  void seal_all();
 
   sdk::Storage& storage_;
-  std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Periodic worker_;
 };
 
 }  // namespace ctxmgr::kernel

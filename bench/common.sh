@@ -1,0 +1,27 @@
+# Shared by the bench scripts (sourced, from the repository root).
+
+# Installs the tools, builds the release preset.
+bench_setup() {
+  scripts/install-deps.sh --with-bench
+  cmake --preset release >/dev/null
+  cmake --build --preset release >/dev/null
+  export BENCH_DIR=$PWD/bench
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
+
+# Waits until http://127.0.0.1:PORT/PATH answers (10 s at most).
+wait_http() { for _ in $(seq 200); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.05; done; return 1; }
+
+# Creates 200 contexts on the server at PORT and writes their ids to FILE, one a line.
+create_contexts() {
+  local port=$1 file=$2
+  for i in $(seq 200); do
+    curl -s -X POST "http://127.0.0.1:$port/api/context" -H 'Content-Type: application/json' \
+      -d "{\"agent_id\":\"bench\",\"context_data\":{\"i\":$i,\"información\":\"valor\"}}" |
+      sed -E 's/^\{"id":"([^"]+)".*/\1/'
+    echo  # curl prints no newline after the body
+  done >"$file"
+  [[ $(grep -c . "$file") -eq 200 ]] || { echo "could not create the contexts" >&2; return 1; }
+}

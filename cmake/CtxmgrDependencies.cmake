@@ -7,6 +7,20 @@ find_package(Threads REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 
+find_package(ZLIB REQUIRED)
+
+# Snowball stemmers (libstemmer-dev) and GNU libunistring ship no CMake package.
+find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)
+find_library(STEMMER_LIBRARY stemmer REQUIRED)
+add_library(Stemmer::Stemmer UNKNOWN IMPORTED)
+set_target_properties(Stemmer::Stemmer PROPERTIES IMPORTED_LOCATION ${STEMMER_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${STEMMER_INCLUDE_DIR})
+find_path(UNISTRING_INCLUDE_DIR unistr.h REQUIRED)
+find_library(UNISTRING_LIBRARY unistring REQUIRED)
+add_library(Unistring::Unistring UNKNOWN IMPORTED)
+set_target_properties(Unistring::Unistring PROPERTIES IMPORTED_LOCATION ${UNISTRING_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${UNISTRING_INCLUDE_DIR})
+
 # Boost.DLL is header-only; use std::filesystem instead of Boost.Filesystem.
 add_library(ctxmgr_boost_dll INTERFACE)
 target_link_libraries(ctxmgr_boost_dll INTERFACE Boost::headers ${CMAKE_DL_LIBS})

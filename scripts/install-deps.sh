@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev
   postgresql curl
+  libstemmer-dev libunistring-dev zlib1g-dev
+  dict-freedict-spa-eng dict-freedict-eng-spa
 )
 if [[ "${1:-}" == "--with-bench" ]]; then packages+=(wrk hyperfine time); fi
 

@@ -220,6 +220,14 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
                                                         string_arg(args, "tag"), {}}),
                        request_id);
   }
+  if (name == "context_select") {
+    auto agent = string_arg(args, "agent_id");
+    if (!agent) return invalid_arguments("agent_id is required: a string", request_id);
+    // The rest is the REST body as is; the kernel checks every field.
+    json::object body = args;
+    body.erase("agent_id");
+    return tool_result(api_.select_contexts(who, *agent, text_of(body)), request_id);
+  }
   throw RpcError{-32602, "Unknown tool: " + name, nullptr};
 }
 

@@ -55,7 +55,22 @@ boost::json::array tool_definitions() {
      "agent_id":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":1000},
      "cursor":{"type":"string"},"tag":{"type":"string"}},
      "required":["agent_id"],"additionalProperties":false},
-   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}}
+   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}},
+  {"name":"context_select","title":"Select relevant contexts",
+   "description":"The contexts most relevant to a query among those the agent may read (its own, and shared ones with include_shared), best first, within limit and token_budget. Matching ignores case and accents, matches word stems in Spanish and English, and finds context written in the other language.",
+   "inputSchema":{"type":"object","properties":{
+     "agent_id":{"type":"string","description":"whose view to search"},
+     "query":{"type":"string","description":"what the contexts should be about"},
+     "limit":{"type":"integer","minimum":1,"maximum":1000},
+     "token_budget":{"type":"integer","minimum":1,"description":"the tokens the results may use"},
+     "selector":{"type":"string","description":"hybrid (default), keyword, recency, priority"},
+     "include_shared":{"type":"boolean"},
+     "translate":{"type":"boolean","description":"also search the query's translations (default true)"},
+     "filter":{"type":"object","properties":{
+       "tags":{"type":"array","items":{"type":"string"}},
+       "priority":{"type":"string","enum":["high","medium","low"]}},"additionalProperties":false}},
+     "required":["agent_id","query"],"additionalProperties":false},
+   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}}
 ])json";
   // Output schemas: what structuredContent holds on success (an isError result carries the REST
   // error body instead, which clients do not validate).
@@ -69,6 +84,13 @@ boost::json::array tool_definitions() {
   static const char* kPage = R"json({"type":"object","properties":{
     "items":{"type":"array","items":{"type":"object"}},
     "next_cursor":{"type":["string","null"]}},"required":["items","next_cursor"]})json";
+  static const char* kSelection = R"json({"type":"object","properties":{
+    "selection_id":{"type":"integer"},"selector":{"type":"string"},"query":{"type":"string"},
+    "items":{"type":"array","items":{"type":"object","properties":{
+      "context":{"type":"object"},"score":{"type":"number"},"scores":{"type":"object"},
+      "tokens":{"type":"integer"}},"required":["context","score","scores","tokens"]}},
+    "total_tokens":{"type":"integer"},"truncated":{"type":"boolean"}},
+    "required":["selector","query","items","total_tokens","truncated"]})json";
   auto tools = boost::json::parse(kTools).as_array();
   const auto context = boost::json::parse(kContext);
   const auto page = boost::json::parse(kPage);
@@ -77,6 +99,8 @@ boost::json::array tool_definitions() {
     const auto name = t.at("name").as_string();
     if (name == "context_history" || name == "context_list") {
       t["outputSchema"] = page;
+    } else if (name == "context_select") {
+      t["outputSchema"] = boost::json::parse(kSelection);
     } else if (name == "context_delete") {
       t["outputSchema"] = boost::json::object{{"type", "object"}};
     } else {

@@ -64,6 +64,8 @@ Sql::Sql(const std::string& schema) : schema_(schema), prefix_("\"" + schema + "
 
 std::string Sql::table(const char* name) const { return prefix_ + name; }
 
+const char* Sql::context_columns() { return kContextColumns; }
+
 std::string Sql::select_context(const std::string& where) const {
   return std::string("SELECT ") + kContextColumns + " FROM " + table("context") + " WHERE " + where;
 }

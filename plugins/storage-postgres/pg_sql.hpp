@@ -47,6 +47,7 @@ class Sql {
   std::string select_context(const std::string& where) const;  // "... WHERE <where>"
   std::string select_history(const std::string& where) const;
   std::string table(const char* name) const;  // "schema".name
+  static const char* context_columns();       // what ContextRows reads, unqualified
 
  private:
   std::string schema_;

@@ -216,18 +216,6 @@ sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& 
   }
 }
 
-template <class Fn>
-auto PgStorage::with_connection(const std::string& what, Fn&& fn)
-    -> decltype(fn(std::declval<PgPool::Lease&>())) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    return fn(*lease);
-  } catch (const std::exception& e) {
-    return fail(*lease, e, what);
-  }
-}
 
 sdk::Result<std::vector<sdk::AgentRow>> PgStorage::query_agents(const std::string& where,
                                                                 const std::string& key,

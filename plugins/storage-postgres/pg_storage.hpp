@@ -2,20 +2,22 @@
 // storage-postgres: PostgreSQL through SOCI's postgresql backend, for several stateless ctxmgr
 // processes on one database. Correctness across processes comes from the database alone: a
 // change locks its row (SELECT ... FOR UPDATE) for its transaction, migrations run under an
-// advisory lock, and nothing read is cached in the process.
+// advisory lock, and no data read is cached in the process (only BM25's corpus figures, which
+// weigh scores and never decide what a client reads).
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
-#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
 
 namespace ctxmgr::pg {
 
-class PgStorage final : public sdk::Storage {
+class PgStorage final : public sdk::StorageSearch {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -52,6 +54,14 @@ class PgStorage final : public sdk::Storage {
   sdk::Result<sdk::SchemaStatus> schema_status() override;
   sdk::Result<std::vector<std::string>> migrate() override;
 
+  // StorageSearch (pg_search.cpp).
+  sdk::Result<std::vector<sdk::SearchHit>> search(const sdk::SearchQuery& query) override;
+  sdk::Result<std::int64_t> append_selection(const sdk::SelectionRecord& record) override;
+  sdk::Result<std::optional<sdk::SelectionRecord>> selection(std::int64_t id) override;
+  sdk::Result<std::vector<sdk::SelectionRecord>> selections(std::string_view agent_id,
+                                                            std::int64_t before_id,
+                                                            std::int64_t limit) override;
+
   // Logs the cause, marks a lost connection for reopening, returns the client-safe error.
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }
@@ -66,8 +76,17 @@ class PgStorage final : public sdk::Storage {
                                                          std::int64_t limit);
   sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
                                                        const std::string& key, long long limit);
-
- public:
+  // BM25's corpus figures: live contexts and their mean vector length, re-read at most every
+  // kCorpusRefresh (they move slowly; no process serves stale data because of them).
+  struct Corpus {
+    double docs = 0;
+    double avg_length = 1;
+  };
+  Corpus corpus(PgPool::Lease& lease);
+  sdk::Result<std::vector<sdk::SelectionRecord>> query_selections(const std::string& where,
+                                                                  const std::string& key,
+                                                                  long long before,
+                                                                  long long limit);
 
  private:
   sdk::Host& host_;
@@ -76,6 +95,22 @@ class PgStorage final : public sdk::Storage {
   std::unique_ptr<PgPool> pool_;
   std::size_t pool_size_;
   std::chrono::milliseconds acquire_timeout_;
+  std::mutex corpus_mu_;
+  Corpus corpus_;
+  std::chrono::steady_clock::time_point corpus_at_{};
 };
+
+template <class Fn>
+auto PgStorage::with_connection(const std::string& what, Fn&& fn)
+    -> decltype(fn(std::declval<PgPool::Lease&>())) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  auto lease = pool_->acquire();
+  if (!lease) return lease.error();
+  try {
+    return fn(*lease);
+  } catch (const std::exception& e) {
+    return fail(*lease, e, what);
+  }
+}
 
 }  // namespace ctxmgr::pg

@@ -6,6 +6,7 @@
 
 #include "ctxmgr/sdk/migrations.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
+#include "search_tokenizer.hpp"
 #include "sqlite_rows.hpp"
 #include "sqlite_transaction.hpp"
 
@@ -55,6 +56,7 @@ void SqliteStorage::open_session(soci::session& s) const {
   exec_script(s, ("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_) + ";" +
                   "PRAGMA foreign_keys = ON;" + "PRAGMA synchronous = " + synchronous_ + ";")
                      .c_str());
+  register_search_tokenizer(native(s));
 }
 
 sdk::Status SqliteStorage::start() {

@@ -15,12 +15,12 @@
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
-#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
 #include "reader_pool.hpp"
 
 namespace ctxmgr::sqlite {
 
-class SqliteStorage final : public sdk::Storage {
+class SqliteStorage final : public sdk::StorageSearch {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -56,6 +56,14 @@ class SqliteStorage final : public sdk::Storage {
   sdk::Status ping() override;
   sdk::Result<sdk::SchemaStatus> schema_status() override;
   sdk::Result<std::vector<std::string>> migrate() override;
+
+  // StorageSearch (sqlite_search.cpp).
+  sdk::Result<std::vector<sdk::SearchHit>> search(const sdk::SearchQuery& query) override;
+  sdk::Result<std::int64_t> append_selection(const sdk::SelectionRecord& record) override;
+  sdk::Result<std::optional<sdk::SelectionRecord>> selection(std::int64_t id) override;
+  sdk::Result<std::vector<sdk::SelectionRecord>> selections(std::string_view agent_id,
+                                                            std::int64_t before_id,
+                                                            std::int64_t limit) override;
 
   // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   sdk::Error fail(const std::exception& e, const std::string& what);

@@ -252,6 +252,23 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     out.result = api_.list_contexts(
         caller, seg[2],
         {q->get("limit"), q->get("cursor"), q->get("tag"), q->get("include_deleted")});
+  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "select") {
+    route = "agent_select";
+    if (method != bhttp::verb::post) return not_allowed("POST");
+    if (auto st = check_content_type(req, false); !st) return fail(st.error());
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.select_contexts(caller, seg[2], req.body());
+  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "selections") {
+    route = "agent_selections";
+    if (!get) return not_allowed("GET");
+    auto q = parse_query(url, {"limit", "cursor"});
+    if (!q) return fail(q.error());
+    out.result = api_.list_selections(caller, seg[2], {q->get("limit"), q->get("cursor"), {}, {}});
+  } else if (api && seg[1] == "selections" && seg.size() == 3) {
+    route = "selection";
+    if (!get) return not_allowed("GET");
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.get_selection(caller, seg[2]);
   } else if (api && (seg[1] == "context" || seg[1] == "agent") && seg.size() >= 4 &&
              seg.size() <= 5 && seg[3] == "grants") {
     // /api/context/{id}/grants[/{agent}] and /api/agent/{owner}/grants[/{agent}]

@@ -7,6 +7,7 @@
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::sdk {
@@ -18,6 +19,7 @@ Host::~Host() = default;
 Plugin::~Plugin() = default;
 Selector::~Selector() = default;
 Storage::~Storage() = default;
+StorageSearch::~StorageSearch() = default;
 Transaction::~Transaction() = default;
 Transport::~Transport() = default;
 ContextApi::~ContextApi() = default;

@@ -52,7 +52,7 @@ const char* kGoodSelector =
 TEST_F(Cli, VersionAndHelp) {
   auto v = run({"--version"});
   EXPECT_EQ(v.exit_code, 0);
-  EXPECT_NE(v.out.find("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI 1.0)"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI 1.1)"), std::string::npos) << v.out;
   for (const std::vector<std::string> args :
        {std::vector<std::string>{"--help"}, {"serve", "--help"}, {"config", "--help"},
         {"config", "check", "--help"}, {"config", "show", "--help"}, {"plugins", "list", "--help"},
@@ -112,7 +112,7 @@ TEST_F(Cli, PluginsListShowsEveryFileAndWhy) {
   const auto path = config("");
   auto r = run({"--config", path, "plugins", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("selector  good            1.2.3     1.0   ok " + kPlugins +
+  EXPECT_NE(r.out.find("selector  good            1.2.3     1.1   ok " + kPlugins +
                        "/selector-good.so"),
             std::string::npos)
       << r.out;
@@ -130,7 +130,7 @@ TEST_F(Cli, PluginsListShowsEveryFileAndWhy) {
     if (o.at("path").as_string() == kPlugins + "/selector-good.so") {
       found = true;
       EXPECT_EQ(o.at("kind").as_string(), "selector");
-      EXPECT_EQ(o.at("abi").as_string(), "1.0");
+      EXPECT_EQ(o.at("abi").as_string(), "1.1");
       EXPECT_TRUE(o.at("loaded").as_bool());
     }
   }

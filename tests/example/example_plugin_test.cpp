@@ -57,7 +57,7 @@ TEST(ExamplePlugin, InstalledCtxmgrListsAndChecksIt) {
       << bad.err;
   auto list = ct::run_process({bin, "--config", dir + "/c.yaml", "plugins", "list"});
   EXPECT_EQ(list.exit_code, 0);
-  EXPECT_NE(list.out.find("selector  tags            1.0.0     1.0   ok " + kPlugin),
+  EXPECT_NE(list.out.find("selector  tags            1.0.0     1.1   ok " + kPlugin),
             std::string::npos)
       << list.out;
   std::filesystem::remove_all(dir);

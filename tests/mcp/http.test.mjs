@@ -32,6 +32,7 @@ async function startServer(auth, httpOptions = "") {
   writeFileSync(config,
     `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
+    `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
     `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${httpOptions}}}]\n`);
   let token;
   if (auth === "token") {
@@ -73,6 +74,10 @@ test("sessions, tools and resources over HTTP", async () => {
   assert.deepEqual(resources.map(r => r.uri), [`context://${id}`]);
   const read = await client.readResource({ uri: `context://${id}` });
   assert.equal(JSON.parse(read.contents[0].text).id, id);
+  const selected = await client.callTool({ name: "context_select",
+    arguments: { agent_id: "alice", query: "informacion", token_budget: 1000 } });
+  assert.deepEqual(selected.structuredContent.items.map(i => i.context.id), [id]);
+  assert.ok(selected.structuredContent.total_tokens <= 1000);
   const spoof = await client.callTool({ name: "context_create",
     arguments: { agent_id: "bob", context_data: {} } });
   assert.equal(spoof.isError, true);
@@ -104,7 +109,7 @@ test("the transport's rejections", async () => {
   assert.equal((await post(notification, { "Mcp-Session-Id": sid })).status, 202);
   const tools = await post(list, { "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25" });
   assert.equal(tools.status, 200);
-  assert.equal((await tools.json()).result.tools.length, 7);
+  assert.equal((await tools.json()).result.tools.length, 8);
   assert.equal((await post("{not json", { "Mcp-Session-Id": sid })).status, 400);
   assert.equal((await post(list, { "Mcp-Session-Id": sid, "Content-Type": "text/plain" })).status, 415);
   assert.equal((await post(list, { "Mcp-Session-Id": sid, Accept: "text/html" })).status, 406);

@@ -27,6 +27,7 @@ before(() => {
   writeFileSync(join(dir, "ctxmgr.yaml"),
     `plugins: {search_paths: [${pluginDir}]}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
+    `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
     // The configured HTTP transport must stay off in `ctxmgr mcp`.
     `transports: [{plugin: http, options: {listen: "127.0.0.1:1"}}]\n`);
 });
@@ -48,7 +49,8 @@ test("initialize, tools and the whole context lifecycle", async () => {
   assert.ok(client.getServerCapabilities().tools);
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map(t => t.name).sort(), ["context_create", "context_delete",
-    "context_get", "context_history", "context_list", "context_revert", "context_update"]);
+    "context_get", "context_history", "context_list", "context_revert", "context_select",
+    "context_update"]);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, "object");
     assert.equal(t.outputSchema.type, "object");  // the SDK client validates results against it
@@ -79,6 +81,19 @@ test("initialize, tools and the whole context lifecycle", async () => {
   assert.deepEqual(history.structuredContent.items.map(i => i.action), ["update", "create"]);
   const listed = await client.callTool({ name: "context_list", arguments: { agent_id: "mi_agente" } });
   assert.equal(listed.structuredContent.items.length, 1);
+  // Selection: accents and case do not matter; the answer is the REST one.
+  const selected = await client.callTool({ name: "context_select",
+    arguments: { agent_id: "mi_agente", query: "NEW_VALUE", limit: 5 } });
+  assert.equal(selected.isError ?? false, false);
+  assert.deepEqual(selected.structuredContent.items.map(i => i.context.id), [ctx.id]);
+  assert.equal(selected.structuredContent.selector, "hybrid");
+  assert.ok(selected.structuredContent.items[0].scores.keyword > 0);
+  const none = await client.callTool({ name: "context_select",
+    arguments: { agent_id: "mi_agente", query: "nothing like it" } });
+  assert.deepEqual(none.structuredContent.items, []);
+  const badSelect = await client.callTool({ name: "context_select",
+    arguments: { agent_id: "mi_agente", query: "x", limit: 0 } });
+  assert.equal(errorOf(badSelect).code, "invalid_request");
 
   const deleted = await client.callTool({ name: "context_delete", arguments: { id: ctx.id } });
   assert.equal(deleted.isError ?? false, false);
@@ -125,6 +140,12 @@ test("access rules are the REST ones", async () => {
   const b = await connect({ CTXMGR_AGENT: "bob" });
   const peek = await b.client.callTool({ name: "context_get", arguments: { id } });
   assert.equal(errorOf(peek).code, "not_found");  // not shared: 404
+  const theirs = await b.client.callTool({ name: "context_select",
+    arguments: { agent_id: "alice", query: "secret" } });
+  assert.equal(errorOf(theirs).code, "forbidden");  // only alice (or an admin) selects over hers
+  const mine = await b.client.callTool({ name: "context_select",
+    arguments: { agent_id: "bob", query: "secret" } });
+  assert.deepEqual(mine.structuredContent.items, []);  // alice's unshared context never comes back
   await assert.rejects(b.client.readResource({ uri: `context://${id}` }),
     e => e instanceof McpError && e.code === -32002);
   await b.client.close();

@@ -62,7 +62,7 @@ TEST(Config, EmptyFileIsAValidConfigWithNothingConfigured) {
 
 TEST(Config, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("server: {}\nstorrage: {plugin: x}\n"),
-            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
+            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, selection, "
             "plugins, storage, selectors, providers, transports");
 }
 

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/selection_setup.hpp"
 #include "log/logging.hpp"
 #include "plugin/registry.hpp"
 #include "audit/audit_chain.hpp"
@@ -92,6 +93,7 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
   std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<ContextService> service;
+  std::unique_ptr<SelectionEngine> selection;
   if (auto st = registry.start(sdk::Kind::storage); !st) {
     log.error("{}", st.error().message());
     return kExitFailure;
@@ -116,6 +118,13 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
       batcher->start();
       settings.batcher = batcher.get();
     }
+    auto engine = build_selection(config, source, registry, clock);
+    if (!engine) {
+      log.error("{}", engine.error().message());
+      return kExitUsage;
+    }
+    selection = std::move(*engine);
+    settings.selection = selection.get();
     service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);

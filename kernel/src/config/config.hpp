@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -49,11 +50,26 @@ struct AuditConfig {
   std::int64_t batch_capacity = 10000;   // batch: a full queue is written at once
 };
 
+// Selection (docs/selection.md). Weights and names refer to configured selector instances.
+struct SelectionConfig {
+  std::string default_selector = "hybrid";
+  // hybrid's components; unset: keyword 0.7, recency 0.1, priority 0.2 for those configured.
+  std::optional<std::vector<std::pair<std::string, double>>> hybrid;
+  std::int64_t candidates = 200;
+  double chars_per_token = 4.0;
+  std::int64_t translations_per_word = 2;
+  // dictd dictionaries (path without .index/.dict.dz); unset: Debian's FreeDict spa-eng and
+  // eng-spa when installed.
+  std::optional<std::vector<std::filesystem::path>> dictionaries;
+  YAML::Node node;  // for positions in errors found later (unknown selector names)
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
   ServiceConfig service;
   AuditConfig audit;
+  SelectionConfig selection;
   std::vector<std::filesystem::path> plugin_paths;
   std::vector<PluginEntry> plugins;  // storage, selectors, providers, transports, in that order
 };

@@ -138,6 +138,64 @@ sdk::Status read_entries(const YamlSource& src, const fs::path& config_file,
 
 }  // namespace
 
+namespace {
+
+sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
+                           SelectionConfig& out) {
+  if (auto st = src.check_mapping(node, "selection",
+                                  {"default", "hybrid", "candidates", "chars_per_token",
+                                   "translations_per_word", "dictionaries"});
+      !st) {
+    return st.error();
+  }
+  out.node = node;
+  if (const auto d = node["default"]; d) {
+    auto v = src.scalar(d, "selection.default");
+    if (!v) return v.error();
+    out.default_selector = *v;
+  }
+  if (const auto h = node["hybrid"]; h) {
+    if (!h.IsMap()) {
+      return src.error(h, "selection.hybrid",
+                       "expected a mapping of selector name to weight, got " +
+                           std::string(yaml_type_name(h)));
+    }
+    std::vector<std::pair<std::string, double>> weights;
+    for (const auto& kv : h) {
+      const auto name = kv.first.as<std::string>();
+      auto w = src.number(kv.second, "selection.hybrid." + name, 0, 1000);
+      if (!w) return w.error();
+      weights.emplace_back(name, *w);
+    }
+    out.hybrid = std::move(weights);
+  }
+  if (const auto n = node["candidates"]; n) {
+    auto v = src.integer(n, "selection.candidates", 1, 100000);
+    if (!v) return v.error();
+    out.candidates = *v;
+  }
+  if (const auto n = node["translations_per_word"]; n) {
+    auto v = src.integer(n, "selection.translations_per_word", 0, 20);
+    if (!v) return v.error();
+    out.translations_per_word = *v;
+  }
+  if (const auto n = node["chars_per_token"]; n) {
+    auto v = src.number(n, "selection.chars_per_token", 0.5, 100);
+    if (!v) return v.error();
+    out.chars_per_token = *v;
+  }
+  if (const auto d = node["dictionaries"]; d) {
+    auto paths = src.string_list(d, "selection.dictionaries");
+    if (!paths) return paths.error();
+    std::vector<fs::path> resolved;
+    for (const auto& p : *paths) resolved.push_back(resolve_near(file, p));
+    out.dictionaries = std::move(resolved);
+  }
+  return {};
+}
+
+}  // namespace
+
 sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string& file,
                                        const Environment& env) {
   auto source = std::make_shared<YamlSource>(file, env);
@@ -155,8 +213,8 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   cfg.file = file;
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (auto st = src.check_mapping(root, "",
-                                  {"server", "service", "audit", "plugins", "storage",
-                                   "selectors", "providers", "transports"});
+                                  {"server", "service", "audit", "selection", "plugins",
+                                   "storage", "selectors", "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -179,15 +237,9 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
       cfg.service.auth = *v;
     }
     if (const auto depth = service["max_json_depth"]; depth) {
-      auto v = src.scalar(depth, "service.max_json_depth");
-      if (!v) return v.error();
-      std::int64_t n = 0;
-      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-      if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > 1024) {
-        return src.error(depth, "service.max_json_depth",
-                         "expected an integer from 1 to 1024, got \"" + *v + "\"");
-      }
-      cfg.service.max_json_depth = n;
+      auto n = src.integer(depth, "service.max_json_depth", 1, 1024);
+      if (!n) return n.error();
+      cfg.service.max_json_depth = *n;
     }
   }
   if (const auto audit = root["audit"]; audit) {
@@ -212,17 +264,13 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     for (const auto& [key, target, lo, hi] : numbers) {
       const auto node = audit[key];
       if (!node) continue;
-      const std::string path = std::string("audit.") + key;
-      auto v = src.scalar(node, path);
-      if (!v) return v.error();
-      std::int64_t n = 0;
-      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-      if (ec != std::errc() || p != v->data() + v->size() || n < lo || n > hi) {
-        return src.error(node, path, "expected an integer from " + std::to_string(lo) + " to " +
-                                         std::to_string(hi) + ", got \"" + *v + "\"");
-      }
-      *target = n;
+      auto n = src.integer(node, std::string("audit.") + key, lo, hi);
+      if (!n) return n.error();
+      *target = *n;
     }
+  }
+  if (const auto selection = root["selection"]; selection) {
+    if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();
   }
   if (const auto plugins = root["plugins"]; plugins) {
     if (auto st = src.check_mapping(plugins, "plugins", {"search_paths"}); !st) return st.error();

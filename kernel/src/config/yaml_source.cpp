@@ -1,5 +1,7 @@
 #include "config/yaml_source.hpp"
 
+#include <charconv>
+
 #include <algorithm>
 #include <set>
 
@@ -94,6 +96,32 @@ sdk::Status YamlSource::check_mapping(const YAML::Node& node, std::string_view p
     }
   }
   return {};
+}
+
+sdk::Result<std::int64_t> YamlSource::integer(const YAML::Node& node, std::string_view path,
+                                              std::int64_t lo, std::int64_t hi) const {
+  auto v = scalar(node, path);
+  if (!v) return v.error();
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || n < lo || n > hi) {
+    return error(node, path, "expected an integer from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi) + ", got \"" + *v + "\"");
+  }
+  return n;
+}
+
+sdk::Result<double> YamlSource::number(const YAML::Node& node, std::string_view path, double lo,
+                                       double hi) const {
+  auto v = scalar(node, path);
+  if (!v) return v.error();
+  double n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || !(n >= lo && n <= hi)) {
+    return error(node, path, "expected a number from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi) + ", got \"" + *v + "\"");
+  }
+  return n;
 }
 
 }  // namespace ctxmgr::kernel

@@ -3,6 +3,7 @@
 // (e.g. `ctxmgr.yaml:12:7: storage.options.busy_timeout_ms: expected an integer, got "abc"`).
 // Scalars are read through ${VAR} interpolation.
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -29,6 +30,11 @@ class YamlSource {
   // The interpolated text of a scalar; an error for a mapping or sequence.
   sdk::Result<std::string> scalar(const YAML::Node& node, std::string_view path) const;
   sdk::Result<bool> boolean(const YAML::Node& node, std::string_view path) const;
+  // An integer / a number within [lo, hi].
+  sdk::Result<std::int64_t> integer(const YAML::Node& node, std::string_view path, std::int64_t lo,
+                                    std::int64_t hi) const;
+  sdk::Result<double> number(const YAML::Node& node, std::string_view path, double lo,
+                             double hi) const;
   sdk::Result<std::vector<std::string>> string_list(const YAML::Node& node,
                                                     std::string_view path) const;
 

@@ -40,6 +40,7 @@ struct PluginInfo {
   std::uint32_t abi_major = 0;
   std::uint32_t abi_minor = 0;
   std::string build;  // "gcc 12, C++20, Boost 1.81"
+  std::uint32_t capabilities = 0;  // CTXMGR_CAP_* (ABI 1.1+)
   std::vector<OptionSpec> options;
 };
 

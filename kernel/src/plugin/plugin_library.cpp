@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 
 #include <boost/dll/library_info.hpp>
@@ -112,10 +113,11 @@ sdk::Result<PluginInfo> read_descriptor(const fs::path& path, const ctxmgr_plugi
   if (std::memcmp(abi->magic, CTXMGR_PLUGIN_MAGIC, sizeof(CTXMGR_PLUGIN_MAGIC)) != 0) {
     return refuse(path, "descriptor has a wrong magic; expected \"" CTXMGR_PLUGIN_MAGIC "\"");
   }
-  if (abi->struct_size < sizeof(ctxmgr_plugin_abi)) {
+  // ABI 1.0's descriptor ends before `capabilities`; later minors only append.
+  constexpr std::size_t kAbi10Size = offsetof(ctxmgr_plugin_abi, capabilities);
+  if (abi->struct_size < kAbi10Size) {
     return refuse(path, "descriptor of " + std::to_string(abi->struct_size) +
-                            " bytes; SDK ABI 1.0 needs at least " +
-                            std::to_string(sizeof(ctxmgr_plugin_abi)));
+                            " bytes; SDK ABI 1.0 needs at least " + std::to_string(kAbi10Size));
   }
   const sdk::AbiVersion found{abi->sdk_abi_major, abi->sdk_abi_minor};
   const std::string found_text = std::to_string(found.major) + "." + std::to_string(found.minor);
@@ -152,6 +154,10 @@ sdk::Result<PluginInfo> read_descriptor(const fs::path& path, const ctxmgr_plugi
   info.abi_major = found.major;
   info.abi_minor = found.minor;
   info.build = describe_build(abi->build);
+  if (found.minor >= 1 && abi->struct_size >= offsetof(ctxmgr_plugin_abi, capabilities) +
+                                                  sizeof(abi->capabilities)) {
+    info.capabilities = abi->capabilities;
+  }
   for (std::uint32_t i = 0; i < abi->option_count; ++i) {
     const ctxmgr_option_spec& s = abi->options[i];
     if (s.name == nullptr || s.type < CTXMGR_OPT_STRING || s.type > CTXMGR_OPT_OBJECT) {

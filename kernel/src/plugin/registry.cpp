@@ -116,9 +116,20 @@ LoadReport Registry::load_one(const Config& config, const YamlSource& source,
     report.error = object.error().message();
     return report;
   }
-  instances_.push_back(Instance{*lib, std::move(host), std::move(*object), entry.kind, entry.name});
+  instances_.push_back(Instance{*lib, std::move(host), std::move(*object), entry.kind, entry.name,
+                                info.capabilities});
   report.loaded = true;
   return report;
+}
+
+sdk::StorageSearch* Registry::storage_search() const {
+  for (const auto& i : instances_) {
+    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_SEARCH) != 0) {
+      // The bit comes from CTXMGR_PLUGIN's check that the class derives from StorageSearch.
+      return static_cast<sdk::StorageSearch*>(static_cast<sdk::Storage*>(i.object.get()));
+    }
+  }
+  return nullptr;
 }
 
 std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& source) {

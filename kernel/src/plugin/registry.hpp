@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "ctxmgr/sdk/selector.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "plugin/host_impl.hpp"
 #include "plugin/plugin_library.hpp"
@@ -53,6 +54,8 @@ class Registry {
   void stop(sdk::Kind kind) noexcept;
 
   std::size_t size() const { return instances_.size(); }
+  // The storage's search interface when its plugin announces it (ABI 1.1+), else null.
+  sdk::StorageSearch* storage_search() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.
   template <class T>
   std::vector<std::pair<std::string, T*>> of_kind(sdk::Kind kind) const {
@@ -70,6 +73,7 @@ class Registry {
     std::unique_ptr<sdk::Plugin> object;     // last: destroyed first
     sdk::Kind kind = sdk::Kind::storage;
     std::string name;
+    std::uint32_t capabilities = 0;  // CTXMGR_CAP_* from the descriptor
     bool started = false;
   };
 

@@ -86,14 +86,6 @@ sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const 
                     std::forward<Fn>(change));
 }
 
-template <class Fn>
-sdk::Result<ApiResponse> ContextService::as_caller(std::string_view name,
-                                                   const sdk::Caller& caller, Fn&& op) {
-  auto who = identify(caller);
-  sdk::Result<ApiResponse> result = who ? op(*who) : sdk::Result<ApiResponse>(who.error());
-  count(name, result ? nullptr : &result.error());
-  return result;
-}
 
 sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
                                                       std::string_view body) {

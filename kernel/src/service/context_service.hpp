@@ -14,6 +14,7 @@
 #include "audit/audit_batcher.hpp"
 #include "service/agent_service.hpp"
 #include "service/auth.hpp"
+#include "selection/selection_engine.hpp"
 #include "service/grant_service.hpp"
 
 namespace ctxmgr::kernel {
@@ -27,6 +28,7 @@ struct ServiceSettings {
   AuthMode auth = AuthMode::trust;
   ReadAudit read_audit = ReadAudit::off;
   AuditBatcher* batcher = nullptr;  // required for ReadAudit::batch; outlives the service
+  SelectionEngine* selection = nullptr;  // null: selection answers 503; outlives the service
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -75,6 +77,15 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> stats(const sdk::Caller& caller) override;
   sdk::Status ready() override;
   std::string metrics_text() override;
+  // selection_api.cpp
+  sdk::Result<sdk::ApiResponse> select_contexts(const sdk::Caller& caller,
+                                                std::string_view agent_id,
+                                                std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> get_selection(const sdk::Caller& caller,
+                                              std::string_view id) override;
+  sdk::Result<sdk::ApiResponse> list_selections(const sdk::Caller& caller,
+                                                std::string_view agent_id,
+                                                const sdk::PageParams& page) override;
 
  private:
   // Runs one change (see change.hpp) as `who`, through the caller's transport.
@@ -86,6 +97,7 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
                                           Fn&& op);
   void count(std::string_view op, const sdk::Error* error);
+  sdk::Result<SelectionEngine*> selection_engine() const;
   // Resolves the caller; an authentication failure is itself audited (auth.failed).
   sdk::Result<Identity> identify(const sdk::Caller& caller);
   // Records an event outside a change: in its own transaction, or queued in batch mode.
@@ -103,5 +115,15 @@ class ContextService final : public sdk::ContextApi {
   AgentService agents_;
   GrantService grants_;
 };
+
+template <class Fn>
+sdk::Result<sdk::ApiResponse> ContextService::as_caller(std::string_view name,
+                                                        const sdk::Caller& caller, Fn&& op) {
+  auto who = identify(caller);
+  sdk::Result<sdk::ApiResponse> result =
+      who ? op(*who) : sdk::Result<sdk::ApiResponse>(who.error());
+  count(name, result ? nullptr : &result.error());
+  return result;
+}
 
 }  // namespace ctxmgr::kernel

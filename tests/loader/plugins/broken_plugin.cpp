@@ -14,7 +14,7 @@ using ctxmgr::sdk::Plugin;
 
 ctxmgr_plugin_abi descriptor() {
   return ctxmgr::sdk::detail::make_descriptor(ctxmgr::sdk::Kind::selector, "broken", "0.0.1",
-                                              "broken on purpose", ctxmgr::sdk::kNoOptions);
+                                              "broken on purpose", ctxmgr::sdk::kNoOptions, 0);
 }
 
 class Dummy final : public ctxmgr::sdk::Selector {

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 0
+#define CTXMGR_SDK_ABI_MINOR 1
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -94,7 +94,13 @@ struct ctxmgr_plugin_abi {
   const struct ctxmgr_option_spec* options;
   uint32_t option_count;
   struct ctxmgr_build_info build;
+  /* Since ABI 1.1 (read only when struct_size covers it): CTXMGR_CAP_* bits of interfaces the
+   * plugin's object implements beyond its kind's. */
+  uint32_t capabilities;
 };
+
+/* Capabilities (ABI 1.1). */
+#define CTXMGR_CAP_STORAGE_SEARCH 0x1u /* a storage object that is a ctxmgr::sdk::StorageSearch */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -100,6 +100,18 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Status ready() = 0;
   // The Prometheus text of GET /metrics.
   virtual std::string metrics_text() = 0;
+
+  // Since ABI 1.1. The kernel implements ContextApi and plugins only call it, so methods are
+  // appended here (a 1.0 plugin never reaches them; a 1.1 plugin is refused by a 1.0 kernel).
+  //
+  // Selection for `agent_id`'s view (POST /api/agent/{id}/select; body as API.md).
+  virtual Result<ApiResponse> select_contexts(const Caller& caller, std::string_view agent_id,
+                                              std::string_view body) = 0;
+  // The algorithm engine's record of one selection, and one agent's records newest first
+  // (`cursor` is the last id of the previous page).
+  virtual Result<ApiResponse> get_selection(const Caller& caller, std::string_view id) = 0;
+  virtual Result<ApiResponse> list_selections(const Caller& caller, std::string_view agent_id,
+                                              const PageParams& page) = 0;
 };
 
 }  // namespace ctxmgr::sdk

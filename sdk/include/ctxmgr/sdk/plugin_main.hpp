@@ -25,6 +25,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
 
 namespace ctxmgr::sdk {
 
@@ -51,7 +52,8 @@ constexpr ctxmgr_build_info this_build() {
 
 constexpr ctxmgr_plugin_abi make_descriptor(Kind kind, const char* name, const char* version,
                                             const char* description,
-                                            std::span<const ctxmgr_option_spec> options) {
+                                            std::span<const ctxmgr_option_spec> options,
+                                            std::uint32_t capabilities) {
   return ctxmgr_plugin_abi{{'C', 'T', 'X', 'M', 'G', 'R', 'P', '\0'},
                            static_cast<std::uint32_t>(sizeof(ctxmgr_plugin_abi)),
                            CTXMGR_SDK_ABI_MAJOR,
@@ -62,7 +64,16 @@ constexpr ctxmgr_plugin_abi make_descriptor(Kind kind, const char* name, const c
                            description,
                            options.data(),
                            static_cast<std::uint32_t>(options.size()),
-                           this_build()};
+                           this_build(),
+                           capabilities};
+}
+
+// The capability bits of a plugin class, from what it derives from.
+template <class C>
+constexpr std::uint32_t capabilities_of() {
+  std::uint32_t bits = 0;
+  if constexpr (std::is_base_of_v<StorageSearch, C>) bits |= CTXMGR_CAP_STORAGE_SEARCH;
+  return bits;
 }
 
 inline void write_error(char* err, std::size_t cap, std::string_view text) noexcept {
@@ -104,7 +115,8 @@ int create_guarded(Host* host, const char* options_json, std::size_t len, Plugin
       "CTXMGR_PLUGIN: the class must implement the interface of the declared kind");            \
   namespace {                                                                                   \
   const ctxmgr_plugin_abi ctxmgr_plugin_descriptor_ = ::ctxmgr::sdk::detail::make_descriptor(   \
-      KIND, NAME, VERSION, DESCRIPTION, std::span<const ctxmgr_option_spec>(OPTION_SPECS));     \
+      KIND, NAME, VERSION, DESCRIPTION, std::span<const ctxmgr_option_spec>(OPTION_SPECS),      \
+      ::ctxmgr::sdk::detail::capabilities_of<CLASS>());                                         \
   const ctxmgr_plugin_abi* ctxmgr_plugin_abi_entry() { return &ctxmgr_plugin_descriptor_; }     \
   int ctxmgr_plugin_create_entry(::ctxmgr::sdk::Host* host, const char* json, std::size_t len,  \
                                  ::ctxmgr::sdk::Plugin** out, char* err, std::size_t cap) {     \

@@ -1,0 +1,81 @@
+#include "cli/selection_setup.hpp"
+
+#include <algorithm>
+
+#include "log/logging.hpp"
+
+namespace ctxmgr::kernel {
+
+namespace {
+
+// Debian's FreeDict dictionaries (dict-freedict-spa-eng, dict-freedict-eng-spa).
+const char* const kDefaultDictionaries[] = {"/usr/share/dictd/freedict-spa-eng",
+                                            "/usr/share/dictd/freedict-eng-spa"};
+// hybrid without `selection.hybrid`: relevance first, then priority, then freshness.
+const std::pair<const char*, double> kDefaultWeights[] = {
+    {"keyword", 0.7}, {"priority", 0.2}, {"recency", 0.1}};
+
+}  // namespace
+
+sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& config,
+                                                              const YamlSource& source,
+                                                              const Registry& registry,
+                                                              const sdk::Clock& clock) {
+  const SelectionConfig& sc = config.selection;
+  auto selectors = registry.of_kind<sdk::Selector>(sdk::Kind::selector);
+  auto known = [&](const std::string& name) {
+    return std::any_of(selectors.begin(), selectors.end(),
+                       [&](const auto& s) { return s.first == name; });
+  };
+  SelectionSettings settings;
+  settings.default_selector = sc.default_selector;
+  settings.candidates = sc.candidates;
+  settings.chars_per_token = sc.chars_per_token;
+  settings.translations_per_word = static_cast<std::size_t>(sc.translations_per_word);
+  if (sc.hybrid) {
+    for (const auto& [name, weight] : *sc.hybrid) {
+      if (!known(name)) {
+        return source.error(sc.node["hybrid"], "selection.hybrid." + name,
+                            "no selector instance named '" + name + "' is configured");
+      }
+      settings.hybrid.emplace_back(name, weight);
+    }
+  } else {
+    for (const auto& [name, weight] : kDefaultWeights) {
+      if (known(name)) settings.hybrid.emplace_back(name, weight);
+    }
+  }
+  if (settings.default_selector != "hybrid" && !known(settings.default_selector)) {
+    return source.error(sc.node["default"], "selection.default",
+                        "no selector instance named '" + settings.default_selector +
+                            "' is configured");
+  }
+  BilingualDictionary dictionary;
+  if (sc.dictionaries) {
+    for (const auto& d : *sc.dictionaries) {
+      if (auto st = dictionary.load(d); !st) {
+        return source.error(sc.node["dictionaries"], "selection.dictionaries",
+                            st.error().message());
+      }
+    }
+  } else {
+    for (const char* d : kDefaultDictionaries) {
+      if (std::filesystem::exists(std::string(d) + ".index")) {
+        if (auto st = dictionary.load(d); !st) {
+          kernel_log().warn("dictionary {} skipped: {}", d, st.error().message());
+        }
+      }
+    }
+  }
+  auto* storage = registry.storage_search();
+  if (storage == nullptr) {
+    kernel_log().warn("the storage plugin has no full-text search (SDK ABI 1.1): selection "
+                      "answers 503");
+  }
+  kernel_log().info("selection: {} selector(s), hybrid of {}, {} dictionary words",
+                    selectors.size(), settings.hybrid.size(), dictionary.size());
+  return std::make_unique<SelectionEngine>(storage, std::move(selectors), std::move(dictionary),
+                                           clock, std::move(settings));
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,379 @@
+#include "selection/selection_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <boost/json.hpp>
+
+#include "json/json_text.hpp"
+#include "selection/text_analysis.hpp"
+#include "service/context_render.hpp"
+#include "service/request_parsing.hpp"
+#include "service/time_text.hpp"
+
+namespace ctxmgr::kernel {
+
+namespace json = boost::json;
+using sdk::Errc;
+using sdk::Error;
+
+namespace {
+
+constexpr std::int64_t kDefaultLimit = 10;
+constexpr std::size_t kMaxQueryBytes = 4096;
+constexpr std::size_t kMaxWords = 32;
+
+struct SelectRequest {
+  std::string query;
+  std::int64_t limit = kDefaultLimit;
+  std::optional<std::int64_t> token_budget;
+  std::string selector;
+  bool include_shared = true;
+  bool translate = true;
+  std::vector<std::string> tags;
+  std::optional<std::string> priority;
+};
+
+Error invalid(const std::string& message) { return Error(Errc::invalid_request, message); }
+
+sdk::Result<std::int64_t> integer_field(const json::value& v, std::string_view name,
+                                        std::int64_t min, std::int64_t max) {
+  if (!v.is_int64() && !v.is_uint64()) {
+    return invalid(std::string(name) + " must be an integer");
+  }
+  if (v.is_uint64() || v.as_int64() < min || v.as_int64() > max) {
+    return invalid(std::string(name) + " must be between " + std::to_string(min) + " and " +
+                   std::to_string(max));
+  }
+  return v.as_int64();
+}
+
+sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_depth,
+                                         const std::string& default_selector) {
+  auto obj = parse_body_object(body, max_depth,
+                               {"query", "limit", "token_budget", "selector", "include_shared",
+                                "translate", "filter"});
+  if (!obj) return obj.error();
+  SelectRequest r;
+  r.selector = default_selector;
+  const auto* q = obj->if_contains("query");
+  if (q == nullptr) return invalid("query is required");
+  if (!q->is_string()) return invalid("query must be a string");
+  r.query = std::string(q->as_string());
+  if (r.query.size() > kMaxQueryBytes) {
+    return invalid("query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+  }
+  if (const auto* v = obj->if_contains("limit")) {
+    auto n = integer_field(*v, "limit", 1, 1000);
+    if (!n) return n.error();
+    r.limit = *n;
+  }
+  if (const auto* v = obj->if_contains("token_budget"); v != nullptr && !v->is_null()) {
+    auto n = integer_field(*v, "token_budget", 1, 100'000'000);
+    if (!n) return n.error();
+    r.token_budget = *n;
+  }
+  if (const auto* v = obj->if_contains("selector")) {
+    if (!v->is_string() || v->as_string().empty()) {
+      return invalid("selector must be a selector's name");
+    }
+    r.selector = std::string(v->as_string());
+  }
+  for (auto [name, out] : {std::pair<const char*, bool*>{"include_shared", &r.include_shared},
+                           std::pair<const char*, bool*>{"translate", &r.translate}}) {
+    if (const auto* v = obj->if_contains(name)) {
+      if (!v->is_bool()) return invalid(std::string(name) + " must be true or false");
+      *out = v->as_bool();
+    }
+  }
+  if (const auto* f = obj->if_contains("filter"); f != nullptr && !f->is_null()) {
+    if (!f->is_object()) return invalid("filter must be an object");
+    for (const auto& [key, value] : f->as_object()) {
+      if (key == "tags") {
+        if (!value.is_array()) return invalid("filter.tags must be an array of strings");
+        for (const auto& t : value.as_array()) {
+          if (!t.is_string()) return invalid("filter.tags must be an array of strings");
+          r.tags.emplace_back(t.as_string());
+        }
+      } else if (key == "priority") {
+        if (!value.is_string() || (value.as_string() != "high" && value.as_string() != "medium" &&
+                                   value.as_string() != "low")) {
+          return invalid("filter.priority must be high, medium or low");
+        }
+        r.priority = std::string(value.as_string());
+      } else {
+        return invalid("filter." + std::string(key) + " is not a known field");
+      }
+    }
+  }
+  return r;
+}
+
+// Whether metadata.expires_at lies at or before `now_us`.
+bool expired(std::string_view metadata, std::int64_t now_us) {
+  if (metadata.find("expires_at") == std::string_view::npos) return false;
+  boost::system::error_code ec;
+  const json::value meta = json::parse(metadata, ec);
+  if (ec || !meta.is_object()) return false;
+  const auto* at = meta.as_object().if_contains("expires_at");
+  if (at == nullptr || !at->is_string()) return false;
+  const auto t = parse_rfc3339(at->as_string());
+  return t && *t <= now_us;
+}
+
+struct Words {
+  std::vector<std::string> query;     // the query's own words, folded
+  std::vector<std::string> expanded;  // translations not already among them
+};
+
+Words analyse(std::string_view query, const BilingualDictionary& dict, std::size_t per_word,
+              bool translate) {
+  Words w;
+  std::vector<std::string> stop;
+  for (const auto& word : split_words(query)) {
+    std::string f = fold_word(word);
+    auto& into = is_stop_word(f) ? stop : w.query;
+    if (std::find(into.begin(), into.end(), f) == into.end()) into.push_back(std::move(f));
+    if (w.query.size() >= kMaxWords) break;
+  }
+  if (w.query.empty()) w.query = std::move(stop);  // "the who": search what there is
+  if (translate) {
+    for (const auto& word : w.query) {
+      for (auto& t : dict.translate(word, per_word)) {
+        if (std::find(w.query.begin(), w.query.end(), t) == w.query.end() &&
+            std::find(w.expanded.begin(), w.expanded.end(), t) == w.expanded.end()) {
+          w.expanded.push_back(std::move(t));
+        }
+      }
+    }
+  }
+  return w;
+}
+
+std::string json_string_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& s : items) {
+    if (out.size() > 1) out += ',';
+    out += json_quote(s);
+  }
+  return out + "]";
+}
+
+std::string number(double v) {
+  // Scores travel with 6 significant digits: enough to order, short to read.
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof buf, "%.6g", v);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+SelectionEngine::SelectionEngine(sdk::StorageSearch* storage,
+                                 std::vector<std::pair<std::string, sdk::Selector*>> selectors,
+                                 BilingualDictionary dictionary, const sdk::Clock& clock,
+                                 SelectionSettings settings)
+    : storage_(storage),
+      selectors_(std::move(selectors)),
+      dictionary_(std::move(dictionary)),
+      clock_(clock),
+      settings_(std::move(settings)) {}
+
+std::vector<std::string> SelectionEngine::selector_names() const {
+  std::vector<std::string> out;
+  if (!settings_.hybrid.empty()) out.emplace_back("hybrid");
+  for (const auto& [name, s] : selectors_) out.push_back(name);
+  return out;
+}
+
+sdk::Status SelectionEngine::available() const {
+  if (storage_ == nullptr) {
+    return Error(Errc::unavailable,
+                 "selection needs a storage plugin with full-text search (SDK ABI 1.1)");
+  }
+  return {};
+}
+
+sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id,
+                                                   std::string_view body, std::size_t max_depth) {
+  if (auto st = available(); !st) return st.error();
+  auto req = parse_request(body, max_depth, settings_.default_selector);
+  if (!req) return req.error();
+
+  // The components: hybrid's weighted list, or one selector alone.
+  std::vector<std::pair<std::pair<std::string, sdk::Selector*>, double>> parts;
+  if (req->selector == "hybrid" && !settings_.hybrid.empty()) {
+    for (const auto& [name, weight] : settings_.hybrid) {
+      for (const auto& s : selectors_) {
+        if (s.first == name) parts.push_back({s, weight});
+      }
+    }
+  } else {
+    for (const auto& s : selectors_) {
+      if (s.first == req->selector) parts.push_back({s, 1.0});
+    }
+  }
+  if (parts.empty()) {
+    const auto names = selector_names();
+    if (names.empty()) return Error(Errc::unavailable, "no selector is configured");
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    return invalid("selector '" + req->selector + "' is not configured; configured: " + list);
+  }
+
+  const Words words = analyse(req->query, dictionary_, settings_.translations_per_word,
+                              req->translate);
+  if (words.query.empty()) return invalid("query has no words to search for");
+
+  sdk::SearchQuery sq;
+  sq.agent_id = std::string(agent_id);
+  sq.include_shared = req->include_shared;
+  sq.tags = req->tags;
+  sq.priority = req->priority;
+  sq.terms = words.query;
+  sq.terms.insert(sq.terms.end(), words.expanded.begin(), words.expanded.end());
+  sq.order = sdk::SearchOrder::relevance;
+  sq.limit = std::max<std::int64_t>(settings_.candidates, req->limit);
+  auto hits = storage_->search(sq);
+  if (!hits) return hits.error();
+  const bool capped = static_cast<std::int64_t>(hits->size()) >= sq.limit;
+
+  const std::int64_t now = clock_.now_us();
+  std::erase_if(*hits, [&](const sdk::SearchHit& h) { return expired(h.row.metadata, now); });
+
+  std::vector<sdk::Candidate> candidates;
+  candidates.reserve(hits->size());
+  for (const auto& h : *hits) {
+    candidates.push_back(sdk::Candidate{h.row.id, h.row.context_data, h.row.metadata,
+                                        h.row.updated_at_us, h.text_score});
+  }
+  // Each component's scores, divided by its best (so each lies in [0, 1]).
+  std::vector<std::vector<double>> component(parts.size());
+  const sdk::SelectQuery query{req->query, now};
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    auto scores = parts[p].first.second->score(query, candidates);
+    if (!scores) return scores.error();
+    if (scores->size() != candidates.size()) {
+      return Error(Errc::internal, "selector '" + parts[p].first.first + "' returned " +
+                                       std::to_string(scores->size()) + " scores for " +
+                                       std::to_string(candidates.size()) + " candidates");
+    }
+    double best = 0;
+    for (double& s : *scores) {
+      if (!std::isfinite(s) || s < 0) s = 0;  // the contract says finite and >= 0
+      best = std::max(best, s);
+    }
+    if (best > 0) {
+      for (double& s : *scores) s /= best;
+    }
+    component[p] = std::move(*scores);
+  }
+  double weight_sum = 0;
+  for (const auto& p : parts) weight_sum += p.second;
+  std::vector<double> total(candidates.size(), 0.0);
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    for (std::size_t p = 0; p < parts.size(); ++p) total[i] += parts[p].second * component[p][i];
+    if (weight_sum > 0) total[i] /= weight_sum;
+  }
+  std::vector<std::size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (total[a] != total[b]) return total[a] > total[b];
+    return candidates[a].updated_at_us > candidates[b].updated_at_us;
+  });
+
+  // Pack: best first, skip what does not fit, stop at the limit.
+  std::string items = "[";
+  std::string results = "[";
+  std::int64_t used = 0;
+  std::size_t n = 0;
+  bool truncated = capped;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::size_t i = order[k];
+    if (static_cast<std::int64_t>(n) >= req->limit) {
+      truncated = true;
+      break;
+    }
+    std::string context = render_context((*hits)[i].row);
+    const auto tokens = static_cast<std::int64_t>(
+        std::ceil(static_cast<double>(context.size()) / settings_.chars_per_token));
+    if (req->token_budget && used + tokens > *req->token_budget) {
+      truncated = true;
+      continue;
+    }
+    used += tokens;
+    std::string scores = "{";
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      if (p > 0) scores += ',';
+      scores += json_quote(parts[p].first.first) + ":" + number(component[p][i]);
+    }
+    scores += "}";
+    if (n > 0) {
+      items += ',';
+      results += ',';
+    }
+    items += "{\"context\":" + context + ",\"score\":" + number(total[i]) +
+             ",\"scores\":" + scores + ",\"tokens\":" + std::to_string(tokens) + "}";
+    results += "{\"id\":" + json_quote(candidates[i].id) + ",\"version\":" +
+               std::to_string((*hits)[i].row.version) + ",\"score\":" + number(total[i]) +
+               ",\"scores\":" + scores + ",\"tokens\":" + std::to_string(tokens) + "}";
+    ++n;
+  }
+  items += "]";
+  results += "]";
+
+  std::string weights = "{";
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    if (p > 0) weights += ',';
+    weights += json_quote(parts[p].first.first) + ":" + number(parts[p].second);
+  }
+  weights += "}";
+  sdk::SelectionRecord rec;
+  rec.at_us = now;
+  rec.agent_id = std::string(agent_id);
+  rec.query = req->query;
+  rec.selector = req->selector;
+  rec.params =
+      "{\"limit\":" + std::to_string(req->limit) + ",\"token_budget\":" +
+      (req->token_budget ? std::to_string(*req->token_budget) : std::string("null")) +
+      ",\"include_shared\":" + (req->include_shared ? "true" : "false") +
+      ",\"filter\":{\"tags\":" + json_string_list(req->tags) + ",\"priority\":" +
+      (req->priority ? json_quote(*req->priority) : std::string("null")) +
+      "},\"words\":" + json_string_list(words.query) +
+      ",\"translations\":" + json_string_list(words.expanded) + ",\"weights\":" + weights +
+      ",\"candidates\":" + std::to_string(candidates.size()) + ",\"total_tokens\":" +
+      std::to_string(used) + ",\"truncated\":" + (truncated ? "true" : "false") + "}";
+  rec.results = results;
+  auto id = storage_->append_selection(rec);
+  if (!id) return id.error();
+
+  SelectOutcome out;
+  out.selection_id = *id;
+  out.items = n;
+  out.json = "{\"selection_id\":" + std::to_string(*id) + ",\"selector\":" +
+             json_quote(req->selector) + ",\"query\":" + json_quote(req->query) +
+             ",\"items\":" + items + ",\"total_tokens\":" + std::to_string(used) +
+             ",\"truncated\":" + (truncated ? "true" : "false") + "}";
+  return out;
+}
+
+sdk::Result<std::optional<sdk::SelectionRecord>> SelectionEngine::record(std::int64_t id) {
+  if (auto st = available(); !st) return st.error();
+  return storage_->selection(id);
+}
+
+sdk::Result<std::vector<sdk::SelectionRecord>> SelectionEngine::records(std::string_view agent_id,
+                                                                        std::int64_t before_id,
+                                                                        std::int64_t limit) {
+  if (auto st = available(); !st) return st.error();
+  return storage_->selections(agent_id, before_id, limit);
+}
+
+std::string SelectionEngine::render_record(const sdk::SelectionRecord& r) {
+  return "{\"id\":" + std::to_string(r.id) + ",\"at\":" + json_quote(format_rfc3339_ms(r.at_us)) +
+         ",\"agent_id\":" + json_quote(r.agent_id) + ",\"query\":" + json_quote(r.query) +
+         ",\"selector\":" + json_quote(r.selector) + ",\"params\":" + r.params +
+         ",\"results\":" + r.results + "}";
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,78 @@
+#pragma once
+// Selection (API.md "Selection"): the contexts an agent may read, ranked for a query by the
+// configured selector plugins, cut to `limit` and packed into a token budget, and recorded in the
+// algorithm engine's log (selection_log) so an operator can see why an agent got what it got.
+//
+//   1. The query's words (split_words); stop words are dropped unless nothing else is left;
+//      each word's one-word translations from the bilingual dictionaries are added.
+//   2. The storage proposes candidates: the agent's view (own, and shared with include_shared),
+//      filtered by tags and priority, matching any of the words, best BM25 first, at most
+//      `candidates`. Expired contexts (metadata.expires_at in the past) are dropped here.
+//   3. Each selector of the request scores every candidate; scores are divided by the best one
+//      (each component in [0, 1]) and `hybrid` sums them with its configured weights.
+//   4. Best first; an item whose tokens do not fit the remaining budget is skipped (never cut),
+//      and at most `limit` items are returned.
+// Tokens are estimated as ceil(bytes of the item's context JSON / chars_per_token).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/selector.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
+#include "selection/bilingual_dictionary.hpp"
+
+namespace ctxmgr::kernel {
+
+struct SelectionSettings {
+  std::string default_selector = "hybrid";
+  // hybrid's components: selector instance name and weight.
+  std::vector<std::pair<std::string, double>> hybrid;
+  std::int64_t candidates = 200;    // how many the storage proposes at most
+  double chars_per_token = 4.0;     // the token estimator
+  std::size_t translations_per_word = 2;
+};
+
+struct SelectOutcome {
+  std::string json;  // the answer body
+  std::int64_t selection_id = 0;
+  std::size_t items = 0;
+};
+
+class SelectionEngine {
+ public:
+  // `storage` may be null (a storage without the search capability): selection is then 503.
+  SelectionEngine(sdk::StorageSearch* storage,
+                  std::vector<std::pair<std::string, sdk::Selector*>> selectors,
+                  BilingualDictionary dictionary, const sdk::Clock& clock,
+                  SelectionSettings settings);
+
+  // Runs a selection over `agent_id`'s view for a request body of API.md.
+  sdk::Result<SelectOutcome> select(std::string_view agent_id, std::string_view body,
+                                    std::size_t max_depth);
+
+  // A record of the log as JSON, and a page of one agent's records (newest first).
+  sdk::Result<std::optional<sdk::SelectionRecord>> record(std::int64_t id);
+  sdk::Result<std::vector<sdk::SelectionRecord>> records(std::string_view agent_id,
+                                                         std::int64_t before_id,
+                                                         std::int64_t limit);
+  static std::string render_record(const sdk::SelectionRecord& r);
+
+  const SelectionSettings& settings() const { return settings_; }
+  std::vector<std::string> selector_names() const;
+
+ private:
+  sdk::Status available() const;
+
+  sdk::StorageSearch* storage_;
+  std::vector<std::pair<std::string, sdk::Selector*>> selectors_;
+  BilingualDictionary dictionary_;
+  const sdk::Clock& clock_;
+  SelectionSettings settings_;
+};
+
+}  // namespace ctxmgr::kernel

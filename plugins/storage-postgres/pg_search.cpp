@@ -1,0 +1,231 @@
+// PgStorage's search capability: candidates through the `search` tsvector and its GIN index,
+// ranked by BM25 computed in SQL, and the selection log.
+//
+// BM25 (k1 = 1.2, b = 0.75) over the query's words: a word's forms are the lexemes the four
+// analyses give it (see 06_search.sql); its frequency in a context is that of its most frequent
+// form, its document frequency the number of contexts holding any form (one GIN lookup each),
+// and a context's length the number of lexemes in its vector.
+
+#include <algorithm>
+#include <map>
+
+#include <soci/postgresql/soci-postgresql.h>
+
+#include "pg_storage.hpp"
+
+namespace ctxmgr::pg {
+
+namespace {
+
+constexpr auto kCorpusRefresh = std::chrono::seconds(30);
+
+// A PostgreSQL array literal of texts: {"a","b\"c"}.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& s : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string int_array(const std::vector<int>& items) {
+  std::string out = "{";
+  for (int n : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(n);
+  }
+  return out + "}";
+}
+
+// A lexeme as a tsquery operand: quoted, with ' doubled and \ escaped.
+std::string tsquery_lexeme(const std::string& lex) {
+  std::string out = "'";
+  for (char c : lex) {
+    if (c == '\'') out += '\'';
+    if (c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
+  {
+    std::lock_guard lock(corpus_mu_);
+    if (corpus_at_ != std::chrono::steady_clock::time_point{} &&
+        std::chrono::steady_clock::now() - corpus_at_ < kCorpusRefresh) {
+      return corpus_;
+    }
+  }
+  long long docs = 0;
+  double avg = 0;
+  lease.sql() << "SELECT count(*), coalesce(avg(length(search)), 0) FROM " +
+                     sql_.table("context") + " WHERE search IS NOT NULL",
+      soci::into(docs), soci::into(avg);
+  std::lock_guard lock(corpus_mu_);
+  corpus_ = Corpus{static_cast<double>(docs), avg > 0 ? avg : 1.0};
+  corpus_at_ = std::chrono::steady_clock::now();
+  return corpus_;
+}
+
+sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuery& q) {
+  return with_connection("search contexts",
+                         [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
+    const std::string ctx = sql_.table("context");
+    const std::string schema = "\"" + sql_.schema() + "\".";
+    std::string agent = q.agent_id, agent2 = q.agent_id, agent3 = q.agent_id;
+    int shared = q.include_shared ? 1 : 0;
+    int ntags = static_cast<int>(q.tags.size());
+    std::string tags = text_array(q.tags);
+    int haspri = q.priority ? 1 : 0;
+    std::string pri = q.priority.value_or("");
+    long long lim = q.limit;
+    const std::string scope =
+        " NOT c.deleted AND (c.agent_id = :agent OR (:shared = 1 AND ("
+        " EXISTS (SELECT 1 FROM " + sql_.table("owner_grants") +
+        " og WHERE og.owner_id = c.agent_id AND og.agent_id = :agent2)"
+        " OR EXISTS (SELECT 1 FROM " + sql_.table("context_grants") +
+        " cg WHERE cg.context_id = c.id AND cg.agent_id = :agent3))))"
+        " AND (:ntags = 0 OR (c.metadata_jsonb -> 'tags') ?| CAST(:tags AS text[]))"
+        " AND (:haspri = 0 OR coalesce(c.metadata_jsonb ->> 'priority', 'medium') = :pri)";
+    const auto n = static_cast<std::size_t>(std::max<long long>(lim, 1));
+    ContextRows rows(n);
+    std::vector<double> scores(n);
+    std::vector<sdk::SearchHit> out;
+
+    // The forms of each word, as the index analysed its text.
+    std::map<int, std::vector<std::string>> forms;
+    if (q.order == sdk::SearchOrder::relevance && !q.terms.empty()) {
+      std::string words = text_array(q.terms);
+      const std::size_t cap = q.terms.size() * 8 + 8;
+      std::vector<int> term(cap);
+      std::vector<std::string> lexeme(cap);
+      lease.sql() << "SELECT CAST(t.n AS INTEGER), l FROM unnest(CAST(:words AS text[])) WITH "
+                     "ORDINALITY AS t(w, n), unnest(tsvector_to_array("
+                     "to_tsvector('pg_catalog.spanish', t.w) || to_tsvector(CAST('" +
+                         schema + "ctxmgr_es_plain' AS regconfig), t.w) || "
+                         "to_tsvector('pg_catalog.english', t.w) || to_tsvector(CAST('" +
+                         schema + "ctxmgr_en_plain' AS regconfig), t.w))) AS l",
+          soci::into(term), soci::into(lexeme), soci::use(words);
+      if (lease.sql().got_data()) {
+        for (std::size_t i = 0; i < term.size(); ++i) forms[term[i]].push_back(lexeme[i]);
+      }
+    }
+    if (!forms.empty()) {
+      std::vector<int> tn, ln;
+      std::vector<std::string> tq, ll;
+      std::string all;
+      for (const auto& [t, lexemes] : forms) {
+        std::string one;
+        for (const auto& l : lexemes) {
+          one += (one.empty() ? "" : " | ") + tsquery_lexeme(l);
+          ln.push_back(t);
+          ll.push_back(l);
+        }
+        tn.push_back(t);
+        tq.push_back(one);
+        all += (all.empty() ? "" : " | ") + one;
+      }
+      const Corpus corp = corpus(lease);
+      double docs = corp.docs, avgdl = corp.avg_length;
+      std::string tn_s = int_array(tn), tq_s = text_array(tq), ln_s = int_array(ln),
+                  ll_s = text_array(ll);
+      auto query = (lease.sql() <<
+          "WITH t(n, q) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tq AS text[]))),"
+          " idf AS (SELECT t.n, ln(1 + (greatest(CAST(:docs AS float8), d.df) - d.df + 0.5) /"
+          " (d.df + 0.5)) AS w FROM t, LATERAL (SELECT count(*) AS df FROM " + ctx +
+          " x WHERE x.search @@ CAST(t.q AS tsquery)) d),"
+          " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS text[]))),"
+          " hits AS (SELECT c.*, length(c.search) AS dl FROM " + ctx +
+          " c WHERE c.search @@ CAST(:allq AS tsquery) AND" + scope + "),"
+          " tf AS (SELECT h.id, l.n, h.dl, max(coalesce(array_length(u.positions, 1), 1)) AS f"
+          " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = u.lexeme"
+          " GROUP BY h.id, l.n, h.dl),"
+          " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + 0.75 * tf.dl"
+          " / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) GROUP BY tf.id)"
+          " SELECT " + Sql::context_columns() + ", scored.s FROM hits JOIN scored USING (id)"
+          " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
+      rows.bind_into(query);
+      query, soci::into(scores), soci::use(tn_s), soci::use(tq_s), soci::use(docs),
+          soci::use(ln_s), soci::use(ll_s), soci::use(all), soci::use(agent), soci::use(shared),
+          soci::use(agent2), soci::use(agent3), soci::use(ntags), soci::use(tags),
+          soci::use(haspri), soci::use(pri), soci::use(avgdl), soci::use(lim);
+    } else if (q.terms.empty() || q.order != sdk::SearchOrder::relevance) {
+      auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
+                                       ", CAST(0 AS float8) FROM " + ctx + " c WHERE" + scope +
+                                       " ORDER BY c.updated_at DESC, c.id DESC LIMIT :lim");
+      rows.bind_into(query);
+      query, soci::into(scores), soci::use(agent), soci::use(shared), soci::use(agent2),
+          soci::use(agent3), soci::use(ntags), soci::use(tags), soci::use(haspri),
+          soci::use(pri), soci::use(lim);
+    } else {
+      return out;  // words without a searchable form (stop words only): nothing matches
+    }
+    rows.settle(lease.sql());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      out.push_back(sdk::SearchHit{rows.row(i), scores[i]});
+    }
+    return out;
+  });
+}
+
+sdk::Result<std::int64_t> PgStorage::append_selection(const sdk::SelectionRecord& r) {
+  return with_connection("record selection", [&](PgPool::Lease& lease) -> sdk::Result<std::int64_t> {
+    long long at = r.at_us;
+    long long id = 0;
+    lease.sql() << "INSERT INTO " + sql_.table("selection_log") +
+                       " (at, agent_id, query, selector, params, results) VALUES (" +
+                       from_us("at") + ", :agent, :query, :selector, :params, :results) "
+                       "RETURNING id",
+        soci::use(at), soci::use(r.agent_id), soci::use(r.query), soci::use(r.selector),
+        soci::use(r.params), soci::use(r.results), soci::into(id);
+    return static_cast<std::int64_t>(id);
+  });
+}
+
+sdk::Result<std::vector<sdk::SelectionRecord>> PgStorage::query_selections(
+    const std::string& where, const std::string& key, long long before, long long limit) {
+  return with_connection("read selections", [&](PgPool::Lease& lease)
+                                                 -> sdk::Result<std::vector<sdk::SelectionRecord>> {
+    const auto n = static_cast<std::size_t>(std::max<long long>(limit, 1));
+    std::vector<long long> id(n), at(n);
+    std::vector<std::string> agent(n), query(n), selector(n), params(n), results(n);
+    lease.sql() << "SELECT id, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), agent_id, query, "
+                   "selector, params, results FROM " +
+                       sql_.table("selection_log") + " WHERE " + where +
+                       " ORDER BY id DESC LIMIT :lim",
+        soci::into(id), soci::into(at), soci::into(agent), soci::into(query),
+        soci::into(selector), soci::into(params), soci::into(results), soci::use(key),
+        soci::use(before), soci::use(limit);
+    std::vector<sdk::SelectionRecord> out;
+    if (!lease.sql().got_data()) return out;
+    for (std::size_t i = 0; i < id.size(); ++i) {
+      out.push_back({id[i], at[i], agent[i], query[i], selector[i], params[i], results[i]});
+    }
+    return out;
+  });
+}
+
+sdk::Result<std::optional<sdk::SelectionRecord>> PgStorage::selection(std::int64_t id) {
+  auto rows = query_selections("id = CAST(:key AS BIGINT) AND id < :before", std::to_string(id),
+                               INT64_MAX, 1);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<sdk::SelectionRecord>();
+  return std::optional<sdk::SelectionRecord>(rows->front());
+}
+
+sdk::Result<std::vector<sdk::SelectionRecord>> PgStorage::selections(std::string_view agent_id,
+                                                                     std::int64_t before_id,
+                                                                     std::int64_t limit) {
+  return query_selections("agent_id = :key AND id < :before", std::string(agent_id),
+                          before_id > 0 ? before_id : INT64_MAX, limit);
+}
+
+}  // namespace ctxmgr::pg

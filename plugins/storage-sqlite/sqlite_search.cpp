@@ -1,0 +1,216 @@
+// SqliteStorage's search capability: candidates through FTS5 (BM25) and the selection log.
+
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include "sqlite_rows.hpp"
+#include "sqlite_storage.hpp"
+
+namespace ctxmgr::sqlite {
+
+namespace {
+
+// A context row followed by one number (the relevance).
+struct ScoredInto {
+  ContextInto context;
+  double score = 0;
+  void bind(soci::statement& st) {
+    context.bind(st);
+    st.exchange(soci::into(score));
+  }
+};
+
+// FTS5 query text: every word a quoted string (its own tokens, analysed by the `ctxmgr`
+// tokenizer), joined by OR so that any of them makes a candidate and more of them rank higher.
+std::string match_expression(const std::vector<std::string>& terms) {
+  std::string out;
+  for (const auto& t : terms) {
+    if (!out.empty()) out += " OR ";
+    out += '"';
+    for (char c : t) {
+      out += c;
+      if (c == '"') out += '"';
+    }
+    out += '"';
+  }
+  return out;
+}
+
+// Candidates' filters, on the alias `c`: whose view, tags, priority. Binds, in order:
+// :agent, :shared, :agent2, :agent3, :ntags, :tags (JSON array), :haspri, :pri.
+constexpr const char* kScopeFilter =
+    " c.deleted = 0"
+    " AND (c.agent_id = :agent OR (:shared = 1 AND ("
+    "   EXISTS (SELECT 1 FROM owner_grants og WHERE og.owner_id = c.agent_id AND og.agent_id = "
+    ":agent2)"
+    "   OR EXISTS (SELECT 1 FROM context_grants cg WHERE cg.context_id = c.id AND cg.agent_id = "
+    ":agent3))))"
+    " AND (:ntags = 0 OR EXISTS (SELECT 1 FROM json_each(c.metadata, '$.tags') mt"
+    "   WHERE mt.type = 'text' AND mt.value IN (SELECT value FROM json_each(:tags))))"
+    " AND (:haspri = 0 OR coalesce(json_extract(c.metadata, '$.priority'), 'medium') = :pri)";
+
+std::string json_string_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& s : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (unsigned char ch : s) {
+      if (ch == '"' || ch == '\\') {
+        out += '\\';
+        out += static_cast<char>(ch);
+      } else if (ch < 0x20) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[ch >> 4];
+        out += kHex[ch & 15];
+      } else {
+        out += static_cast<char>(ch);
+      }
+    }
+    out += '"';
+  }
+  return out + "]";
+}
+
+std::string columns_of(const char* alias) {
+  std::string cols;
+  std::string_view all = kContextColumns;
+  while (!all.empty()) {
+    const auto comma = all.find(',');
+    std::string_view col = all.substr(0, comma);
+    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+    if (!cols.empty()) cols += ", ";
+    cols += alias;
+    cols += '.';
+    cols += col;
+    all = comma == std::string_view::npos ? std::string_view{} : all.substr(comma + 1);
+  }
+  return cols;
+}
+
+}  // namespace
+
+sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::SearchQuery& q) {
+  if (!readers_.is_open()) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  try {
+    auto slot = readers_.acquire();
+    soci::session& sql = slot->sql;
+    ScoredInto into;
+    std::string agent = q.agent_id, agent2 = q.agent_id, agent3 = q.agent_id;
+    int shared = q.include_shared ? 1 : 0;
+    int ntags = static_cast<int>(q.tags.size());
+    std::string tags = json_string_array(q.tags);
+    int haspri = q.priority ? 1 : 0;
+    std::string pri = q.priority.value_or("");
+    long long lim = q.limit;
+    const bool text = q.order == sdk::SearchOrder::relevance && !q.terms.empty();
+    std::string match = match_expression(q.terms);
+    const std::string cols = columns_of("c");
+    std::vector<sdk::SearchHit> out;
+    auto collect = [&](soci::statement& st) {
+      st.execute();
+      while (st.fetch()) out.push_back(sdk::SearchHit{into.context.row(), into.score});
+    };
+    if (text) {
+      // bm25() is negative, better is lower; the SDK's text_score is its negation.
+      auto st = prepare_query(sql,
+                              "SELECT " + cols +
+                                  ", -bm25(context_fts) AS s FROM context_fts JOIN context c ON "
+                                  "c.rowid = context_fts.rowid WHERE context_fts MATCH :match AND" +
+                                  kScopeFilter + " ORDER BY s DESC, c.updated_at DESC LIMIT :lim",
+                              into, match, agent, shared, agent2, agent3, ntags, tags, haspri, pri,
+                              lim);
+      collect(st);
+    } else {
+      auto st = prepare_query(sql,
+                              "SELECT " + cols + ", 0.0 FROM context c WHERE" + kScopeFilter +
+                                  " ORDER BY c.updated_at DESC, c.id DESC LIMIT :lim",
+                              into, agent, shared, agent2, agent3, ntags, tags, haspri, pri, lim);
+      collect(st);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "search contexts");
+  }
+}
+
+sdk::Result<std::int64_t> SqliteStorage::append_selection(const sdk::SelectionRecord& r) {
+  std::lock_guard lock(writer_mu_);
+  if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  try {
+    long long at = r.at_us;
+    *writer_ << "INSERT INTO selection_log (at, agent_id, query, selector, params, results) "
+                "VALUES (:at, :agent, :query, :selector, :params, :results)",
+        soci::use(at), soci::use(r.agent_id), soci::use(r.query), soci::use(r.selector),
+        soci::use(r.params), soci::use(r.results);
+    long long id = 0;
+    *writer_ << "SELECT last_insert_rowid()", soci::into(id);
+    return static_cast<std::int64_t>(id);
+  } catch (const std::exception& e) {
+    return fail(e, "record selection");
+  }
+}
+
+namespace {
+
+struct SelectionInto {
+  long long id = 0, at = 0;
+  std::string agent, query, selector, params, results;
+  void bind(soci::statement& st) {
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(at));
+    st.exchange(soci::into(agent));
+    st.exchange(soci::into(query));
+    st.exchange(soci::into(selector));
+    st.exchange(soci::into(params));
+    st.exchange(soci::into(results));
+  }
+  sdk::SelectionRecord record() const {
+    return sdk::SelectionRecord{id, at, agent, query, selector, params, results};
+  }
+};
+
+constexpr const char* kSelectionColumns =
+    "SELECT id, at, agent_id, query, selector, params, results FROM selection_log ";
+
+}  // namespace
+
+sdk::Result<std::optional<sdk::SelectionRecord>> SqliteStorage::selection(std::int64_t id) {
+  try {
+    auto slot = readers_.acquire();
+    SelectionInto into;
+    long long key = id;
+    auto st = prepare_query(slot->sql, std::string(kSelectionColumns) + "WHERE id = :id", into,
+                            key);
+    st.execute();
+    std::optional<sdk::SelectionRecord> out;
+    while (st.fetch()) out = into.record();
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read selection");
+  }
+}
+
+sdk::Result<std::vector<sdk::SelectionRecord>> SqliteStorage::selections(std::string_view agent_id,
+                                                                         std::int64_t before_id,
+                                                                         std::int64_t limit) {
+  try {
+    auto slot = readers_.acquire();
+    SelectionInto into;
+    std::string agent(agent_id);
+    long long before = before_id > 0 ? before_id : INT64_MAX;
+    long long lim = limit;
+    auto st = prepare_query(slot->sql,
+                            std::string(kSelectionColumns) +
+                                "WHERE agent_id = :agent AND id < :before ORDER BY id DESC LIMIT "
+                                ":lim",
+                            into, agent, before, lim);
+    st.execute();
+    std::vector<sdk::SelectionRecord> out;
+    while (st.fetch()) out.push_back(into.record());
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "list selections");
+  }
+}
+
+}  // namespace ctxmgr::sqlite

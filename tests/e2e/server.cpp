@@ -49,7 +49,9 @@ void Server::write_config() {
              "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\n"
              "server: {log: {level: info}}\n" +
              (options_.service_yaml.empty() ? "" : "service: " + options_.service_yaml + "\n") +
-             options_.extra_yaml + "storage:\n" + storage +
+             options_.extra_yaml +
+             (options_.selectors_yaml.empty() ? "" : "selectors: " + options_.selectors_yaml + "\n") +
+             "storage:\n" + storage +
              "transports:\n  - plugin: http\n    options: {" + http + "}\n");
 }
 

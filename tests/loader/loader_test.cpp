@@ -102,6 +102,15 @@ TEST(Loader, NewerMinorAbi) {
                 "rebuild against ctxmgr-sdk 1.1");
 }
 
+TEST(Loader, AnAbi10PluginStillLoadsWithoutCapabilities) {
+  auto l = load("selectors:\n  - plugin: broken\n    path: " TEST_ABI10_DIR "/abi_1_0.so\n");
+  ASSERT_EQ(l->reports.size(), 1u);
+  ASSERT_TRUE(l->reports[0].loaded) << l->reports[0].error;
+  EXPECT_EQ(l->reports[0].info->abi_minor, 0u);
+  EXPECT_EQ(l->reports[0].info->capabilities, 0u);  // the bytes past a 1.0 descriptor are ignored
+  EXPECT_EQ(l->registry->storage_search(), nullptr);
+}
+
 TEST(Loader, OtherToolchain) {
   const std::string line = refusal(selector_at("toolchain.so"));
   EXPECT_TRUE(line.starts_with("plugin " + plugin("toolchain.so") +

@@ -124,3 +124,48 @@ TEST(Config, DotenvValuesReachTheConfig) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->config.log.level, "warn");
 }
+
+TEST(Config, SelectionSection) {
+  ck::Environment env;
+  auto r = ck::parse_config(
+      "selection:\n"
+      "  default: keyword\n"
+      "  hybrid: {keyword: 0.8, recency: 0.2}\n"
+      "  candidates: 500\n"
+      "  chars_per_token: 3.5\n"
+      "  translations_per_word: 0\n"
+      "  dictionaries: [dict/es-en, /usr/share/dictd/freedict-eng-spa]\n",
+      "/etc/ctxmgr/ctxmgr.yaml", env);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const auto& s = r->config.selection;
+  EXPECT_EQ(s.default_selector, "keyword");
+  ASSERT_TRUE(s.hybrid.has_value());
+  ASSERT_EQ(s.hybrid->size(), 2u);
+  EXPECT_EQ((*s.hybrid)[0].first, "keyword");
+  EXPECT_DOUBLE_EQ((*s.hybrid)[0].second, 0.8);
+  EXPECT_EQ(s.candidates, 500);
+  EXPECT_DOUBLE_EQ(s.chars_per_token, 3.5);
+  EXPECT_EQ(s.translations_per_word, 0);
+  ASSERT_TRUE(s.dictionaries.has_value());
+  EXPECT_EQ((*s.dictionaries)[0], "/etc/ctxmgr/dict/es-en");
+
+  auto defaults = ck::parse_config("{}", "x.yaml", env);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->config.selection.hybrid.has_value());
+  EXPECT_FALSE(defaults->config.selection.dictionaries.has_value());
+  EXPECT_EQ(defaults->config.selection.default_selector, "hybrid");
+}
+
+TEST(Config, SelectionErrorsNameThePlace) {
+  EXPECT_EQ(error_of("selection:\n  hybrid: {keyword: heavy}\n"),
+            "ctxmgr.yaml:2:21: selection.hybrid.keyword: expected a number from 0.000000 to "
+            "1000.000000, got \"heavy\"");
+  EXPECT_EQ(error_of("selection:\n  hybrid: [keyword]\n"),
+            "ctxmgr.yaml:2:11: selection.hybrid: expected a mapping of selector name to weight, "
+            "got a sequence");
+  EXPECT_EQ(error_of("selection:\n  candidates: 0\n"),
+            "ctxmgr.yaml:2:15: selection.candidates: expected an integer from 1 to 100000, got "
+            "\"0\"");
+  EXPECT_NE(error_of("selection:\n  weights: {}\n").find("unknown key 'weights'"),
+            std::string::npos);
+}

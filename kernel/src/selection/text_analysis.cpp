@@ -59,6 +59,7 @@ std::vector<std::string> split_words(std::string_view text) {
 }
 
 std::string fold_word(std::string_view word) {
+  if (u8_check(bytes(word), word.size()) != nullptr) return std::string(word);
   std::size_t len = 0;
   std::unique_ptr<uint8_t, FreeDeleter> folded(
       u8_casefold(bytes(word), word.size(), nullptr, UNINORM_NFD, nullptr, &len));

@@ -2,6 +2,7 @@
 // refused with its own one-line reason, and the kernel must stay sound afterwards.
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 
 #include "ctxmgr/sdk/plugin_main.hpp"
@@ -31,7 +32,23 @@ class Dummy final : public ctxmgr::sdk::Selector {
   return ctxmgr::sdk::detail::create_guarded<Dummy>(host, json, len, out, err, cap);
 }
 
-#if defined(BROKEN_NEWER_MINOR)
+#if defined(BROKEN_ABI_1_0)
+// What a plugin built against SDK ABI 1.0 exports: minor 0 and a descriptor that ends before
+// `capabilities`. Whatever follows it in memory is not the plugin's and must not be read.
+struct Abi10Image {
+  ctxmgr_plugin_abi d;
+};
+const ctxmgr_plugin_abi* abi() {
+  static Abi10Image image = [] {
+    Abi10Image x{descriptor()};
+    x.d.sdk_abi_minor = 0;
+    x.d.struct_size = static_cast<std::uint32_t>(offsetof(ctxmgr_plugin_abi, capabilities));
+    x.d.capabilities = 0xffffffffu;  // stands for the bytes beyond a 1.0 descriptor
+    return x;
+  }();
+  return &image.d;
+}
+#elif defined(BROKEN_NEWER_MINOR)
 const ctxmgr_plugin_abi* abi() {
   static ctxmgr_plugin_abi d = [] {
     auto x = descriptor();

@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -52,6 +53,9 @@ TEST(BilingualDictionary, DebiansFreeDictTranslatesBothWays) {
   EXPECT_EQ(d.translate("invoices", 5), V{"cuenta"});  // a plural finds its singular
   EXPECT_EQ(d.translate("seguridad", 1), V{"safety"});
   EXPECT_TRUE(d.translate("zzzz", 5).empty());
+  // Translations keep their accents (the storage's Spanish stemmer needs them).
+  const auto error = d.translate("error", 5);
+  EXPECT_NE(std::find(error.begin(), error.end(), "equivocación"), error.end());
 }
 
 TEST(BilingualDictionary, ABrokenDictionaryIsRefusedWithItsName) {

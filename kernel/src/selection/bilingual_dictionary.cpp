@@ -51,8 +51,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// One-word translations in an entry's body: lines after the headword line, each "x, y" or
-// "N. x, y"; "to x" (an English infinitive) counts as x.
+// One-word translations in an entry's body, as written: lines after the headword line, each
+// "x, y" or "N. x, y"; "to x" (an English infinitive) counts as x.
 std::vector<std::string> translations_of(std::string_view body) {
   std::vector<std::string> out;
   const auto first_nl = body.find('\n');
@@ -76,10 +76,8 @@ std::vector<std::string> translations_of(std::string_view body) {
       if (item.starts_with("to ")) item.remove_prefix(3);
       const auto words = split_words(item);
       if (words.size() != 1 || words[0].size() != item.size()) continue;
-      std::string w = fold_word(words[0]);
-      if (!is_stop_word(w) && std::find(out.begin(), out.end(), w) == out.end()) {
-        out.push_back(std::move(w));
-      }
+      if (is_stop_word(fold_word(words[0]))) continue;
+      if (std::find(out.begin(), out.end(), words[0]) == out.end()) out.push_back(words[0]);
     }
   }
   return out;
@@ -116,9 +114,15 @@ sdk::Status BilingualDictionary::load(const std::filesystem::path& base) {
     if (words.size() != 1) continue;
     auto found = translations_of(std::string_view(dict).substr(offset, length));
     if (found.empty()) continue;
-    auto& slot = entries_[fold_word(words[0])];
-    for (auto& w : found) {
-      if (std::find(slot.begin(), slot.end(), w) == slot.end()) slot.push_back(std::move(w));
+    const std::string head_word = fold_word(words[0]);
+    if (is_stop_word(head_word)) continue;
+    auto add = [](std::vector<std::string>& slot, const std::string& w) {
+      if (std::find(slot.begin(), slot.end(), w) == slot.end()) slot.push_back(w);
+    };
+    for (const auto& w : found) {
+      add(entries_[head_word], w);
+      // Read backwards too: eng-spa's "invoice: cuenta" also says what "cuenta" is in English.
+      add(reverse_[fold_word(w)], words[0]);
     }
   }
   return {};
@@ -126,16 +130,22 @@ sdk::Status BilingualDictionary::load(const std::filesystem::path& base) {
 
 std::vector<std::string> BilingualDictionary::translate(std::string_view folded,
                                                         std::size_t max) const {
-  auto it = entries_.find(std::string(folded));
-  if (it == entries_.end() && folded.ends_with("es")) {
-    it = entries_.find(std::string(folded.substr(0, folded.size() - 2)));
+  std::vector<std::string> out;
+  for (const auto* map : {&entries_, &reverse_}) {
+    auto it = map->find(std::string(folded));
+    if (it == map->end() && folded.ends_with("es")) {
+      it = map->find(std::string(folded.substr(0, folded.size() - 2)));
+    }
+    if (it == map->end() && folded.ends_with("s")) {
+      it = map->find(std::string(folded.substr(0, folded.size() - 1)));
+    }
+    if (it == map->end()) continue;
+    for (const auto& w : it->second) {
+      if (out.size() >= max) return out;
+      if (std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+    }
   }
-  if (it == entries_.end() && folded.ends_with("s")) {
-    it = entries_.find(std::string(folded.substr(0, folded.size() - 1)));
-  }
-  if (it == entries_.end()) return {};
-  const auto n = std::min(max, it->second.size());
-  return {it->second.begin(), it->second.begin() + static_cast<std::ptrdiff_t>(n)};
+  return out;
 }
 
 }  // namespace ctxmgr::kernel

@@ -18,14 +18,17 @@ class BilingualDictionary {
   // Adds the entries of one dictionary; `base` is the path without .index / .dict.dz.
   sdk::Status load(const std::filesystem::path& base);
 
-  // Translations of a folded word (see fold_word), folded, at most `max`, in dictionary order.
-  // A word not in the dictionary is also tried without a plural ending (-s, -es).
+  // Translations of a folded word (see fold_word), as the dictionary writes them (accents kept:
+  // stemmers need them), at most `max`: its entry's first, then
+  // the headwords whose entries translate to it. A word not found is also tried without a plural
+  // ending (-s, -es).
   std::vector<std::string> translate(std::string_view folded, std::size_t max) const;
 
   std::size_t size() const { return entries_.size(); }
 
  private:
-  std::unordered_map<std::string, std::vector<std::string>> entries_;
+  std::unordered_map<std::string, std::vector<std::string>> entries_;  // headword -> translations
+  std::unordered_map<std::string, std::vector<std::string>> reverse_;  // translation -> headwords
 };
 
 }  // namespace ctxmgr::kernel

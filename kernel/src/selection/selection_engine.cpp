@@ -123,28 +123,38 @@ bool expired(std::string_view metadata, std::int64_t now_us) {
 }
 
 struct Words {
-  std::vector<std::string> query;     // the query's own words, folded
-  std::vector<std::string> expanded;  // translations not already among them
+  std::vector<std::string> query;     // the query's own words, as written
+  std::vector<std::string> expanded;  // their translations not already among them
 };
 
+// Words go to the storage as written: its analysis needs the accents (Spanish stems do). The
+// folded form decides what is a stop word, what repeats, and what the dictionary is asked.
 Words analyse(std::string_view query, const BilingualDictionary& dict, std::size_t per_word,
               bool translate) {
   Words w;
   std::vector<std::string> stop;
-  for (const auto& word : split_words(query)) {
+  std::vector<std::string> seen;  // folded
+  std::vector<std::string> folded_query;
+  for (auto& word : split_words(query)) {
     std::string f = fold_word(word);
-    auto& into = is_stop_word(f) ? stop : w.query;
-    if (std::find(into.begin(), into.end(), f) == into.end()) into.push_back(std::move(f));
+    if (std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
+    seen.push_back(f);
+    if (is_stop_word(f)) {
+      stop.push_back(std::move(word));
+    } else {
+      folded_query.push_back(std::move(f));
+      w.query.push_back(std::move(word));
+    }
     if (w.query.size() >= kMaxWords) break;
   }
   if (w.query.empty()) w.query = std::move(stop);  // "the who": search what there is
   if (translate) {
-    for (const auto& word : w.query) {
-      for (auto& t : dict.translate(word, per_word)) {
-        if (std::find(w.query.begin(), w.query.end(), t) == w.query.end() &&
-            std::find(w.expanded.begin(), w.expanded.end(), t) == w.expanded.end()) {
-          w.expanded.push_back(std::move(t));
-        }
+    for (const auto& f : folded_query) {
+      for (auto& t : dict.translate(f, per_word)) {
+        std::string tf = fold_word(t);
+        if (std::find(seen.begin(), seen.end(), tf) != seen.end()) continue;
+        seen.push_back(std::move(tf));
+        w.expanded.push_back(std::move(t));
       }
     }
   }

@@ -1,0 +1,252 @@
+// Relevance on the labelled set (tests/data/relevance, made by its generate.py): every selector
+// through a real server on every backend, beside a plain BM25 baseline computed here over the
+// same texts (lower-cased words, no folding, no stems, no translation). Prints nDCG@10 and
+// recall@10 per selector (bench/README.md reports them) and asserts floors under them.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+#include "http_client.hpp"
+#include "server.hpp"
+
+namespace ct = ctxmgr::test;
+namespace json = boost::json;
+
+namespace {
+
+// Floors a little under what this set gives today on both backends (hybrid nDCG@10 0.66,
+// recall@10 0.56; plain BM25 0.40 / 0.25; bench/README.md has the table). The issue's aim is
+// hybrid 10% over plain BM25.
+constexpr double kHybridOverBaseline = 1.10;
+constexpr double kHybridNdcgFloor = 0.62;
+constexpr double kHybridRecallFloor = 0.52;
+
+struct Query {
+  std::string text;
+  std::map<std::string, int> grades;  // context key -> 1..3
+};
+
+struct LabelledSet {
+  std::vector<std::pair<std::string, json::object>> contexts;  // key, {context_data, metadata}
+  std::vector<Query> queries;
+};
+
+LabelledSet load_set() {
+  LabelledSet set;
+  std::ifstream lines(RELEVANCE_DATA_DIR "/contexts.jsonl");
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto o = json::parse(line).as_object();
+    set.contexts.emplace_back(std::string(o.at("key").as_string()), o);
+  }
+  std::ifstream qf(RELEVANCE_DATA_DIR "/queries.json");
+  std::stringstream buf;
+  buf << qf.rdbuf();
+  const json::value all = json::parse(buf.str());
+  for (const auto& q : all.as_array()) {
+    Query query{std::string(q.at("query").as_string()), {}};
+    for (const auto& [key, g] : q.at("judgments").as_object()) {
+      query.grades[std::string(key)] = static_cast<int>(g.as_int64());
+    }
+    set.queries.push_back(std::move(query));
+  }
+  return set;
+}
+
+// nDCG@10 with gains 2^g - 1, and recall@10 of the contexts graded 2 or 3.
+std::pair<double, double> metrics(const std::vector<std::string>& ranked, const Query& q) {
+  double dcg = 0;
+  for (std::size_t i = 0; i < std::min<std::size_t>(10, ranked.size()); ++i) {
+    auto it = q.grades.find(ranked[i]);
+    if (it != q.grades.end()) dcg += (std::pow(2, it->second) - 1) / std::log2(i + 2.0);
+  }
+  std::vector<int> ideal;
+  for (const auto& [k, g] : q.grades) ideal.push_back(g);
+  std::sort(ideal.rbegin(), ideal.rend());
+  double idcg = 0;
+  for (std::size_t i = 0; i < std::min<std::size_t>(10, ideal.size()); ++i) {
+    idcg += (std::pow(2, ideal[i]) - 1) / std::log2(i + 2.0);
+  }
+  std::size_t relevant = 0, found = 0;
+  for (const auto& [k, g] : q.grades) {
+    if (g < 2) continue;
+    ++relevant;
+    for (std::size_t i = 0; i < std::min<std::size_t>(10, ranked.size()); ++i) {
+      if (ranked[i] == k) ++found;
+    }
+  }
+  return {idcg > 0 ? dcg / idcg : 0, relevant > 0 ? double(found) / double(relevant) : 0};
+}
+
+// The plain baseline: words are runs of ASCII letters and digits or of non-ASCII bytes,
+// lower-cased (ASCII); BM25 with k1 = 1.2, b = 0.75; any query word makes a candidate.
+std::vector<std::string> plain_words(std::string_view text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char ch : std::string(text) + " ") {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || c >= 0x80) {
+      w += static_cast<char>(std::tolower(c));
+    } else if (!w.empty()) {
+      out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  return out;
+}
+
+void collect_text(const json::value& v, std::string& out) {
+  if (v.is_object()) {
+    for (const auto& [k, x] : v.as_object()) {
+      out += std::string(k) + " ";
+      collect_text(x, out);
+    }
+  } else if (v.is_array()) {
+    for (const auto& x : v.as_array()) collect_text(x, out);
+  } else if (v.is_string()) {
+    out += std::string(v.as_string()) + " ";
+  }
+}
+
+class PlainBm25 {
+ public:
+  explicit PlainBm25(const LabelledSet& set) {
+    double total = 0;
+    for (const auto& [key, c] : set.contexts) {
+      std::string text;
+      collect_text(c.at("context_data"), text);
+      collect_text(c.at("metadata"), text);
+      Doc d{key, {}, 0};
+      for (auto& w : plain_words(text)) {
+        ++d.tf[w];
+        ++d.length;
+      }
+      for (const auto& [w, n] : d.tf) ++df_[w];
+      total += d.length;
+      docs_.push_back(std::move(d));
+    }
+    avgdl_ = total / docs_.size();
+  }
+  std::vector<std::string> rank(const std::string& query) const {
+    std::set<std::string> words;
+    for (auto& w : plain_words(query)) words.insert(w);
+    std::vector<std::pair<double, std::string>> scored;
+    const double n = docs_.size();
+    for (const auto& d : docs_) {
+      double s = 0;
+      for (const auto& w : words) {
+        auto it = d.tf.find(w);
+        if (it == d.tf.end()) continue;
+        const double df = df_.at(w);
+        const double idf = std::log(1 + (n - df + 0.5) / (df + 0.5));
+        const double tf = it->second;
+        s += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * d.length / avgdl_));
+      }
+      if (s > 0) scored.emplace_back(s, d.key);
+    }
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < std::min<std::size_t>(10, scored.size()); ++i) {
+      out.push_back(scored[i].second);
+    }
+    return out;
+  }
+
+ private:
+  struct Doc {
+    std::string key;
+    std::map<std::string, int> tf;
+    double length;
+  };
+  std::vector<Doc> docs_;
+  std::map<std::string, double> df_;
+  double avgdl_ = 1;
+};
+
+struct Score {
+  double ndcg = 0;
+  double recall = 0;
+};
+
+class RelevanceE2E : public testing::TestWithParam<std::string> {};
+
+TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
+  if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
+  const LabelledSet set = load_set();
+  ASSERT_GE(set.contexts.size(), 300u);
+  ASSERT_GE(set.queries.size(), 40u);
+  ct::ServerOptions o;
+  o.backend = GetParam();
+  ct::Server server(o);
+  ASSERT_TRUE(server.start()) << server.log();
+  ct::HttpClient client(server.port());
+  const std::map<std::string, std::string> as{{"X-Agent-Id", "eval"}};
+  std::map<std::string, std::string> key_of;  // context id -> key
+  for (const auto& [key, c] : set.contexts) {
+    json::object body{{"agent_id", "eval"},
+                      {"context_data", c.at("context_data")},
+                      {"metadata", c.at("metadata")}};
+    auto r = client.post("/api/context", json::serialize(body), as);
+    ASSERT_EQ(r.status, 201) << r.body;
+    key_of[std::string(json::parse(r.body).at("id").as_string())] = key;
+  }
+
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"hybrid", R"("selector":"hybrid")"},
+      {"hybrid, no translation", R"("selector":"hybrid","translate":false)"},
+      {"keyword", R"("selector":"keyword")"},
+      {"recency", R"("selector":"recency")"},
+      {"priority", R"("selector":"priority")"}};
+  std::map<std::string, Score> score;
+  for (const auto& [name, fields] : runs) {
+    for (const auto& q : set.queries) {
+      auto r = client.post("/api/agent/eval/select",
+                           "{\"query\":" + json::serialize(json::value(q.text)) + "," + fields +
+                               ",\"limit\":10}",
+                           as);
+      ASSERT_EQ(r.status, 200) << r.body;
+      std::vector<std::string> ranked;
+      const json::value answer = json::parse(r.body);
+      for (const auto& item : answer.at("items").as_array()) {
+        ranked.push_back(key_of.at(std::string(item.at("context").at("id").as_string())));
+      }
+      const auto [ndcg, recall] = metrics(ranked, q);
+      score[name].ndcg += ndcg / set.queries.size();
+      score[name].recall += recall / set.queries.size();
+    }
+  }
+  const PlainBm25 baseline(set);
+  for (const auto& q : set.queries) {
+    const auto [ndcg, recall] = metrics(baseline.rank(q.text), q);
+    score["plain BM25 (baseline)"].ndcg += ndcg / set.queries.size();
+    score["plain BM25 (baseline)"].recall += recall / set.queries.size();
+  }
+  std::cout << "relevance on " << GetParam() << " (" << set.contexts.size() << " contexts, "
+            << set.queries.size() << " queries)\n";
+  for (const auto& [name, s] : score) {
+    std::printf("  %-24s nDCG@10 %.3f  recall@10 %.3f\n", name.c_str(), s.ndcg, s.recall);
+  }
+  const Score base = score["plain BM25 (baseline)"];
+  const Score hybrid = score["hybrid"];
+  // A change that makes selection worse fails here.
+  EXPECT_GE(hybrid.ndcg, base.ndcg * kHybridOverBaseline);
+  EXPECT_GE(hybrid.ndcg, kHybridNdcgFloor);
+  EXPECT_GE(hybrid.recall, kHybridRecallFloor);
+  EXPECT_GE(score["keyword"].ndcg, base.ndcg);
+  EXPECT_GE(hybrid.recall, score["hybrid, no translation"].recall);
+  server.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RelevanceE2E, testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace

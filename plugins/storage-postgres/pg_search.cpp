@@ -3,10 +3,13 @@
 //
 // BM25 (k1 = 1.2, b = 0.75) over the query's words: a word's forms are the lexemes the four
 // analyses give it (see 06_search.sql); its frequency in a context is that of its most frequent
-// form, its document frequency the number of contexts holding any form (one GIN lookup each),
-// and a context's length the number of lexemes in its vector.
+// form, its document frequency the largest of its forms' (from ANALYZE's lexeme statistics, or
+// counted through the GIN index while the table has none), and a context's length the number of lexemes in its vector. BM25 orders the matches that
+// ts_rank puts first (twice as many as asked, at least 200): unpacking every matching vector
+// would cost a query tens of milliseconds per thousand matches.
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <soci/postgresql/soci-postgresql.h>
@@ -64,13 +67,37 @@ PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
       return corpus_;
     }
   }
+  Corpus c;
   long long docs = 0;
   double avg = 0;
-  lease.sql() << "SELECT count(*), coalesce(avg(length(search)), 0) FROM " +
-                     sql_.table("context") + " WHERE search IS NOT NULL",
+  // The count reads no vector; the mean length comes from 1 000 of them (reading all would
+  // unpack every vector: most of a second at 100 000 contexts).
+  lease.sql() << "SELECT (SELECT count(*) FROM " + sql_.table("context") +
+                     " WHERE NOT deleted), (SELECT coalesce(avg(length(search)), 0) FROM (SELECT "
+                     "search FROM " + sql_.table("context") +
+                     " WHERE search IS NOT NULL LIMIT 1000) s)",
       soci::into(docs), soci::into(avg);
+  c.docs = static_cast<double>(docs);
+  c.avg_length = avg > 0 ? avg : 1.0;
+  // ANALYZE's lexeme statistics (what the planner estimates @@ with): the most common lexemes'
+  // frequencies, and the least of them, which bounds every other lexeme's.
+  std::string schema = sql_.schema();
+  std::vector<std::string> elems(2000);
+  std::vector<double> freqs(2000);
+  lease.sql() << "SELECT u.e, s.most_common_elem_freqs[u.i] FROM pg_stats s, unnest(CAST(CAST("
+                 "s.most_common_elems AS text) AS text[])) WITH ORDINALITY AS u(e, i) WHERE "
+                 "s.schemaname = :s AND s.tablename = 'context' AND s.attname = 'search'",
+      soci::into(elems), soci::into(freqs), soci::use(schema);
+  if (lease.sql().got_data() && !elems.empty()) {
+    double least = 1;
+    for (std::size_t i = 0; i < elems.size(); ++i) {
+      c.lexeme_freq[elems[i]] = freqs[i];
+      least = std::min(least, freqs[i]);
+    }
+    c.other_freq = least / 2;  // as PostgreSQL's own estimate for a lexeme not in the list
+  }
   std::lock_guard lock(corpus_mu_);
-  corpus_ = Corpus{static_cast<double>(docs), avg > 0 ? avg : 1.0};
+  corpus_ = std::move(c);
   corpus_at_ = std::chrono::steady_clock::now();
   return corpus_;
 }
@@ -133,18 +160,44 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
         tq.push_back(one);
         all += (all.empty() ? "" : " | ") + one;
       }
+      // BM25 needs every matching vector unpacked; PostgreSQL's own ts_rank (in C, on the
+      // packed vector) first keeps the `depth` most promising matches, and BM25 orders those.
+      std::string all2 = all;
+      long long depth = std::max<long long>(lim * 2, 200);
       const Corpus corp = corpus(lease);
-      double docs = corp.docs, avgdl = corp.avg_length;
-      std::string tn_s = int_array(tn), tq_s = text_array(tq), ln_s = int_array(ln),
-                  ll_s = text_array(ll);
+      double avgdl = corp.avg_length;
+      // Each word's idf from its document frequency: ANALYZE's statistics when the table has
+      // them (no table scan), else a count through the GIN index (small or new tables).
+      std::vector<double> idf;
+      for (std::size_t i = 0; i < tn.size(); ++i) {
+        double df = 0;
+        if (!corp.lexeme_freq.empty()) {
+          for (const auto& l : forms[tn[i]]) {
+            auto f = corp.lexeme_freq.find(l);
+            df = std::max(df, (f != corp.lexeme_freq.end() ? f->second : corp.other_freq) *
+                                  corp.docs);
+          }
+        } else {
+          long long n = 0;
+          lease.sql() << "SELECT count(*) FROM " + ctx + " WHERE search @@ CAST(:q AS tsquery)",
+              soci::use(tq[i]), soci::into(n);
+          df = static_cast<double>(n);
+        }
+        df = std::min(df, corp.docs);
+        idf.push_back(std::log(1 + (corp.docs - df + 0.5) / (df + 0.5)));
+      }
+      std::string tw_s = "{";
+      for (std::size_t i = 0; i < idf.size(); ++i) {
+        tw_s += (i > 0 ? "," : "") + std::to_string(idf[i]);
+      }
+      tw_s += "}";
+      std::string tn_s = int_array(tn), ln_s = int_array(ln), ll_s = text_array(ll);
       auto query = (lease.sql() <<
-          "WITH t(n, q) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tq AS text[]))),"
-          " idf AS (SELECT t.n, ln(1 + (greatest(CAST(:docs AS float8), d.df) - d.df + 0.5) /"
-          " (d.df + 0.5)) AS w FROM t, LATERAL (SELECT count(*) AS df FROM " + ctx +
-          " x WHERE x.search @@ CAST(t.q AS tsquery)) d),"
+          "WITH idf(n, w) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS float8[]))),"
           " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS text[]))),"
           " hits AS (SELECT c.*, length(c.search) AS dl FROM " + ctx +
-          " c WHERE c.search @@ CAST(:allq AS tsquery) AND" + scope + "),"
+          " c WHERE c.search @@ CAST(:allq AS tsquery) AND" + scope +
+          " ORDER BY ts_rank(c.search, CAST(:allq2 AS tsquery)) DESC LIMIT :depth),"
           " tf AS (SELECT h.id, l.n, h.dl, max(coalesce(array_length(u.positions, 1), 1)) AS f"
           " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = u.lexeme"
           " GROUP BY h.id, l.n, h.dl),"
@@ -153,10 +206,11 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
           " SELECT " + Sql::context_columns() + ", scored.s FROM hits JOIN scored USING (id)"
           " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
       rows.bind_into(query);
-      query, soci::into(scores), soci::use(tn_s), soci::use(tq_s), soci::use(docs),
-          soci::use(ln_s), soci::use(ll_s), soci::use(all), soci::use(agent), soci::use(shared),
+      query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s),
+          soci::use(ll_s), soci::use(all), soci::use(agent), soci::use(shared),
           soci::use(agent2), soci::use(agent3), soci::use(ntags), soci::use(tags),
-          soci::use(haspri), soci::use(pri), soci::use(avgdl), soci::use(lim);
+          soci::use(haspri), soci::use(pri), soci::use(all2), soci::use(depth), soci::use(avgdl),
+          soci::use(lim);
     } else if (q.terms.empty() || q.order != sdk::SearchOrder::relevance) {
       auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
                                        ", CAST(0 AS float8) FROM " + ctx + " c WHERE" + scope +

@@ -1,5 +1,7 @@
 // SqliteStorage's search capability: candidates through FTS5 (BM25) and the selection log.
 
+#include <algorithm>
+
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include "sqlite_rows.hpp"
@@ -111,15 +113,29 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
       while (st.fetch()) out.push_back(sdk::SearchHit{into.context.row(), into.score});
     };
     if (text) {
-      // bm25() is negative, better is lower; the SDK's text_score is its negation.
-      auto st = prepare_query(sql,
-                              "SELECT " + cols +
-                                  ", -bm25(context_fts) AS s FROM context_fts JOIN context c ON "
-                                  "c.rowid = context_fts.rowid WHERE context_fts MATCH :match AND" +
-                                  kScopeFilter + " ORDER BY s DESC, c.updated_at DESC LIMIT :lim",
-                              into, match, agent, shared, agent2, agent3, ntags, tags, haspri, pri,
-                              lim);
-      collect(st);
+      // FTS5 ranks its matches by itself first (ORDER BY rank: bm25, negative, better is lower),
+      // and only the best `depth` of them are looked up in `context` for the view and filters.
+      // When that leaves fewer than `limit`, the next pass ranks every match (depth -1): an agent
+      // whose view is a small part of the store costs one more pass, not a wrong answer.
+      long long depth = std::max<long long>(lim * 4, 400);
+      for (;;) {
+        auto st = prepare_query(
+            sql,
+            "SELECT " + cols +
+                ", t.s FROM (SELECT rowid AS rid, -rank AS s FROM context_fts WHERE context_fts "
+                "MATCH :match ORDER BY rank LIMIT :depth) t JOIN context c ON c.rowid = t.rid "
+                "WHERE" + kScopeFilter + " ORDER BY t.s DESC, c.updated_at DESC LIMIT :lim",
+            into, match, depth, agent, shared, agent2, agent3, ntags, tags, haspri, pri, lim);
+        out.clear();
+        collect(st);
+        if (static_cast<long long>(out.size()) >= lim || depth < 0) break;
+        long long matches = 0;  // counting without ranking is cheap
+        sql << "SELECT count(*) FROM (SELECT rowid FROM context_fts WHERE context_fts MATCH :m "
+               "LIMIT :d)",
+            soci::use(match), soci::use(depth), soci::into(matches);
+        if (matches < depth) break;  // the first pass saw every match
+        depth = -1;
+      }
     } else {
       auto st = prepare_query(sql,
                               "SELECT " + cols + ", 0.0 FROM context c WHERE" + kScopeFilter +

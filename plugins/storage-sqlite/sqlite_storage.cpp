@@ -41,7 +41,8 @@ SqliteStorage::SqliteStorage(sdk::Host& host, const sdk::Options& options)
       path_(options.get_string("path")),
       busy_timeout_ms_(options.get_int("busy_timeout_ms", 5000)),
       synchronous_(options.get_string("synchronous", "full")),
-      read_connections_(static_cast<std::size_t>(options.get_int("read_connections", 4))) {
+      read_connections_(static_cast<std::size_t>(options.get_int("read_connections", 4))),
+      mmap_mib_(options.get_int("mmap_mib", 1024)) {
   if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.path: a file path is required (an in-memory database cannot be "
@@ -54,7 +55,8 @@ SqliteStorage::~SqliteStorage() { stop(); }
 void SqliteStorage::open_session(soci::session& s) const {
   s.open(soci::sqlite3, "db=" + path_);
   exec_script(s, ("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_) + ";" +
-                  "PRAGMA foreign_keys = ON;" + "PRAGMA synchronous = " + synchronous_ + ";")
+                  "PRAGMA foreign_keys = ON;" + "PRAGMA synchronous = " + synchronous_ + ";" +
+                  "PRAGMA mmap_size = " + std::to_string(mmap_mib_ * 1024 * 1024) + ";")
                      .c_str());
   register_search_tokenizer(native(s));
 }
@@ -511,7 +513,39 @@ sdk::Result<std::vector<std::string>> SqliteStorage::migrate() {
     }
   }
   if (!done.empty()) host_.log().info("applied " + std::to_string(done.size()) + " migration(s)");
+  if (auto st = check_search_index(); !st) return st.error();
   return done;
+}
+
+sdk::Status SqliteStorage::check_search_index() {
+  // VACUUM may renumber the rowids of `context` (it has no INTEGER PRIMARY KEY), which join it
+  // to context_fts. One pass over the index finds a renumbering; then the index is rebuilt.
+  try {
+    int stale = 0;
+    *writer_ << "SELECT count(*) FROM context_fts f LEFT JOIN context c ON c.rowid = f.rowid "
+                "WHERE c.id IS NOT f.id",
+        soci::into(stale);
+    int missing = 0;
+    *writer_ << "SELECT count(*) FROM context c WHERE c.deleted = 0 AND NOT EXISTS (SELECT 1 FROM "
+                "context_fts f WHERE f.rowid = c.rowid)",
+        soci::into(missing);
+    if (stale == 0 && missing == 0) return {};
+    host_.log().warn("the search index is out of step with the contexts (" +
+                     std::to_string(stale + missing) +
+                     " rows; a VACUUM renumbers rowids): rebuilding it");
+    exec_script(*writer_,
+                "BEGIN IMMEDIATE; DELETE FROM context_fts; INSERT INTO context_fts (rowid, body, id) "
+                "SELECT s.rid, coalesce(s.body, ''), c.id FROM context_search_text s JOIN context c "
+                "ON c.rowid = s.rid WHERE c.deleted = 0; COMMIT;");
+    return {};
+  } catch (const std::exception& e) {
+    try {
+      exec_script(*writer_, "ROLLBACK");
+    } catch (const std::exception&) {
+      // No transaction was open.
+    }
+    return fail(e, "check the search index");
+  }
 }
 
 namespace {
@@ -550,6 +584,15 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 64,
      .allowed = nullptr,
      .description = "connections for concurrent reads (writes use one connection)"},
+    {.name = "mmap_mib",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1024",
+     .min = 0,
+     .max = 1048576,
+     .allowed = nullptr,
+     .description = "reads through a memory map of up to this many MiB of the file (address "
+                    "space shared with the OS page cache, not extra memory); 0: read() calls"},
 };
 
 }  // namespace

@@ -70,6 +70,9 @@ class SqliteStorage final : public sdk::StorageSearch {
 
  private:
   void open_session(soci::session& s) const;
+  // Rebuilds context_fts when its rowids no longer match the contexts' (after a VACUUM).
+  // Called by migrate(), with the writer lock held.
+  sdk::Status check_search_index();
   sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
                                                        const std::string& key, long long limit);
   sdk::Result<std::vector<std::pair<std::int64_t, std::string>>> applied_migrations(
@@ -80,6 +83,7 @@ class SqliteStorage final : public sdk::StorageSearch {
   std::int64_t busy_timeout_ms_;
   std::string synchronous_;
   std::size_t read_connections_;
+  std::int64_t mmap_mib_;
 
   std::mutex writer_mu_;  // held by a transaction for its whole life
   std::unique_ptr<soci::session> writer_;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Selection latency: POST /api/agent/{id}/select (hybrid, limit 10, 1-3 query words drawn like the
+# contexts' words) with wrk at 1 and 8 connections, over 10 000 and 100 000 contexts of one agent
+# (its whole view: the worst case), on SQLite or PostgreSQL. Prints a Markdown table.
+#   bench/select.sh [seconds per run, default 15]
+# BENCH_BACKEND=postgres uses a throwaway PostgreSQL (scripts/pg-temp.sh) instead of SQLite.
+# BENCH_SIZES overrides the sizes (default "10000 100000").
+# Run it on an otherwise idle machine, never while a build runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-15}
+source bench/common.sh
+bench_setup
+bin=build/release/bin
+backend=${BENCH_BACKEND:-sqlite}
+work=$(mktemp -d /tmp/ctxmgr-select.XXXXXX)
+cleanup() {
+  [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null
+  [[ -n "${CTXMGR_TEST_PG_DIR:-}" ]] && scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[[ $backend == postgres ]] && eval "$(scripts/pg-temp.sh start)"
+export BENCH_VOCAB=$work/vocab.txt
+
+echo "| backend | contexts | connections | selections/s | p50 ms | p99 ms | errors | load s |"
+echo "|---|---|---|---|---|---|---|---|"
+for size in ${BENCH_SIZES:-10000 100000}; do
+  port=$(free_port)
+  if [[ $backend == postgres ]]; then
+    storage="{plugin: postgres, options: {url: '$CTXMGR_TEST_PG_DSN', schema: s$size, pool_size: 16}}"
+  else
+    storage="{plugin: sqlite, options: {path: $work/context-$size.db, synchronous: normal}}"
+  fi
+  cat >"$work/ctxmgr.yaml" <<YAML
+server: {log: {level: warn}}
+selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]
+storage: $storage
+transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
+YAML
+  "$bin/ctxmgr" --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &
+  pid=$!
+  wait_http "$port" /healthz
+  start=$(date +%s)
+  python3 bench/select_load.py "$port" "$size" "$BENCH_VOCAB"
+  load=$(($(date +%s) - start))
+  for conns in 1 8; do
+    threads=2; [[ $conns -lt 2 ]] && threads=1
+    line=$(wrk -t"$threads" -c"$conns" -d"${secs}s" -s bench/select.lua "http://127.0.0.1:$port" |
+           grep '^RESULT')
+    rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line")
+    p50=$(sed -E 's/.*p50_us=([0-9]+).*/\1/' <<<"$line")
+    p99=$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")
+    errors=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$line")
+    awk -v b="$backend" -v s="$size" -v c="$conns" -v r="$rps" -v p50="$p50" -v p99="$p99" \
+      -v e="$errors" -v l="$load" \
+      'BEGIN { printf "| %s | %s | %s | %s | %.2f | %.2f | %s | %s |\n", b, s, c, r, p50/1000, p99/1000, e, l }'
+  done
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+done

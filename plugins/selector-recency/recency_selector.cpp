@@ -31,7 +31,8 @@ class RecencySelector final : public sdk::Selector {
     std::vector<double> scores;
     scores.reserve(candidates.size());
     for (const auto& c : candidates) {
-      const double age = static_cast<double>(std::max<std::int64_t>(0, query.now_us - c.updated_at_us));
+      const double age =
+          static_cast<double>(std::max<std::int64_t>(0, query.now_us - c.updated_at_us));
       scores.push_back(std::exp2(-age / half_life_us_));
     }
     return scores;

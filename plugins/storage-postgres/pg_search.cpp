@@ -4,9 +4,10 @@
 // BM25 (k1 = 1.2, b = 0.75) over the query's words: a word's forms are the lexemes the four
 // analyses give it (see 06_search.sql); its frequency in a context is that of its most frequent
 // form, its document frequency the largest of its forms' (from ANALYZE's lexeme statistics, or
-// counted through the GIN index while the table has none), and a context's length the number of lexemes in its vector. BM25 orders the matches that
-// ts_rank puts first (twice as many as asked, at least 200): unpacking every matching vector
-// would cost a query tens of milliseconds per thousand matches.
+// counted through the GIN index while the table has none), and a context's length the number of
+// lexemes in its vector. BM25 orders the matches that ts_rank puts first (twice as many as asked,
+// at least 200): unpacking every matching vector would cost a query tens of milliseconds per
+// thousand matches.
 
 #include <algorithm>
 #include <cmath>
@@ -74,8 +75,8 @@ PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
   // unpack every vector: most of a second at 100 000 contexts).
   lease.sql() << "SELECT (SELECT count(*) FROM " + sql_.table("context") +
                      " WHERE NOT deleted), (SELECT coalesce(avg(length(search)), 0) FROM (SELECT "
-                     "search FROM " + sql_.table("context") +
-                     " WHERE search IS NOT NULL LIMIT 1000) s)",
+                     "search FROM " +
+                     sql_.table("context") + " WHERE search IS NOT NULL LIMIT 1000) s)",
       soci::into(docs), soci::into(avg);
   c.docs = static_cast<double>(docs);
   c.avg_length = avg > 0 ? avg : 1.0;
@@ -103,168 +104,184 @@ PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
 }
 
 sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuery& q) {
-  return with_connection("search contexts",
-                         [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
-    const std::string ctx = sql_.table("context");
-    const std::string schema = "\"" + sql_.schema() + "\".";
-    std::string agent = q.agent_id, agent2 = q.agent_id, agent3 = q.agent_id;
-    int shared = q.include_shared ? 1 : 0;
-    int ntags = static_cast<int>(q.tags.size());
-    std::string tags = text_array(q.tags);
-    int haspri = q.priority ? 1 : 0;
-    std::string pri = q.priority.value_or("");
-    long long lim = q.limit;
-    const std::string scope =
-        " NOT c.deleted AND (c.agent_id = :agent OR (:shared = 1 AND ("
-        " EXISTS (SELECT 1 FROM " + sql_.table("owner_grants") +
-        " og WHERE og.owner_id = c.agent_id AND og.agent_id = :agent2)"
-        " OR EXISTS (SELECT 1 FROM " + sql_.table("context_grants") +
-        " cg WHERE cg.context_id = c.id AND cg.agent_id = :agent3))))"
-        " AND (:ntags = 0 OR (c.metadata_jsonb -> 'tags') ?| CAST(:tags AS text[]))"
-        " AND (:haspri = 0 OR coalesce(c.metadata_jsonb ->> 'priority', 'medium') = :pri)";
-    const auto n = static_cast<std::size_t>(std::max<long long>(lim, 1));
-    ContextRows rows(n);
-    std::vector<double> scores(n);
-    std::vector<sdk::SearchHit> out;
+  return with_connection(
+      "search contexts", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
+        const std::string ctx = sql_.table("context");
+        const std::string schema = "\"" + sql_.schema() + "\".";
+        std::string agent = q.agent_id, agent2 = q.agent_id, agent3 = q.agent_id;
+        int shared = q.include_shared ? 1 : 0;
+        int ntags = static_cast<int>(q.tags.size());
+        std::string tags = text_array(q.tags);
+        int haspri = q.priority ? 1 : 0;
+        std::string pri = q.priority.value_or("");
+        long long lim = q.limit;
+        const std::string scope =
+            " NOT c.deleted AND (c.agent_id = :agent OR (:shared = 1 AND ("
+            " EXISTS (SELECT 1 FROM " +
+            sql_.table("owner_grants") +
+            " og WHERE og.owner_id = c.agent_id AND og.agent_id = :agent2)"
+            " OR EXISTS (SELECT 1 FROM " +
+            sql_.table("context_grants") +
+            " cg WHERE cg.context_id = c.id AND cg.agent_id = :agent3))))"
+            " AND (:ntags = 0 OR (c.metadata_jsonb -> 'tags') ?| CAST(:tags AS text[]))"
+            " AND (:haspri = 0 OR coalesce(c.metadata_jsonb ->> 'priority', 'medium') = :pri)";
+        const auto n = static_cast<std::size_t>(std::max<long long>(lim, 1));
+        ContextRows rows(n);
+        std::vector<double> scores(n);
+        std::vector<sdk::SearchHit> out;
 
-    // The forms of each word, as the index analysed its text.
-    std::map<int, std::vector<std::string>> forms;
-    if (q.order == sdk::SearchOrder::relevance && !q.terms.empty()) {
-      std::string words = text_array(q.terms);
-      const std::size_t cap = q.terms.size() * 8 + 8;
-      std::vector<int> term(cap);
-      std::vector<std::string> lexeme(cap);
-      lease.sql() << "SELECT CAST(t.n AS INTEGER), l FROM unnest(CAST(:words AS text[])) WITH "
-                     "ORDINALITY AS t(w, n), unnest(tsvector_to_array("
-                     "to_tsvector('pg_catalog.spanish', t.w) || to_tsvector(CAST('" +
-                         schema + "ctxmgr_es_plain' AS regconfig), t.w) || "
-                         "to_tsvector('pg_catalog.english', t.w) || to_tsvector(CAST('" +
-                         schema + "ctxmgr_en_plain' AS regconfig), t.w))) AS l",
-          soci::into(term), soci::into(lexeme), soci::use(words);
-      if (lease.sql().got_data()) {
-        for (std::size_t i = 0; i < term.size(); ++i) forms[term[i]].push_back(lexeme[i]);
-      }
-    }
-    if (!forms.empty()) {
-      std::vector<int> tn, ln;
-      std::vector<std::string> tq, ll;
-      std::string all;
-      for (const auto& [t, lexemes] : forms) {
-        std::string one;
-        for (const auto& l : lexemes) {
-          one += (one.empty() ? "" : " | ") + tsquery_lexeme(l);
-          ln.push_back(t);
-          ll.push_back(l);
-        }
-        tn.push_back(t);
-        tq.push_back(one);
-        all += (all.empty() ? "" : " | ") + one;
-      }
-      // BM25 needs every matching vector unpacked; PostgreSQL's own ts_rank (in C, on the
-      // packed vector) first keeps the `depth` most promising matches, and BM25 orders those.
-      std::string all2 = all;
-      long long depth = std::max<long long>(lim * 2, 200);
-      const Corpus corp = corpus(lease);
-      double avgdl = corp.avg_length;
-      // Each word's idf from its document frequency: ANALYZE's statistics when the table has
-      // them (no table scan), else a count through the GIN index (small or new tables).
-      std::vector<double> idf;
-      for (std::size_t i = 0; i < tn.size(); ++i) {
-        double df = 0;
-        if (!corp.lexeme_freq.empty()) {
-          for (const auto& l : forms[tn[i]]) {
-            auto f = corp.lexeme_freq.find(l);
-            df = std::max(df, (f != corp.lexeme_freq.end() ? f->second : corp.other_freq) *
-                                  corp.docs);
+        // The forms of each word, as the index analysed its text.
+        std::map<int, std::vector<std::string>> forms;
+        if (q.order == sdk::SearchOrder::relevance && !q.terms.empty()) {
+          std::string words = text_array(q.terms);
+          const std::size_t cap = q.terms.size() * 8 + 8;
+          std::vector<int> term(cap);
+          std::vector<std::string> lexeme(cap);
+          lease.sql() << "SELECT CAST(t.n AS INTEGER), l FROM unnest(CAST(:words AS text[])) WITH "
+                         "ORDINALITY AS t(w, n), unnest(tsvector_to_array("
+                         "to_tsvector('pg_catalog.spanish', t.w) || to_tsvector(CAST('" +
+                             schema +
+                             "ctxmgr_es_plain' AS regconfig), t.w) || "
+                             "to_tsvector('pg_catalog.english', t.w) || to_tsvector(CAST('" +
+                             schema + "ctxmgr_en_plain' AS regconfig), t.w))) AS l",
+              soci::into(term), soci::into(lexeme), soci::use(words);
+          if (lease.sql().got_data()) {
+            for (std::size_t i = 0; i < term.size(); ++i) forms[term[i]].push_back(lexeme[i]);
           }
-        } else {
-          long long n = 0;
-          lease.sql() << "SELECT count(*) FROM " + ctx + " WHERE search @@ CAST(:q AS tsquery)",
-              soci::use(tq[i]), soci::into(n);
-          df = static_cast<double>(n);
         }
-        df = std::min(df, corp.docs);
-        idf.push_back(std::log(1 + (corp.docs - df + 0.5) / (df + 0.5)));
-      }
-      std::string tw_s = "{";
-      for (std::size_t i = 0; i < idf.size(); ++i) {
-        tw_s += (i > 0 ? "," : "") + std::to_string(idf[i]);
-      }
-      tw_s += "}";
-      std::string tn_s = int_array(tn), ln_s = int_array(ln), ll_s = text_array(ll);
-      auto query = (lease.sql() <<
-          "WITH idf(n, w) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS float8[]))),"
-          " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS text[]))),"
-          " hits AS (SELECT c.*, length(c.search) AS dl FROM " + ctx +
-          " c WHERE c.search @@ CAST(:allq AS tsquery) AND" + scope +
-          " ORDER BY ts_rank(c.search, CAST(:allq2 AS tsquery)) DESC LIMIT :depth),"
-          " tf AS (SELECT h.id, l.n, h.dl, max(coalesce(array_length(u.positions, 1), 1)) AS f"
-          " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = u.lexeme"
-          " GROUP BY h.id, l.n, h.dl),"
-          " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + 0.75 * tf.dl"
-          " / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) GROUP BY tf.id)"
-          " SELECT " + Sql::context_columns() + ", scored.s FROM hits JOIN scored USING (id)"
-          " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
-      rows.bind_into(query);
-      query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s),
-          soci::use(ll_s), soci::use(all), soci::use(agent), soci::use(shared),
-          soci::use(agent2), soci::use(agent3), soci::use(ntags), soci::use(tags),
-          soci::use(haspri), soci::use(pri), soci::use(all2), soci::use(depth), soci::use(avgdl),
-          soci::use(lim);
-    } else if (q.terms.empty() || q.order != sdk::SearchOrder::relevance) {
-      auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
-                                       ", CAST(0 AS float8) FROM " + ctx + " c WHERE" + scope +
-                                       " ORDER BY c.updated_at DESC, c.id DESC LIMIT :lim");
-      rows.bind_into(query);
-      query, soci::into(scores), soci::use(agent), soci::use(shared), soci::use(agent2),
-          soci::use(agent3), soci::use(ntags), soci::use(tags), soci::use(haspri),
-          soci::use(pri), soci::use(lim);
-    } else {
-      return out;  // words without a searchable form (stop words only): nothing matches
-    }
-    rows.settle(lease.sql());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      out.push_back(sdk::SearchHit{rows.row(i), scores[i]});
-    }
-    return out;
-  });
+        if (!forms.empty()) {
+          std::vector<int> tn, ln;
+          std::vector<std::string> tq, ll;
+          std::string all;
+          for (const auto& [t, lexemes] : forms) {
+            std::string one;
+            for (const auto& l : lexemes) {
+              one += (one.empty() ? "" : " | ") + tsquery_lexeme(l);
+              ln.push_back(t);
+              ll.push_back(l);
+            }
+            tn.push_back(t);
+            tq.push_back(one);
+            all += (all.empty() ? "" : " | ") + one;
+          }
+          // BM25 needs every matching vector unpacked; PostgreSQL's own ts_rank (in C, on the
+          // packed vector) first keeps the `depth` most promising matches, and BM25 orders those.
+          std::string all2 = all;
+          long long depth = std::max<long long>(lim * 2, 200);
+          const Corpus corp = corpus(lease);
+          double avgdl = corp.avg_length;
+          // Each word's idf from its document frequency: ANALYZE's statistics when the table has
+          // them (no table scan), else a count through the GIN index (small or new tables).
+          std::vector<double> idf;
+          for (std::size_t i = 0; i < tn.size(); ++i) {
+            double df = 0;
+            if (!corp.lexeme_freq.empty()) {
+              for (const auto& l : forms[tn[i]]) {
+                auto f = corp.lexeme_freq.find(l);
+                df = std::max(
+                    df, (f != corp.lexeme_freq.end() ? f->second : corp.other_freq) * corp.docs);
+              }
+            } else {
+              long long n = 0;
+              lease.sql() << "SELECT count(*) FROM " + ctx + " WHERE search @@ CAST(:q AS tsquery)",
+                  soci::use(tq[i]), soci::into(n);
+              df = static_cast<double>(n);
+            }
+            df = std::min(df, corp.docs);
+            idf.push_back(std::log(1 + (corp.docs - df + 0.5) / (df + 0.5)));
+          }
+          std::string tw_s = "{";
+          for (std::size_t i = 0; i < idf.size(); ++i) {
+            tw_s += (i > 0 ? "," : "") + std::to_string(idf[i]);
+          }
+          tw_s += "}";
+          std::string tn_s = int_array(tn), ln_s = int_array(ln), ll_s = text_array(ll);
+          auto query =
+              (lease.sql()
+               << "WITH idf(n, w) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS "
+                  "float8[]))),"
+                  " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS "
+                  "text[]))),"
+                  " hits AS (SELECT c.*, length(c.search) AS dl FROM " +
+                      ctx + " c WHERE c.search @@ CAST(:allq AS tsquery) AND" + scope +
+                      " ORDER BY ts_rank(c.search, CAST(:allq2 AS tsquery)) DESC LIMIT :depth),"
+                      " tf AS (SELECT h.id, l.n, h.dl, max(coalesce(array_length(u.positions, 1), "
+                      "1)) AS f"
+                      " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = "
+                      "u.lexeme"
+                      " GROUP BY h.id, l.n, h.dl),"
+                      " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + "
+                      "0.75 * tf.dl"
+                      " / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) GROUP BY tf.id)"
+                      " SELECT " +
+                      Sql::context_columns() +
+                      ", scored.s FROM hits JOIN scored USING (id)"
+                      " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
+          rows.bind_into(query);
+          query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s),
+              soci::use(ll_s), soci::use(all), soci::use(agent), soci::use(shared),
+              soci::use(agent2), soci::use(agent3), soci::use(ntags), soci::use(tags),
+              soci::use(haspri), soci::use(pri), soci::use(all2), soci::use(depth),
+              soci::use(avgdl), soci::use(lim);
+        } else if (q.terms.empty() || q.order != sdk::SearchOrder::relevance) {
+          auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
+                                           ", CAST(0 AS float8) FROM " + ctx + " c WHERE" + scope +
+                                           " ORDER BY c.updated_at DESC, c.id DESC LIMIT :lim");
+          rows.bind_into(query);
+          query, soci::into(scores), soci::use(agent), soci::use(shared), soci::use(agent2),
+              soci::use(agent3), soci::use(ntags), soci::use(tags), soci::use(haspri),
+              soci::use(pri), soci::use(lim);
+        } else {
+          return out;  // words without a searchable form (stop words only): nothing matches
+        }
+        rows.settle(lease.sql());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          out.push_back(sdk::SearchHit{rows.row(i), scores[i]});
+        }
+        return out;
+      });
 }
 
 sdk::Result<std::int64_t> PgStorage::append_selection(const sdk::SelectionRecord& r) {
-  return with_connection("record selection", [&](PgPool::Lease& lease) -> sdk::Result<std::int64_t> {
-    long long at = r.at_us;
-    long long id = 0;
-    lease.sql() << "INSERT INTO " + sql_.table("selection_log") +
-                       " (at, agent_id, query, selector, params, results) VALUES (" +
-                       from_us("at") + ", :agent, :query, :selector, :params, :results) "
-                       "RETURNING id",
-        soci::use(at), soci::use(r.agent_id), soci::use(r.query), soci::use(r.selector),
-        soci::use(r.params), soci::use(r.results), soci::into(id);
-    return static_cast<std::int64_t>(id);
-  });
+  return with_connection(
+      "record selection", [&](PgPool::Lease& lease) -> sdk::Result<std::int64_t> {
+        long long at = r.at_us;
+        long long id = 0;
+        lease.sql() << "INSERT INTO " + sql_.table("selection_log") +
+                           " (at, agent_id, query, selector, params, results) VALUES (" +
+                           from_us("at") +
+                           ", :agent, :query, :selector, :params, :results) "
+                           "RETURNING id",
+            soci::use(at), soci::use(r.agent_id), soci::use(r.query), soci::use(r.selector),
+            soci::use(r.params), soci::use(r.results), soci::into(id);
+        return static_cast<std::int64_t>(id);
+      });
 }
 
-sdk::Result<std::vector<sdk::SelectionRecord>> PgStorage::query_selections(
-    const std::string& where, const std::string& key, long long before, long long limit) {
-  return with_connection("read selections", [&](PgPool::Lease& lease)
-                                                 -> sdk::Result<std::vector<sdk::SelectionRecord>> {
-    const auto n = static_cast<std::size_t>(std::max<long long>(limit, 1));
-    std::vector<long long> id(n), at(n);
-    std::vector<std::string> agent(n), query(n), selector(n), params(n), results(n);
-    lease.sql() << "SELECT id, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), agent_id, query, "
-                   "selector, params, results FROM " +
-                       sql_.table("selection_log") + " WHERE " + where +
-                       " ORDER BY id DESC LIMIT :lim",
-        soci::into(id), soci::into(at), soci::into(agent), soci::into(query),
-        soci::into(selector), soci::into(params), soci::into(results), soci::use(key),
-        soci::use(before), soci::use(limit);
-    std::vector<sdk::SelectionRecord> out;
-    if (!lease.sql().got_data()) return out;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-      out.push_back({id[i], at[i], agent[i], query[i], selector[i], params[i], results[i]});
-    }
-    return out;
-  });
+sdk::Result<std::vector<sdk::SelectionRecord>> PgStorage::query_selections(const std::string& where,
+                                                                           const std::string& key,
+                                                                           long long before,
+                                                                           long long limit) {
+  return with_connection(
+      "read selections",
+      [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SelectionRecord>> {
+        const auto n = static_cast<std::size_t>(std::max<long long>(limit, 1));
+        std::vector<long long> id(n), at(n);
+        std::vector<std::string> agent(n), query(n), selector(n), params(n), results(n);
+        lease.sql()
+            << "SELECT id, CAST(EXTRACT(EPOCH FROM at) * 1000000 AS BIGINT), agent_id, query, "
+               "selector, params, results FROM " +
+                   sql_.table("selection_log") + " WHERE " + where + " ORDER BY id DESC LIMIT :lim",
+            soci::into(id), soci::into(at), soci::into(agent), soci::into(query),
+            soci::into(selector), soci::into(params), soci::into(results), soci::use(key),
+            soci::use(before), soci::use(limit);
+        std::vector<sdk::SelectionRecord> out;
+        if (!lease.sql().got_data()) return out;
+        for (std::size_t i = 0; i < id.size(); ++i) {
+          out.push_back({id[i], at[i], agent[i], query[i], selector[i], params[i], results[i]});
+        }
+        return out;
+      });
 }
 
 sdk::Result<std::optional<sdk::SelectionRecord>> PgStorage::selection(std::int64_t id) {

@@ -62,9 +62,8 @@ class Analyzer {
   }
 
   std::string stem(sb_stemmer* s, std::string_view word) {
-    const sb_symbol* out =
-        sb_stemmer_stem(s, reinterpret_cast<const sb_symbol*>(word.data()),
-                        static_cast<int>(word.size()));
+    const sb_symbol* out = sb_stemmer_stem(s, reinterpret_cast<const sb_symbol*>(word.data()),
+                                           static_cast<int>(word.size()));
     if (out == nullptr) return std::string(word);  // out of memory: index the word itself
     return std::string(reinterpret_cast<const char*>(out),
                        static_cast<std::size_t>(sb_stemmer_length(s)));
@@ -90,8 +89,8 @@ class Analyzer {
       bool seen = forms[i].empty();
       for (std::size_t j = 0; j < i && !seen; ++j) seen = forms[j] == forms[i];
       if (seen) continue;
-      const int rc = e.emit(e.ctx, flags, forms[i].data(), static_cast<int>(forms[i].size()),
-                            start, end);
+      const int rc =
+          e.emit(e.ctx, flags, forms[i].data(), static_cast<int>(forms[i].size()), start, end);
       if (rc != SQLITE_OK) return rc;
       flags = FTS5_TOKEN_COLOCATED;
     }

@@ -124,7 +124,8 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
             "SELECT " + cols +
                 ", t.s FROM (SELECT rowid AS rid, -rank AS s FROM context_fts WHERE context_fts "
                 "MATCH :match ORDER BY rank LIMIT :depth) t JOIN context c ON c.rowid = t.rid "
-                "WHERE" + kScopeFilter + " ORDER BY t.s DESC, c.updated_at DESC LIMIT :lim",
+                "WHERE" +
+                kScopeFilter + " ORDER BY t.s DESC, c.updated_at DESC LIMIT :lim",
             into, match, depth, agent, shared, agent2, agent3, ntags, tags, haspri, pri, lim);
         out.clear();
         collect(st);
@@ -195,8 +196,8 @@ sdk::Result<std::optional<sdk::SelectionRecord>> SqliteStorage::selection(std::i
     auto slot = readers_.acquire();
     SelectionInto into;
     long long key = id;
-    auto st = prepare_query(slot->sql, std::string(kSelectionColumns) + "WHERE id = :id", into,
-                            key);
+    auto st =
+        prepare_query(slot->sql, std::string(kSelectionColumns) + "WHERE id = :id", into, key);
     st.execute();
     std::optional<sdk::SelectionRecord> out;
     while (st.fetch()) out = into.record();

@@ -57,9 +57,9 @@ TEST_P(SearchConformance, AccentsCaseAndStemsInBothLanguages) {
   EXPECT_EQ(ids({"FACTURACIÓN"}), V{uuid(1)});  // nor does case matter
   EXPECT_EQ(ids({"migrar"}), V{uuid(1)});       // the Spanish stem of migración
   EXPECT_EQ(ids({"migraciones"}), V{uuid(1)});
-  EXPECT_EQ(ids({"invoices"}), V{uuid(2)});     // the English stem of invoice
+  EXPECT_EQ(ids({"invoices"}), V{uuid(2)});  // the English stem of invoice
   EXPECT_EQ(ids({"exporting"}), V{uuid(2)});
-  EXPECT_EQ(ids({"title"}).size(), 2u);         // keys are searchable too
+  EXPECT_EQ(ids({"title"}).size(), 2u);  // keys are searchable too
   EXPECT_TRUE(ids({"inexistente"}).empty());
 }
 
@@ -110,13 +110,15 @@ TEST_P(SearchConformance, TheIndexFollowsEveryChange) {
 
 TEST_P(SearchConformance, TheAgentsViewAndTheFilters) {
   text(1, R"({"w":"shared topic"})", R"({"tags":["ops","eu"],"priority":"high"})", "alice");
-  text(2, R"({"w":"shared topic"})", R"({"tags":["dev"]})", "bob");    // granted to alice
+  text(2, R"({"w":"shared topic"})", R"({"tags":["dev"]})", "bob");      // granted to alice
   text(3, R"({"w":"shared topic"})", R"({"priority":"low"})", "carol");  // owner grant
   text(4, R"({"w":"shared topic"})", "{}", "dave");                      // not shared
   {
     auto tx = storage_->begin();
-    ASSERT_TRUE((*tx)->put_grant(sdk::GrantScope::context, {uuid(2), "alice", "read", "bob", 1}).ok());
-    ASSERT_TRUE((*tx)->put_grant(sdk::GrantScope::owner, {"carol", "alice", "write", "carol", 1}).ok());
+    ASSERT_TRUE(
+        (*tx)->put_grant(sdk::GrantScope::context, {uuid(2), "alice", "read", "bob", 1}).ok());
+    ASSERT_TRUE(
+        (*tx)->put_grant(sdk::GrantScope::owner, {"carol", "alice", "write", "carol", 1}).ok());
     ASSERT_TRUE((*tx)->commit().ok());
   }
   auto sorted = [](std::vector<std::string> v) {
@@ -148,8 +150,9 @@ TEST_P(SearchConformance, TheAgentsViewAndTheFilters) {
 TEST_P(SearchConformance, TheSelectionLogKeepsEveryRecord) {
   std::vector<std::int64_t> got;
   for (int i = 0; i < 3; ++i) {
-    sdk::SelectionRecord r{0, 1000 + i, i == 1 ? "bob" : "alice", "q" + std::to_string(i),
-                           "hybrid", R"({"limit":10})", R"([{"id":"x","score":1}])"};
+    sdk::SelectionRecord r{
+        0,        1000 + i,          i == 1 ? "bob" : "alice",   "q" + std::to_string(i),
+        "hybrid", R"({"limit":10})", R"([{"id":"x","score":1}])"};
     auto id = search_->append_selection(r);
     ASSERT_TRUE(id.ok()) << id.error().message();
     got.push_back(*id);

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "config/config.hpp"
+#include "ctxmgr/sdk/storage.hpp"
 #include "plugin/registry.hpp"
 #include "process.hpp"
-#include "ctxmgr/sdk/storage.hpp"
 
 namespace ck = ctxmgr::kernel;
 namespace sdk = ctxmgr::sdk;
@@ -48,10 +48,10 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
       // A schema of its own per test: every test starts from an empty database.
       options = "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + "}";
     }
-    auto cfg = ck::parse_config("plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
-                                "]}\nstorage:\n  plugin: " +
-                                    c.plugin + "\n  options: " + options + "\n",
-                                "conformance.yaml", env_);
+    auto cfg = ck::parse_config(
+        "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage:\n  plugin: " + c.plugin +
+            "\n  options: " + options + "\n",
+        "conformance.yaml", env_);
     ASSERT_TRUE(cfg.ok()) << cfg.error().message();
     cfg_ = std::move(*cfg);
     registry_ = std::make_unique<ck::Registry>(metrics_);
@@ -84,8 +84,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
   }
 
   static sdk::HistoryRow hist(const sdk::ContextRow& r, const std::string& action) {
-    return sdk::HistoryRow{r.id, r.version, action, r.updated_by, r.updated_at_us, r.context_data,
-                           r.metadata};
+    return sdk::HistoryRow{r.id,           r.version, action, r.updated_by, r.updated_at_us,
+                           r.context_data, r.metadata};
   }
 
   // Inserts a context with its first history entry, committed.
@@ -119,7 +119,7 @@ inline std::string uuid(int n) {
 }
 
 // Both plugins, named for the test names.
-inline const auto kStorageCases = testing::Values(StorageCase{"sqlite", "Sqlite"},
-                                                 StorageCase{"postgres", "Postgres"});
+inline const auto kStorageCases =
+    testing::Values(StorageCase{"sqlite", "Sqlite"}, StorageCase{"postgres", "Postgres"});
 
 }  // namespace ctxmgr::test

@@ -209,10 +209,10 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
   std::map<std::string, Score> score;
   for (const auto& [name, fields] : runs) {
     for (const auto& q : set.queries) {
-      auto r = client.post("/api/agent/eval/select",
-                           "{\"query\":" + json::serialize(json::value(q.text)) + "," + fields +
-                               ",\"limit\":10}",
-                           as);
+      auto r = client.post(
+          "/api/agent/eval/select",
+          "{\"query\":" + json::serialize(json::value(q.text)) + "," + fields + ",\"limit\":10}",
+          as);
       ASSERT_EQ(r.status, 200) << r.body;
       std::vector<std::string> ranked;
       const json::value answer = json::parse(r.body);

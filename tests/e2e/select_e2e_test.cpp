@@ -37,17 +37,17 @@ class SelectE2E : public testing::TestWithParam<std::string> {
   }
   std::string create(const std::string& agent, const std::string& data,
                      const std::string& meta = "{}") {
-    auto r = client_->post("/api/context",
-                           R"({"agent_id":")" + agent + R"(","context_data":)" + data +
-                               R"(,"metadata":)" + meta + "}",
-                           as(agent));
+    auto r = client_->post(
+        "/api/context",
+        R"({"agent_id":")" + agent + R"(","context_data":)" + data + R"(,"metadata":)" + meta + "}",
+        as(agent));
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(json::parse(r.body).at("id").as_string());
   }
   json::object select(const std::string& agent, const std::string& body,
                       const std::string& caller = "", int status = 200) {
-    auto r = client_->post("/api/agent/" + agent + "/select", body,
-                           as(caller.empty() ? agent : caller));
+    auto r =
+        client_->post("/api/agent/" + agent + "/select", body, as(caller.empty() ? agent : caller));
     EXPECT_EQ(r.status, status) << r.body;
     return json::parse(r.body).as_object();
   }
@@ -77,14 +77,16 @@ TEST_P(SelectE2E, OnlyWhatTheAgentMayReadAndNeverDeletedOrExpired) {
   const auto carol = create("carol", R"({"proyecto":"alfa de carol"})");
   const auto gone = create("alice", R"({"proyecto":"alfa borrado"})");
   create("alice", R"({"proyecto":"alfa caducado"})", R"({"expires_at":"2020-01-01T00:00:00Z"})");
-  const auto later = create("alice", R"({"proyecto":"alfa vigente"})",
-                            R"({"expires_at":"2999-01-01T00:00:00Z"})");
-  ASSERT_EQ(client_->post("/api/context/" + shared + "/grants",
-                          R"({"agent_id":"alice","permission":"read"})", as("bob"))
+  const auto later =
+      create("alice", R"({"proyecto":"alfa vigente"})", R"({"expires_at":"2999-01-01T00:00:00Z"})");
+  ASSERT_EQ(client_
+                ->post("/api/context/" + shared + "/grants",
+                       R"({"agent_id":"alice","permission":"read"})", as("bob"))
                 .status,
             201);
-  ASSERT_EQ(client_->post("/api/agent/carol/grants", R"({"agent_id":"alice","permission":"write"})",
-                          as("carol"))
+  ASSERT_EQ(client_
+                ->post("/api/agent/carol/grants", R"({"agent_id":"alice","permission":"write"})",
+                       as("carol"))
                 .status,
             201);
   ASSERT_EQ(client_->del("/api/context/" + gone, as("alice")).status, 204);
@@ -112,7 +114,8 @@ TEST_P(SelectE2E, LimitAndTokenBudgetAlwaysHold) {
   }
   // Most relevant and large: skipped whole when it does not fit, smaller ones still come.
   const auto big = create("alice", R"({"tema":"backup backup backup backup nocturno nocturno",)"
-                                   R"("detalle":")" + std::string(4000, 'x') + R"("})");
+                                   R"("detalle":")" +
+                                       std::string(4000, 'x') + R"("})");
   auto five = select("alice", R"({"query":"backup nocturno","limit":5})");
   ASSERT_EQ(five.at("items").as_array().size(), 5u);
   EXPECT_TRUE(five.at("truncated").as_bool());
@@ -168,8 +171,9 @@ TEST_P(SelectE2E, BadRequestsAreRefusedWithTheReason) {
       {R"({"query":"x","filter":{"priority":"urgent"}})", "filter.priority must be high"},
       {R"({"query":"x","filter":{"tags":"a"}})", "filter.tags must be an array of strings"},
       {R"({"query":"x","filter":{"owner":"a"}})", "filter.owner is not a known field"},
-      {R"({"query":"x","selector":"magic"})", "selector 'magic' is not configured; configured: "
-                                               "hybrid, keyword, priority, recency"},
+      {R"({"query":"x","selector":"magic"})",
+       "selector 'magic' is not configured; configured: "
+       "hybrid, keyword, priority, recency"},
       {R"({"query":"x","surprise":1})", "surprise"},
       {R"({"query":"?!  ..."})", "query has no words"},
       {R"({"query":)", "JSON"},
@@ -220,8 +224,7 @@ TEST_P(SelectE2E, EverySelectionIsRecordedAndAudited) {
   auto next = client_->get("/api/agent/alice/selections?cursor=" + cursor, as("alice"));
   EXPECT_EQ(json::parse(next.body).at("items").at(0).at("id").as_int64(), sel);
 
-  expect_error(client_->get("/api/selections/" + std::to_string(sel), as("bob")), 404,
-               "not_found");
+  expect_error(client_->get("/api/selections/" + std::to_string(sel), as("bob")), 404, "not_found");
   expect_error(client_->get("/api/agent/alice/selections", as("bob")), 403, "forbidden");
   expect_error(client_->get("/api/selections/abc", as("alice")), 400, "invalid_request");
   EXPECT_EQ(client_->get("/api/selections/" + std::to_string(sel), as("admin")).status, 200);
@@ -246,7 +249,8 @@ TEST_P(SelectE2E, SqliteRebuildsTheIndexWhenRowidsWereRenumbered) {
   ASSERT_EQ(triggers.exit_code, 0) << triggers.err;
   auto renumber = server_->sql(
       "DROP TRIGGER context_fts_insert; DROP TRIGGER context_fts_update; DROP TRIGGER "
-      "context_fts_delete; UPDATE context SET rowid = rowid + 1000; " + triggers.out);
+      "context_fts_delete; UPDATE context SET rowid = rowid + 1000; " +
+      triggers.out);
   ASSERT_EQ(renumber.exit_code, 0) << renumber.err;
   ASSERT_TRUE(server_->start()) << server_->log();
   client_ = std::make_unique<ct::HttpClient>(server_->port());
@@ -255,10 +259,10 @@ TEST_P(SelectE2E, SqliteRebuildsTheIndexWhenRowidsWereRenumbered) {
   std::sort(both.begin(), both.end());
   EXPECT_EQ(ids(select("alice", R"({"query":"renumerado"})")), both);
   // And the index follows changes again.
-  ASSERT_EQ(client_->patch("/api/context/" + a, R"({"context_data":{"nota":"cambiado"}})",
-                           as("alice"))
-                .status,
-            200);
+  ASSERT_EQ(
+      client_->patch("/api/context/" + a, R"({"context_data":{"nota":"cambiado"}})", as("alice"))
+          .status,
+      200);
   EXPECT_EQ(ids(select("alice", R"({"query":"renumerado"})")), std::vector<std::string>{b});
   EXPECT_EQ(ids(select("alice", R"({"query":"cambiado"})")), std::vector<std::string>{a});
 }

@@ -30,7 +30,7 @@ TEST(SelectionText, FoldingLowersAndDropsAccents) {
   EXPECT_EQ(ck::fold_word("Facturación"), "facturacion");
   EXPECT_EQ(ck::fold_word("PINGÜINO"), "pinguino");
   EXPECT_EQ(ck::fold_word("Año"), "ano");
-  EXPECT_EQ(ck::fold_word("Straße"), "strasse");  // full case folding
+  EXPECT_EQ(ck::fold_word("Straße"), "strasse");     // full case folding
   EXPECT_EQ(ck::fold_word("\xff\xfe"), "\xff\xfe");  // invalid UTF-8 comes back as it was
 }
 

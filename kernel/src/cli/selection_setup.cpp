@@ -46,9 +46,9 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
     }
   }
   if (settings.default_selector != "hybrid" && !known(settings.default_selector)) {
-    return source.error(sc.node["default"], "selection.default",
-                        "no selector instance named '" + settings.default_selector +
-                            "' is configured");
+    return source.error(
+        sc.node["default"], "selection.default",
+        "no selector instance named '" + settings.default_selector + "' is configured");
   }
   BilingualDictionary dictionary;
   if (sc.dictionaries) {
@@ -69,8 +69,9 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
   }
   auto* storage = registry.storage_search();
   if (storage == nullptr) {
-    kernel_log().warn("the storage plugin has no full-text search (SDK ABI 1.1): selection "
-                      "answers 503");
+    kernel_log().warn(
+        "the storage plugin has no full-text search (SDK ABI 1.1): selection "
+        "answers 503");
   }
   kernel_log().info("selection: {} selector(s), hybrid of {}, {} dictionary words",
                     selectors.size(), settings.hybrid.size(), dictionary.size());

@@ -51,9 +51,9 @@ sdk::Result<std::int64_t> integer_field(const json::value& v, std::string_view n
 
 sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_depth,
                                          const std::string& default_selector) {
-  auto obj = parse_body_object(body, max_depth,
-                               {"query", "limit", "token_budget", "selector", "include_shared",
-                                "translate", "filter"});
+  auto obj = parse_body_object(
+      body, max_depth,
+      {"query", "limit", "token_budget", "selector", "include_shared", "translate", "filter"});
   if (!obj) return obj.error();
   SelectRequest r;
   r.selector = default_selector;
@@ -204,8 +204,8 @@ sdk::Status SelectionEngine::available() const {
   return {};
 }
 
-sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id,
-                                                   std::string_view body, std::size_t max_depth) {
+sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, std::string_view body,
+                                                   std::size_t max_depth) {
   if (auto st = available(); !st) return st.error();
   auto req = parse_request(body, max_depth, settings_.default_selector);
   if (!req) return req.error();
@@ -231,8 +231,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id,
     return invalid("selector '" + req->selector + "' is not configured; configured: " + list);
   }
 
-  const Words words = analyse(req->query, dictionary_, settings_.translations_per_word,
-                              req->translate);
+  const Words words =
+      analyse(req->query, dictionary_, settings_.translations_per_word, req->translate);
   if (words.query.empty()) return invalid("query has no words to search for");
 
   sdk::SearchQuery sq;
@@ -324,9 +324,10 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id,
     }
     items += "{\"context\":" + context + ",\"score\":" + number(total[i]) +
              ",\"scores\":" + scores + ",\"tokens\":" + std::to_string(tokens) + "}";
-    results += "{\"id\":" + json_quote(candidates[i].id) + ",\"version\":" +
-               std::to_string((*hits)[i].row.version) + ",\"score\":" + number(total[i]) +
-               ",\"scores\":" + scores + ",\"tokens\":" + std::to_string(tokens) + "}";
+    results += "{\"id\":" + json_quote(candidates[i].id) +
+               ",\"version\":" + std::to_string((*hits)[i].row.version) +
+               ",\"score\":" + number(total[i]) + ",\"scores\":" + scores +
+               ",\"tokens\":" + std::to_string(tokens) + "}";
     ++n;
   }
   items += "]";
@@ -343,16 +344,16 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id,
   rec.agent_id = std::string(agent_id);
   rec.query = req->query;
   rec.selector = req->selector;
-  rec.params =
-      "{\"limit\":" + std::to_string(req->limit) + ",\"token_budget\":" +
-      (req->token_budget ? std::to_string(*req->token_budget) : std::string("null")) +
-      ",\"include_shared\":" + (req->include_shared ? "true" : "false") +
-      ",\"filter\":{\"tags\":" + json_string_list(req->tags) + ",\"priority\":" +
-      (req->priority ? json_quote(*req->priority) : std::string("null")) +
-      "},\"words\":" + json_string_list(words.query) +
-      ",\"translations\":" + json_string_list(words.expanded) + ",\"weights\":" + weights +
-      ",\"candidates\":" + std::to_string(candidates.size()) + ",\"total_tokens\":" +
-      std::to_string(used) + ",\"truncated\":" + (truncated ? "true" : "false") + "}";
+  rec.params = "{\"limit\":" + std::to_string(req->limit) + ",\"token_budget\":" +
+               (req->token_budget ? std::to_string(*req->token_budget) : std::string("null")) +
+               ",\"include_shared\":" + (req->include_shared ? "true" : "false") +
+               ",\"filter\":{\"tags\":" + json_string_list(req->tags) + ",\"priority\":" +
+               (req->priority ? json_quote(*req->priority) : std::string("null")) +
+               "},\"words\":" + json_string_list(words.query) +
+               ",\"translations\":" + json_string_list(words.expanded) + ",\"weights\":" + weights +
+               ",\"candidates\":" + std::to_string(candidates.size()) +
+               ",\"total_tokens\":" + std::to_string(used) +
+               ",\"truncated\":" + (truncated ? "true" : "false") + "}";
   rec.results = results;
   auto id = storage_->append_selection(rec);
   if (!id) return id.error();
@@ -360,8 +361,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id,
   SelectOutcome out;
   out.selection_id = *id;
   out.items = n;
-  out.json = "{\"selection_id\":" + std::to_string(*id) + ",\"selector\":" +
-             json_quote(req->selector) + ",\"query\":" + json_quote(req->query) +
+  out.json = "{\"selection_id\":" + std::to_string(*id) +
+             ",\"selector\":" + json_quote(req->selector) + ",\"query\":" + json_quote(req->query) +
              ",\"items\":" + items + ",\"total_tokens\":" + std::to_string(used) +
              ",\"truncated\":" + (truncated ? "true" : "false") + "}";
   return out;

@@ -6,8 +6,8 @@
 #include <unistr.h>
 
 #include <algorithm>
-#include <iterator>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 
 namespace ctxmgr::kernel {
@@ -18,20 +18,20 @@ const uint8_t* bytes(std::string_view s) { return reinterpret_cast<const uint8_t
 
 // Folded. Short lists on purpose: only words that carry no topic in either language.
 constexpr std::string_view kStopWords[] = {
-    "a",     "about", "al",    "algo",  "an",    "and",   "ante",  "are",   "as",    "at",
-    "be",    "been",  "but",   "by",    "can",   "como",  "con",   "contra", "cual", "cuando",
-    "de",    "del",   "desde", "did",   "do",    "does",  "donde", "durante", "e",   "el",
-    "ella",  "ellas", "ellos", "en",    "entre", "era",   "es",    "esa",   "ese",   "eso",
-    "esta",  "estan", "este",  "esto",  "for",   "from",  "fue",   "ha",    "had",   "han",
-    "has",   "hasta", "have",  "hay",   "he",    "her",   "his",   "how",   "i",     "if",
-    "in",    "into",  "is",    "it",    "its",   "la",    "las",   "le",    "les",   "lo",
-    "los",   "mas",   "me",    "mi",    "mis",   "muy",   "my",    "ni",    "no",    "nos",
-    "not",   "o",     "of",    "on",    "or",    "os",    "otra",  "otro",  "our",   "para",
-    "pero",  "por",   "que",   "se",    "sea",   "ser",   "she",   "si",    "sin",   "sobre",
-    "son",   "su",    "sus",   "that",  "the",   "their", "them",  "then",  "there", "these",
-    "they",  "this",  "those", "to",    "tu",    "tus",   "u",     "un",    "una",   "unas",
-    "uno",   "unos",  "us",    "was",   "we",    "were",  "what",  "when",  "where", "which",
-    "who",   "why",   "will",  "with",  "y",     "ya",    "yo",    "you",   "your"};
+    "a",    "about", "al",    "algo", "an",    "and",   "ante",  "are",     "as",    "at",
+    "be",   "been",  "but",   "by",   "can",   "como",  "con",   "contra",  "cual",  "cuando",
+    "de",   "del",   "desde", "did",  "do",    "does",  "donde", "durante", "e",     "el",
+    "ella", "ellas", "ellos", "en",   "entre", "era",   "es",    "esa",     "ese",   "eso",
+    "esta", "estan", "este",  "esto", "for",   "from",  "fue",   "ha",      "had",   "han",
+    "has",  "hasta", "have",  "hay",  "he",    "her",   "his",   "how",     "i",     "if",
+    "in",   "into",  "is",    "it",   "its",   "la",    "las",   "le",      "les",   "lo",
+    "los",  "mas",   "me",    "mi",   "mis",   "muy",   "my",    "ni",      "no",    "nos",
+    "not",  "o",     "of",    "on",   "or",    "os",    "otra",  "otro",    "our",   "para",
+    "pero", "por",   "que",   "se",   "sea",   "ser",   "she",   "si",      "sin",   "sobre",
+    "son",  "su",    "sus",   "that", "the",   "their", "them",  "then",    "there", "these",
+    "they", "this",  "those", "to",   "tu",    "tus",   "u",     "un",      "una",   "unas",
+    "uno",  "unos",  "us",    "was",  "we",    "were",  "what",  "when",    "where", "which",
+    "who",  "why",   "will",  "with", "y",     "ya",    "yo",    "you",     "your"};
 
 struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }

@@ -29,9 +29,9 @@ enum class SearchOrder : std::uint32_t {
 // Which contexts to consider and how to pick the first `limit` of them. Deleted contexts never
 // come back; expiry is the kernel's (it reads metadata.expires_at).
 struct SearchQuery {
-  std::string agent_id;         // whose view: the contexts this agent owns...
-  bool include_shared = true;   // ...and those shared with it by a context or an owner grant
-  std::vector<std::string> tags;        // metadata.tags holds any of these; empty: no filter
+  std::string agent_id;           // whose view: the contexts this agent owns...
+  bool include_shared = true;     // ...and those shared with it by a context or an owner grant
+  std::vector<std::string> tags;  // metadata.tags holds any of these; empty: no filter
   std::optional<std::string> priority;  // metadata.priority equals this ("medium" when absent)
   // Words, as the user wrote them (any case, with or without accents); the storage analyses them
   // as it analyses the indexed text (case and accent folding, Spanish and English stems). They are

@@ -11,5 +11,7 @@ bench_setup
 npm ci --prefix bench/mcp --no-audit --no-fund >/dev/null
 work=$(mktemp -d /tmp/ctxmgr-mcp-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-node bench/mcp/mcp_bench.mjs "$PWD/build/release/bin/ctxmgr" "$PWD/build/release/lib/ctxmgr/plugins" \
+# --no-warnings: the SDK client's HTTP transport adds an abort listener per request to one
+# signal, and Node warns about it on every call past 1 500 (a client-side matter).
+node --no-warnings bench/mcp/mcp_bench.mjs "$PWD/build/release/bin/ctxmgr" "$PWD/build/release/lib/ctxmgr/plugins" \
   "$work" "$@"

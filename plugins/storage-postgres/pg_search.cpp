@@ -5,13 +5,14 @@
 // analyses give it (see 06_search.sql); its frequency in a context is that of its most frequent
 // form, its document frequency the largest of its forms' (from ANALYZE's lexeme statistics, or
 // counted through the GIN index while the table has none), and a context's length the number of
-// lexemes in its vector. BM25 orders the matches that ts_rank puts first (twice as many as asked,
-// at least 200): unpacking every matching vector would cost a query tens of milliseconds per
-// thousand matches.
+// lexemes in its vector. BM25 orders the candidates that ts_rank puts first (as many as asked,
+// at least 100), drawn from about `rank_budget` (an option, 2 000) matches at most (below): every
+// match's vector must be unpacked to rank it, ~8 us each.
 
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 
 #include <soci/postgresql/soci-postgresql.h>
 
@@ -69,17 +70,6 @@ PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
     }
   }
   Corpus c;
-  long long docs = 0;
-  double avg = 0;
-  // The count reads no vector; the mean length comes from 1 000 of them (reading all would
-  // unpack every vector: most of a second at 100 000 contexts).
-  lease.sql() << "SELECT (SELECT count(*) FROM " + sql_.table("context") +
-                     " WHERE NOT deleted), (SELECT coalesce(avg(length(search)), 0) FROM (SELECT "
-                     "search FROM " +
-                     sql_.table("context") + " WHERE search IS NOT NULL LIMIT 1000) s)",
-      soci::into(docs), soci::into(avg);
-  c.docs = static_cast<double>(docs);
-  c.avg_length = avg > 0 ? avg : 1.0;
   // ANALYZE's lexeme statistics (what the planner estimates @@ with): the most common lexemes'
   // frequencies, and the least of them, which bounds every other lexeme's.
   std::string schema = sql_.schema();
@@ -97,6 +87,28 @@ PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
     }
     c.other_freq = least / 2;  // as PostgreSQL's own estimate for a lexeme not in the list
   }
+  // The number of contexts: ANALYZE's row estimate beside its statistics (counting would read
+  // the whole table, most of a second at 100 000 contexts with a cold cache), else a count
+  // (a table never analysed is small or new). The mean vector length from 1 000 vectors.
+  double rows = -1;
+  if (!c.lexeme_freq.empty()) {
+    const std::string table = sql_.table("context");
+    lease.sql() << "SELECT CAST(reltuples AS float8) FROM pg_class WHERE oid = CAST(:t AS "
+                   "regclass)",
+        soci::use(table), soci::into(rows);
+  }
+  if (rows < 0) {
+    long long n = 0;
+    lease.sql() << "SELECT count(*) FROM " + sql_.table("context") + " WHERE NOT deleted",
+        soci::into(n);
+    rows = static_cast<double>(n);
+  }
+  double avg = 0;
+  lease.sql() << "SELECT coalesce(avg(length(search)), 0) FROM (SELECT search FROM " +
+                     sql_.table("context") + " WHERE search IS NOT NULL LIMIT 1000) s",
+      soci::into(avg);
+  c.docs = std::max(rows, 1.0);
+  c.avg_length = avg > 0 ? avg : 1.0;
   std::lock_guard lock(corpus_mu_);
   corpus_ = std::move(c);
   corpus_at_ = std::chrono::steady_clock::now();
@@ -152,27 +164,23 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
         if (!forms.empty()) {
           std::vector<int> tn, ln;
           std::vector<std::string> tq, ll;
-          std::string all;
           for (const auto& [t, lexemes] : forms) {
             std::string one;
             for (const auto& l : lexemes) {
-              one += (one.empty() ? "" : " | ") + tsquery_lexeme(l);
+              if (!one.empty()) one += " | ";
+              one += tsquery_lexeme(l);
               ln.push_back(t);
               ll.push_back(l);
             }
             tn.push_back(t);
             tq.push_back(one);
-            all += (all.empty() ? "" : " | ") + one;
           }
-          // BM25 needs every matching vector unpacked; PostgreSQL's own ts_rank (in C, on the
-          // packed vector) first keeps the `depth` most promising matches, and BM25 orders those.
-          std::string all2 = all;
-          long long depth = std::max<long long>(lim * 2, 200);
+          long long depth = std::max<long long>(lim, 100);
           const Corpus corp = corpus(lease);
           double avgdl = corp.avg_length;
           // Each word's idf from its document frequency: ANALYZE's statistics when the table has
           // them (no table scan), else a count through the GIN index (small or new tables).
-          std::vector<double> idf;
+          std::vector<double> idf, dfs;
           for (std::size_t i = 0; i < tn.size(); ++i) {
             double df = 0;
             if (!corp.lexeme_freq.empty()) {
@@ -182,14 +190,38 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
                     df, (f != corp.lexeme_freq.end() ? f->second : corp.other_freq) * corp.docs);
               }
             } else {
-              long long n = 0;
+              long long matches = 0;
               lease.sql() << "SELECT count(*) FROM " + ctx + " WHERE search @@ CAST(:q AS tsquery)",
-                  soci::use(tq[i]), soci::into(n);
-              df = static_cast<double>(n);
+                  soci::use(tq[i]), soci::into(matches);
+              df = static_cast<double>(matches);
             }
             df = std::min(df, corp.docs);
             idf.push_back(std::log(1 + (corp.docs - df + 0.5) / (df + 0.5)));
+            dfs.push_back(df);
           }
+          // BM25 needs every matching vector unpacked, and even PostgreSQL's own ts_rank (in C)
+          // unpacks each: ~8 us a match. So candidates come from at most about `rank_budget`
+          // matches: the query's most common words leave the candidate query (they still score
+          // the candidates that have them) while the rest would match more; if a single word still
+          // does, its newest matches are the candidates instead of its best by ts_rank.
+          std::vector<std::size_t> by_df(tn.size());
+          std::iota(by_df.begin(), by_df.end(), std::size_t{0});
+          std::sort(by_df.begin(), by_df.end(),
+                    [&](std::size_t a, std::size_t b) { return dfs[a] < dfs[b]; });
+          std::vector<bool> keep(tn.size(), true);
+          double estimate = std::accumulate(dfs.begin(), dfs.end(), 0.0);
+          for (std::size_t k = by_df.size(); k-- > 1 && estimate > rank_budget_;) {
+            keep[by_df[k]] = false;
+            estimate -= dfs[by_df[k]];
+          }
+          std::string candidates_q;
+          for (std::size_t i = 0; i < tn.size(); ++i) {
+            if (!keep[i]) continue;
+            if (!candidates_q.empty()) candidates_q += " | ";
+            candidates_q += tq[i];
+          }
+          std::string candidates_q2 = candidates_q;
+          int newest = estimate > rank_budget_ ? 1 : 0;
           std::string tw_s = "{";
           for (std::size_t i = 0; i < idf.size(); ++i) {
             tw_s += (i > 0 ? "," : "") + std::to_string(idf[i]);
@@ -202,14 +234,23 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
                   "float8[]))),"
                   " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS "
                   "text[]))),"
-                  " hits AS (SELECT c.*, length(c.search) AS dl FROM " +
-                      ctx + " c WHERE c.search @@ CAST(:allq AS tsquery) AND" + scope +
-                      " ORDER BY ts_rank(c.search, CAST(:allq2 AS tsquery)) DESC LIMIT :depth),"
-                      " tf AS (SELECT h.id, l.n, h.dl, max(coalesce(array_length(u.positions, 1), "
+                  // Candidates by id first: sorting whole rows (their vectors inline) would
+                  // spill the sort to disk.
+                  " picked AS (SELECT c.id FROM " +
+                      ctx + " c WHERE c.search @@ CAST(:candq AS tsquery) AND" + scope +
+                      " ORDER BY CASE WHEN :newest = 1 THEN 0 ELSE ts_rank(c.search, "
+                      "CAST(:candq2 AS tsquery)) END DESC, c.updated_at DESC LIMIT :depth),"
+                      " hits AS (SELECT c.* FROM " +
+                      ctx +
+                      " c JOIN picked USING (id)),"
+                      // The length is read here, for the candidates only: in `hits` it would unpack
+                      // every match's vector before the LIMIT.
+                      " tf AS (SELECT h.id, l.n, max(length(h.search)) AS dl, "
+                      "max(coalesce(array_length(u.positions, 1), "
                       "1)) AS f"
                       " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = "
                       "u.lexeme"
-                      " GROUP BY h.id, l.n, h.dl),"
+                      " GROUP BY h.id, l.n),"
                       " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + "
                       "0.75 * tf.dl"
                       " / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) GROUP BY tf.id)"
@@ -219,10 +260,10 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
                       " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
           rows.bind_into(query);
           query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s),
-              soci::use(ll_s), soci::use(all), soci::use(agent), soci::use(shared),
+              soci::use(ll_s), soci::use(candidates_q), soci::use(agent), soci::use(shared),
               soci::use(agent2), soci::use(agent3), soci::use(ntags), soci::use(tags),
-              soci::use(haspri), soci::use(pri), soci::use(all2), soci::use(depth),
-              soci::use(avgdl), soci::use(lim);
+              soci::use(haspri), soci::use(pri), soci::use(newest), soci::use(candidates_q2),
+              soci::use(depth), soci::use(avgdl), soci::use(lim);
         } else if (q.terms.empty() || q.order != sdk::SearchOrder::relevance) {
           auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
                                            ", CAST(0 AS float8) FROM " + ctx + " c WHERE" + scope +

@@ -51,7 +51,8 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
       conninfo_(options.get_string("url")),
       sql_(options.get_string("schema", "public")),
       pool_size_(static_cast<std::size_t>(options.get_int("pool_size", 8))),
-      acquire_timeout_(options.get_int("acquire_timeout_ms", 2000)) {
+      acquire_timeout_(options.get_int("acquire_timeout_ms", 2000)),
+      rank_budget_(static_cast<double>(options.get_int("rank_budget", 2000))) {
   if (!valid_schema(sql_.schema())) {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.schema: expected a lower-case name ([a-z_][a-z0-9_]*, at most 63)");
@@ -544,6 +545,15 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 1000,
      .allowed = nullptr,
      .description = "connections this process keeps (opened on first use)"},
+    {.name = "rank_budget",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "2000",
+     .min = 1,
+     .max = 100000000,
+     .allowed = nullptr,
+     .description = "selection: how many full-text matches are ranked at most to pick the "
+                    "candidates (docs/selection.md); more is more exact and slower"},
     {.name = "acquire_timeout_ms",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

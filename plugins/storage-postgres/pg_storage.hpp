@@ -98,6 +98,7 @@ class PgStorage final : public sdk::StorageSearch {
   std::unique_ptr<PgPool> pool_;
   std::size_t pool_size_;
   std::chrono::milliseconds acquire_timeout_;
+  double rank_budget_;  // see pg_search.cpp
   std::mutex corpus_mu_;
   Corpus corpus_;
   std::chrono::steady_clock::time_point corpus_at_{};

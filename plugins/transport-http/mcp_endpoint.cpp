@@ -96,9 +96,9 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
     return res;
   }
   if (req.method() != bhttp::verb::post) {
-    auto res = rejection(req, bhttp::status::method_not_allowed, -32000,
-                         "Method Not Allowed: this server offers no server-to-client stream",
-                         request_id);
+    auto res =
+        rejection(req, bhttp::status::method_not_allowed, -32000,
+                  "Method Not Allowed: this server offers no server-to-client stream", request_id);
     res.set(bhttp::field::allow, "POST, DELETE");
     return res;
   }
@@ -106,7 +106,8 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
   if (!contains_ci(accept, "application/json") && !contains_ci(accept, "text/event-stream") &&
       !contains_ci(accept, "*/*")) {
     return rejection(req, bhttp::status::not_acceptable, -32000,
-                     "Not Acceptable: Client must accept application/json", request_id);
+                     "Not Acceptable: Client must accept application/json or text/event-stream",
+                     request_id);
   }
   if (!contains_ci(req[bhttp::field::content_type], "application/json")) {
     return rejection(req, bhttp::status::unsupported_media_type, -32000,
@@ -133,7 +134,8 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
                      request_id);
   }
   const auto* method = msg.as_object().if_contains("method");
-  const bool initialize = method != nullptr && method->is_string() && method->as_string() == "initialize";
+  const bool initialize =
+      method != nullptr && method->is_string() && method->as_string() == "initialize";
   std::shared_ptr<Session> session;
   std::string new_session_id;
   if (initialize) {
@@ -173,8 +175,17 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
   if (!new_session_id.empty()) res.set("Mcp-Session-Id", new_session_id);
   res.keep_alive(req.keep_alive());
   if (reply) {
-    res.set(bhttp::field::content_type, "application/json");
-    res.body() = *reply;
+    // JSON when the client takes it (the usual Accept lists both); a client that accepts only
+    // text/event-stream gets the answer as one SSE `message` event, and the stream ends.
+    const bool json = contains_ci(accept, "application/json") || contains_ci(accept, "*/*");
+    if (json) {
+      res.set(bhttp::field::content_type, "application/json");
+      res.body() = *reply;
+    } else {
+      res.set(bhttp::field::content_type, "text/event-stream");
+      res.set(bhttp::field::cache_control, "no-cache");
+      res.body() = "event: message\ndata: " + *reply + "\n\n";
+    }
   }
   res.prepare_payload();
   return res;

@@ -147,6 +147,28 @@ TEST_P(SearchConformance, TheAgentsViewAndTheFilters) {
   EXPECT_EQ(ids_of(recent), (V{uuid(3), uuid(2)}));
 }
 
+TEST_P(SearchConformance, AViewThatIsASmallPartOfTheStoreIsStillSearchedWhole) {
+  // 450 better matches of another agent come first in the index's own ranking.
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE(tx.ok());
+    for (int i = 0; i < 450; ++i) {
+      auto r = row(uuid(100 + i), "bob", 2000 + i, R"({"body":"zeta zeta zeta"})");
+      ASSERT_TRUE((*tx)->insert_context(r).ok());
+      ASSERT_TRUE((*tx)->append_history(hist(r, "create")).ok());
+    }
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  text(1, R"({"body":"zeta and more words that make it a longer text"})");
+  sdk::SearchQuery q;
+  q.agent_id = "alice";
+  q.terms = {"zeta"};
+  q.limit = 10;  // fewer than the other agent's better matches
+  EXPECT_EQ(ids_of(q), std::vector<std::string>{uuid(1)});
+  q.agent_id = "bob";
+  EXPECT_EQ(ids_of(q).size(), 10u);
+}
+
 TEST_P(SearchConformance, TheSelectionLogKeepsEveryRecord) {
   std::vector<std::int64_t> got;
   for (int i = 0; i < 3; ++i) {
@@ -175,6 +197,44 @@ TEST_P(SearchConformance, TheSelectionLogKeepsEveryRecord) {
   ASSERT_EQ(older->size(), 1u);
   EXPECT_EQ((*older)[0].id, got[0]);
 }
+
+// PostgreSQL ranks at most `rank_budget` matches to pick candidates: beyond it, the query's most
+// common words leave the candidate query, and a single word too common takes its newest matches.
+// A budget of 1 walks those paths on a few rows.
+class PgRankBudget : public SearchConformance {
+ protected:
+  std::string pg_extra_options() const override { return ", rank_budget: 1"; }
+};
+
+TEST_P(PgRankBudget, CommonWordsLeaveTheCandidateQueryButStillScore) {
+  text(1, R"({"body":"alpha beta"})");
+  text(2, R"({"body":"alpha"})");
+  text(3, R"({"body":"beta gamma"})");
+  text(4, R"({"body":"alpha rare"})");
+  text(5, R"({"body":"alpha rare rare"})");
+  // alpha (4 matches) is pruned: the candidates are the contexts with `rare`, ranked by both.
+  auto hits = search_->search([] {
+    sdk::SearchQuery q;
+    q.agent_id = "alice";
+    q.terms = {"alpha", "rare"};
+    return q;
+  }());
+  ASSERT_TRUE(hits.ok()) << hits.error().message();
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].row.id, uuid(5));
+  EXPECT_EQ((*hits)[1].row.id, uuid(4));
+  // One word over the budget: its newest matches are the candidates, ranked by BM25.
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(ids({"alpha"})), (std::vector<std::string>{uuid(1), uuid(2), uuid(4), uuid(5)}));
+  EXPECT_EQ(ids({"gamma"}), std::vector<std::string>{uuid(3)});  // within the budget
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, PgRankBudget,
+                         testing::Values(ctxmgr::test::StorageCase{"postgres", "Postgres"}),
+                         [](const auto& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(Storage, SearchConformance, ctxmgr::test::kStorageCases,
                          [](const auto& info) { return info.param.name; });

@@ -46,7 +46,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
         GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
       }
       // A schema of its own per test: every test starts from an empty database.
-      options = "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + "}";
+      options =
+          "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + pg_extra_options() + "}";
     }
     auto cfg = ck::parse_config(
         "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage:\n  plugin: " + c.plugin +
@@ -62,6 +63,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
     auto migrated = storage_->migrate();
     ASSERT_TRUE(migrated.ok()) << migrated.error().message();
   }
+  // More options for the PostgreSQL plugin, e.g. ", rank_budget: 1".
+  virtual std::string pg_extra_options() const { return ""; }
   void TearDown() override {
     registry_.reset();
     if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);

@@ -113,6 +113,14 @@ test("the transport's rejections", async () => {
   assert.equal((await post("{not json", { "Mcp-Session-Id": sid })).status, 400);
   assert.equal((await post(list, { "Mcp-Session-Id": sid, "Content-Type": "text/plain" })).status, 415);
   assert.equal((await post(list, { "Mcp-Session-Id": sid, Accept: "text/html" })).status, 406);
+  // A client that takes only SSE gets the answer as one `message` event.
+  const sse = await post(list, { "Mcp-Session-Id": sid, Accept: "text/event-stream" });
+  assert.equal(sse.status, 200);
+  assert.match(sse.headers.get("content-type"), /^text\/event-stream/);
+  const event = await sse.text();
+  assert.match(event, /^event: message\ndata: /);
+  assert.ok(event.endsWith("\n\n"));
+  assert.equal(JSON.parse(event.slice(event.indexOf("data: ") + 6)).result.tools.length, 8);
   assert.equal((await fetch(trust.url, { headers: { Accept: "text/event-stream", "Mcp-Session-Id": sid } })).status, 405);
   assert.equal((await fetch(trust.url, { method: "DELETE", headers: { "Mcp-Session-Id": sid } })).status, 200);
   assert.equal((await post(list, { "Mcp-Session-Id": sid })).status, 404);       // ended

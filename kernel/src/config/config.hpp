@@ -55,7 +55,7 @@ struct SelectionConfig {
   std::string default_selector = "hybrid";
   // hybrid's components; unset: keyword 0.7, recency 0.1, priority 0.2 for those configured.
   std::optional<std::vector<std::pair<std::string, double>>> hybrid;
-  std::int64_t candidates = 200;
+  std::int64_t candidates = 100;
   double chars_per_token = 4.0;
   std::int64_t translations_per_word = 2;
   // dictd dictionaries (path without .index/.dict.dz); unset: Debian's FreeDict spa-eng and

@@ -32,7 +32,7 @@ struct SelectionSettings {
   std::string default_selector = "hybrid";
   // hybrid's components: selector instance name and weight.
   std::vector<std::pair<std::string, double>> hybrid;
-  std::int64_t candidates = 200;  // how many the storage proposes at most
+  std::int64_t candidates = 100;  // how many the storage proposes at most
   double chars_per_token = 4.0;   // the token estimator
   std::size_t translations_per_word = 2;
 };

@@ -113,18 +113,45 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
       while (st.fetch()) out.push_back(sdk::SearchHit{into.context.row(), into.score});
     };
     if (text) {
-      // FTS5 ranks its matches by itself first (ORDER BY rank: bm25, negative, better is lower),
-      // and only the best `depth` of them are looked up in `context` for the view and filters.
-      // When that leaves fewer than `limit`, the next pass ranks every match (depth -1): an agent
-      // whose view is a small part of the store costs one more pass, not a wrong answer.
+      // FTS5 ranks every match of its expression (~1 us each). So that a query does not rank
+      // tens of thousands, the words matching the most leave the candidate expression while
+      // the rest would match more than rank_budget (they still count in bm25: the expression
+      // becomes `(rarer) AND (every word)`), and a single word still over the budget takes its
+      // newest matches (FTS5 walks rowids backwards and ranks only what it returns).
+      std::vector<std::pair<long long, std::size_t>> counts;  // matches (capped), term
+      for (std::size_t i = 0; i < q.terms.size(); ++i) {
+        std::string one = match_expression({q.terms[i]});
+        long long cap = rank_budget_ + 1, n = 0;
+        sql << "SELECT count(*) FROM (SELECT rowid FROM context_fts WHERE context_fts MATCH :m "
+               "LIMIT :cap)",
+            soci::use(one), soci::use(cap), soci::into(n);
+        counts.emplace_back(n, i);
+      }
+      std::sort(counts.begin(), counts.end());
+      long long estimate = 0;
+      for (const auto& [n, i] : counts) estimate += n;
+      std::size_t kept = counts.size();
+      while (kept > 1 && estimate > rank_budget_) estimate -= counts[--kept].first;
+      if (kept < counts.size()) {
+        std::vector<std::string> rarer;
+        for (std::size_t k = 0; k < kept; ++k) rarer.push_back(q.terms[counts[k].second]);
+        match = "(" + match_expression(rarer) + ") AND (" + match + ")";
+      }
+      const std::string order = estimate > rank_budget_ ? "rowid DESC" : "rank";
+      // Only the best `depth` of FTS5's order are looked up in `context` for the view and
+      // filters. When that leaves fewer than `limit`, the next pass takes every match (depth
+      // -1): an agent whose view is a small part of the store costs one more pass, not a wrong
+      // answer.
       long long depth = std::max<long long>(lim * 4, 400);
       for (;;) {
         auto st = prepare_query(
             sql,
             "SELECT " + cols +
                 ", t.s FROM (SELECT rowid AS rid, -rank AS s FROM context_fts WHERE context_fts "
-                "MATCH :match ORDER BY rank LIMIT :depth) t JOIN context c ON c.rowid = t.rid "
-                "WHERE" +
+                "MATCH :match ORDER BY " +
+                order +
+                " LIMIT :depth) t JOIN context c ON c.rowid = "
+                "t.rid WHERE" +
                 kScopeFilter + " ORDER BY t.s DESC, c.updated_at DESC LIMIT :lim",
             into, match, depth, agent, shared, agent2, agent3, ntags, tags, haspri, pri, lim);
         out.clear();

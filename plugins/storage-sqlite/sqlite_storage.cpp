@@ -42,7 +42,8 @@ SqliteStorage::SqliteStorage(sdk::Host& host, const sdk::Options& options)
       busy_timeout_ms_(options.get_int("busy_timeout_ms", 5000)),
       synchronous_(options.get_string("synchronous", "full")),
       read_connections_(static_cast<std::size_t>(options.get_int("read_connections", 4))),
-      mmap_mib_(options.get_int("mmap_mib", 1024)) {
+      mmap_mib_(options.get_int("mmap_mib", 1024)),
+      rank_budget_(options.get_int("rank_budget", 2000)) {
   if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.path: a file path is required (an in-memory database cannot be "
@@ -584,6 +585,15 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 64,
      .allowed = nullptr,
      .description = "connections for concurrent reads (writes use one connection)"},
+    {.name = "rank_budget",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "2000",
+     .min = 1,
+     .max = 100000000,
+     .allowed = nullptr,
+     .description = "selection: how many full-text matches are ranked at most to pick the "
+                    "candidates (docs/selection.md); more is more exact and slower"},
     {.name = "mmap_mib",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

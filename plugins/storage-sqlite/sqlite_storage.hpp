@@ -84,6 +84,7 @@ class SqliteStorage final : public sdk::StorageSearch {
   std::string synchronous_;
   std::size_t read_connections_;
   std::int64_t mmap_mib_;
+  long long rank_budget_;  // see sqlite_search.cpp
 
   std::mutex writer_mu_;  // held by a transaction for its whole life
   std::unique_ptr<soci::session> writer_;

@@ -22,11 +22,13 @@ TEST(PostgresPool, ExhaustedPoolAnswersUnavailableInsteadOfHanging) {
     GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
   }
   ck::Environment env;
-  auto cfg = ck::parse_config(
-      "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage:\n  plugin: postgres\n"
-      "  options: {url: '" + std::string(dsn) + "', schema: pool_" + std::to_string(::getpid()) +
-          ", pool_size: 1, acquire_timeout_ms: 200}\n",
-      "pool.yaml", env);
+  auto cfg =
+      ck::parse_config("plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
+                       "]}\nstorage:\n  plugin: postgres\n"
+                       "  options: {url: '" +
+                           std::string(dsn) + "', schema: pool_" + std::to_string(::getpid()) +
+                           ", pool_size: 1, acquire_timeout_ms: 200}\n",
+                       "pool.yaml", env);
   ASSERT_TRUE(cfg.ok()) << cfg.error().message();
   ck::MetricsRegistry metrics;
   ck::Registry registry(metrics);

@@ -198,15 +198,15 @@ TEST_P(SearchConformance, TheSelectionLogKeepsEveryRecord) {
   EXPECT_EQ((*older)[0].id, got[0]);
 }
 
-// PostgreSQL ranks at most `rank_budget` matches to pick candidates: beyond it, the query's most
-// common words leave the candidate query, and a single word too common takes its newest matches.
-// A budget of 1 walks those paths on a few rows.
-class PgRankBudget : public SearchConformance {
+// A storage ranks about `rank_budget` matches at most to pick candidates: beyond it, the query's
+// most common words leave the candidate query (still scoring), and a single word too common takes
+// its newest matches. A budget of 2 walks those paths on a few rows.
+class RankBudget : public SearchConformance {
  protected:
-  std::string pg_extra_options() const override { return ", rank_budget: 1"; }
+  std::string extra_options() const override { return ", rank_budget: 2"; }
 };
 
-TEST_P(PgRankBudget, CommonWordsLeaveTheCandidateQueryButStillScore) {
+TEST_P(RankBudget, CommonWordsLeaveTheCandidateQueryButStillScore) {
   text(1, R"({"body":"alpha beta"})");
   text(2, R"({"body":"alpha"})");
   text(3, R"({"body":"beta gamma"})");
@@ -232,8 +232,7 @@ TEST_P(PgRankBudget, CommonWordsLeaveTheCandidateQueryButStillScore) {
   EXPECT_EQ(ids({"gamma"}), std::vector<std::string>{uuid(3)});  // within the budget
 }
 
-INSTANTIATE_TEST_SUITE_P(Postgres, PgRankBudget,
-                         testing::Values(ctxmgr::test::StorageCase{"postgres", "Postgres"}),
+INSTANTIATE_TEST_SUITE_P(Storage, RankBudget, ctxmgr::test::kStorageCases,
                          [](const auto& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(Storage, SearchConformance, ctxmgr::test::kStorageCases,

@@ -207,9 +207,15 @@ TEST_P(StorageConformance, ConcurrentReadModifyWriteLosesNothing) {
     threads.emplace_back([&] {
       for (int i = 0; i < kEach; ++i) {
         auto tx = storage_->begin();
-        if (!tx.ok()) { ++failures; continue; }
+        if (!tx.ok()) {
+          ++failures;
+          continue;
+        }
         auto cur = (*tx)->get_for_update(uuid(1));
-        if (!cur.ok() || !cur->has_value()) { ++failures; continue; }
+        if (!cur.ok() || !cur->has_value()) {
+          ++failures;
+          continue;
+        }
         sdk::ContextRow next = **cur;
         next.version += 1;
         if (!(*tx)->update_context(next).ok() ||

@@ -39,7 +39,7 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
     std::string options;
     if (c.plugin == "sqlite") {
       dir_ = make_temp_dir();
-      options = "{path: " + dir_ + "/ctx.db}";
+      options = "{path: " + dir_ + "/ctx.db" + extra_options() + "}";
     } else {
       const char* dsn = std::getenv("CTXMGR_TEST_PG_DSN");
       if (dsn == nullptr || !std::filesystem::exists(CTXMGR_PLUGIN_DIR "/storage-postgres.so")) {
@@ -47,7 +47,7 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
       }
       // A schema of its own per test: every test starts from an empty database.
       options =
-          "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + pg_extra_options() + "}";
+          "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + extra_options() + "}";
     }
     auto cfg = ck::parse_config(
         "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage:\n  plugin: " + c.plugin +
@@ -63,8 +63,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
     auto migrated = storage_->migrate();
     ASSERT_TRUE(migrated.ok()) << migrated.error().message();
   }
-  // More options for the PostgreSQL plugin, e.g. ", rank_budget: 1".
-  virtual std::string pg_extra_options() const { return ""; }
+  // More options for the storage plugin, e.g. ", rank_budget: 2".
+  virtual std::string extra_options() const { return ""; }
   void TearDown() override {
     registry_.reset();
     if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);

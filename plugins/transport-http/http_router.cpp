@@ -258,6 +258,12 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     if (auto st = check_content_type(req, false); !st) return fail(st.error());
     if (auto q = parse_query(url, {}); !q) return fail(q.error());
     out.result = api_.select_contexts(caller, seg[2], req.body());
+  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "process") {
+    route = "agent_process";
+    if (method != bhttp::verb::post) return not_allowed("POST");
+    if (auto st = check_content_type(req, false); !st) return fail(st.error());
+    if (auto q = parse_query(url, {}); !q) return fail(q.error());
+    out.result = api_.process(caller, seg[2], req.body());
   } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "selections") {
     route = "agent_selections";
     if (!get) return not_allowed("GET");

@@ -5,6 +5,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
+#include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -20,6 +21,8 @@ Plugin::~Plugin() = default;
 Selector::~Selector() = default;
 Storage::~Storage() = default;
 StorageSearch::~StorageSearch() = default;
+CompletionSink::~CompletionSink() = default;
+Provider::~Provider() = default;
 Transaction::~Transaction() = default;
 Transport::~Transport() = default;
 ContextApi::~ContextApi() = default;

@@ -51,6 +51,7 @@ void Server::write_config() {
              (options_.service_yaml.empty() ? "" : "service: " + options_.service_yaml + "\n") +
              options_.extra_yaml +
              (options_.selectors_yaml.empty() ? "" : "selectors: " + options_.selectors_yaml + "\n") +
+             (options_.providers_yaml.empty() ? "" : "providers: " + options_.providers_yaml + "\n") +
              "storage:\n" + storage +
              "transports:\n  - plugin: http\n    options: {" + http + "}\n");
 }

@@ -17,6 +17,8 @@ struct ServerOptions {
   std::string extra_yaml;          // more top-level config, e.g. "audit: {reads: sync}\n"
   // The `selectors:` list (empty for none); the default configuration's three by default.
   std::string selectors_yaml = "[{plugin: keyword}, {plugin: priority}, {plugin: recency}]";
+  // The `providers:` list (empty for none).
+  std::string providers_yaml = "[{plugin: offline}]";
   std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
   std::string pg_schema;           // postgres: default a new schema per Server (share one to
                                    // run several servers on one database)

@@ -11,6 +11,7 @@
 #include "audit/audit_chain.hpp"
 #include "service/context_service.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::kernel {
@@ -94,6 +95,7 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
+  std::unique_ptr<ProcessEngine> processing;
   if (auto st = registry.start(sdk::Kind::storage); !st) {
     log.error("{}", st.error().message());
     return kExitFailure;
@@ -125,6 +127,10 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
     }
     selection = std::move(*engine);
     settings.selection = selection.get();
+    processing = std::make_unique<ProcessEngine>(
+        *storages[0].second, selection.get(),
+        registry.of_kind<sdk::Provider>(sdk::Kind::provider));
+    settings.processing = processing.get();
     service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);

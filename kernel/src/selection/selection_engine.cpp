@@ -298,6 +298,7 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   std::int64_t used = 0;
   std::size_t n = 0;
   bool truncated = capped;
+  std::vector<std::size_t> chosen;  // the items, in order
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::size_t i = order[k];
     if (static_cast<std::int64_t>(n) >= req->limit) {
@@ -329,6 +330,7 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
                ",\"score\":" + number(total[i]) + ",\"scores\":" + scores +
                ",\"tokens\":" + std::to_string(tokens) + "}";
     ++n;
+    chosen.push_back(i);
   }
   items += "]";
   results += "]";
@@ -361,6 +363,7 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   SelectOutcome out;
   out.selection_id = *id;
   out.items = n;
+  for (std::size_t i : chosen) out.rows.push_back(std::move((*hits)[i].row));
   out.json = "{\"selection_id\":" + std::to_string(*id) +
              ",\"selector\":" + json_quote(req->selector) + ",\"query\":" + json_quote(req->query) +
              ",\"items\":" + items + ",\"total_tokens\":" + std::to_string(used) +

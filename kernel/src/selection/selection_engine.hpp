@@ -41,6 +41,7 @@ struct SelectOutcome {
   std::string json;  // the answer body
   std::int64_t selection_id = 0;
   std::size_t items = 0;
+  std::vector<sdk::ContextRow> rows;  // the items' contexts, best first
 };
 
 class SelectionEngine {

@@ -14,6 +14,7 @@
 #include "audit/audit_batcher.hpp"
 #include "service/agent_service.hpp"
 #include "service/auth.hpp"
+#include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
 #include "service/grant_service.hpp"
 
@@ -29,6 +30,7 @@ struct ServiceSettings {
   ReadAudit read_audit = ReadAudit::off;
   AuditBatcher* batcher = nullptr;  // required for ReadAudit::batch; outlives the service
   SelectionEngine* selection = nullptr;  // null: selection answers 503; outlives the service
+  ProcessEngine* processing = nullptr;   // null: processing answers 503; outlives the service
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -86,6 +88,9 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> list_selections(const sdk::Caller& caller,
                                                 std::string_view agent_id,
                                                 const sdk::PageParams& page) override;
+  // process_api.cpp
+  sdk::Result<sdk::ApiResponse> process(const sdk::Caller& caller, std::string_view agent_id,
+                                        std::string_view body) override;
 
  private:
   // Runs one change (see change.hpp) as `who`, through the caller's transport.

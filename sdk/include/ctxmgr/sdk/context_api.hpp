@@ -112,6 +112,10 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> get_selection(const Caller& caller, std::string_view id) = 0;
   virtual Result<ApiResponse> list_selections(const Caller& caller, std::string_view agent_id,
                                               const PageParams& page) = 0;
+  // Selects context for `agent_id` and calls a provider with it (POST /api/agent/{id}/process;
+  // body as API.md). The whole answer at once; streaming comes with a later minor.
+  virtual Result<ApiResponse> process(const Caller& caller, std::string_view agent_id,
+                                      std::string_view body) = 0;
 };
 
 }  // namespace ctxmgr::sdk

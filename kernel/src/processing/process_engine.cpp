@@ -1,0 +1,210 @@
+#include "processing/process_engine.hpp"
+
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "json/json_text.hpp"
+#include "service/access.hpp"
+#include "service/ids.hpp"
+#include "service/request_parsing.hpp"
+#include "service/time_text.hpp"
+
+namespace ctxmgr::kernel {
+
+namespace json = boost::json;
+using sdk::Errc;
+using sdk::Error;
+
+namespace {
+
+constexpr std::size_t kMaxContextIds = 100;
+constexpr std::size_t kMaxMessages = 1000;
+
+Error invalid(const std::string& message) { return Error(Errc::invalid_request, message); }
+
+struct ProcessRequest {
+  std::string provider;
+  sdk::CompletionRequest completion;
+  std::vector<std::string> context_ids;
+  std::optional<json::object> selection;  // the select body, when context.query is given
+  bool stream = false;
+};
+
+sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max_depth) {
+  auto obj = parse_body_object(body, max_depth,
+                               {"provider", "model", "system", "messages", "context", "max_tokens",
+                                "temperature", "stream"});
+  if (!obj) return obj.error();
+  ProcessRequest r;
+  for (auto [name, out] : {std::pair<const char*, std::string*>{"provider", &r.provider},
+                           std::pair<const char*, std::string*>{"model", &r.completion.model},
+                           std::pair<const char*, std::string*>{"system", &r.completion.system}}) {
+    if (const auto* v = obj->if_contains(name)) {
+      if (!v->is_string()) return invalid(std::string(name) + " must be a string");
+      *out = std::string(v->as_string());
+    }
+  }
+  const auto* messages = obj->if_contains("messages");
+  if (messages == nullptr || !messages->is_array() || messages->as_array().empty()) {
+    return invalid("messages is required: a non-empty array of {role, content}");
+  }
+  if (messages->as_array().size() > kMaxMessages) {
+    return invalid("messages holds more than " + std::to_string(kMaxMessages) + " items");
+  }
+  for (const auto& m : messages->as_array()) {
+    const auto* o = m.if_object();
+    const json::value* role = o != nullptr ? o->if_contains("role") : nullptr;
+    const json::value* content = o != nullptr ? o->if_contains("content") : nullptr;
+    if (o == nullptr || o->size() != 2 || role == nullptr || content == nullptr ||
+        !role->is_string() || !content->is_string() ||
+        (role->as_string() != "user" && role->as_string() != "assistant")) {
+      return invalid("messages: each item is {role: user|assistant, content: string}");
+    }
+    r.completion.messages.push_back(
+        {std::string(role->as_string()), std::string(content->as_string())});
+  }
+  if (const auto* v = obj->if_contains("max_tokens")) {
+    if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 1'000'000) {
+      return invalid("max_tokens must be an integer from 1 to 1000000");
+    }
+    r.completion.max_tokens = v->as_int64();
+  }
+  if (const auto* v = obj->if_contains("temperature"); v != nullptr && !v->is_null()) {
+    if (!v->is_number() || v->to_number<double>() < 0 || v->to_number<double>() > 2) {
+      return invalid("temperature must be a number from 0 to 2");
+    }
+    r.completion.temperature = v->to_number<double>();
+  }
+  if (const auto* v = obj->if_contains("stream")) {
+    if (!v->is_bool()) return invalid("stream must be true or false");
+    r.stream = v->as_bool();
+  }
+  if (const auto* c = obj->if_contains("context"); c != nullptr && !c->is_null()) {
+    if (!c->is_object()) return invalid("context must be an object");
+    json::object select;
+    for (const auto& [key, value] : c->as_object()) {
+      if (key == "context_ids") {
+        if (!value.is_array() || value.as_array().size() > kMaxContextIds) {
+          return invalid("context.context_ids must be an array of at most " +
+                         std::to_string(kMaxContextIds) + " context ids");
+        }
+        for (const auto& id : value.as_array()) {
+          if (!id.is_string()) return invalid("context.context_ids must hold context ids");
+          auto canonical = parse_context_id(id.as_string());
+          if (!canonical) return canonical.error();
+          if (std::find(r.context_ids.begin(), r.context_ids.end(), *canonical) ==
+              r.context_ids.end()) {
+            r.context_ids.push_back(*canonical);
+          }
+        }
+      } else {
+        // query, token_budget, selector, include_shared, limit, filter, translate: the select
+        // body, checked by the selection engine.
+        select[key] = value;
+      }
+    }
+    if (!select.empty()) {
+      if (!select.contains("query")) {
+        return invalid("context: token_budget, selector and the like need a query");
+      }
+      r.selection = std::move(select);
+    }
+  }
+  return r;
+}
+
+std::string string_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& s : items) {
+    if (out.size() > 1) out += ',';
+    out += json_quote(s);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string render_context_block(const std::vector<sdk::ContextRow>& rows) {
+  std::string out;
+  for (const auto& r : rows) {
+    if (!out.empty()) out += "\n\n";
+    out += "<context id=\"" + r.id + "\" owner=\"" + r.agent_id + "\" version=\"" +
+           std::to_string(r.version) + "\" updated_at=\"" + format_rfc3339_ms(r.updated_at_us) +
+           "\">\n<metadata>" + r.metadata + "</metadata>\n<data>" + r.context_data +
+           "</data>\n</context>";
+  }
+  return out;
+}
+
+ProcessEngine::ProcessEngine(sdk::Storage& storage, SelectionEngine* selection,
+                             std::vector<std::pair<std::string, sdk::Provider*>> providers)
+    : storage_(storage), selection_(selection), providers_(std::move(providers)) {}
+
+sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::string_view body,
+                                                   std::size_t max_depth) {
+  auto req = parse_request(body, max_depth);
+  if (!req) return req.error();
+  if (req->stream) {
+    return invalid("stream: true is not available yet on this server; ask without it");
+  }
+  if (providers_.empty()) return Error(Errc::unavailable, "no provider is configured");
+  sdk::Provider* provider = nullptr;
+  std::string provider_name = req->provider.empty() ? providers_.front().first : req->provider;
+  for (const auto& [name, p] : providers_) {
+    if (name == provider_name) provider = p;
+  }
+  if (provider == nullptr) {
+    std::string names;
+    for (const auto& [name, p] : providers_) names += (names.empty() ? "" : ", ") + name;
+    return invalid("provider '" + provider_name + "' is not configured; configured: " + names);
+  }
+
+  // Named contexts first, each readable by the view (else 404, as a read would be), then what
+  // the query selected that is not among them.
+  std::vector<sdk::ContextRow> rows;
+  for (const auto& id : req->context_ids) {
+    auto row = storage_.get(id);
+    if (!row) return row.error();
+    if (!*row || (*row)->deleted) {
+      return Error(Errc::not_found, "context " + id + " does not exist");
+    }
+    auto access = access_of(storage_, view, **row);
+    if (!access) return access.error();
+    if (auto st = require(*access, Access::read, id, "read"); !st) return st.error();
+    rows.push_back(std::move(**row));
+  }
+  ProcessOutcome out;
+  if (req->selection) {
+    if (selection_ == nullptr) return Error(Errc::unavailable, "selection is not configured");
+    auto selected = selection_->select(view.agent_id, json::serialize(*req->selection), max_depth);
+    if (!selected) return selected.error();
+    out.selection_id = selected->selection_id;
+    for (auto& r : selected->rows) {
+      const bool named = std::any_of(rows.begin(), rows.end(),
+                                     [&](const sdk::ContextRow& x) { return x.id == r.id; });
+      if (!named) rows.push_back(std::move(r));
+    }
+  }
+  req->completion.context = render_context_block(rows);
+  auto completion = provider->complete(req->completion, nullptr);
+  if (!completion) return completion.error();
+
+  out.provider = provider_name;
+  out.model = completion->model;
+  out.usage = completion->usage;
+  for (const auto& r : rows) out.context_ids.push_back(r.id);
+  out.json = "{\"provider\":" + json_quote(provider_name) +
+             ",\"model\":" + json_quote(completion->model) +
+             ",\"output_text\":" + json_quote(completion->output_text) +
+             ",\"stop_reason\":" + json_quote(completion->stop_reason) +
+             ",\"usage\":{\"input_tokens\":" + std::to_string(completion->usage.input_tokens) +
+             ",\"output_tokens\":" + std::to_string(completion->usage.output_tokens) +
+             "},\"context_ids\":" + string_list(out.context_ids) +
+             (out.selection_id > 0 ? ",\"selection_id\":" + std::to_string(out.selection_id)
+                                   : std::string()) +
+             "}";
+  return out;
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,49 @@
+// ContextService's processing endpoint: who may process with whose view, and the audit of it.
+// The work itself is the ProcessEngine's.
+
+#include "json/json_text.hpp"
+#include "processing/process_engine.hpp"
+#include "service/context_service.hpp"
+#include "service/request_parsing.hpp"
+
+namespace ctxmgr::kernel {
+
+using sdk::ApiResponse;
+using sdk::Errc;
+using sdk::Error;
+
+sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
+                                                 std::string_view agent_text,
+                                                 std::string_view body) {
+  return as_caller("process", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+    auto agent = parse_agent_id(agent_text, "agent id");
+    if (!agent) return agent.error();
+    if (!who.admin && who.agent_id != *agent) {
+      return Error(Errc::forbidden, "only " + *agent + " or an admin may process with its context");
+    }
+    if (settings_.processing == nullptr) {
+      return Error(Errc::unavailable, "processing is not configured on this server");
+    }
+    // An admin acting for an agent sees what that agent sees, not everything.
+    const Identity view = who.agent_id == *agent ? who : Identity{*agent, false};
+    auto out = settings_.processing->process(view, body, settings_.max_json_depth);
+    if (!out) return out.error();
+    std::string ids = "[";
+    for (const auto& id : out->context_ids) ids += (ids.size() > 1 ? "," : "") + json_quote(id);
+    ids += "]";
+    if (auto st = audit_read(
+            caller, who, "process", "",
+            "{\"agent_id\":" + json_quote(*agent) + ",\"provider\":" + json_quote(out->provider) +
+                ",\"model\":" + json_quote(out->model) + ",\"context_ids\":" + ids +
+                ",\"usage\":{\"input_tokens\":" + std::to_string(out->usage.input_tokens) +
+                ",\"output_tokens\":" + std::to_string(out->usage.output_tokens) + "}}");
+        !st) {
+      return st.error();
+    }
+    ApiResponse r;
+    r.json = std::move(out->json);
+    return r;
+  });
+}
+
+}  // namespace ctxmgr::kernel

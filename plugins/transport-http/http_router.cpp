@@ -131,6 +131,9 @@ Response error_response(const Error& error, const std::string& request_id, unsig
   Response res{static_cast<bhttp::status>(sdk::http_status(error.code())), version};
   res.set(bhttp::field::content_type, "application/json; charset=utf-8");
   res.set("X-Request-Id", request_id);
+  for (const auto& [key, value] : error.fields()) {
+    if (key == "retry_after") res.set(bhttp::field::retry_after, std::to_string(value));
+  }
   res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();

@@ -1,0 +1,239 @@
+// provider-openai: POST {base_url}/chat/completions with `Authorization: Bearer <api_key>`.
+// The caller's system prompt and the context block go in one `system` message (system first,
+// then the block; some compatible servers take one system message only), then the
+// conversation. Retries as the official SDK (retry_policy.hpp), at most `max_retries`.
+// Errors: a missing key is 503; rejected credentials (401, 403) 502 saying so; other provider
+// errors 502 with the provider's message; 429 after the last retry 429 with its retry-after;
+// a timeout 504; an answer that is not the API's shape 502.
+
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "ctxmgr/sdk/plugin_main.hpp"
+#include "ctxmgr/sdk/provider.hpp"
+#include "http_post.hpp"
+#include "retry_policy.hpp"
+
+namespace {
+
+namespace sdk = ctxmgr::sdk;
+namespace json = boost::json;
+using sdk::Errc;
+using sdk::Error;
+
+constexpr ctxmgr_option_spec kOptions[] = {
+    {.name = "api_key",
+     .type = CTXMGR_OPT_STRING,
+     .flags = CTXMGR_OPT_SECRET,
+     .default_json = "\"\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the API key, e.g. ${OPENAI_API_KEY}; never logged"},
+    {.name = "base_url",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"https://api.openai.com/v1\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the API's root; http://127.0.0.1:8000/v1 for vLLM, :11434/v1 for Ollama"},
+    {.name = "default_model",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"gpt-4o-mini\"",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the model when a request names none"},
+    {.name = "max_tokens_field",
+     .type = CTXMGR_OPT_STRING,
+     .flags = 0,
+     .default_json = "\"max_completion_tokens\"",
+     .min = 0,
+     .max = 0,
+     .allowed = "max_completion_tokens|max_tokens",
+     .description = "max_tokens for servers that do not know max_completion_tokens"},
+    {.name = "connect_timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "10000",
+     .min = 1,
+     .max = 600000,
+     .allowed = nullptr,
+     .description = "connecting to the provider, per attempt"},
+    {.name = "timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "120000",
+     .min = 1,
+     .max = 3600000,
+     .allowed = nullptr,
+     .description = "a whole attempt, answer included (then 504)"},
+    {.name = "max_retries",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "2",
+     .min = 0,
+     .max = 10,
+     .allowed = nullptr,
+     .description = "retries after 408, 409, 429, 5xx and connection failures"},
+};
+
+// The provider's own error message, from {"error": {"message": ...}}, else the status.
+std::string message_of(const ctxmgr::provider::HttpResult& r) {
+  boost::system::error_code ec;
+  const auto v = json::parse(r.body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* e = v.as_object().if_contains("error"); e != nullptr && e->is_object()) {
+      if (const auto* m = e->as_object().if_contains("message"); m != nullptr && m->is_string()) {
+        return std::string(m->as_string());
+      }
+    }
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
+class OpenAiProvider final : public sdk::Provider {
+ public:
+  OpenAiProvider(sdk::Host& host, const sdk::Options& o)
+      : log_(host.log()),
+        key_(o.get_string("api_key")),
+        base_url_(o.get_string("base_url", "https://api.openai.com/v1")),
+        default_model_(o.get_string("default_model", "gpt-4o-mini")),
+        max_tokens_field_(o.get_string("max_tokens_field", "max_completion_tokens")),
+        connect_timeout_(o.get_int("connect_timeout_ms", 10000)),
+        timeout_(o.get_int("timeout_ms", 120000)),
+        max_retries_(static_cast<int>(o.get_int("max_retries", 2))) {
+    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+    ctxmgr::provider::init_http();
+  }
+
+  sdk::Result<sdk::Completion> complete(const sdk::CompletionRequest& r,
+                                        sdk::CompletionSink* sink) override {
+    if (key_.empty()) {
+      return Error(Errc::unavailable,
+                   "provider openai has no API key (options.api_key, e.g. "
+                   "${OPENAI_API_KEY})");
+    }
+    json::object body;
+    body["model"] = r.model.empty() ? default_model_ : r.model;
+    json::array messages;
+    std::string system = r.system;
+    if (!r.context.empty()) system += (system.empty() ? "" : "\n\n") + r.context;
+    if (!system.empty()) messages.push_back(json::object{{"role", "system"}, {"content", system}});
+    for (const auto& m : r.messages) {
+      messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
+    }
+    body["messages"] = std::move(messages);
+    body[max_tokens_field_] = r.max_tokens;
+    if (r.temperature) body["temperature"] = *r.temperature;
+    ctxmgr::provider::HttpRequest req;
+    req.url = base_url_ + "/chat/completions";
+    req.headers = {"Authorization: Bearer " + key_, "Content-Type: application/json",
+                   "Accept: application/json"};
+    req.body = json::serialize(body);
+    req.connect_timeout = connect_timeout_;
+    req.total_timeout = timeout_;
+
+    for (int attempt = 0;; ++attempt) {
+      auto res = ctxmgr::provider::post(req);
+      using Failure = ctxmgr::provider::HttpResult::Failure;
+      if (res.failure == Failure::timeout) {
+        return Error(Errc::provider_timeout,
+                     "openai did not answer within " + std::to_string(timeout_.count()) + " ms");
+      }
+      const bool retryable =
+          res.failure == Failure::connect ||
+          (res.failure == Failure::none && ctxmgr::provider::should_retry(res.status, res.headers));
+      if (retryable && attempt < max_retries_) {
+        const auto wait = ctxmgr::provider::retry_delay(attempt, res.headers);
+        log_.warn("openai: " +
+                  (res.failure == Failure::none ? "HTTP " + std::to_string(res.status)
+                                                : res.failure_text) +
+                  "; retry " + std::to_string(attempt + 1) + " in " + std::to_string(wait.count()) +
+                  " ms");
+        std::this_thread::sleep_for(wait);
+        continue;
+      }
+      if (res.failure != Failure::none) {
+        return Error(Errc::provider_error, "cannot reach openai: " + res.failure_text);
+      }
+      if (res.status == 429) {
+        Error e(Errc::rate_limited, "openai rate limit: " + message_of(res));
+        if (auto s = ctxmgr::provider::retry_after_seconds(res.headers)) {
+          e.with_field("retry_after", *s);
+        }
+        return e;
+      }
+      if (res.status == 401 || res.status == 403) {
+        return Error(Errc::provider_error, "openai rejected the credentials (HTTP " +
+                                               std::to_string(res.status) +
+                                               "): " + message_of(res));
+      }
+      if (res.status < 200 || res.status >= 300) {
+        return Error(Errc::provider_error, "openai: " + message_of(res));
+      }
+      auto c = parse_completion(res.body);
+      if (c && sink != nullptr) sink->on_text(c->output_text);
+      return c;
+    }
+  }
+
+ private:
+  static sdk::Result<sdk::Completion> parse_completion(const std::string& text) {
+    const Error malformed(Errc::provider_error, "openai answered with a malformed completion");
+    boost::system::error_code ec;
+    const auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) return malformed;
+    const auto& o = v.as_object();
+    const auto* choices = o.if_contains("choices");
+    if (choices == nullptr || !choices->is_array() || choices->as_array().empty() ||
+        !choices->as_array()[0].is_object()) {
+      return malformed;
+    }
+    const auto& choice = choices->as_array()[0].as_object();
+    const auto* message = choice.if_contains("message");
+    if (message == nullptr || !message->is_object()) return malformed;
+    sdk::Completion c;
+    if (const auto* content = message->as_object().if_contains("content");
+        content != nullptr && content->is_string()) {
+      c.output_text = std::string(content->as_string());
+    } else if (const auto* refusal = message->as_object().if_contains("refusal");
+               refusal != nullptr && refusal->is_string()) {
+      c.output_text = std::string(refusal->as_string());
+    }
+    if (const auto* f = choice.if_contains("finish_reason"); f != nullptr && f->is_string()) {
+      c.stop_reason = std::string(f->as_string());
+    }
+    if (const auto* m = o.if_contains("model"); m != nullptr && m->is_string()) {
+      c.model = std::string(m->as_string());
+    }
+    if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
+      const auto& usage = u->as_object();
+      if (const auto* p = usage.if_contains("prompt_tokens"); p != nullptr && p->is_int64()) {
+        c.usage.input_tokens = p->as_int64();
+      }
+      if (const auto* p = usage.if_contains("completion_tokens"); p != nullptr && p->is_int64()) {
+        c.usage.output_tokens = p->as_int64();
+      }
+    }
+    return c;
+  }
+
+  sdk::Logger& log_;
+  std::string key_;
+  std::string base_url_;
+  std::string default_model_;
+  std::string max_tokens_field_;
+  std::chrono::milliseconds connect_timeout_;
+  std::chrono::milliseconds timeout_;
+  int max_retries_;
+};
+
+}  // namespace
+
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::provider, "openai", "1.0.0",
+              "OpenAI Chat Completions (and compatible servers) through libcurl", OpenAiProvider,
+              kOptions)

@@ -1,19 +1,15 @@
 // provider-openai: POST {base_url}/chat/completions with `Authorization: Bearer <api_key>`.
 // The caller's system prompt and the context block go in one `system` message (system first,
 // then the block; some compatible servers take one system message only), then the
-// conversation. Retries as the official SDK (retry_policy.hpp), at most `max_retries`.
-// Errors: a missing key is 503; rejected credentials (401, 403) 502 saying so; other provider
-// errors 502 with the provider's message; 429 after the last retry 429 with its retry-after;
-// a timeout 504; an answer that is not the API's shape 502.
-
-#include <thread>
+// conversation. Retries and error mapping: provider_call.hpp; a missing key is 503 and an
+// answer that is not the API's shape 502.
 
 #include <boost/json.hpp>
 
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
-#include "retry_policy.hpp"
+#include "provider_call.hpp"
 
 namespace {
 
@@ -81,10 +77,10 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .description = "retries after 408, 409, 429, 5xx and connection failures"},
 };
 
-// The provider's own error message, from {"error": {"message": ...}}, else the status.
-std::string message_of(const ctxmgr::provider::HttpResult& r) {
+// The provider's own error message, from {"error": {"message": ...}}.
+std::string message_of(const std::string& body) {
   boost::system::error_code ec;
-  const auto v = json::parse(r.body, ec);
+  const auto v = json::parse(body, ec);
   if (!ec && v.is_object()) {
     if (const auto* e = v.as_object().if_contains("error"); e != nullptr && e->is_object()) {
       if (const auto* m = e->as_object().if_contains("message"); m != nullptr && m->is_string()) {
@@ -92,7 +88,7 @@ std::string message_of(const ctxmgr::provider::HttpResult& r) {
       }
     }
   }
-  return "HTTP " + std::to_string(r.status);
+  return {};
 }
 
 class OpenAiProvider final : public sdk::Provider {
@@ -137,48 +133,12 @@ class OpenAiProvider final : public sdk::Provider {
     req.connect_timeout = connect_timeout_;
     req.total_timeout = timeout_;
 
-    for (int attempt = 0;; ++attempt) {
-      auto res = ctxmgr::provider::post(req);
-      using Failure = ctxmgr::provider::HttpResult::Failure;
-      if (res.failure == Failure::timeout) {
-        return Error(Errc::provider_timeout,
-                     "openai did not answer within " + std::to_string(timeout_.count()) + " ms");
-      }
-      const bool retryable =
-          res.failure == Failure::connect ||
-          (res.failure == Failure::none && ctxmgr::provider::should_retry(res.status, res.headers));
-      if (retryable && attempt < max_retries_) {
-        const auto wait = ctxmgr::provider::retry_delay(attempt, res.headers);
-        log_.warn("openai: " +
-                  (res.failure == Failure::none ? "HTTP " + std::to_string(res.status)
-                                                : res.failure_text) +
-                  "; retry " + std::to_string(attempt + 1) + " in " + std::to_string(wait.count()) +
-                  " ms");
-        std::this_thread::sleep_for(wait);
-        continue;
-      }
-      if (res.failure != Failure::none) {
-        return Error(Errc::provider_error, "cannot reach openai: " + res.failure_text);
-      }
-      if (res.status == 429) {
-        Error e(Errc::rate_limited, "openai rate limit: " + message_of(res));
-        if (auto s = ctxmgr::provider::retry_after_seconds(res.headers)) {
-          e.with_field("retry_after", *s);
-        }
-        return e;
-      }
-      if (res.status == 401 || res.status == 403) {
-        return Error(Errc::provider_error, "openai rejected the credentials (HTTP " +
-                                               std::to_string(res.status) +
-                                               "): " + message_of(res));
-      }
-      if (res.status < 200 || res.status >= 300) {
-        return Error(Errc::provider_error, "openai: " + message_of(res));
-      }
-      auto c = parse_completion(res.body);
-      if (c && sink != nullptr) sink->on_text(c->output_text);
-      return c;
-    }
+    auto answer =
+        ctxmgr::provider::call_with_retries(req, "openai", max_retries_, log_, &message_of);
+    if (!answer) return answer.error();
+    auto c = parse_completion(*answer);
+    if (c && sink != nullptr) sink->on_text(c->output_text);
+    return c;
   }
 
  private:

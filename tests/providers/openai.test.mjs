@@ -7,56 +7,20 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startFakeOpenAI, completion, openaiError } from "./fake_openai.mjs";
+import { startFakeProvider, completion, openaiError } from "./fake_providers.mjs";
+import { startServer } from "./server.mjs";
 
-const bin = process.env.CTXMGR_BIN;
-const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
-assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
 const KEY = "sk-test-0123456789abcdef";
-
-const freePort = () => new Promise(resolve => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-async function startServer(providers) {
-  const dir = mkdtempSync(join(tmpdir(), "ctxmgr-openai-"));
-  const port = await freePort();
-  writeFileSync(join(dir, "ctxmgr.yaml"),
-    `plugins: {search_paths: [${pluginDir}]}\naudit: {reads: sync}\n` +
-    `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
-    `providers:\n${providers}\n` +
-    `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"}}]\n`);
-  const child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, OPENAI_TEST_KEY: KEY } });
-  let log = "";
-  child.stderr.on("data", d => { log += d; });
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
-    await new Promise(r => setTimeout(r, 25));
-  }
-  const api = async (method, path, agent, body) => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`, { method,
-      headers: { "Content-Type": "application/json", "X-Agent-Id": agent },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, headers: r.headers, json: await r.json() };
-  };
-  return { dir, api, log: () => log, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
-}
 
 let fake, server;
 before(async () => {
-  fake = await startFakeOpenAI();
+  fake = await startFakeProvider();
   server = await startServer(
     `  - {plugin: openai, options: {api_key: "\${OPENAI_TEST_KEY}", base_url: "${fake.url}", ` +
     `default_model: gpt-default, timeout_ms: 1500, max_retries: 2}}\n` +
     `  - {plugin: openai, name: nokey, options: {base_url: "${fake.url}"}}\n` +
-    `  - {plugin: openai, name: noretry, options: {api_key: "k", base_url: "${fake.url}", max_retries: 0}}`);
+    `  - {plugin: openai, name: noretry, options: {api_key: "k", base_url: "${fake.url}", max_retries: 0}}`,
+    { OPENAI_TEST_KEY: KEY });
 });
 after(async () => { server.stop(); await fake.close(); });
 

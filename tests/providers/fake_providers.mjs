@@ -1,10 +1,11 @@
-// A fake OpenAI Chat Completions server on loopback for the tests: it speaks the real wire format
-// (protocols.md §2), records every request it receives (headers and body), and answers from a
-// script of responses the test sets: {status, headers, body} or {hang: ms} or {raw: text}.
+// Fake provider servers on loopback for the tests: they record every request they receive
+// (headers and body) and answer from a script of responses the test sets: {status, headers,
+// body} or {hang: ms} or {raw: text}. The bodies are the real wire formats (protocols.md §1-2):
+// completion() / openaiError() for OpenAI, message() / anthropicError() for Anthropic.
 
 import { createServer } from "node:http";
 
-export async function startFakeOpenAI() {
+export async function startFakeProvider() {
   const received = [];
   const script = [];
   const server = createServer((req, res) => {
@@ -12,7 +13,7 @@ export async function startFakeOpenAI() {
     req.on("data", c => { body += c; });
     req.on("end", () => {
       received.push({ method: req.method, url: req.url, headers: req.headers, body });
-      const step = script.shift() ?? { status: 200, body: completion("default answer") };
+      const step = script.shift() ?? { status: 500, body: { error: { message: "no scripted answer" } } };
       if (step.hang) { setTimeout(() => res.destroy(), step.hang); return; }
       res.writeHead(step.status ?? 200, { "content-type": "application/json", ...(step.headers ?? {}) });
       res.end(step.raw ?? JSON.stringify(step.body));
@@ -20,6 +21,7 @@ export async function startFakeOpenAI() {
   });
   await new Promise(resolve => server.listen(0, "127.0.0.1", resolve));
   return {
+    root: `http://127.0.0.1:${server.address().port}`,
     url: `http://127.0.0.1:${server.address().port}/v1`,
     received,
     script,
@@ -37,3 +39,16 @@ export function completion(text, { model = "gpt-fake-1", finish = "stop", prompt
 }
 
 export const openaiError = (message, type, code) => ({ error: { message, type, param: null, code } });
+
+export function message(blocks, { model = "claude-fake-1", stop = "end_turn", input = 21, output = 5,
+                                  cacheRead = 0, cacheWrite = 0 } = {}) {
+  return {
+    id: "msg_test", type: "message", role: "assistant", model,
+    content: blocks.map(text => ({ type: "text", text })),
+    stop_reason: stop, stop_sequence: null,
+    usage: { input_tokens: input, output_tokens: output, cache_creation_input_tokens: cacheWrite,
+             cache_read_input_tokens: cacheRead },
+  };
+}
+
+export const anthropicError = (type, message) => ({ type: "error", error: { type, message } });

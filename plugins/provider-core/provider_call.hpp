@@ -1,0 +1,25 @@
+#pragma once
+// One provider call with the retry policy (retry_policy.hpp) and the error mapping every
+// provider plugin shares: a timeout is provider_timeout (504); 401/403 provider_error "rejected
+// the credentials"; 429 after the last retry rate_limited with `retry_after`; other non-2xx
+// provider_error with the provider's own message; no connection provider_error. Never the key.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/host.hpp"
+#include "http_post.hpp"
+
+namespace ctxmgr::provider {
+
+// Extracts the provider's message from an error body ("" when there is none).
+using MessageOf = std::function<std::string(const std::string& body)>;
+
+// The 2xx body, or the mapped error. `provider` names the provider in messages and logs.
+sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
+                                           int max_retries, sdk::Logger& log,
+                                           const MessageOf& message_of);
+
+}  // namespace ctxmgr::provider

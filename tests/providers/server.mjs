@@ -1,0 +1,43 @@
+// `ctxmgr serve` for the provider tests: its own folder, config and free port, SQLite, the three
+// selectors, reads audited, and the providers given as YAML list items.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const bin = process.env.CTXMGR_BIN;
+const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
+if (!bin || !pluginDir) throw new Error("CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
+
+const freePort = () => new Promise(resolve => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+export async function startServer(providers, env = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "ctxmgr-provider-"));
+  const port = await freePort();
+  writeFileSync(join(dir, "ctxmgr.yaml"),
+    `plugins: {search_paths: [${pluginDir}]}\naudit: {reads: sync}\n` +
+    `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
+    `providers:\n${providers}\n` +
+    `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"}}]\n`);
+  const child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+  let log = "";
+  child.stderr.on("data", d => { log += d; });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
+    await new Promise(r => setTimeout(r, 25));
+  }
+  const api = async (method, path, agent, body) => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, { method,
+      headers: { "Content-Type": "application/json", "X-Agent-Id": agent },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, headers: r.headers, json: await r.json() };
+  };
+  return { dir, api, log: () => log, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
+}
+

@@ -76,8 +76,8 @@ sdk::Status check_content_type(const Request& req, bool merge_patch_ok) {
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   std::string lower(media);
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool ok = lower == "application/json" ||
-                  (merge_patch_ok && lower == "application/merge-patch+json");
+  const bool ok =
+      lower == "application/json" || (merge_patch_ok && lower == "application/merge-patch+json");
   if (!ok) {
     return Error(Errc::unsupported_media_type,
                  std::string("Content-Type must be application/json") +
@@ -96,9 +96,9 @@ sdk::Status check_content_type(const Request& req, bool merge_patch_ok) {
 }
 
 Error method_not_allowed(const Request& req, std::string_view allow) {
-  return Error(Errc::method_not_allowed, std::string(req.method_string()) +
-                                             " is not allowed here; allowed: " +
-                                             std::string(allow));
+  return Error(
+      Errc::method_not_allowed,
+      std::string(req.method_string()) + " is not allowed here; allowed: " + std::string(allow));
 }
 
 struct Outcome {
@@ -140,18 +140,46 @@ Response error_response(const Error& error, const std::string& request_id, unsig
   return res;
 }
 
-Response Router::handle(const Request& req, const std::string& request_id) {
+namespace {
+
+// A processing answer as server-sent events, written as they come: the head on begin(), then
+// `event: NAME` / `data: JSON` blocks.
+class SseStream final : public sdk::ProcessStream {
+ public:
+  SseStream(RawWriter& writer, const std::string& request_id)
+      : writer_(writer), request_id_(request_id) {}
+  bool begin() override {
+    began_ = true;
+    return writer_.write(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-cache\r\nServer: ctxmgr\r\nX-Request-Id: " +
+        request_id_ + "\r\nConnection: close\r\n\r\n");
+  }
+  bool event(std::string_view name, std::string_view data) override {
+    return writer_.write("event: " + std::string(name) + "\ndata: " + std::string(data) + "\n\n");
+  }
+  bool began() const { return began_; }
+
+ private:
+  RawWriter& writer_;
+  const std::string& request_id_;
+  bool began_ = false;
+};
+
+}  // namespace
+
+std::optional<Response> Router::handle(const Request& req, const std::string& request_id,
+                                       RawWriter& writer) {
   const auto started = std::chrono::steady_clock::now();
-  const sdk::Caller caller{req["X-Agent-Id"], req[bhttp::field::authorization], "http",
-                           request_id};
+  const sdk::Caller caller{req["X-Agent-Id"], req[bhttp::field::authorization], "http", request_id};
   std::string route = "unknown";
   auto finish = [&](Response res) {
     res.set("X-Request-Id", request_id);
     res.set(bhttp::field::server, "ctxmgr");
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const std::string labels = "route=\"" + route + "\",status=\"" +
-                               std::to_string(res.result_int()) + "\"";
+    const std::string labels =
+        "route=\"" + route + "\",status=\"" + std::to_string(res.result_int()) + "\"";
     host_.metrics().counter_add("ctxmgr_http_requests_total", labels, 1);
     host_.metrics().observe("ctxmgr_http_request_duration_seconds", "route=\"" + route + "\"",
                             secs);
@@ -185,7 +213,8 @@ Response Router::handle(const Request& req, const std::string& request_id) {
   if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics")) {
     route = seg[0];
     if (!get) return not_allowed("GET");
-    if (seg[0] == "healthz") return finish(json_response(bhttp::status::ok, R"({"status":"ok"})", req));
+    if (seg[0] == "healthz")
+      return finish(json_response(bhttp::status::ok, R"({"status":"ok"})", req));
     if (seg[0] == "readyz") {
       auto st = api_.ready();
       if (!st) return fail(Error(Errc::unavailable, "not ready: " + st.error().message()));
@@ -217,8 +246,8 @@ Response Router::handle(const Request& req, const std::string& request_id) {
       auto q = parse_query(url, {"version"});
       if (!q) return fail(q.error());
       auto v = q->get("version");
-      out.result = api_.get_context(caller, id, v ? std::optional<std::string_view>(*v)
-                                                  : std::nullopt);
+      out.result =
+          api_.get_context(caller, id, v ? std::optional<std::string_view>(*v) : std::nullopt);
     } else if (method == bhttp::verb::patch) {
       if (auto st = check_content_type(req, true); !st) return fail(st.error());
       if (auto q = parse_query(url, {}); !q) return fail(q.error());
@@ -230,8 +259,8 @@ Response Router::handle(const Request& req, const std::string& request_id) {
       auto q = parse_query(url, {"purge"});
       if (!q) return fail(q.error());
       auto purge = q->get("purge");
-      out.result = api_.delete_context(caller, id, purge ? std::optional<std::string_view>(*purge)
-                                                         : std::nullopt);
+      out.result = api_.delete_context(
+          caller, id, purge ? std::optional<std::string_view>(*purge) : std::nullopt);
     } else {
       return not_allowed("GET, PATCH, DELETE");
     }
@@ -266,7 +295,13 @@ Response Router::handle(const Request& req, const std::string& request_id) {
     if (method != bhttp::verb::post) return not_allowed("POST");
     if (auto st = check_content_type(req, false); !st) return fail(st.error());
     if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.process(caller, seg[2], req.body());
+    SseStream stream(writer, request_id);
+    out.result = api_.process(caller, seg[2], req.body(), stream);
+    if (stream.began()) {
+      host_.metrics().counter_add("ctxmgr_http_requests_total",
+                                  "route=\"agent_process\",status=\"200\"", 1);
+      return std::nullopt;
+    }
   } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "selections") {
     route = "agent_selections";
     if (!get) return not_allowed("GET");
@@ -298,8 +333,8 @@ Response Router::handle(const Request& req, const std::string& request_id) {
   } else if (api && seg[1] == "audit" && seg.size() == 2) {
     route = "audit";
     if (!get) return not_allowed("GET");
-    auto q = parse_query(url, {"context_id", "agent_id", "action", "since", "until", "limit",
-                               "cursor"});
+    auto q =
+        parse_query(url, {"context_id", "agent_id", "action", "since", "until", "limit", "cursor"});
     if (!q) return fail(q.error());
     out.result = api_.audit_events(
         caller, {q->get("context_id"), q->get("agent_id"), q->get("action"), q->get("since"),

@@ -2,7 +2,9 @@
 // Maps one HTTP request to the kernel's ContextApi and its answer (or error) to an HTTP response:
 // the routes, statuses, headers and error body of API.md. Knows nothing of sockets.
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -18,14 +20,25 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class McpEndpoint;
 
+// Writes bytes straight to the client, for an answer streamed as it is made (processing with
+// `"stream": true`). false: the client is gone.
+class RawWriter {
+ public:
+  virtual ~RawWriter() = default;
+  virtual bool write(std::string_view bytes) = 0;
+};
+
 class Router {
  public:
   // `mcp` may be null (no MCP endpoint); `mcp_path` is where it listens.
   Router(sdk::ContextApi& api, sdk::Host& host, McpEndpoint* mcp, std::string mcp_path)
       : api_(api), host_(host), mcp_(mcp), mcp_path_(std::move(mcp_path)) {}
 
-  // Builds the response for a complete request. `request_id` is already chosen.
-  Response handle(const Request& req, const std::string& request_id);
+  // Builds the response for a complete request. `request_id` is already chosen. nullopt: the
+  // answer was streamed through `writer` (as SSE, HTTP/1.1 with Connection: close) and the
+  // connection must now be closed.
+  std::optional<Response> handle(const Request& req, const std::string& request_id,
+                                 RawWriter& writer);
 
  private:
   sdk::ContextApi& api_;

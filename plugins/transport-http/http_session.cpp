@@ -1,7 +1,11 @@
 #include "http_session.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -66,48 +70,46 @@ void Session::read_header() {
   parser_->body_limit(settings_.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
   stream_.expires_after(settings_.request_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->on_header(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(beast::error_code ec) {
   idle_ = false;
   if (ec) return fail_read(ec);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec2, std::size_t) {
-                      self->on_body(ec2);
-                    });
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
 }
 
 void Session::on_body(beast::error_code ec) {
   if (ec) return fail_read(ec);
   const Request& req = parser_->get();
   const std::string request_id = choose_request_id(req);
-  Response res = router_.handle(req, request_id);
-  if (set_.draining()) res.keep_alive(false);
-  respond(std::move(res));
+  auto res = router_.handle(req, request_id, *this);
+  if (!res) return close();  // streamed: Connection: close ends the answer
+  if (set_.draining()) res->keep_alive(false);
+  respond(std::move(*res));
 }
 
 void Session::fail_read(beast::error_code ec) {
   // The peer went away or was too slow: nothing to answer.
-  if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-      ec == beast::error::timeout || ec == net::error::operation_aborted ||
-      ec == net::error::connection_reset) {
+  if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+      ec == net::error::operation_aborted || ec == net::error::connection_reset) {
     return close();
   }
   const std::string request_id = new_request_id();
   const unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
   sdk::Error error(sdk::Errc::invalid_request, "malformed HTTP request: " + ec.message());
   if (ec == bhttp::error::body_limit) {
-    error = sdk::Error(sdk::Errc::payload_too_large,
-                       "request body larger than " + std::to_string(settings_.max_body_bytes) +
-                           " bytes");
+    error = sdk::Error(
+        sdk::Errc::payload_too_large,
+        "request body larger than " + std::to_string(settings_.max_body_bytes) + " bytes");
   } else if (ec == bhttp::error::header_limit) {
-    error = sdk::Error(sdk::Errc::payload_too_large,
-                       "request headers larger than " + std::to_string(settings_.max_header_bytes) +
-                           " bytes");
+    error = sdk::Error(
+        sdk::Errc::payload_too_large,
+        "request headers larger than " + std::to_string(settings_.max_header_bytes) + " bytes");
   }
   // The rest of the request was not read, so the connection cannot be reused: close after.
   respond(error_response(error, request_id, version, false));
@@ -127,6 +129,20 @@ void Session::on_write(bool close_after, beast::error_code ec) {
   response_.reset();
   if (ec || close_after) return close();
   read_header();
+}
+
+bool Session::write(std::string_view bytes) {
+  // Synchronous, on the session's own thread (the handler runs there); a client that stops
+  // reading fails the write once the send timeout passes.
+  if (!send_timeout_set_) {
+    const auto ms = settings_.request_timeout.count();
+    timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+    ::setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    send_timeout_set_ = true;
+  }
+  beast::error_code ec;
+  net::write(stream_.socket(), net::buffer(bytes.data(), bytes.size()), ec);
+  return !ec;
 }
 
 void Session::close() {

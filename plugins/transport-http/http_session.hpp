@@ -40,7 +40,7 @@ class SessionSet {
   std::atomic<bool> draining_{false};
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public RawWriter {
  public:
   Session(boost::asio::ip::tcp::socket socket, Router& router, const HttpSettings& settings,
           SessionSet& set);
@@ -57,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(bool close, boost::beast::error_code ec);
   void fail_read(boost::beast::error_code ec);
   void close();
+  bool write(std::string_view bytes) override;
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -66,6 +67,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const HttpSettings& settings_;
   SessionSet& set_;
   bool idle_ = true;  // waiting for a request's header; only touched on the session's strand
+  bool send_timeout_set_ = false;
 };
 
 }  // namespace ctxmgr::http

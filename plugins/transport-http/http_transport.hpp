@@ -17,8 +17,8 @@
 #include "ctxmgr/sdk/transport.hpp"
 #include "http_router.hpp"
 #include "http_session.hpp"
-#include "mcp_endpoint.hpp"
 #include "http_settings.hpp"
+#include "mcp_endpoint.hpp"
 
 namespace ctxmgr::http {
 

@@ -29,7 +29,7 @@ class McpEndpoint {
 
  private:
   struct Session {
-    std::mutex mu;  // one message of a session at a time
+    std::mutex mu;                           // one message of a session at a time
     std::atomic<std::int64_t> last_used{0};  // steady clock, ms; for eviction
     mcp::McpServer server;
     explicit Session(sdk::ContextApi& api) : server(api, CTXMGR_MCP_SERVER_VERSION) {}

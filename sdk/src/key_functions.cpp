@@ -22,6 +22,7 @@ Selector::~Selector() = default;
 Storage::~Storage() = default;
 StorageSearch::~StorageSearch() = default;
 CompletionSink::~CompletionSink() = default;
+ProcessStream::~ProcessStream() = default;
 Provider::~Provider() = default;
 Transaction::~Transaction() = default;
 Transport::~Transport() = default;

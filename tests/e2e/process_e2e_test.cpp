@@ -150,7 +150,8 @@ TEST_P(ProcessE2E, BadRequestsAndProviderChoice) {
        "need a query"},
       {R"({"messages":[{"role":"user","content":"x"}],"context":{"query":"x","limit":0}})",
        "limit"},
-      {R"({"messages":[{"role":"user","content":"x"}],"stream":true})", "not available yet"},
+      {R"({"messages":[{"role":"user","content":"x"}],"stream":"yes"})", "stream must be"},
+      {R"({"messages":[],"stream":true})", "messages is required"},  // refused before streaming
       {R"({"messages":[{"role":"user","content":"x"}],"extra":1})", "extra"},
   };
   for (const auto& [body, message] : cases) {
@@ -160,6 +161,33 @@ TEST_P(ProcessE2E, BadRequestsAndProviderChoice) {
   ASSERT_EQ(dry.status, 200) << dry.body;
   EXPECT_EQ(json::parse(dry.body).at("model").as_string(), "dry-1");
   EXPECT_EQ(json::parse(dry.body).at("provider").as_string(), "dry");
+}
+
+TEST_P(ProcessE2E, AStreamedAnswerIsDeltaEventsThenDone) {
+  start();
+  const auto id = create("alice", R"({"nota":"facturación"})");
+  auto r = process("alice", R"({"stream":true,"messages":[{"role":"user","content":"hola"}],
+      "context":{"query":"facturacion"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "text/event-stream; charset=utf-8");
+  EXPECT_FALSE(r.header("x-request-id").empty());
+  // The offline provider sends its whole text as one delta; then `done` with the answer.
+  ASSERT_EQ(r.body.rfind("event: delta\ndata: {\"text\":", 0), 0u) << r.body;
+  const auto done = r.body.find("event: done\ndata: ");
+  ASSERT_NE(done, std::string::npos) << r.body;
+  const auto data_start = done + std::string("event: done\ndata: ").size();
+  const auto end = r.body.find("\n\n", data_start);
+  ASSERT_EQ(end + 2, r.body.size());  // done is the last event
+  const auto answer = json::parse(r.body.substr(data_start, end - data_start)).as_object();
+  EXPECT_EQ(answer.at("context_ids").at(0).as_string(), id);
+  const auto delta_data =
+      r.body.substr(std::string("event: delta\ndata: ").size(),
+                    r.body.find("\n\n") - std::string("event: delta\ndata: ").size());
+  EXPECT_EQ(json::parse(delta_data).at("text").as_string(), answer.at("output_text").as_string());
+  // The server goes on serving, and the stream is audited as one.
+  auto audit = client_->get("/api/audit?action=process", as("admin"));
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_TRUE(json::parse(audit.body).at("items").at(0).at("details").at("stream").as_bool());
 }
 
 TEST_P(ProcessE2E, NoProviderIsA503) {

@@ -142,12 +142,11 @@ ProcessEngine::ProcessEngine(sdk::Storage& storage, SelectionEngine* selection,
     : storage_(storage), selection_(selection), providers_(std::move(providers)) {}
 
 sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::string_view body,
-                                                   std::size_t max_depth) {
+                                                   std::size_t max_depth,
+                                                   sdk::ProcessStream& stream,
+                                                   std::string_view request_id) {
   auto req = parse_request(body, max_depth);
   if (!req) return req.error();
-  if (req->stream) {
-    return invalid("stream: true is not available yet on this server; ask without it");
-  }
   if (providers_.empty()) return Error(Errc::unavailable, "no provider is configured");
   sdk::Provider* provider = nullptr;
   std::string provider_name = req->provider.empty() ? providers_.front().first : req->provider;
@@ -187,13 +186,45 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
     }
   }
   req->completion.context = render_context_block(rows);
-  auto completion = provider->complete(req->completion, nullptr);
-  if (!completion) return completion.error();
-
+  for (const auto& r : rows) out.context_ids.push_back(r.id);
   out.provider = provider_name;
+
+  // Streaming: the request is valid, so the stream starts; text goes out as `delta` events and
+  // the end is one `done` (the answer) or `error` (the error body) event.
+  struct DeltaSink final : sdk::CompletionSink {
+    sdk::ProcessStream& stream;
+    bool open = true;
+    explicit DeltaSink(sdk::ProcessStream& s) : stream(s) {}
+    bool on_text(std::string_view text) override {
+      if (open && !text.empty())
+        open = stream.event("delta", "{\"text\":" + json_quote(text) + "}");
+      return open;
+    }
+  };
+  std::optional<DeltaSink> sink;
+  if (req->stream) {
+    if (!stream.begin()) return Error(Errc::unavailable, "the client went away");
+    out.streamed = true;
+    sink.emplace(stream);
+  }
+  auto completion = provider->complete(req->completion, sink ? &*sink : nullptr);
+  if (!completion) {
+    if (!req->stream) return completion.error();
+    const auto& e = completion.error();
+    // The error body of API.md, as a REST error would carry it.
+    std::string error = "{\"error\":{\"code\":\"" + std::string(sdk::code_name(e.code())) +
+                        "\",\"message\":" + json_quote(e.message()) +
+                        ",\"request_id\":" + json_quote(request_id);
+    for (const auto& [key, value] : e.fields()) {
+      error += "," + json_quote(key) + ":" + std::to_string(value);
+    }
+    error += "}}";
+    stream.event("error", error);
+    out.stream_error = e;
+    return out;
+  }
   out.model = completion->model;
   out.usage = completion->usage;
-  for (const auto& r : rows) out.context_ids.push_back(r.id);
   out.json = "{\"provider\":" + json_quote(provider_name) +
              ",\"model\":" + json_quote(completion->model) +
              ",\"output_text\":" + json_quote(completion->output_text) +
@@ -204,6 +235,7 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
              (out.selection_id > 0 ? ",\"selection_id\":" + std::to_string(out.selection_id)
                                    : std::string()) +
              "}";
+  if (req->stream) stream.event("done", out.json);
   return out;
 }
 

@@ -5,11 +5,13 @@
 // plugin, and the provider's answer returned.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "selection/selection_engine.hpp"
@@ -32,6 +34,8 @@ struct ProcessOutcome {
   std::vector<std::string> context_ids;
   sdk::CompletionUsage usage;
   std::int64_t selection_id = 0;  // 0 when no query selected anything
+  bool streamed = false;          // the answer went through the stream (done or error event)
+  std::optional<sdk::Error> stream_error;  // the error event's, when the stream ended in one
 };
 
 class ProcessEngine {
@@ -40,9 +44,12 @@ class ProcessEngine {
   ProcessEngine(sdk::Storage& storage, SelectionEngine* selection,
                 std::vector<std::pair<std::string, sdk::Provider*>> providers);
 
-  // `view` is whose read rights decide which contexts may go in.
+  // `view` is whose read rights decide which contexts may go in. With `"stream": true` the
+  // answer goes through `stream` (ContextApi::process) and `request_id` names it in an `error`
+  // event; ProcessOutcome::streamed says so.
   sdk::Result<ProcessOutcome> process(const Identity& view, std::string_view body,
-                                      std::size_t max_depth);
+                                      std::size_t max_depth, sdk::ProcessStream& stream,
+                                      std::string_view request_id);
 
  private:
   sdk::Storage& storage_;

@@ -90,7 +90,8 @@ class ContextService final : public sdk::ContextApi {
                                                 const sdk::PageParams& page) override;
   // process_api.cpp
   sdk::Result<sdk::ApiResponse> process(const sdk::Caller& caller, std::string_view agent_id,
-                                        std::string_view body) override;
+                                        std::string_view body,
+                                        sdk::ProcessStream& stream) override;
 
  private:
   // Runs one change (see change.hpp) as `who`, through the caller's transport.

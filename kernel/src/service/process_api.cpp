@@ -13,8 +13,8 @@ using sdk::Errc;
 using sdk::Error;
 
 sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
-                                                 std::string_view agent_text,
-                                                 std::string_view body) {
+                                                 std::string_view agent_text, std::string_view body,
+                                                 sdk::ProcessStream& stream) {
   return as_caller("process", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();
@@ -26,7 +26,8 @@ sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
     }
     // An admin acting for an agent sees what that agent sees, not everything.
     const Identity view = who.agent_id == *agent ? who : Identity{*agent, false};
-    auto out = settings_.processing->process(view, body, settings_.max_json_depth);
+    auto out = settings_.processing->process(view, body, settings_.max_json_depth, stream,
+                                             caller.request_id);
     if (!out) return out.error();
     std::string ids = "[";
     for (const auto& id : out->context_ids) ids += (ids.size() > 1 ? "," : "") + json_quote(id);
@@ -36,9 +37,14 @@ sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
             "{\"agent_id\":" + json_quote(*agent) + ",\"provider\":" + json_quote(out->provider) +
                 ",\"model\":" + json_quote(out->model) + ",\"context_ids\":" + ids +
                 ",\"usage\":{\"input_tokens\":" + std::to_string(out->usage.input_tokens) +
-                ",\"output_tokens\":" + std::to_string(out->usage.output_tokens) + "}}");
-        !st) {
-      return st.error();
+                ",\"output_tokens\":" + std::to_string(out->usage.output_tokens) +
+                "},\"stream\":" + (out->streamed ? "true" : "false") +
+                (out->stream_error
+                     ? ",\"error\":" + json_quote(sdk::code_name(out->stream_error->code()))
+                     : std::string()) +
+                "}");
+        !st && !out->streamed) {
+      return st.error();  // once a stream began, its answer is out: a failed record is logged
     }
     ApiResponse r;
     r.json = std::move(out->json);

@@ -25,10 +25,10 @@ struct Caller {
 };
 
 struct ApiResponse {
-  std::string json;           // the response body; empty for 204
-  int status = 200;           // 200, 201 or 204
-  std::int64_t etag = 0;      // the version for an ETag header, 0 for none
-  std::string location;       // a Location header for 201, else empty
+  std::string json;       // the response body; empty for 204
+  int status = 200;       // 200, 201 or 204
+  std::int64_t etag = 0;  // the version for an ETag header, 0 for none
+  std::string location;   // a Location header for 201, else empty
 };
 
 // Query parameters of list endpoints, as the client wrote them (the kernel validates them).
@@ -48,6 +48,17 @@ struct AuditParams {
   std::optional<std::string> until;  // RFC 3339
   std::optional<std::string> limit;
   std::optional<std::string> cursor;
+};
+
+// Where a streamed processing answer goes (the transport implements it; HTTP as SSE).
+class CTXMGR_SDK_VISIBLE ProcessStream {
+ public:
+  virtual ~ProcessStream();
+  // The stream starts: the transport sends its head (HTTP: 200, text/event-stream).
+  // false: the client is gone; the kernel stops.
+  virtual bool begin() = 0;
+  // One event: `name` delta | done | error, `data` a JSON object text. false: the client is gone.
+  virtual bool event(std::string_view name, std::string_view data) = 0;
 };
 
 class CTXMGR_SDK_VISIBLE ContextApi {
@@ -113,9 +124,13 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> list_selections(const Caller& caller, std::string_view agent_id,
                                               const PageParams& page) = 0;
   // Selects context for `agent_id` and calls a provider with it (POST /api/agent/{id}/process;
-  // body as API.md). The whole answer at once; streaming comes with a later minor.
+  // body as API.md). Without `"stream": true` the answer is returned as usual. With it, once the
+  // request is valid, the kernel calls stream.begin() and then sends events through it (`delta`
+  // {"text"}, then `done` with the answer or `error` with the error body); the returned value is
+  // then only the outcome for the transport's own records. Errors found before begin() are
+  // returned as usual.
   virtual Result<ApiResponse> process(const Caller& caller, std::string_view agent_id,
-                                      std::string_view body) = 0;
+                                      std::string_view body, ProcessStream& stream) = 0;
 };
 
 }  // namespace ctxmgr::sdk

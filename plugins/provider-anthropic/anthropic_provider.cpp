@@ -5,12 +5,15 @@
 // Retries and error mapping: provider_call.hpp (Anthropic's 529 "overloaded" is a 5xx: retried);
 // a missing key is 503 and an answer that is not the API's shape 502.
 
+#include <optional>
+
 #include <boost/json.hpp>
 
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
 #include "provider_call.hpp"
+#include "sse_parser.hpp"
 
 namespace {
 
@@ -92,6 +95,16 @@ std::string message_of(const std::string& body) {
   return {};
 }
 
+// Input tokens as Anthropic counts them: uncached, written to the cache, read from it.
+void add_input_usage(const json::object& usage, sdk::CompletionUsage& out) {
+  for (const char* key :
+       {"input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}) {
+    if (const auto* n = usage.if_contains(key); n != nullptr && n->is_int64()) {
+      out.input_tokens += n->as_int64();
+    }
+  }
+}
+
 class AnthropicProvider final : public sdk::Provider {
  public:
   AnthropicProvider(sdk::Host& host, const sdk::Options& o)
@@ -138,11 +151,85 @@ class AnthropicProvider final : public sdk::Provider {
     req.body = json::serialize(body);
     req.connect_timeout = connect_timeout_;
     req.total_timeout = timeout_;
+    if (sink == nullptr) {
+      auto answer =
+          ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, log_, &message_of);
+      if (!answer) return answer.error();
+      return parse_message(*answer);
+    }
+    // Streamed: message_start (model, input usage), content_block_delta (text_delta), ping,
+    // message_delta (stop_reason, output usage), message_stop; or an `error` event.
+    body["stream"] = true;
+    req.body = json::serialize(body);
+    sdk::Completion c;
+    std::optional<Error> failed;
+    bool done = false;
+    bool client_gone = false;
+    ctxmgr::provider::SseParser parser([&](std::string_view event, std::string_view data) {
+      boost::system::error_code ec;
+      const auto v = json::parse(data, ec);
+      if (ec || !v.is_object()) {
+        failed = Error(Errc::provider_error, "anthropic streamed a malformed event");
+        return false;
+      }
+      const auto& o = v.as_object();
+      if (event == "error") {
+        const std::string m = message_of(std::string(data));
+        failed =
+            Error(Errc::provider_error, "anthropic: " + (m.empty() ? "error in the stream" : m));
+        return false;
+      }
+      if (event == "message_start") {
+        if (const auto* m = o.if_contains("message"); m != nullptr && m->is_object()) {
+          const auto& msg = m->as_object();
+          if (const auto* model = msg.if_contains("model");
+              model != nullptr && model->is_string()) {
+            c.model = std::string(model->as_string());
+          }
+          if (const auto* u = msg.if_contains("usage"); u != nullptr && u->is_object()) {
+            add_input_usage(u->as_object(), c.usage);
+          }
+        }
+      } else if (event == "content_block_delta") {
+        const auto* d = o.if_contains("delta");
+        if (d != nullptr && d->is_object()) {
+          const auto* type = d->as_object().if_contains("type");
+          const auto* text = d->as_object().if_contains("text");
+          if (type != nullptr && type->is_string() && type->as_string() == "text_delta" &&
+              text != nullptr && text->is_string()) {
+            c.output_text += std::string(text->as_string());
+            if (!sink->on_text(text->as_string())) {
+              client_gone = true;
+              return false;
+            }
+          }
+        }
+      } else if (event == "message_delta") {
+        if (const auto* d = o.if_contains("delta"); d != nullptr && d->is_object()) {
+          if (const auto* s = d->as_object().if_contains("stop_reason");
+              s != nullptr && s->is_string()) {
+            c.stop_reason = std::string(s->as_string());
+          }
+        }
+        if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
+          if (const auto* n = u->as_object().if_contains("output_tokens");
+              n != nullptr && n->is_int64()) {
+            c.usage.output_tokens = n->as_int64();
+          }
+        }
+      } else if (event == "message_stop") {
+        done = true;
+        return false;
+      }
+      return true;
+    });
+    req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
     auto answer =
         ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, log_, &message_of);
+    if (failed) return *failed;
     if (!answer) return answer.error();
-    auto c = parse_message(*answer);
-    if (c && sink != nullptr) sink->on_text(c->output_text);
+    if (client_gone) return Error(Errc::unavailable, "the client went away");
+    if (!done) return Error(Errc::provider_error, "anthropic's stream ended before message_stop");
     return c;
   }
 
@@ -174,12 +261,7 @@ class AnthropicProvider final : public sdk::Provider {
       c.model = std::string(m->as_string());
     }
     if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
-      for (const char* key :
-           {"input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}) {
-        if (const auto* n = u->as_object().if_contains(key); n != nullptr && n->is_int64()) {
-          c.usage.input_tokens += n->as_int64();
-        }
-      }
+      add_input_usage(u->as_object(), c.usage);
       if (const auto* n = u->as_object().if_contains("output_tokens");
           n != nullptr && n->is_int64()) {
         c.usage.output_tokens = n->as_int64();

@@ -11,8 +11,27 @@ namespace ctxmgr::provider {
 
 namespace {
 
-size_t on_body(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+struct Transfer {
+  CURL* curl;
+  const HttpRequest* request;
+  HttpResult* result;
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* p) {
+  auto* t = static_cast<Transfer*>(p);
+  if (t->request->on_data) {
+    long status = 0;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      t->result->streamed = true;
+      if (!t->request->on_data(std::string_view(data, size * n))) {
+        t->result->stopped = true;
+        return 0;  // libcurl ends the transfer
+      }
+      return size * n;
+    }
+  }
+  t->result->body.append(data, size * n);
   return size * n;
 }
 
@@ -63,7 +82,8 @@ HttpResult post(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for timeouts
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
+  Transfer transfer{c, &request, &out};
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &out.headers);
   const CURLcode rc = curl_easy_perform(c);

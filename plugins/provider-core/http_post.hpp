@@ -3,8 +3,10 @@
 // nothing). Response headers come back with lower-case names.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ctxmgr::provider {
@@ -15,6 +17,9 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds total_timeout{120000};
+  // When set, a 2xx answer's body goes here as it arrives instead of into HttpResult::body;
+  // false stops the transfer.
+  std::function<bool(std::string_view)> on_data;
 };
 
 struct HttpResult {
@@ -24,6 +29,8 @@ struct HttpResult {
   long status = 0;
   std::map<std::string, std::string> headers;
   std::string body;
+  bool streamed = false;  // some of a 2xx body went to on_data
+  bool stopped = false;   // on_data asked to stop
 };
 
 // Call once from the main thread before any post() (libcurl's global init is not thread-safe).

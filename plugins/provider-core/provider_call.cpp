@@ -21,6 +21,12 @@ sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::stri
           Errc::provider_timeout,
           name + " did not answer within " + std::to_string(request.total_timeout.count()) + " ms");
     }
+    // Once part of a streamed answer went on, nothing is retried: the client has seen it.
+    if (res.streamed) {
+      if (res.failure == Failure::none || res.stopped) return std::string();
+      return Error(Errc::provider_error,
+                   "the stream from " + name + " was cut: " + res.failure_text);
+    }
     const bool retryable = res.failure == Failure::connect ||
                            (res.failure == Failure::none && should_retry(res.status, res.headers));
     if (retryable && attempt < max_retries) {

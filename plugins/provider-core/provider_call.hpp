@@ -17,7 +17,9 @@ namespace ctxmgr::provider {
 // Extracts the provider's message from an error body ("" when there is none).
 using MessageOf = std::function<std::string(const std::string& body)>;
 
-// The 2xx body, or the mapped error. `provider` names the provider in messages and logs.
+// The 2xx body, or the mapped error. `provider` names the provider in messages and logs. With
+// request.on_data set, a 2xx body went there and the result is empty; a stream cut by the
+// provider is provider_error (a timeout provider_timeout), one stopped by on_data is no error.
 sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
                                            int max_retries, sdk::Logger& log,
                                            const MessageOf& message_of);

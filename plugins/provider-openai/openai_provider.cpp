@@ -4,12 +4,15 @@
 // conversation. Retries and error mapping: provider_call.hpp; a missing key is 503 and an
 // answer that is not the API's shape 502.
 
+#include <optional>
+
 #include <boost/json.hpp>
 
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
 #include "provider_call.hpp"
+#include "sse_parser.hpp"
 
 namespace {
 
@@ -133,11 +136,78 @@ class OpenAiProvider final : public sdk::Provider {
     req.connect_timeout = connect_timeout_;
     req.total_timeout = timeout_;
 
+    if (sink == nullptr) {
+      auto answer =
+          ctxmgr::provider::call_with_retries(req, "openai", max_retries_, log_, &message_of);
+      if (!answer) return answer.error();
+      return parse_completion(*answer);
+    }
+    // Streamed: chunks of `chat.completion.chunk` until `data: [DONE]`; the last chunk before
+    // it carries the usage (stream_options.include_usage).
+    body["stream"] = true;
+    body["stream_options"] = json::object{{"include_usage", true}};
+    req.body = json::serialize(body);
+    sdk::Completion c;
+    std::optional<Error> failed;
+    bool done = false;
+    bool client_gone = false;
+    ctxmgr::provider::SseParser parser([&](std::string_view, std::string_view data) {
+      if (data == "[DONE]") {
+        done = true;
+        return false;
+      }
+      boost::system::error_code ec;
+      const auto v = json::parse(data, ec);
+      if (ec || !v.is_object()) {
+        failed = Error(Errc::provider_error, "openai streamed a malformed chunk");
+        return false;
+      }
+      const auto& o = v.as_object();
+      if (o.contains("error")) {
+        const std::string m = message_of(std::string(data));
+        failed = Error(Errc::provider_error, "openai: " + (m.empty() ? "error in the stream" : m));
+        return false;
+      }
+      if (const auto* m = o.if_contains("model"); m != nullptr && m->is_string()) {
+        c.model = std::string(m->as_string());
+      }
+      if (const auto* choices = o.if_contains("choices");
+          choices != nullptr && choices->is_array() && !choices->as_array().empty() &&
+          choices->as_array()[0].is_object()) {
+        const auto& choice = choices->as_array()[0].as_object();
+        if (const auto* f = choice.if_contains("finish_reason"); f != nullptr && f->is_string()) {
+          c.stop_reason = std::string(f->as_string());
+        }
+        const auto* delta = choice.if_contains("delta");
+        const json::value* text = delta != nullptr && delta->is_object()
+                                      ? delta->as_object().if_contains("content")
+                                      : nullptr;
+        if (text != nullptr && text->is_string() && !text->as_string().empty()) {
+          c.output_text += std::string(text->as_string());
+          if (!sink->on_text(text->as_string())) {
+            client_gone = true;
+            return false;
+          }
+        }
+      }
+      if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
+        const auto& usage = u->as_object();
+        if (const auto* p = usage.if_contains("prompt_tokens"); p != nullptr && p->is_int64()) {
+          c.usage.input_tokens = p->as_int64();
+        }
+        if (const auto* p = usage.if_contains("completion_tokens"); p != nullptr && p->is_int64()) {
+          c.usage.output_tokens = p->as_int64();
+        }
+      }
+      return true;
+    });
+    req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
     auto answer =
         ctxmgr::provider::call_with_retries(req, "openai", max_retries_, log_, &message_of);
+    if (failed) return *failed;
     if (!answer) return answer.error();
-    auto c = parse_completion(*answer);
-    if (c && sink != nullptr) sink->on_text(c->output_text);
+    if (client_gone) return Error(Errc::unavailable, "the client went away");
+    if (!done) return Error(Errc::provider_error, "openai's stream ended before [DONE]");
     return c;
   }
 

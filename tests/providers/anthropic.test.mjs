@@ -6,7 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startFakeProvider, message, anthropicError } from "./fake_providers.mjs";
+import { startFakeProvider, message, anthropicError, anthropicStream, parseSse } from "./fake_providers.mjs";
 import { startServer } from "./server.mjs";
 
 const KEY = "sk-ant-test-0123456789";
@@ -91,4 +91,29 @@ test("529 overloaded then success; errors mapped", async () => {
   const nokey = await ask({ provider: "nokey" });
   assert.equal(nokey.status, 503);
   assert.match(nokey.json.error.message, /no API key/);
+});
+
+test("streaming: text deltas, then done with usage; an error event", async () => {
+  fake.received.length = 0;
+  fake.script.push({ sse: anthropicStream(["On ", "Mondays."]) });
+  const r = await ask({ stream: true });
+  assert.equal(r.status, 200);
+  const events = parseSse(r.text);
+  assert.deepEqual(events.map(e => e.event), ["delta", "delta", "done"]);
+  assert.equal(events[2].data.output_text, "On Mondays.");
+  assert.equal(events[2].data.stop_reason, "end_turn");
+  assert.deepEqual(events[2].data.usage, { input_tokens: 525, output_tokens: 9 });
+  assert.equal(JSON.parse(fake.received[0].body).stream, true);
+
+  const ev = (name, data) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  fake.script.push({ sse: anthropicStream(["x"], { stop: false }).split("event: content_block_stop")[0] +
+    ev("error", anthropicError("overloaded_error", "Overloaded")) });
+  const failed = parseSse((await ask({ stream: true })).text);
+  assert.deepEqual(failed.map(e => e.event), ["delta", "error"]);
+  assert.match(failed[1].data.error.message, /anthropic: Overloaded/);
+
+  fake.script.push({ sse: anthropicStream(["y"], { stop: false }) });
+  const ended = parseSse((await ask({ stream: true })).text);
+  assert.equal(ended.at(-1).event, "error");
+  assert.match(ended.at(-1).data.error.message, /ended before message_stop/);
 });

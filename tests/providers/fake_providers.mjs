@@ -1,6 +1,6 @@
 // Fake provider servers on loopback for the tests: they record every request they receive
 // (headers and body) and answer from a script of responses the test sets: {status, headers,
-// body} or {hang: ms} or {raw: text}. The bodies are the real wire formats (protocols.md §1-2):
+// body}, {hang: ms}, {raw: text} or {sse: text, cut: bool}. The bodies are the real wire formats (protocols.md §1-2):
 // completion() / openaiError() for OpenAI, message() / anthropicError() for Anthropic.
 
 import { createServer } from "node:http";
@@ -15,6 +15,12 @@ export async function startFakeProvider() {
       received.push({ method: req.method, url: req.url, headers: req.headers, body });
       const step = script.shift() ?? { status: 500, body: { error: { message: "no scripted answer" } } };
       if (step.hang) { setTimeout(() => res.destroy(), step.hang); return; }
+      if (step.sse !== undefined) {  // a stream; `cut` drops the connection before its end
+        res.writeHead(step.status ?? 200, { "content-type": "text/event-stream" });
+        res.write(step.sse);
+        if (step.cut) setTimeout(() => res.destroy(), 20); else res.end();
+        return;
+      }
       res.writeHead(step.status ?? 200, { "content-type": "application/json", ...(step.headers ?? {}) });
       res.end(step.raw ?? JSON.stringify(step.body));
     });
@@ -52,3 +58,41 @@ export function message(blocks, { model = "claude-fake-1", stop = "end_turn", in
 }
 
 export const anthropicError = (type, message) => ({ type: "error", error: { type, message } });
+
+// An OpenAI stream: a role chunk, one chunk per text, the finish chunk, the usage chunk, [DONE].
+export function openaiStream(texts, { done = true, usage = { prompt_tokens: 40, completion_tokens: 6 } } = {}) {
+  const chunk = (delta, finish = null, extra = {}) => `data: ${JSON.stringify({
+    id: "chatcmpl-s", object: "chat.completion.chunk", created: 1694268190, model: "gpt-fake-1",
+    choices: delta === null ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null, ...extra })}\n\n`;
+  let out = chunk({ role: "assistant", content: "" });
+  for (const t of texts) out += chunk({ content: t });
+  out += chunk({}, "stop");
+  out += chunk(null, null, { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
+  if (done) out += "data: [DONE]\n\n";
+  return out;
+}
+
+// An Anthropic stream: message_start, a text block with one delta per text, message_delta, message_stop.
+export function anthropicStream(texts, { stop = true } = {}) {
+  const ev = (name, data) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  let out = ev("message_start", { type: "message_start", message: { id: "msg_s", type: "message", role: "assistant",
+    model: "claude-fake-1", content: [], stop_reason: null, usage: { input_tokens: 25, output_tokens: 1,
+    cache_read_input_tokens: 500, cache_creation_input_tokens: 0 } } });
+  out += ev("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+  out += ev("ping", { type: "ping" });
+  for (const t of texts) out += ev("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: t } });
+  out += ev("content_block_stop", { type: "content_block_stop", index: 0 });
+  out += ev("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 9 } });
+  if (stop) out += ev("message_stop", { type: "message_stop" });
+  return out;
+}
+
+// The events of a text/event-stream body: [{event, data}] with data parsed as JSON.
+export function parseSse(text) {
+  return text.split("\n\n").filter(b => b.trim()).map(block => {
+    const lines = block.split("\n");
+    const event = lines.find(l => l.startsWith("event: "))?.slice(7);
+    const data = lines.filter(l => l.startsWith("data: ")).map(l => l.slice(6)).join("\n");
+    return { event, data: JSON.parse(data) };
+  });
+}

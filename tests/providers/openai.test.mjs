@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startFakeProvider, completion, openaiError } from "./fake_providers.mjs";
+import { startFakeProvider, completion, openaiError, openaiStream, parseSse } from "./fake_providers.mjs";
 import { startServer } from "./server.mjs";
 
 const KEY = "sk-test-0123456789abcdef";
@@ -132,4 +132,53 @@ test("errors: 429 at the end, rejected key, bad request, timeout, malformed, no 
   // The server still serves.
   fake.script.push({ status: 200, body: completion("still here") });
   assert.equal((await ask()).json.output_text, "still here");
+});
+
+test("streaming: deltas as they come, then done; a retry before the first byte; a cut stream", async () => {
+  fake.received.length = 0;
+  fake.script.push({ status: 429, headers: { "retry-after-ms": "10" }, body: openaiError("Rate limit reached", "requests", "rate_limit_exceeded") });
+  fake.script.push({ sse: openaiStream(["Hola", ", ", "mundo."]) });
+  const r = await ask({ stream: true, context: { query: "facturacion" } });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get("content-type"), /^text\/event-stream/);
+  const events = parseSse(r.text);
+  assert.deepEqual(events.slice(0, 3).map(e => [e.event, e.data.text]),
+    [["delta", "Hola"], ["delta", ", "], ["delta", "mundo."]]);
+  assert.equal(events.length, 4);
+  assert.equal(events[3].event, "done");
+  assert.equal(events[3].data.output_text, "Hola, mundo.");
+  assert.equal(events[3].data.stop_reason, "stop");
+  assert.deepEqual(events[3].data.usage, { input_tokens: 40, output_tokens: 6 });
+  assert.equal(fake.received.length, 2);
+  const body = JSON.parse(fake.received[1].body);
+  assert.equal(body.stream, true);
+  // The selected context reached the prompt, bob's unshared one did not.
+  assert.match(body.messages[0].content, /migración de facturación el lunes/);
+  assert.ok(!fake.received[1].body.includes("secreta"));
+  assert.equal(events[3].data.context_ids.length, 1);
+  assert.deepEqual(body.stream_options, { include_usage: true });
+
+  // Cut in the middle: the deltas sent stay sent, then one error event; never retried.
+  fake.received.length = 0;
+  fake.script.push({ sse: openaiStream(["partial"], { done: false }), cut: true });
+  const cut = parseSse((await ask({ stream: true })).text);
+  assert.deepEqual(cut.map(e => e.event), ["delta", "error"]);
+  assert.equal(cut[1].data.error.code, "provider_error");
+  assert.ok(cut[1].data.error.request_id);
+  assert.equal(fake.received.length, 1);
+
+  // An error inside the stream.
+  fake.script.push({ sse: openaiStream(["a"], { done: false }).split("\n\n")[0] + "\n\n" +
+    `data: ${JSON.stringify(openaiError("The server had an error while processing", "server_error", null))}\n\n` });
+  const failed = parseSse((await ask({ stream: true })).text);
+  assert.equal(failed.at(-1).event, "error");
+  assert.match(failed.at(-1).data.error.message, /had an error while processing/);
+
+  // An error before any byte is a plain JSON error, not a stream.
+  fake.script.push({ status: 401, body: openaiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key") });
+  const early = await ask({ stream: true, provider: "noretry" });
+  assert.equal(early.status, 200);  // the stream had begun (the request was valid)
+  const early_events = parseSse(early.text);
+  assert.equal(early_events[0].event, "error");
+  assert.match(early_events[0].data.error.message, /rejected the credentials/);
 });

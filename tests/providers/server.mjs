@@ -36,7 +36,9 @@ export async function startServer(providers, env = {}) {
     const r = await fetch(`http://127.0.0.1:${port}${path}`, { method,
       headers: { "Content-Type": "application/json", "X-Agent-Id": agent },
       body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, headers: r.headers, json: await r.json() };
+    const text = await r.text();
+    const sse = (r.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    return { status: r.status, headers: r.headers, text, json: sse ? undefined : JSON.parse(text) };
   };
   return { dir, api, log: () => log, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
 }

@@ -1,5 +1,7 @@
 #include "http_router.hpp"
 
+#include "openapi_document.hpp"
+
 #include "mcp_endpoint.hpp"
 
 #include <chrono>
@@ -226,6 +228,12 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
     res.body() = api_.metrics_text();
     res.prepare_payload();
     return finish(std::move(res));
+  }
+
+  if (seg.size() == 2 && seg[0] == "api" && seg[1] == "openapi.json") {
+    route = "openapi";
+    if (!get) return not_allowed("GET");
+    return finish(json_response(bhttp::status::ok, std::string(openapi_document()), req));
   }
 
   Outcome out;

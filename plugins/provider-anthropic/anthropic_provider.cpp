@@ -108,7 +108,7 @@ void add_input_usage(const json::object& usage, sdk::CompletionUsage& out) {
 class AnthropicProvider final : public sdk::Provider {
  public:
   AnthropicProvider(sdk::Host& host, const sdk::Options& o)
-      : log_(host.log()),
+      : host_(host),
         key_(o.get_string("api_key")),
         base_url_(o.get_string("base_url", "https://api.anthropic.com")),
         default_model_(o.get_string("default_model", "claude-sonnet-4-5")),
@@ -153,7 +153,7 @@ class AnthropicProvider final : public sdk::Provider {
     req.total_timeout = timeout_;
     if (sink == nullptr) {
       auto answer =
-          ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, log_, &message_of);
+          ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, host_, &message_of);
       if (!answer) return answer.error();
       return parse_message(*answer);
     }
@@ -225,7 +225,7 @@ class AnthropicProvider final : public sdk::Provider {
     });
     req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
     auto answer =
-        ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, log_, &message_of);
+        ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, host_, &message_of);
     if (failed) return *failed;
     if (!answer) return answer.error();
     if (client_gone) return Error(Errc::unavailable, "the client went away");
@@ -270,7 +270,7 @@ class AnthropicProvider final : public sdk::Provider {
     return c;
   }
 
-  sdk::Logger& log_;
+  sdk::Host& host_;
   std::string key_;
   std::string base_url_;
   std::string default_model_;

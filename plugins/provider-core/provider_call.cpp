@@ -1,5 +1,6 @@
 #include "provider_call.hpp"
 
+#include <chrono>
 #include <thread>
 
 #include "retry_policy.hpp"
@@ -9,9 +10,12 @@ namespace ctxmgr::provider {
 using sdk::Errc;
 using sdk::Error;
 
-sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
-                                           int max_retries, sdk::Logger& log,
-                                           const MessageOf& message_of) {
+namespace {
+
+sdk::Result<std::string> call(const HttpRequest& request, std::string_view provider,
+                              int max_retries, sdk::Host& host, const MessageOf& message_of,
+                              const std::string& label) {
+  sdk::Logger& log = host.log();
   const std::string name(provider);
   for (int attempt = 0;; ++attempt) {
     auto res = post(request);
@@ -35,6 +39,7 @@ sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::stri
           name + ": " +
           (res.failure == Failure::none ? "HTTP " + std::to_string(res.status) : res.failure_text) +
           "; retry " + std::to_string(attempt + 1) + " in " + std::to_string(wait.count()) + " ms");
+      host.metrics().counter_add("ctxmgr_provider_retries_total", label, 1);
       std::this_thread::sleep_for(wait);
       continue;
     }
@@ -55,6 +60,26 @@ sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::stri
     }
     return Error(Errc::provider_error, name + ": " + message);
   }
+}
+
+}  // namespace
+
+sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
+                                           int max_retries, sdk::Host& host,
+                                           const MessageOf& message_of) {
+  const std::string label = "provider=\"" + std::string(host.instance_name()) + "\"";
+  const auto started = std::chrono::steady_clock::now();
+  auto result = call(request, provider, max_retries, host, message_of, label);
+  host.metrics().counter_add(
+      "ctxmgr_provider_requests_total",
+      label + ",outcome=\"" +
+          std::string(result ? std::string_view("ok") : sdk::code_name(result.error().code())) +
+          "\"",
+      1);
+  host.metrics().observe(
+      "ctxmgr_provider_request_duration_seconds", label,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return result;
 }
 
 }  // namespace ctxmgr::provider

@@ -20,8 +20,11 @@ using MessageOf = std::function<std::string(const std::string& body)>;
 // The 2xx body, or the mapped error. `provider` names the provider in messages and logs. With
 // request.on_data set, a 2xx body went there and the result is empty; a stream cut by the
 // provider is provider_error (a timeout provider_timeout), one stopped by on_data is no error.
+// Counts into `host`'s metrics, labelled with the instance name: ctxmgr_provider_requests_total
+// {provider,outcome} (outcome: ok or the error code), ctxmgr_provider_retries_total{provider},
+// ctxmgr_provider_request_duration_seconds{provider} (the whole call, retries included).
 sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
-                                           int max_retries, sdk::Logger& log,
+                                           int max_retries, sdk::Host& host,
                                            const MessageOf& message_of);
 
 }  // namespace ctxmgr::provider

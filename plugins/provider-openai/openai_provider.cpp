@@ -97,7 +97,7 @@ std::string message_of(const std::string& body) {
 class OpenAiProvider final : public sdk::Provider {
  public:
   OpenAiProvider(sdk::Host& host, const sdk::Options& o)
-      : log_(host.log()),
+      : host_(host),
         key_(o.get_string("api_key")),
         base_url_(o.get_string("base_url", "https://api.openai.com/v1")),
         default_model_(o.get_string("default_model", "gpt-4o-mini")),
@@ -138,7 +138,7 @@ class OpenAiProvider final : public sdk::Provider {
 
     if (sink == nullptr) {
       auto answer =
-          ctxmgr::provider::call_with_retries(req, "openai", max_retries_, log_, &message_of);
+          ctxmgr::provider::call_with_retries(req, "openai", max_retries_, host_, &message_of);
       if (!answer) return answer.error();
       return parse_completion(*answer);
     }
@@ -203,7 +203,7 @@ class OpenAiProvider final : public sdk::Provider {
     });
     req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
     auto answer =
-        ctxmgr::provider::call_with_retries(req, "openai", max_retries_, log_, &message_of);
+        ctxmgr::provider::call_with_retries(req, "openai", max_retries_, host_, &message_of);
     if (failed) return *failed;
     if (!answer) return answer.error();
     if (client_gone) return Error(Errc::unavailable, "the client went away");
@@ -252,7 +252,7 @@ class OpenAiProvider final : public sdk::Provider {
     return c;
   }
 
-  sdk::Logger& log_;
+  sdk::Host& host_;
   std::string key_;
   std::string base_url_;
   std::string default_model_;

@@ -90,6 +90,14 @@ test("a 429 with retry-after, then success; 500s until the retries run out", asy
   assert.equal(failed.json.error.code, "provider_error");
   assert.match(failed.json.error.message, /The server had an error/);
   assert.equal(fake.received.length, 3);  // the first try and two retries
+
+  // The provider's own metrics, under its instance name.
+  const metrics = await (await fetch(server.url + "/metrics")).text();
+  const value = name => Number((metrics.split("\n").find(l => l.startsWith(name + " ")) ?? " -1").split(" ")[1]);
+  assert.ok(value('ctxmgr_provider_retries_total{provider="openai"}') >= 3);
+  assert.ok(value('ctxmgr_provider_requests_total{provider="openai",outcome="ok"}') >= 1);
+  assert.ok(value('ctxmgr_provider_requests_total{provider="openai",outcome="provider_error"}') >= 1);
+  assert.ok(value('ctxmgr_provider_request_duration_seconds_count{provider="openai"}') >= 2);
 });
 
 test("errors: 429 at the end, rejected key, bad request, timeout, malformed, no key", async () => {

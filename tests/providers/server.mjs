@@ -40,6 +40,6 @@ export async function startServer(providers, env = {}) {
     const sse = (r.headers.get("content-type") ?? "").startsWith("text/event-stream");
     return { status: r.status, headers: r.headers, text, json: sse ? undefined : JSON.parse(text) };
   };
-  return { dir, api, log: () => log, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
+  return { dir, api, url: `http://127.0.0.1:${port}`, log: () => log, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
 }
 

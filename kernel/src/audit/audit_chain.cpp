@@ -97,18 +97,27 @@ std::string render_verify(const VerifyReport& r) {
   return out + "}";
 }
 
-AuditSealer::AuditSealer(sdk::Storage& storage, std::chrono::milliseconds interval)
-    : storage_(storage), worker_(interval, [this] { seal_all(); }) {}
+AuditSealer::AuditSealer(sdk::Storage& storage, std::chrono::milliseconds interval,
+                         sdk::Metrics& metrics)
+    : storage_(storage), metrics_(metrics), worker_(interval, [this] { seal_all(); }) {}
 
 void AuditSealer::seal_all() {
   // Until caught up: a burst may exceed one batch.
   for (;;) {
     auto sealed = seal_pending(storage_, 5000);
     if (!sealed) {
+      metrics_.counter_add("ctxmgr_audit_seal_failures_total", "", 1);
       kernel_log().warn("audit sealing failed (will retry): {}", sealed.error().message());
       return;
     }
-    if (*sealed < 5000) return;
+    metrics_.counter_add("ctxmgr_audit_sealed_events_total", "", static_cast<double>(*sealed));
+    if (*sealed < 5000) {
+      metrics_.gauge_set(
+          "ctxmgr_audit_last_seal_timestamp_seconds", "",
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count());
+      return;
+    }
   }
 }
 

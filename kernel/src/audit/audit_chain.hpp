@@ -38,7 +38,9 @@ std::string render_verify(const VerifyReport& report);
 // Seals in the background every `interval` until stopped.
 class AuditSealer {
  public:
-  AuditSealer(sdk::Storage& storage, std::chrono::milliseconds interval);
+  // Counts what it seals (ctxmgr_audit_sealed_events_total) and stamps every pass that caught up
+  // (ctxmgr_audit_last_seal_timestamp_seconds: time() minus it is the sealing lag).
+  AuditSealer(sdk::Storage& storage, std::chrono::milliseconds interval, sdk::Metrics& metrics);
   void start() { worker_.start(); }
   void stop() { worker_.stop(); }  // seals what is pending once more, then joins
 
@@ -46,6 +48,7 @@ class AuditSealer {
   void seal_all();
 
   sdk::Storage& storage_;
+  sdk::Metrics& metrics_;
   Periodic worker_;
 };
 

@@ -155,7 +155,7 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   std::unique_ptr<AuditSealer> sealer;
   if (!storages.empty()) {
     sealer = std::make_unique<AuditSealer>(
-        *storages[0].second, std::chrono::milliseconds(config.audit.seal_interval_ms));
+        *storages[0].second, std::chrono::milliseconds(config.audit.seal_interval_ms), metrics);
     sealer->start();
   }
   // Then selectors and providers, and transports last: they accept requests at once.

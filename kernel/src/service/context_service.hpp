@@ -5,6 +5,7 @@
 // one; concurrent changes serialise on the row (Transaction::get_for_update), so none is lost;
 // an If-Match that does not name the current version writes nothing (412).
 
+#include <chrono>
 #include <cstddef>
 
 #include "ctxmgr/sdk/context_api.hpp"
@@ -125,10 +126,14 @@ class ContextService final : public sdk::ContextApi {
 template <class Fn>
 sdk::Result<sdk::ApiResponse> ContextService::as_caller(std::string_view name,
                                                         const sdk::Caller& caller, Fn&& op) {
+  const auto started = std::chrono::steady_clock::now();
   auto who = identify(caller);
   sdk::Result<sdk::ApiResponse> result =
       who ? op(*who) : sdk::Result<sdk::ApiResponse>(who.error());
   count(name, result ? nullptr : &result.error());
+  metrics_.observe("ctxmgr_context_operation_duration_seconds",
+                   "op=\"" + std::string(name) + "\"",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return result;
 }
 

@@ -29,6 +29,11 @@ sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
     auto out = settings_.processing->process(view, body, settings_.max_json_depth, stream,
                                              caller.request_id);
     if (!out) return out.error();
+    const std::string provider_label = "provider=\"" + out->provider + "\"";
+    metrics_.counter_add("ctxmgr_provider_tokens_total", provider_label + ",direction=\"input\"",
+                         static_cast<double>(out->usage.input_tokens));
+    metrics_.counter_add("ctxmgr_provider_tokens_total", provider_label + ",direction=\"output\"",
+                         static_cast<double>(out->usage.output_tokens));
     std::string ids = "[";
     for (const auto& id : out->context_ids) ids += (ids.size() > 1 ? "," : "") + json_quote(id);
     ids += "]";

@@ -1,0 +1,67 @@
+// GET /metrics moves when requests are made: HTTP routes, service operations and their latency,
+// audit sealing, provider tokens. Parsed as Prometheus text.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "http_client.hpp"
+#include "server.hpp"
+
+namespace ct = ctxmgr::test;
+
+namespace {
+
+// The value of one series (exact name with labels), or -1 when absent.
+double series(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+TEST(MetricsE2E, CountersAndHistogramsMoveWithRequests) {
+  ct::ServerOptions o;
+  o.extra_yaml = "audit: {seal_interval_ms: 50}\n";
+  ct::Server server(o);
+  ASSERT_TRUE(server.start()) << server.log();
+  ct::HttpClient client(server.port());
+  const std::map<std::string, std::string> as{{"X-Agent-Id", "alice"}};
+  const auto before = client.get("/metrics").body;
+  ASSERT_EQ(client.post("/api/context", R"({"agent_id":"alice","context_data":{"nota":"uno"}})", as)
+                .status,
+            201);
+  ASSERT_EQ(client.post("/api/agent/alice/select", R"({"query":"uno"})", as).status, 200);
+  ASSERT_EQ(client
+                .post("/api/agent/alice/process",
+                      R"({"provider":"offline","messages":[{"role":"user","content":"hola"}]})", as)
+                .status,
+            200);
+  ASSERT_EQ(client.get("/api/context/not-an-id", as).status, 400);
+  std::string after;
+  for (int i = 0; i < 100; ++i) {  // the sealer runs every 50 ms
+    after = client.get("/metrics").body;
+    if (series(after, "ctxmgr_audit_sealed_events_total") >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto moved = [&](const std::string& name, double by) {
+    const double b = std::max(0.0, series(before, name));
+    EXPECT_GE(series(after, name), b + by) << name << "\n" << after;
+  };
+  moved("ctxmgr_http_requests_total{route=\"context\",status=\"201\"}", 1);
+  moved("ctxmgr_http_requests_total{route=\"agent_select\",status=\"200\"}", 1);
+  moved("ctxmgr_http_requests_total{route=\"context_id\",status=\"400\"}", 1);
+  moved("ctxmgr_context_operations_total{op=\"select\",outcome=\"ok\"}", 1);
+  moved("ctxmgr_context_operations_total{op=\"read\",outcome=\"invalid_request\"}", 1);
+  moved("ctxmgr_context_operation_duration_seconds_count{op=\"process\"}", 1);
+  moved("ctxmgr_http_request_duration_seconds_count{route=\"agent_process\"}", 1);
+  moved("ctxmgr_provider_tokens_total{provider=\"offline\",direction=\"input\"}", 1);
+  moved("ctxmgr_audit_sealed_events_total", 1);
+  EXPECT_GT(series(after, "ctxmgr_audit_last_seal_timestamp_seconds"), 1.7e9);
+}
+
+}  // namespace

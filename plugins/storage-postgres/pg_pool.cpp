@@ -10,18 +10,27 @@ namespace {
 
 bool healthy(soci::session& s) {
   auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
-  return backend != nullptr && backend->conn_ != nullptr && PQstatus(backend->conn_) == CONNECTION_OK;
+  return backend != nullptr && backend->conn_ != nullptr &&
+         PQstatus(backend->conn_) == CONNECTION_OK;
 }
 
 }  // namespace
 
 PgPool::PgPool(std::string conninfo, std::size_t size, std::chrono::milliseconds acquire_timeout,
-               sdk::Logger& log)
-    : conninfo_(std::move(conninfo)), timeout_(acquire_timeout), log_(log) {
+               sdk::Logger& log, sdk::Metrics& metrics)
+    : conninfo_(std::move(conninfo)), timeout_(acquire_timeout), log_(log), metrics_(metrics) {
   for (std::size_t i = 0; i < size; ++i) {
     all_.push_back(std::make_unique<PgConnection>());
     free_.push_back(all_.back().get());
   }
+  metrics_.gauge_set("ctxmgr_postgres_pool_connections", "state=\"size\"",
+                     static_cast<double>(size));
+  report_in_use();
+}
+
+void PgPool::report_in_use() {
+  metrics_.gauge_set("ctxmgr_postgres_pool_connections", "state=\"in_use\"",
+                     static_cast<double>(all_.size() - free_.size()));
 }
 
 PgPool::~PgPool() { close(); }
@@ -47,6 +56,7 @@ void PgPool::release(PgConnection* conn) {
   {
     std::lock_guard lock(mu_);
     free_.push_back(conn);
+    report_in_use();
   }
   freed_.notify_one();
 }
@@ -54,15 +64,22 @@ void PgPool::release(PgConnection* conn) {
 sdk::Result<PgPool::Lease> PgPool::acquire() {
   PgConnection* conn = nullptr;
   {
+    const auto started = std::chrono::steady_clock::now();
     std::unique_lock lock(mu_);
-    if (!freed_.wait_for(lock, timeout_, [&] { return !free_.empty() || closed_; })) {
-      return sdk::Error(sdk::Errc::unavailable,
-                        "no database connection became free within " +
-                            std::to_string(timeout_.count()) + " ms; retry");
+    const bool got = freed_.wait_for(lock, timeout_, [&] { return !free_.empty() || closed_; });
+    metrics_.observe(
+        "ctxmgr_postgres_pool_wait_seconds", "",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!got) {
+      metrics_.counter_add("ctxmgr_postgres_pool_timeouts_total", "", 1);
+      return sdk::Error(sdk::Errc::unavailable, "no database connection became free within " +
+                                                    std::to_string(timeout_.count()) +
+                                                    " ms; retry");
     }
     if (closed_) return sdk::Error(sdk::Errc::unavailable, "the storage is stopped");
     conn = free_.back();
     free_.pop_back();
+    report_in_use();
   }
   Lease lease(*this, *conn);
   if (conn->broken) {

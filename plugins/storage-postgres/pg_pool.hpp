@@ -25,8 +25,10 @@ struct PgConnection {
 
 class PgPool {
  public:
+  // Reports ctxmgr_postgres_pool_connections{state="in_use"|"size"} (gauges),
+  // ctxmgr_postgres_pool_wait_seconds (histogram) and ctxmgr_postgres_pool_timeouts_total.
   PgPool(std::string conninfo, std::size_t size, std::chrono::milliseconds acquire_timeout,
-         sdk::Logger& log);
+         sdk::Logger& log, sdk::Metrics& metrics);
   ~PgPool();
 
   class Lease {
@@ -51,10 +53,12 @@ class PgPool {
 
  private:
   void release(PgConnection* conn);
+  void report_in_use();  // with mu_ held
 
   std::string conninfo_;
   std::chrono::milliseconds timeout_;
   sdk::Logger& log_;
+  sdk::Metrics& metrics_;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PgConnection>> all_;

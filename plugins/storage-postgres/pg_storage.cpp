@@ -73,7 +73,8 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
 PgStorage::~PgStorage() { stop(); }
 
 sdk::Status PgStorage::start() {
-  pool_ = std::make_unique<PgPool>(conninfo_, pool_size_, acquire_timeout_, host_.log());
+  pool_ = std::make_unique<PgPool>(conninfo_, pool_size_, acquire_timeout_, host_.log(),
+                                   host_.metrics());
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
   host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +

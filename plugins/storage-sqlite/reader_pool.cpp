@@ -4,12 +4,24 @@
 
 namespace ctxmgr::sqlite {
 
-void ReaderPool::open(std::size_t size, const std::function<void(soci::session&)>& open) {
+void ReaderPool::open(std::size_t size, const std::function<void(soci::session&)>& open,
+                      ctxmgr::sdk::Metrics& metrics) {
+  metrics_ = &metrics;
   for (std::size_t i = 0; i < size; ++i) {
     auto slot = std::make_unique<ReaderSlot>();
     open(slot->sql);
     free_.push_back(slot.get());
     slots_.push_back(std::move(slot));
+  }
+  metrics.gauge_set("ctxmgr_sqlite_readers", "state=\"size\"", static_cast<double>(size));
+  std::lock_guard lock(mu_);
+  report_in_use();
+}
+
+void ReaderPool::report_in_use() {
+  if (metrics_ != nullptr) {
+    metrics_->gauge_set("ctxmgr_sqlite_readers", "state=\"in_use\"",
+                        static_cast<double>(slots_.size() - free_.size()));
   }
 }
 
@@ -24,6 +36,7 @@ ReaderPool::Lease::~Lease() {
   {
     std::lock_guard lock(pool_->mu_);
     pool_->free_.push_back(slot_);
+    pool_->report_in_use();
   }
   pool_->freed_.notify_one();
 }
@@ -34,6 +47,7 @@ ReaderPool::Lease ReaderPool::acquire() {
   if (slots_.empty()) throw std::runtime_error("the storage is not started");
   ReaderSlot* slot = free_.back();
   free_.pop_back();
+  report_in_use();
   return Lease(*this, *slot);
 }
 

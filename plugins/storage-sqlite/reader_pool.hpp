@@ -12,6 +12,7 @@
 
 #include <soci/soci.h>
 
+#include "ctxmgr/sdk/host.hpp"
 #include "sqlite_rows.hpp"
 
 namespace ctxmgr::sqlite {
@@ -28,13 +29,17 @@ struct ReaderSlot {
 class ReaderPool {
  public:
   // Opens `size` connections with `open` and prepares their statements; throws on failure.
-  void open(std::size_t size, const std::function<void(soci::session&)>& open);
+  // Reports ctxmgr_sqlite_readers{state="in_use"|"size"} into `metrics`.
+  void open(std::size_t size, const std::function<void(soci::session&)>& open,
+            ctxmgr::sdk::Metrics& metrics);
   void close();
 
   class Lease {
    public:
     Lease(ReaderPool& pool, ReaderSlot& slot) : pool_(&pool), slot_(&slot) {}
-    Lease(Lease&& other) noexcept : pool_(other.pool_), slot_(other.slot_) { other.slot_ = nullptr; }
+    Lease(Lease&& other) noexcept : pool_(other.pool_), slot_(other.slot_) {
+      other.slot_ = nullptr;
+    }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease& operator=(Lease&&) = delete;
@@ -51,6 +56,9 @@ class ReaderPool {
   bool is_open() const { return !slots_.empty(); }
 
  private:
+  void report_in_use();  // with mu_ held
+
+  ctxmgr::sdk::Metrics* metrics_ = nullptr;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<ReaderSlot>> slots_;

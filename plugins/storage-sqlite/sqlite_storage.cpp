@@ -1,5 +1,6 @@
 #include "sqlite_storage.hpp"
 
+#include <chrono>
 #include <filesystem>
 
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -71,7 +72,8 @@ sdk::Status SqliteStorage::start() {
     // WAL: readers do not block the writer nor the writer the readers. It is a property of the
     // file, so setting it once on the writer is enough.
     exec_script(*writer_, "PRAGMA journal_mode = WAL;");
-    readers_.open(read_connections_, [this](soci::session& s) { open_session(s); });
+    readers_.open(
+        read_connections_, [this](soci::session& s) { open_session(s); }, host_.metrics());
   } catch (const std::exception& e) {
     return fail(e, "open " + path_);
   }
@@ -92,7 +94,12 @@ sdk::Error SqliteStorage::fail(const std::exception& e, const std::string& what)
 }
 
 sdk::Result<std::unique_ptr<sdk::Transaction>> SqliteStorage::begin() {
+  // One writer: how long a change waits for it is the queue SQLite's design puts writes in.
+  const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock(writer_mu_);
+  host_.metrics().observe(
+      "ctxmgr_sqlite_writer_wait_seconds", "",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
   try {
     *writer_ << "BEGIN IMMEDIATE";

@@ -24,8 +24,12 @@ double series(const std::string& text, const std::string& name) {
   return -1;
 }
 
-TEST(MetricsE2E, CountersAndHistogramsMoveWithRequests) {
+class MetricsE2E : public testing::TestWithParam<std::string> {};
+
+TEST_P(MetricsE2E, CountersAndHistogramsMoveWithRequests) {
+  if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
   ct::ServerOptions o;
+  o.backend = GetParam();
   o.extra_yaml = "audit: {seal_interval_ms: 50}\n";
   ct::Server server(o);
   ASSERT_TRUE(server.start()) << server.log();
@@ -62,6 +66,19 @@ TEST(MetricsE2E, CountersAndHistogramsMoveWithRequests) {
   moved("ctxmgr_provider_tokens_total{provider=\"offline\",direction=\"input\"}", 1);
   moved("ctxmgr_audit_sealed_events_total", 1);
   EXPECT_GT(series(after, "ctxmgr_audit_last_seal_timestamp_seconds"), 1.7e9);
+  // The storage's own: connection pools and, on SQLite, the wait for the single writer.
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(series(after, "ctxmgr_sqlite_readers{state=\"size\"}"), 4);
+    EXPECT_GE(series(after, "ctxmgr_sqlite_readers{state=\"in_use\"}"), 0);
+    moved("ctxmgr_sqlite_writer_wait_seconds_count", 1);
+  } else {
+    EXPECT_EQ(series(after, "ctxmgr_postgres_pool_connections{state=\"size\"}"), 8);
+    EXPECT_GE(series(after, "ctxmgr_postgres_pool_connections{state=\"in_use\"}"), 0);
+    moved("ctxmgr_postgres_pool_wait_seconds_count", 1);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MetricsE2E, testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace

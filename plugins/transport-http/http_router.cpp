@@ -4,7 +4,9 @@
 
 #include "mcp_endpoint.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <initializer_list>
 #include <optional>
 #include <vector>
@@ -175,11 +177,29 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   const auto started = std::chrono::steady_clock::now();
   const sdk::Caller caller{req["X-Agent-Id"], req[bhttp::field::authorization], "http", request_id};
   std::string route = "unknown";
+  // The access line: the path without its query, the agent a trust-mode header names (a token
+  // never: in token mode the agent shows as "-").
+  auto log_request = [&](int status, double secs) {
+    if (!access_log_) return;
+    const std::string_view target = req.target();
+    std::string_view agent = req["X-Agent-Id"];
+    const bool printable =
+        !agent.empty() && agent.size() <= 128 &&
+        std::all_of(agent.begin(), agent.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    char duration[32];
+    std::snprintf(duration, sizeof duration, "%.3f", secs * 1000);
+    host_.log().info("request method=" + std::string(req.method_string()) + " path=" +
+                     std::string(target.substr(0, target.find('?'))) + " route=" + route +
+                     " status=" + std::to_string(status) + " duration_ms=" + duration +
+                     " agent=" + (printable ? std::string(agent) : std::string("-")) +
+                     " request_id=" + request_id);
+  };
   auto finish = [&](Response res) {
     res.set("X-Request-Id", request_id);
     res.set(bhttp::field::server, "ctxmgr");
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    log_request(res.result_int(), secs);
     const std::string labels =
         "route=\"" + route + "\",status=\"" + std::to_string(res.result_int()) + "\"";
     host_.metrics().counter_add("ctxmgr_http_requests_total", labels, 1);
@@ -308,6 +328,8 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
     if (stream.began()) {
       host_.metrics().counter_add("ctxmgr_http_requests_total",
                                   "route=\"agent_process\",status=\"200\"", 1);
+      log_request(
+          200, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       return std::nullopt;
     }
   } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "selections") {

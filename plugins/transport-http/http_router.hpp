@@ -31,8 +31,13 @@ class RawWriter {
 class Router {
  public:
   // `mcp` may be null (no MCP endpoint); `mcp_path` is where it listens.
-  Router(sdk::ContextApi& api, sdk::Host& host, McpEndpoint* mcp, std::string mcp_path)
-      : api_(api), host_(host), mcp_(mcp), mcp_path_(std::move(mcp_path)) {}
+  Router(sdk::ContextApi& api, sdk::Host& host, McpEndpoint* mcp, std::string mcp_path,
+         bool access_log = true)
+      : api_(api),
+        host_(host),
+        mcp_(mcp),
+        mcp_path_(std::move(mcp_path)),
+        access_log_(access_log) {}
 
   // Builds the response for a complete request. `request_id` is already chosen. nullopt: the
   // answer was streamed through `writer` (as SSE, HTTP/1.1 with Connection: close) and the
@@ -45,6 +50,7 @@ class Router {
   sdk::Host& host_;
   McpEndpoint* mcp_;
   std::string mcp_path_;
+  bool access_log_;
 };
 
 // An error response with the body of API.md; used also by the session for requests that could

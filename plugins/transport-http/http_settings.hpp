@@ -19,6 +19,7 @@ struct HttpSettings {
   std::string mcp_path = "/mcp";                     // empty: no MCP endpoint
   std::vector<std::string> mcp_allowed_origins;      // beside the loopback origins
   std::size_t mcp_max_sessions = 1000;
+  bool access_log = true;  // one info line per request
 };
 
 }  // namespace ctxmgr::http

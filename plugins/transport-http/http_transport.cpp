@@ -19,9 +19,9 @@ namespace {
 HttpSettings parse_listen(const std::string& listen, HttpSettings s) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    throw sdk::Error(sdk::Errc::invalid_request,
-                     "options.listen: expected host:port, e.g. 127.0.0.1:5000; got \"" + listen +
-                         "\"");
+    throw sdk::Error(
+        sdk::Errc::invalid_request,
+        "options.listen: expected host:port, e.g. 127.0.0.1:5000; got \"" + listen + "\"");
   }
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
@@ -53,10 +53,12 @@ HttpSettings read_settings(const sdk::Options& o) {
   s.max_body_bytes = static_cast<std::size_t>(o.get_int("max_body_bytes", 1 << 20));
   s.max_header_bytes = static_cast<std::size_t>(o.get_int("max_header_bytes", 16 << 10));
   s.request_timeout = std::chrono::milliseconds(o.get_int("request_timeout_ms", 30000));
+  s.access_log = o.get_bool("access_log", true);
   s.drain_timeout = std::chrono::milliseconds(o.get_int("drain_timeout_ms", 10000));
   s.mcp_path = o.get_string("mcp_path", "/mcp");
   if (!s.mcp_path.empty() && s.mcp_path.front() != '/') {
-    throw sdk::Error(sdk::Errc::invalid_request, "options.mcp_path: must start with / (or be empty)");
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.mcp_path: must start with / (or be empty)");
   }
   s.mcp_allowed_origins = o.get_strings("mcp_allowed_origins");
   s.mcp_max_sessions = static_cast<std::size_t>(o.get_int("mcp_max_sessions", 1000));
@@ -75,7 +77,8 @@ void HttpTransport::attach(sdk::ContextApi& api) {
     mcp_ = std::make_unique<McpEndpoint>(api, settings_.mcp_allowed_origins,
                                          settings_.mcp_max_sessions);
   }
-  router_ = std::make_unique<Router>(api, host_, mcp_.get(), settings_.mcp_path);
+  router_ =
+      std::make_unique<Router>(api, host_, mcp_.get(), settings_.mcp_path, settings_.access_log);
 }
 
 bool HttpTransport::loopback_only() const {
@@ -189,6 +192,15 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 1048576,
      .allowed = nullptr,
      .description = "larger request headers get 413 and the connection is closed"},
+    {.name = "access_log",
+     .type = CTXMGR_OPT_BOOLEAN,
+     .flags = 0,
+     .default_json = "true",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "one info line per request: method, path, route, status, duration, agent, "
+                    "request id (never a token)"},
     {.name = "request_timeout_ms",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
@@ -236,6 +248,5 @@ constexpr ctxmgr_option_spec kOptions[] = {
 
 }  // namespace ctxmgr::http
 
-CTXMGR_PLUGIN(ctxmgr::sdk::Kind::transport, "http", "1.0.0",
-              "REST API over HTTP/1.1 (Boost.Beast)", ctxmgr::http::HttpTransport,
-              ctxmgr::http::kOptions)
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::transport, "http", "1.0.0", "REST API over HTTP/1.1 (Boost.Beast)",
+              ctxmgr::http::HttpTransport, ctxmgr::http::kOptions)

@@ -47,7 +47,8 @@ void Server::write_config() {
                            (options_.http_options.empty() ? "" : ", " + options_.http_options);
   write_file(dir_ + "/ctxmgr.yaml",
              "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\n"
-             "server: {log: {level: info}}\n" +
+             "server: {log: {level: info" +
+             (options_.log_file.empty() ? "" : ", file: " + options_.log_file) + "}}\n" +
              (options_.service_yaml.empty() ? "" : "service: " + options_.service_yaml + "\n") +
              options_.extra_yaml +
              (options_.selectors_yaml.empty() ? "" : "selectors: " + options_.selectors_yaml + "\n") +
@@ -77,6 +78,10 @@ int Server::stop() {
   const int rc = child_->wait(20000);
   child_.reset();
   return rc;
+}
+
+void Server::signal(int sig) {
+  if (child_) child_->signal(sig);
 }
 
 void Server::kill9() {

@@ -17,6 +17,7 @@ struct ServerOptions {
   std::string extra_yaml;          // more top-level config, e.g. "audit: {reads: sync}\n"
   // The `selectors:` list (empty for none); the default configuration's three by default.
   std::string selectors_yaml = "[{plugin: keyword}, {plugin: priority}, {plugin: recency}]";
+  std::string log_file;  // server.log.file (empty: stderr, which log() reads)
   // The `providers:` list (empty for none).
   std::string providers_yaml = "[{plugin: offline}]";
   std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
@@ -35,6 +36,8 @@ class Server {
   int stop();
   // SIGKILL and wait.
   void kill9();
+  // Sends a signal and does not wait (SIGHUP).
+  void signal(int sig);
 
   int port() const { return port_; }
   // The config file the server runs with (written by start()).

@@ -25,6 +25,7 @@ sigset_t block_stop_signals() {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // not a stop: reopens the log file (logrotate)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   return stop_signals;
 }
@@ -167,7 +168,15 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   log.info("ready: {} plugin instance(s) started", registry.size());
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    if (reopen_log_file()) {
+      log.info("received SIGHUP: log file reopened");
+    } else {
+      log.error("received SIGHUP: cannot reopen the log file; still writing to the old one");
+    }
+  }
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Transports first (they drain), then the last seals, then the rest.
   registry.stop(sdk::Kind::transport);

@@ -1,4 +1,5 @@
 #include "log/logging.hpp"
+#include "log/reopenable_file_sink.hpp"
 
 #include <mutex>
 
@@ -53,6 +54,7 @@ struct LogState {
   spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   spdlog::level::level_enum level = spdlog::level::info;
   bool json = false;
+  std::shared_ptr<ReopenableFileSink> file;  // when logging to a file
 };
 
 LogState& state() {
@@ -88,11 +90,14 @@ sdk::Status configure_logging(const LogConfig& config) {
   auto& s = state();
   std::lock_guard lock(s.mu);
   spdlog::sink_ptr sink;
+  s.file.reset();
   if (config.file.empty()) {
     sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   } else {
     try {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.file);
+      auto file = std::make_shared<ReopenableFileSink>(config.file);
+      s.file = file;
+      sink = file;
     } catch (const spdlog::spdlog_ex& e) {
       return sdk::Error(sdk::Errc::invalid_request,
                         "server.log.file: cannot open " + config.file + ": " + e.what());
@@ -104,6 +109,16 @@ sdk::Status configure_logging(const LogConfig& config) {
   s.level = spdlog::level::from_str(config.level);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { apply(*l, s); });
   return {};
+}
+
+bool reopen_log_file() {
+  auto& s = state();
+  std::shared_ptr<ReopenableFileSink> file;
+  {
+    std::lock_guard lock(s.mu);
+    file = s.file;
+  }
+  return file == nullptr || file->reopen();
 }
 
 spdlog::logger& kernel_log() {

@@ -16,6 +16,9 @@ namespace ctxmgr::kernel {
 // text at level info. Returns an error when the log file cannot be opened.
 sdk::Status configure_logging(const LogConfig& config);
 
+// Reopens the log file by its name (SIGHUP, after logrotate moved it); true without a file.
+bool reopen_log_file();
+
 // The kernel's own logger ("ctxmgr").
 spdlog::logger& kernel_log();
 

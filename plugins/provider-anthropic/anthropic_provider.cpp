@@ -5,6 +5,7 @@
 // Retries and error mapping: provider_call.hpp (Anthropic's 529 "overloaded" is a 5xx: retried);
 // a missing key is 503 and an answer that is not the API's shape 502.
 
+#include <array>
 #include <optional>
 
 #include <boost/json.hpp>
@@ -13,6 +14,7 @@
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
 #include "provider_call.hpp"
+#include "provider_options.hpp"
 #include "sse_parser.hpp"
 
 namespace {
@@ -22,78 +24,41 @@ namespace json = boost::json;
 using sdk::Errc;
 using sdk::Error;
 
-constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "api_key",
-     .type = CTXMGR_OPT_STRING,
-     .flags = CTXMGR_OPT_SECRET,
-     .default_json = "\"\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the API key, e.g. ${ANTHROPIC_API_KEY}; never logged"},
-    {.name = "base_url",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"https://api.anthropic.com\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the API's root (the request goes to {base_url}/v1/messages)"},
-    {.name = "default_model",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"claude-sonnet-4-5\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the model when a request names none"},
-    {.name = "anthropic_version",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"2023-06-01\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the anthropic-version header"},
-    {.name = "connect_timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "10000",
-     .min = 1,
-     .max = 600000,
-     .allowed = nullptr,
-     .description = "connecting to the provider, per attempt"},
-    {.name = "timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "120000",
-     .min = 1,
-     .max = 3600000,
-     .allowed = nullptr,
-     .description = "a whole attempt, answer included (then 504)"},
-    {.name = "max_retries",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2",
-     .min = 0,
-     .max = 10,
-     .allowed = nullptr,
-     .description = "retries after 408, 409, 429, 5xx (529 too) and connection failures"},
-};
-
-// {"type": "error", "error": {"type": ..., "message": ...}}
-std::string message_of(const std::string& body) {
-  boost::system::error_code ec;
-  const auto v = json::parse(body, ec);
-  if (!ec && v.is_object()) {
-    if (const auto* e = v.as_object().if_contains("error"); e != nullptr && e->is_object()) {
-      if (const auto* m = e->as_object().if_contains("message"); m != nullptr && m->is_string()) {
-        return std::string(m->as_string());
-      }
-    }
-  }
-  return {};
-}
+// The plugin's own options; the call options (timeouts, retries) come from provider-core.
+constexpr std::array<ctxmgr_option_spec, 4> kOwnOptions = {
+    {{.name = "api_key",
+      .type = CTXMGR_OPT_STRING,
+      .flags = CTXMGR_OPT_SECRET,
+      .default_json = "\"\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the API key, e.g. ${ANTHROPIC_API_KEY}; never logged"},
+     {.name = "base_url",
+      .type = CTXMGR_OPT_STRING,
+      .flags = 0,
+      .default_json = "\"https://api.anthropic.com\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the API's root (the request goes to {base_url}/v1/messages)"},
+     {.name = "default_model",
+      .type = CTXMGR_OPT_STRING,
+      .flags = 0,
+      .default_json = "\"claude-sonnet-4-5\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the model when a request names none"},
+     {.name = "anthropic_version",
+      .type = CTXMGR_OPT_STRING,
+      .flags = 0,
+      .default_json = "\"2023-06-01\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the anthropic-version header"}}};
+constexpr auto kOptions = ctxmgr::provider::with_call_options(kOwnOptions);
 
 // Input tokens as Anthropic counts them: uncached, written to the cache, read from it.
 void add_input_usage(const json::object& usage, sdk::CompletionUsage& out) {
@@ -110,13 +75,11 @@ class AnthropicProvider final : public sdk::Provider {
   AnthropicProvider(sdk::Host& host, const sdk::Options& o)
       : host_(host),
         key_(o.get_string("api_key")),
-        base_url_(o.get_string("base_url", "https://api.anthropic.com")),
+        base_url_(ctxmgr::provider::trimmed_base_url(
+            o.get_string("base_url", "https://api.anthropic.com"))),
         default_model_(o.get_string("default_model", "claude-sonnet-4-5")),
         version_(o.get_string("anthropic_version", "2023-06-01")),
-        connect_timeout_(o.get_int("connect_timeout_ms", 10000)),
-        timeout_(o.get_int("timeout_ms", 120000)),
-        max_retries_(static_cast<int>(o.get_int("max_retries", 2))) {
-    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+        call_(ctxmgr::provider::call_settings(o)) {
     ctxmgr::provider::init_http();
   }
 
@@ -149,11 +112,11 @@ class AnthropicProvider final : public sdk::Provider {
     req.headers = {"x-api-key: " + key_, "anthropic-version: " + version_,
                    "Content-Type: application/json", "Accept: application/json"};
     req.body = json::serialize(body);
-    req.connect_timeout = connect_timeout_;
-    req.total_timeout = timeout_;
+    req.connect_timeout = call_.connect_timeout;
+    req.total_timeout = call_.total_timeout;
     if (sink == nullptr) {
-      auto answer =
-          ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, host_, &message_of);
+      auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
+                                                        &ctxmgr::provider::error_message);
       if (!answer) return answer.error();
       return parse_message(*answer);
     }
@@ -174,7 +137,7 @@ class AnthropicProvider final : public sdk::Provider {
       }
       const auto& o = v.as_object();
       if (event == "error") {
-        const std::string m = message_of(std::string(data));
+        const std::string m = ctxmgr::provider::error_message(std::string(data));
         failed =
             Error(Errc::provider_error, "anthropic: " + (m.empty() ? "error in the stream" : m));
         return false;
@@ -224,8 +187,8 @@ class AnthropicProvider final : public sdk::Provider {
       return true;
     });
     req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
-    auto answer =
-        ctxmgr::provider::call_with_retries(req, "anthropic", max_retries_, host_, &message_of);
+    auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
+                                                      &ctxmgr::provider::error_message);
     if (failed) return *failed;
     if (!answer) return answer.error();
     if (client_gone) return Error(Errc::unavailable, "the client went away");
@@ -275,9 +238,7 @@ class AnthropicProvider final : public sdk::Provider {
   std::string base_url_;
   std::string default_model_;
   std::string version_;
-  std::chrono::milliseconds connect_timeout_;
-  std::chrono::milliseconds timeout_;
-  int max_retries_;
+  ctxmgr::provider::CallSettings call_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 // conversation. Retries and error mapping: provider_call.hpp; a missing key is 503 and an
 // answer that is not the API's shape 502.
 
+#include <array>
 #include <optional>
 
 #include <boost/json.hpp>
@@ -12,6 +13,7 @@
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
 #include "provider_call.hpp"
+#include "provider_options.hpp"
 #include "sse_parser.hpp"
 
 namespace {
@@ -21,91 +23,52 @@ namespace json = boost::json;
 using sdk::Errc;
 using sdk::Error;
 
-constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "api_key",
-     .type = CTXMGR_OPT_STRING,
-     .flags = CTXMGR_OPT_SECRET,
-     .default_json = "\"\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the API key, e.g. ${OPENAI_API_KEY}; never logged"},
-    {.name = "base_url",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"https://api.openai.com/v1\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the API's root; http://127.0.0.1:8000/v1 for vLLM, :11434/v1 for Ollama"},
-    {.name = "default_model",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"gpt-4o-mini\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the model when a request names none"},
-    {.name = "max_tokens_field",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"max_completion_tokens\"",
-     .min = 0,
-     .max = 0,
-     .allowed = "max_completion_tokens|max_tokens",
-     .description = "max_tokens for servers that do not know max_completion_tokens"},
-    {.name = "connect_timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "10000",
-     .min = 1,
-     .max = 600000,
-     .allowed = nullptr,
-     .description = "connecting to the provider, per attempt"},
-    {.name = "timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "120000",
-     .min = 1,
-     .max = 3600000,
-     .allowed = nullptr,
-     .description = "a whole attempt, answer included (then 504)"},
-    {.name = "max_retries",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2",
-     .min = 0,
-     .max = 10,
-     .allowed = nullptr,
-     .description = "retries after 408, 409, 429, 5xx and connection failures"},
-};
-
-// The provider's own error message, from {"error": {"message": ...}}.
-std::string message_of(const std::string& body) {
-  boost::system::error_code ec;
-  const auto v = json::parse(body, ec);
-  if (!ec && v.is_object()) {
-    if (const auto* e = v.as_object().if_contains("error"); e != nullptr && e->is_object()) {
-      if (const auto* m = e->as_object().if_contains("message"); m != nullptr && m->is_string()) {
-        return std::string(m->as_string());
-      }
-    }
-  }
-  return {};
-}
+// The plugin's own options; the call options (timeouts, retries) come from provider-core.
+constexpr std::array<ctxmgr_option_spec, 4> kOwnOptions = {
+    {{.name = "api_key",
+      .type = CTXMGR_OPT_STRING,
+      .flags = CTXMGR_OPT_SECRET,
+      .default_json = "\"\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the API key, e.g. ${OPENAI_API_KEY}; never logged"},
+     {.name = "base_url",
+      .type = CTXMGR_OPT_STRING,
+      .flags = 0,
+      .default_json = "\"https://api.openai.com/v1\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the API's root; http://127.0.0.1:8000/v1 for vLLM, :11434/v1 for Ollama"},
+     {.name = "default_model",
+      .type = CTXMGR_OPT_STRING,
+      .flags = 0,
+      .default_json = "\"gpt-4o-mini\"",
+      .min = 0,
+      .max = 0,
+      .allowed = nullptr,
+      .description = "the model when a request names none"},
+     {.name = "max_tokens_field",
+      .type = CTXMGR_OPT_STRING,
+      .flags = 0,
+      .default_json = "\"max_completion_tokens\"",
+      .min = 0,
+      .max = 0,
+      .allowed = "max_completion_tokens|max_tokens",
+      .description = "max_tokens for servers that do not know max_completion_tokens"}}};
+constexpr auto kOptions = ctxmgr::provider::with_call_options(kOwnOptions);
 
 class OpenAiProvider final : public sdk::Provider {
  public:
   OpenAiProvider(sdk::Host& host, const sdk::Options& o)
       : host_(host),
         key_(o.get_string("api_key")),
-        base_url_(o.get_string("base_url", "https://api.openai.com/v1")),
+        base_url_(ctxmgr::provider::trimmed_base_url(
+            o.get_string("base_url", "https://api.openai.com/v1"))),
         default_model_(o.get_string("default_model", "gpt-4o-mini")),
         max_tokens_field_(o.get_string("max_tokens_field", "max_completion_tokens")),
-        connect_timeout_(o.get_int("connect_timeout_ms", 10000)),
-        timeout_(o.get_int("timeout_ms", 120000)),
-        max_retries_(static_cast<int>(o.get_int("max_retries", 2))) {
-    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+        call_(ctxmgr::provider::call_settings(o)) {
     ctxmgr::provider::init_http();
   }
 
@@ -133,12 +96,12 @@ class OpenAiProvider final : public sdk::Provider {
     req.headers = {"Authorization: Bearer " + key_, "Content-Type: application/json",
                    "Accept: application/json"};
     req.body = json::serialize(body);
-    req.connect_timeout = connect_timeout_;
-    req.total_timeout = timeout_;
+    req.connect_timeout = call_.connect_timeout;
+    req.total_timeout = call_.total_timeout;
 
     if (sink == nullptr) {
-      auto answer =
-          ctxmgr::provider::call_with_retries(req, "openai", max_retries_, host_, &message_of);
+      auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
+                                                        &ctxmgr::provider::error_message);
       if (!answer) return answer.error();
       return parse_completion(*answer);
     }
@@ -164,7 +127,7 @@ class OpenAiProvider final : public sdk::Provider {
       }
       const auto& o = v.as_object();
       if (o.contains("error")) {
-        const std::string m = message_of(std::string(data));
+        const std::string m = ctxmgr::provider::error_message(std::string(data));
         failed = Error(Errc::provider_error, "openai: " + (m.empty() ? "error in the stream" : m));
         return false;
       }
@@ -202,8 +165,8 @@ class OpenAiProvider final : public sdk::Provider {
       return true;
     });
     req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
-    auto answer =
-        ctxmgr::provider::call_with_retries(req, "openai", max_retries_, host_, &message_of);
+    auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
+                                                      &ctxmgr::provider::error_message);
     if (failed) return *failed;
     if (!answer) return answer.error();
     if (client_gone) return Error(Errc::unavailable, "the client went away");
@@ -257,9 +220,7 @@ class OpenAiProvider final : public sdk::Provider {
   std::string base_url_;
   std::string default_model_;
   std::string max_tokens_field_;
-  std::chrono::milliseconds connect_timeout_;
-  std::chrono::milliseconds timeout_;
-  int max_retries_;
+  ctxmgr::provider::CallSettings call_;
 };
 
 }  // namespace

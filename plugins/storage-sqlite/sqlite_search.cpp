@@ -106,7 +106,7 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
     long long lim = q.limit;
     const bool text = q.order == sdk::SearchOrder::relevance && !q.terms.empty();
     std::string match = match_expression(q.terms);
-    const std::string cols = columns_of("c");
+    static const std::string cols = columns_of("c");  // the same text every time
     std::vector<sdk::SearchHit> out;
     auto collect = [&](soci::statement& st) {
       st.execute();

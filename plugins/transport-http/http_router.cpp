@@ -179,7 +179,17 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   std::string route = "unknown";
   // The access line: the path without its query, the agent a trust-mode header names (a token
   // never: in token mode the agent shows as "-").
-  auto log_request = [&](int status, double secs) {
+  // Every answered request, streamed or not: the request metrics and the access line (the path
+  // without its query; the agent a trust-mode header names — a token never: in token mode the
+  // agent shows as "-").
+  auto record = [&](int status) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    host_.metrics().counter_add("ctxmgr_http_requests_total",
+                                "route=\"" + route + "\",status=\"" + std::to_string(status) + "\"",
+                                1);
+    host_.metrics().observe("ctxmgr_http_request_duration_seconds", "route=\"" + route + "\"",
+                            secs);
     if (!access_log_) return;
     const std::string_view target = req.target();
     std::string_view agent = req["X-Agent-Id"];
@@ -197,14 +207,7 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   auto finish = [&](Response res) {
     res.set("X-Request-Id", request_id);
     res.set(bhttp::field::server, "ctxmgr");
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    log_request(res.result_int(), secs);
-    const std::string labels =
-        "route=\"" + route + "\",status=\"" + std::to_string(res.result_int()) + "\"";
-    host_.metrics().counter_add("ctxmgr_http_requests_total", labels, 1);
-    host_.metrics().observe("ctxmgr_http_request_duration_seconds", "route=\"" + route + "\"",
-                            secs);
+    record(res.result_int());
     return res;
   };
   auto fail = [&](const Error& e) {
@@ -326,10 +329,7 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
     SseStream stream(writer, request_id);
     out.result = api_.process(caller, seg[2], req.body(), stream);
     if (stream.began()) {
-      host_.metrics().counter_add("ctxmgr_http_requests_total",
-                                  "route=\"agent_process\",status=\"200\"", 1);
-      log_request(
-          200, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      record(200);  // the stream's head said 200
       return std::nullopt;
     }
   } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "selections") {

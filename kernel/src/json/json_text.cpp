@@ -46,6 +46,15 @@ std::string json_quote(std::string_view s) {
   return json::serialize(json::string_view(s.data(), s.size()));
 }
 
+std::string json_string_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const auto& s : items) {
+    if (out.size() > 1) out += ',';
+    out += json_quote(s);
+  }
+  return out + "]";
+}
+
 void write_json(const json::value& v, std::string& out) {
   switch (v.kind()) {
     case json::kind::null: out += "null"; break;

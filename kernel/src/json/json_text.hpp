@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -24,5 +25,7 @@ void write_json(const boost::json::value& v, std::string& out);
 std::string to_json(const boost::json::value& v);
 // A JSON string literal, quoted and escaped.
 std::string json_quote(std::string_view s);
+// A JSON array of string literals.
+std::string json_string_array(const std::vector<std::string>& items);
 
 }  // namespace ctxmgr::kernel

@@ -21,8 +21,6 @@ namespace {
 constexpr std::size_t kMaxContextIds = 100;
 constexpr std::size_t kMaxMessages = 1000;
 
-Error invalid(const std::string& message) { return Error(Errc::invalid_request, message); }
-
 struct ProcessRequest {
   std::string provider;
   sdk::CompletionRequest completion;
@@ -41,16 +39,16 @@ sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max
                            std::pair<const char*, std::string*>{"model", &r.completion.model},
                            std::pair<const char*, std::string*>{"system", &r.completion.system}}) {
     if (const auto* v = obj->if_contains(name)) {
-      if (!v->is_string()) return invalid(std::string(name) + " must be a string");
+      if (!v->is_string()) return invalid_request(std::string(name) + " must be a string");
       *out = std::string(v->as_string());
     }
   }
   const auto* messages = obj->if_contains("messages");
   if (messages == nullptr || !messages->is_array() || messages->as_array().empty()) {
-    return invalid("messages is required: a non-empty array of {role, content}");
+    return invalid_request("messages is required: a non-empty array of {role, content}");
   }
   if (messages->as_array().size() > kMaxMessages) {
-    return invalid("messages holds more than " + std::to_string(kMaxMessages) + " items");
+    return invalid_request("messages holds more than " + std::to_string(kMaxMessages) + " items");
   }
   for (const auto& m : messages->as_array()) {
     const auto* o = m.if_object();
@@ -59,38 +57,38 @@ sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max
     if (o == nullptr || o->size() != 2 || role == nullptr || content == nullptr ||
         !role->is_string() || !content->is_string() ||
         (role->as_string() != "user" && role->as_string() != "assistant")) {
-      return invalid("messages: each item is {role: user|assistant, content: string}");
+      return invalid_request("messages: each item is {role: user|assistant, content: string}");
     }
     r.completion.messages.push_back(
         {std::string(role->as_string()), std::string(content->as_string())});
   }
   if (const auto* v = obj->if_contains("max_tokens")) {
     if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 1'000'000) {
-      return invalid("max_tokens must be an integer from 1 to 1000000");
+      return invalid_request("max_tokens must be an integer from 1 to 1000000");
     }
     r.completion.max_tokens = v->as_int64();
   }
   if (const auto* v = obj->if_contains("temperature"); v != nullptr && !v->is_null()) {
     if (!v->is_number() || v->to_number<double>() < 0 || v->to_number<double>() > 2) {
-      return invalid("temperature must be a number from 0 to 2");
+      return invalid_request("temperature must be a number from 0 to 2");
     }
     r.completion.temperature = v->to_number<double>();
   }
   if (const auto* v = obj->if_contains("stream")) {
-    if (!v->is_bool()) return invalid("stream must be true or false");
+    if (!v->is_bool()) return invalid_request("stream must be true or false");
     r.stream = v->as_bool();
   }
   if (const auto* c = obj->if_contains("context"); c != nullptr && !c->is_null()) {
-    if (!c->is_object()) return invalid("context must be an object");
+    if (!c->is_object()) return invalid_request("context must be an object");
     json::object select;
     for (const auto& [key, value] : c->as_object()) {
       if (key == "context_ids") {
         if (!value.is_array() || value.as_array().size() > kMaxContextIds) {
-          return invalid("context.context_ids must be an array of at most " +
-                         std::to_string(kMaxContextIds) + " context ids");
+          return invalid_request("context.context_ids must be an array of at most " +
+                                 std::to_string(kMaxContextIds) + " context ids");
         }
         for (const auto& id : value.as_array()) {
-          if (!id.is_string()) return invalid("context.context_ids must hold context ids");
+          if (!id.is_string()) return invalid_request("context.context_ids must hold context ids");
           auto canonical = parse_context_id(id.as_string());
           if (!canonical) return canonical.error();
           if (std::find(r.context_ids.begin(), r.context_ids.end(), *canonical) ==
@@ -106,21 +104,12 @@ sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max
     }
     if (!select.empty()) {
       if (!select.contains("query")) {
-        return invalid("context: token_budget, selector and the like need a query");
+        return invalid_request("context: token_budget, selector and the like need a query");
       }
       r.selection = std::move(select);
     }
   }
   return r;
-}
-
-std::string string_list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const auto& s : items) {
-    if (out.size() > 1) out += ',';
-    out += json_quote(s);
-  }
-  return out + "]";
 }
 
 }  // namespace
@@ -156,7 +145,8 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
   if (provider == nullptr) {
     std::string names;
     for (const auto& [name, p] : providers_) names += (names.empty() ? "" : ", ") + name;
-    return invalid("provider '" + provider_name + "' is not configured; configured: " + names);
+    return invalid_request("provider '" + provider_name +
+                           "' is not configured; configured: " + names);
   }
 
   // Named contexts first, each readable by the view (else 404, as a read would be), then what
@@ -231,7 +221,7 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
              ",\"stop_reason\":" + json_quote(completion->stop_reason) +
              ",\"usage\":{\"input_tokens\":" + std::to_string(completion->usage.input_tokens) +
              ",\"output_tokens\":" + std::to_string(completion->usage.output_tokens) +
-             "},\"context_ids\":" + string_list(out.context_ids) +
+             "},\"context_ids\":" + json_string_array(out.context_ids) +
              (out.selection_id > 0 ? ",\"selection_id\":" + std::to_string(out.selection_id)
                                    : std::string()) +
              "}";

@@ -35,16 +35,14 @@ struct SelectRequest {
   std::optional<std::string> priority;
 };
 
-Error invalid(const std::string& message) { return Error(Errc::invalid_request, message); }
-
 sdk::Result<std::int64_t> integer_field(const json::value& v, std::string_view name,
                                         std::int64_t min, std::int64_t max) {
   if (!v.is_int64() && !v.is_uint64()) {
-    return invalid(std::string(name) + " must be an integer");
+    return invalid_request(std::string(name) + " must be an integer");
   }
   if (v.is_uint64() || v.as_int64() < min || v.as_int64() > max) {
-    return invalid(std::string(name) + " must be between " + std::to_string(min) + " and " +
-                   std::to_string(max));
+    return invalid_request(std::string(name) + " must be between " + std::to_string(min) + " and " +
+                           std::to_string(max));
   }
   return v.as_int64();
 }
@@ -58,11 +56,11 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
   SelectRequest r;
   r.selector = default_selector;
   const auto* q = obj->if_contains("query");
-  if (q == nullptr) return invalid("query is required");
-  if (!q->is_string()) return invalid("query must be a string");
+  if (q == nullptr) return invalid_request("query is required");
+  if (!q->is_string()) return invalid_request("query must be a string");
   r.query = std::string(q->as_string());
   if (r.query.size() > kMaxQueryBytes) {
-    return invalid("query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
+    return invalid_request("query is longer than " + std::to_string(kMaxQueryBytes) + " bytes");
   }
   if (const auto* v = obj->if_contains("limit")) {
     auto n = integer_field(*v, "limit", 1, 1000);
@@ -76,34 +74,34 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
   }
   if (const auto* v = obj->if_contains("selector")) {
     if (!v->is_string() || v->as_string().empty()) {
-      return invalid("selector must be a selector's name");
+      return invalid_request("selector must be a selector's name");
     }
     r.selector = std::string(v->as_string());
   }
   for (auto [name, out] : {std::pair<const char*, bool*>{"include_shared", &r.include_shared},
                            std::pair<const char*, bool*>{"translate", &r.translate}}) {
     if (const auto* v = obj->if_contains(name)) {
-      if (!v->is_bool()) return invalid(std::string(name) + " must be true or false");
+      if (!v->is_bool()) return invalid_request(std::string(name) + " must be true or false");
       *out = v->as_bool();
     }
   }
   if (const auto* f = obj->if_contains("filter"); f != nullptr && !f->is_null()) {
-    if (!f->is_object()) return invalid("filter must be an object");
+    if (!f->is_object()) return invalid_request("filter must be an object");
     for (const auto& [key, value] : f->as_object()) {
       if (key == "tags") {
-        if (!value.is_array()) return invalid("filter.tags must be an array of strings");
+        if (!value.is_array()) return invalid_request("filter.tags must be an array of strings");
         for (const auto& t : value.as_array()) {
-          if (!t.is_string()) return invalid("filter.tags must be an array of strings");
+          if (!t.is_string()) return invalid_request("filter.tags must be an array of strings");
           r.tags.emplace_back(t.as_string());
         }
       } else if (key == "priority") {
         if (!value.is_string() || (value.as_string() != "high" && value.as_string() != "medium" &&
                                    value.as_string() != "low")) {
-          return invalid("filter.priority must be high, medium or low");
+          return invalid_request("filter.priority must be high, medium or low");
         }
         r.priority = std::string(value.as_string());
       } else {
-        return invalid("filter." + std::string(key) + " is not a known field");
+        return invalid_request("filter." + std::string(key) + " is not a known field");
       }
     }
   }
@@ -159,15 +157,6 @@ Words analyse(std::string_view query, const BilingualDictionary& dict, std::size
     }
   }
   return w;
-}
-
-std::string json_string_list(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const auto& s : items) {
-    if (out.size() > 1) out += ',';
-    out += json_quote(s);
-  }
-  return out + "]";
 }
 
 std::string number(double v) {
@@ -228,12 +217,13 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
     if (names.empty()) return Error(Errc::unavailable, "no selector is configured");
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return invalid("selector '" + req->selector + "' is not configured; configured: " + list);
+    return invalid_request("selector '" + req->selector +
+                           "' is not configured; configured: " + list);
   }
 
   const Words words =
       analyse(req->query, dictionary_, settings_.translations_per_word, req->translate);
-  if (words.query.empty()) return invalid("query has no words to search for");
+  if (words.query.empty()) return invalid_request("query has no words to search for");
 
   sdk::SearchQuery sq;
   sq.agent_id = std::string(agent_id);
@@ -346,16 +336,17 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   rec.agent_id = std::string(agent_id);
   rec.query = req->query;
   rec.selector = req->selector;
-  rec.params = "{\"limit\":" + std::to_string(req->limit) + ",\"token_budget\":" +
-               (req->token_budget ? std::to_string(*req->token_budget) : std::string("null")) +
-               ",\"include_shared\":" + (req->include_shared ? "true" : "false") +
-               ",\"filter\":{\"tags\":" + json_string_list(req->tags) + ",\"priority\":" +
-               (req->priority ? json_quote(*req->priority) : std::string("null")) +
-               "},\"words\":" + json_string_list(words.query) +
-               ",\"translations\":" + json_string_list(words.expanded) + ",\"weights\":" + weights +
-               ",\"candidates\":" + std::to_string(candidates.size()) +
-               ",\"total_tokens\":" + std::to_string(used) +
-               ",\"truncated\":" + (truncated ? "true" : "false") + "}";
+  rec.params =
+      "{\"limit\":" + std::to_string(req->limit) + ",\"token_budget\":" +
+      (req->token_budget ? std::to_string(*req->token_budget) : std::string("null")) +
+      ",\"include_shared\":" + (req->include_shared ? "true" : "false") +
+      ",\"filter\":{\"tags\":" + json_string_array(req->tags) +
+      ",\"priority\":" + (req->priority ? json_quote(*req->priority) : std::string("null")) +
+      "},\"words\":" + json_string_array(words.query) +
+      ",\"translations\":" + json_string_array(words.expanded) + ",\"weights\":" + weights +
+      ",\"candidates\":" + std::to_string(candidates.size()) +
+      ",\"total_tokens\":" + std::to_string(used) +
+      ",\"truncated\":" + (truncated ? "true" : "false") + "}";
   rec.results = results;
   auto id = storage_->append_selection(rec);
   if (!id) return id.error();

@@ -34,13 +34,11 @@ sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
                          static_cast<double>(out->usage.input_tokens));
     metrics_.counter_add("ctxmgr_provider_tokens_total", provider_label + ",direction=\"output\"",
                          static_cast<double>(out->usage.output_tokens));
-    std::string ids = "[";
-    for (const auto& id : out->context_ids) ids += (ids.size() > 1 ? "," : "") + json_quote(id);
-    ids += "]";
     if (auto st = audit_read(
             caller, who, "process", "",
             "{\"agent_id\":" + json_quote(*agent) + ",\"provider\":" + json_quote(out->provider) +
-                ",\"model\":" + json_quote(out->model) + ",\"context_ids\":" + ids +
+                ",\"model\":" + json_quote(out->model) +
+                ",\"context_ids\":" + json_string_array(out->context_ids) +
                 ",\"usage\":{\"input_tokens\":" + std::to_string(out->usage.input_tokens) +
                 ",\"output_tokens\":" + std::to_string(out->usage.output_tokens) +
                 "},\"stream\":" + (out->streamed ? "true" : "false") +

@@ -13,7 +13,7 @@ using sdk::Error;
 namespace json = boost::json;
 
 namespace {
-Error invalid(std::string message) { return Error(Errc::invalid_request, std::move(message)); }
+Error invalid(std::string message) { return invalid_request(std::move(message)); }
 
 // U+0000 is refused everywhere: PostgreSQL's text and JSONB cannot hold it, and one rule for every
 // backend beats a document that some backends keep and others cannot.
@@ -123,6 +123,10 @@ sdk::Status validate_metadata(const json::value& metadata) {
     }
   }
   return {};
+}
+
+sdk::Error invalid_request(std::string message) {
+  return sdk::Error(sdk::Errc::invalid_request, std::move(message));
 }
 
 }  // namespace ctxmgr::kernel

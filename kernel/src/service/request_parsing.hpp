@@ -14,6 +14,9 @@
 
 namespace ctxmgr::kernel {
 
+// The invalid_request error (400) with `message`.
+sdk::Error invalid_request(std::string message);
+
 // A body that must be a JSON object with only the given fields.
 sdk::Result<boost::json::object> parse_body_object(std::string_view body, std::size_t max_depth,
                                                    std::initializer_list<std::string_view> allowed);
@@ -23,7 +26,8 @@ sdk::Result<std::string> parse_context_id(std::string_view id);
 sdk::Result<std::string> parse_agent_id(std::string_view id, std::string_view field);
 
 // `limit`: 1–1000, `fallback` when absent.
-sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text, std::int64_t fallback);
+sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
+                                      std::int64_t fallback);
 // A positive integer (versions).
 sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field);
 // true | false, `fallback` when absent.

@@ -1,8 +1,6 @@
 // ContextService's selection endpoints: who may select over whose view, and the audit of it.
 // The selection itself is the SelectionEngine's.
 
-#include <charconv>
-
 #include "json/json_text.hpp"
 #include "selection/selection_engine.hpp"
 #include "service/context_service.hpp"
@@ -23,15 +21,6 @@ constexpr std::int64_t kDefaultSelectionPage = 50;
 sdk::Status require_view(const Identity& who, const std::string& agent, std::string_view what) {
   if (who.admin || who.agent_id == agent) return {};
   return Error(Errc::forbidden, "only " + agent + " or an admin may " + std::string(what));
-}
-
-sdk::Result<std::int64_t> parse_selection_id(std::string_view text, std::string_view what) {
-  std::int64_t id = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || p != text.data() + text.size() || id <= 0) {
-    return Error(Errc::invalid_request, std::string(what) + " must be a positive integer");
-  }
-  return id;
 }
 
 }  // namespace
@@ -70,7 +59,7 @@ sdk::Result<ApiResponse> ContextService::select_contexts(const sdk::Caller& call
 sdk::Result<ApiResponse> ContextService::get_selection(const sdk::Caller& caller,
                                                        std::string_view id_text) {
   return as_caller("selection.get", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    auto id = parse_selection_id(id_text, "selection id");
+    auto id = parse_positive(id_text, "selection id");
     if (!id) return id.error();
     auto engine = selection_engine();
     if (!engine) return engine.error();
@@ -97,7 +86,7 @@ sdk::Result<ApiResponse> ContextService::list_selections(const sdk::Caller& call
     if (!limit) return limit.error();
     std::int64_t before = 0;
     if (page.cursor) {
-      auto c = parse_selection_id(*page.cursor, "cursor");
+      auto c = parse_positive(*page.cursor, "cursor");
       if (!c) return Error(Errc::invalid_request, "cursor is not one this server gave out");
       before = *c;
     }

@@ -8,6 +8,7 @@ find_package(SQLite3 REQUIRED)
 find_package(OpenSSL REQUIRED)
 
 find_package(ZLIB REQUIRED)
+find_package(CURL REQUIRED)
 
 # Snowball stemmers (libstemmer-dev) and GNU libunistring ship no CMake package.
 find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)

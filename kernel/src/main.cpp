@@ -8,8 +8,8 @@ int main(int argc, char** argv) {
   using namespace ctxmgr::kernel;
   CLI::App app{"Context Manager: keeps, shares, versions and selects the context of AI agents"};
   app.set_version_flag("--version", std::string("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI ") +
-                                         std::to_string(CTXMGR_SDK_ABI_MAJOR) + "." +
-                                         std::to_string(CTXMGR_SDK_ABI_MINOR) + ")");
+                                        std::to_string(CTXMGR_SDK_ABI_MAJOR) + "." +
+                                        std::to_string(CTXMGR_SDK_ABI_MINOR) + ")");
   app.require_subcommand(1);
   CommonOptions opts;
   app.add_option("-c,--config", opts.config,
@@ -36,19 +36,23 @@ int main(int argc, char** argv) {
 
   auto* db = app.add_subcommand("db", "the storage's schema and reachability");
   db->require_subcommand(1);
-  db->add_subcommand("init", "create the schema (harmless on an existing store)")
-      ->callback([&] { code = run_db(opts, "init"); });
-  db->add_subcommand("migrate", "apply the pending schema migrations in order")
-      ->callback([&] { code = run_db(opts, "migrate"); });
-  db->add_subcommand("status", "which migrations are applied and which are pending")
-      ->callback([&] { code = run_db(opts, "status"); });
+  db->add_subcommand("init", "create the schema (harmless on an existing store)")->callback([&] {
+    code = run_db(opts, "init");
+  });
+  db->add_subcommand("migrate", "apply the pending schema migrations in order")->callback([&] {
+    code = run_db(opts, "migrate");
+  });
+  db->add_subcommand("status", "which migrations are applied and which are pending")->callback([&] {
+    code = run_db(opts, "status");
+  });
   db->add_subcommand("check", "is the store reachable and at the latest schema? (exit 1 if not)")
       ->callback([&] { code = run_db(opts, "check"); });
 
   auto* agent = app.add_subcommand("agent", "the agent registry, as the admin");
   agent->require_subcommand(1);
   AgentCommand agent_cmd;
-  auto* agent_create = agent->add_subcommand("create", "register an agent and print its token once");
+  auto* agent_create =
+      agent->add_subcommand("create", "register an agent and print its token once");
   agent_create->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
   agent_create->add_option("--role", agent_cmd.role, "agent or admin")
       ->check(CLI::IsMember({"agent", "admin"}));
@@ -61,13 +65,15 @@ int main(int argc, char** argv) {
     agent_cmd.action = "list";
     code = run_agent(opts, agent_cmd);
   });
-  auto* agent_disable = agent->add_subcommand("disable", "disable an agent; its tokens stop at once");
+  auto* agent_disable =
+      agent->add_subcommand("disable", "disable an agent; its tokens stop at once");
   agent_disable->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
   agent_disable->callback([&] {
     agent_cmd.action = "disable";
     code = run_agent(opts, agent_cmd);
   });
-  auto* agent_rotate = agent->add_subcommand("rotate-token", "issue a new token; the old one stops");
+  auto* agent_rotate =
+      agent->add_subcommand("rotate-token", "issue a new token; the old one stops");
   agent_rotate->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
   agent_rotate->callback([&] {
     agent_cmd.action = "rotate-token";
@@ -80,6 +86,25 @@ int main(int argc, char** argv) {
       ->callback([&] { code = run_audit(opts, "verify"); });
   audit->add_subcommand("seal", "seal the committed events now (serve does it in the background)")
       ->callback([&] { code = run_audit(opts, "seal"); });
+
+  BackupCommand backup_cmd;
+  auto* backup = app.add_subcommand(
+      "backup", "write a consistent snapshot of the whole store (while it serves) to a file or S3");
+  backup->add_option("--out", backup_cmd.out, "the backup file to write (gzip JSON Lines)");
+  backup->add_option("--to", backup_cmd.to, "upload to s3://bucket/key instead");
+  backup->add_option("--endpoint-url", backup_cmd.endpoint,
+                     "the S3 endpoint (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, AWS)");
+  backup->callback([&] { code = run_backup(opts, backup_cmd); });
+  RestoreCommand restore_cmd;
+  auto* restore = app.add_subcommand(
+      "restore", "load a backup (file or s3://bucket/key) into an empty store of any backend");
+  restore->add_option("source", restore_cmd.source, "the backup file or s3://bucket/key")
+      ->required();
+  restore->add_flag("--replace", restore_cmd.replace,
+                    "erase a non-empty store first (its audit log included)");
+  restore->add_option("--endpoint-url", restore_cmd.endpoint,
+                      "the S3 endpoint (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, AWS)");
+  restore->callback([&] { code = run_restore(opts, restore_cmd); });
 
   bool stats_json = false;
   auto* stats = app.add_subcommand("stats", "contexts per agent, the latest accesses, totals");

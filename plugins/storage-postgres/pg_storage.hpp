@@ -7,18 +7,19 @@
 
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
 
 namespace ctxmgr::pg {
 
-class PgStorage final : public sdk::StorageSearch {
+class PgStorage final : public sdk::StorageSearch, public sdk::StorageBackup {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -63,6 +64,11 @@ class PgStorage final : public sdk::StorageSearch {
                                                             std::int64_t before_id,
                                                             std::int64_t limit) override;
 
+  // StorageBackup (pg_backup.cpp).
+  sdk::Status export_all(sdk::BackupSink& sink) override;
+  sdk::Result<bool> is_empty() override;
+  sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
+
   // Logs the cause, marks a lost connection for reopening, returns the client-safe error.
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }
@@ -70,7 +76,8 @@ class PgStorage final : public sdk::StorageSearch {
  private:
   // Runs `fn(lease)` on a pooled connection; the pool's and the query's errors become Results.
   template <class Fn>
-  auto with_connection(const std::string& what, Fn&& fn) -> decltype(fn(std::declval<PgPool::Lease&>()));
+  auto with_connection(const std::string& what, Fn&& fn)
+      -> decltype(fn(std::declval<PgPool::Lease&>()));
   // Reads access_log rows: `where` binds :p0.. from `params` (all text; casts in the SQL).
   sdk::Result<std::vector<sdk::AuditEvent>> query_events(const std::string& where,
                                                          std::vector<std::string> params,

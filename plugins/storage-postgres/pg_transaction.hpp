@@ -33,6 +33,10 @@ class PgTransaction final : public sdk::Transaction {
   sdk::Result<bool> remove_grant(sdk::GrantScope scope, std::string_view scope_id,
                                  std::string_view agent_id) override;
 
+  // The connection this transaction runs on (for the restore's own inserts).
+  soci::session& session() const { return lease_.sql(); }
+  const PgPool::Lease& lease() const { return lease_; }
+
  private:
   PgStorage& storage_;
   PgPool::Lease lease_;

@@ -15,12 +15,13 @@
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "reader_pool.hpp"
 
 namespace ctxmgr::sqlite {
 
-class SqliteStorage final : public sdk::StorageSearch {
+class SqliteStorage final : public sdk::StorageSearch, public sdk::StorageBackup {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -64,6 +65,11 @@ class SqliteStorage final : public sdk::StorageSearch {
   sdk::Result<std::vector<sdk::SelectionRecord>> selections(std::string_view agent_id,
                                                             std::int64_t before_id,
                                                             std::int64_t limit) override;
+
+  // StorageBackup (sqlite_backup.cpp).
+  sdk::Status export_all(sdk::BackupSink& sink) override;
+  sdk::Result<bool> is_empty() override;
+  sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
 
   // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   sdk::Error fail(const std::exception& e, const std::string& what);

@@ -35,6 +35,9 @@ class SqliteTransaction final : public sdk::Transaction {
   sdk::Result<bool> remove_grant(sdk::GrantScope scope, std::string_view scope_id,
                                  std::string_view agent_id) override;
 
+  // The writer connection this transaction runs on (for the restore's own inserts).
+  soci::session& session() const { return sql_; }
+
  private:
   SqliteStorage& storage_;
   soci::session& sql_;

@@ -8,6 +8,7 @@
 #include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 
@@ -21,6 +22,9 @@ Plugin::~Plugin() = default;
 Selector::~Selector() = default;
 Storage::~Storage() = default;
 StorageSearch::~StorageSearch() = default;
+BackupSink::~BackupSink() = default;
+RestoreTransaction::~RestoreTransaction() = default;
+StorageBackup::~StorageBackup() = default;
 CompletionSink::~CompletionSink() = default;
 ProcessStream::~ProcessStream() = default;
 Provider::~Provider() = default;

@@ -8,7 +8,14 @@
 
 #include <boost/json.hpp>
 
+#include "ctxmgr/sdk/abi.h"
 #include "process.hpp"
+
+namespace {
+// The ABI this build's plugins record.
+const std::string kAbi =
+    std::to_string(CTXMGR_SDK_ABI_MAJOR) + "." + std::to_string(CTXMGR_SDK_ABI_MINOR);
+}  // namespace
 
 namespace ct = ctxmgr::test;
 namespace fs = std::filesystem;
@@ -52,11 +59,15 @@ const char* kGoodSelector =
 TEST_F(Cli, VersionAndHelp) {
   auto v = run({"--version"});
   EXPECT_EQ(v.exit_code, 0);
-  EXPECT_NE(v.out.find("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI 1.1)"), std::string::npos) << v.out;
-  for (const std::vector<std::string> args :
-       {std::vector<std::string>{"--help"}, {"serve", "--help"}, {"config", "--help"},
-        {"config", "check", "--help"}, {"config", "show", "--help"}, {"plugins", "list", "--help"},
-        {"plugins", "describe", "--help"}}) {
+  EXPECT_NE(v.out.find("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI " + kAbi + ")"), std::string::npos)
+      << v.out;
+  for (const std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                              {"serve", "--help"},
+                                              {"config", "--help"},
+                                              {"config", "check", "--help"},
+                                              {"config", "show", "--help"},
+                                              {"plugins", "list", "--help"},
+                                              {"plugins", "describe", "--help"}}) {
     auto h = run(args);
     EXPECT_EQ(h.exit_code, 0) << args[0];
     EXPECT_NE(h.out.find("Usage:"), std::string::npos) << h.out;
@@ -112,7 +123,7 @@ TEST_F(Cli, PluginsListShowsEveryFileAndWhy) {
   const auto path = config("");
   auto r = run({"--config", path, "plugins", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("selector  good            1.2.3     1.1   ok " + kPlugins +
+  EXPECT_NE(r.out.find("selector  good            1.2.3     " + kAbi + "   ok " + kPlugins +
                        "/selector-good.so"),
             std::string::npos)
       << r.out;
@@ -130,7 +141,7 @@ TEST_F(Cli, PluginsListShowsEveryFileAndWhy) {
     if (o.at("path").as_string() == kPlugins + "/selector-good.so") {
       found = true;
       EXPECT_EQ(o.at("kind").as_string(), "selector");
-      EXPECT_EQ(o.at("abi").as_string(), "1.1");
+      EXPECT_EQ(o.at("abi").as_string(), kAbi);
       EXPECT_TRUE(o.at("loaded").as_bool());
     }
   }
@@ -160,9 +171,9 @@ TEST_F(Cli, ServeRefusesARequiredPluginWithExitCode2) {
 }
 
 TEST_F(Cli, ServeSkipsAnOptionalPluginAndStopsCleanlyOnSigterm) {
-  const auto path =
-      config(std::string(kGoodSelector) + "  - {plugin: broken, name: opt, required: false, path: " +
-             kPlugins + "/no_section.so}\n");
+  const auto path = config(std::string(kGoodSelector) +
+                           "  - {plugin: broken, name: opt, required: false, path: " + kPlugins +
+                           "/no_section.so}\n");
   const std::string log = dir_ + "/serve.log";
   ct::ChildProcess server({kBin, "--config", path, "serve"}, {{"CTXMGR_T_SECRET", "s3cret-xyz"}},
                           log, dir_);
@@ -185,11 +196,10 @@ TEST_F(Cli, ServeSkipsAnOptionalPluginAndStopsCleanlyOnSigterm) {
 }
 
 TEST_F(Cli, JsonLogsAreOneObjectPerLine) {
-  const auto path = config(std::string("server: {log: {format: json, level: debug}}\n") +
-                           kGoodSelector);
+  const auto path =
+      config(std::string("server: {log: {format: json, level: debug}}\n") + kGoodSelector);
   const std::string log = dir_ + "/serve.log";
-  ct::ChildProcess server({kBin, "--config", path, "serve"}, {{"CTXMGR_T_SECRET", "x"}}, log,
-                          dir_);
+  ct::ChildProcess server({kBin, "--config", path, "serve"}, {{"CTXMGR_T_SECRET", "x"}}, log, dir_);
   for (int i = 0; i < 500 && ct::read_file(log).find("ready:") == std::string::npos; ++i) {
     usleep(10000);
   }

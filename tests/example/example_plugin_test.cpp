@@ -6,8 +6,15 @@
 #include <filesystem>
 
 #include "config/config.hpp"
+#include "ctxmgr/sdk/abi.h"
 #include "plugin/registry.hpp"
 #include "process.hpp"
+
+namespace {
+// The ABI this build's plugins record.
+const std::string kAbi =
+    std::to_string(CTXMGR_SDK_ABI_MAJOR) + "." + std::to_string(CTXMGR_SDK_ABI_MINOR);
+}  // namespace
 
 namespace ck = ctxmgr::kernel;
 namespace ct = ctxmgr::test;
@@ -19,9 +26,9 @@ const std::string kPlugin = kWork + "/build/selector-tags.so";
 
 TEST(ExamplePlugin, LoadsAndScoresThroughTheRegistry) {
   ck::Environment env;
-  auto cfg = ck::parse_config("selectors:\n  - plugin: tags\n    path: " + kPlugin +
-                                  "\n    options: {weight: 2}\n",
-                              "example.yaml", env);
+  auto cfg = ck::parse_config(
+      "selectors:\n  - plugin: tags\n    path: " + kPlugin + "\n    options: {weight: 2}\n",
+      "example.yaml", env);
   ASSERT_TRUE(cfg.ok()) << cfg.error().message();
   ck::MetricsRegistry metrics;
   ck::Registry registry(metrics);
@@ -57,7 +64,7 @@ TEST(ExamplePlugin, InstalledCtxmgrListsAndChecksIt) {
       << bad.err;
   auto list = ct::run_process({bin, "--config", dir + "/c.yaml", "plugins", "list"});
   EXPECT_EQ(list.exit_code, 0);
-  EXPECT_NE(list.out.find("selector  tags            1.0.0     1.1   ok " + kPlugin),
+  EXPECT_NE(list.out.find("selector  tags            1.0.0     " + kAbi + "   ok " + kPlugin),
             std::string::npos)
       << list.out;
   std::filesystem::remove_all(dir);

@@ -92,14 +92,17 @@ TEST(Loader, MissingCreateEntryPoint) {
 TEST(Loader, NextMajorAbiIsRefusedBeforeLoading) {
   EXPECT_EQ(refusal(selector_at("next_major.so")),
             "plugin " + plugin("next_major.so") + ": built for SDK ABI 2.x; this ctxmgr " +
-                CTXMGR_VERSION_TEXT + " loads SDK ABI 1.0–1.1; rebuild it against ctxmgr-sdk 1.x");
+                CTXMGR_VERSION_TEXT + " loads SDK ABI 1.0–1." + std::to_string(CTXMGR_SDK_ABI_MINOR) +
+                "; rebuild it against ctxmgr-sdk 1.x");
 }
 
 TEST(Loader, NewerMinorAbi) {
   EXPECT_EQ(refusal(selector_at("newer_minor.so")),
             "plugin " + plugin("newer_minor.so") +
-                ": built for SDK ABI 1.6, newer than this ctxmgr's 1.1; upgrade ctxmgr or "
-                "rebuild against ctxmgr-sdk 1.1");
+                ": built for SDK ABI 1." + std::to_string(CTXMGR_SDK_ABI_MINOR + 5) +
+                ", newer than this ctxmgr's 1." + std::to_string(CTXMGR_SDK_ABI_MINOR) +
+                "; upgrade ctxmgr or rebuild against ctxmgr-sdk 1." +
+                std::to_string(CTXMGR_SDK_ABI_MINOR));
 }
 
 TEST(Loader, AnAbi10PluginStillLoadsWithoutCapabilities) {

@@ -27,6 +27,19 @@ int run_stats(const CommonOptions& opts, bool as_json);
 // action: verify | seal
 int run_audit(const CommonOptions& opts, const std::string& action);
 
+struct BackupCommand {
+  std::string out;       // --out FILE
+  std::string to;        // --to s3://bucket/key
+  std::string endpoint;  // --endpoint-url (else from the environment)
+};
+int run_backup(const CommonOptions& opts, const BackupCommand& cmd);
+struct RestoreCommand {
+  std::string source;  // a file or s3://bucket/key
+  bool replace = false;
+  std::string endpoint;
+};
+int run_restore(const CommonOptions& opts, const RestoreCommand& cmd);
+
 // action: init | migrate | status | check
 int run_db(const CommonOptions& opts, const std::string& action);
 

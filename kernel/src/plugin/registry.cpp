@@ -132,6 +132,17 @@ sdk::StorageSearch* Registry::storage_search() const {
   return nullptr;
 }
 
+sdk::StorageBackup* Registry::storage_backup() const {
+  for (const auto& i : instances_) {
+    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_BACKUP) != 0) {
+      // StorageBackup is a second base of the plugin's class, beside Storage: a cross-cast. The
+      // typeinfo both sides compare lives once, in libctxmgr-sdk.so.
+      return dynamic_cast<sdk::StorageBackup*>(static_cast<sdk::Storage*>(i.object.get()));
+    }
+  }
+  return nullptr;
+}
+
 std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& source) {
   std::vector<LoadReport> reports;
   for (const auto& entry : config.plugins) {

@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "ctxmgr/sdk/selector.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "plugin/host_impl.hpp"
@@ -22,13 +23,13 @@ namespace ctxmgr::kernel {
 
 // What happened to one plugin file or configured instance; what `plugins list` prints.
 struct LoadReport {
-  std::filesystem::path path;         // empty when no file was found
-  std::optional<PluginInfo> info;     // when the descriptor could be read
-  std::string instance;               // configured instance name, empty for a scanned file
-  std::string yaml_path;              // "storage", "selectors[0]"
+  std::filesystem::path path;      // empty when no file was found
+  std::optional<PluginInfo> info;  // when the descriptor could be read
+  std::string instance;            // configured instance name, empty for a scanned file
+  std::string yaml_path;           // "storage", "selectors[0]"
   bool required = false;
   bool loaded = false;
-  std::string error;                  // the refusal line when !loaded
+  std::string error;  // the refusal line when !loaded
 };
 
 class Registry {
@@ -56,6 +57,8 @@ class Registry {
   std::size_t size() const { return instances_.size(); }
   // The storage's search interface when its plugin announces it (ABI 1.1+), else null.
   sdk::StorageSearch* storage_search() const;
+  // The storage's backup interface, when its plugin has the capability (ABI 1.2); else null.
+  sdk::StorageBackup* storage_backup() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.
   template <class T>
   std::vector<std::pair<std::string, T*>> of_kind(sdk::Kind kind) const {
@@ -70,7 +73,7 @@ class Registry {
   struct Instance {
     std::shared_ptr<PluginLibrary> library;  // first: destroyed last
     std::unique_ptr<HostImpl> host;
-    std::unique_ptr<sdk::Plugin> object;     // last: destroyed first
+    std::unique_ptr<sdk::Plugin> object;  // last: destroyed first
     sdk::Kind kind = sdk::Kind::storage;
     std::string name;
     std::uint32_t capabilities = 0;  // CTXMGR_CAP_* from the descriptor

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 1
+#define CTXMGR_SDK_ABI_MINOR 2
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -101,6 +101,8 @@ struct ctxmgr_plugin_abi {
 
 /* Capabilities (ABI 1.1). */
 #define CTXMGR_CAP_STORAGE_SEARCH 0x1u /* a storage object that is a ctxmgr::sdk::StorageSearch */
+/* ABI 1.2 */
+#define CTXMGR_CAP_STORAGE_BACKUP 0x2u /* a storage object that is also a ctxmgr::sdk::StorageBackup */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -25,6 +25,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 
 namespace ctxmgr::sdk {
@@ -73,6 +74,7 @@ template <class C>
 constexpr std::uint32_t capabilities_of() {
   std::uint32_t bits = 0;
   if constexpr (std::is_base_of_v<StorageSearch, C>) bits |= CTXMGR_CAP_STORAGE_SEARCH;
+  if constexpr (std::is_base_of_v<StorageBackup, C>) bits |= CTXMGR_CAP_STORAGE_BACKUP;
   return bits;
 }
 

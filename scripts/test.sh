@@ -10,6 +10,7 @@ scripts/install-deps.sh
 # The MCP client tests use npm's @modelcontextprotocol/sdk, pinned by tests/mcp/package-lock.json.
 npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error >/dev/null
 npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error >/dev/null
+npm ci --prefix tests/s3 --no-audit --no-fund --loglevel=error >/dev/null
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 

@@ -14,6 +14,7 @@ packages=(
   libstemmer-dev libunistring-dev zlib1g-dev
   dict-freedict-spa-eng dict-freedict-eng-spa
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
+  help2man lintian  # the Debian package's manual page, and its check
 )
 if [[ "${1:-}" == "--with-bench" ]]; then packages+=(wrk hyperfine time); fi
 

@@ -19,3 +19,9 @@ trap 'scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"' EXIT
 echo "PostgreSQL for the tests: $CTXMGR_TEST_PG_DSN"
 
 ctest --preset "$preset" -j2 --timeout 600
+
+# The Debian package: a release build for /usr, then lintian, systemd-analyze and the unpacked
+# server (tests/package/check_deb.sh).
+cmake --preset package >/dev/null
+cmake --build --preset package
+tests/package/check_deb.sh build/package

@@ -81,6 +81,18 @@ int fail(const std::string& message, int code = kExitFailure) {
   return code;
 }
 
+// The object and the settings to reach it; the problem's text when either is wrong.
+std::string s3_target(const std::string& url, const std::string& endpoint,
+                      std::optional<S3Object>& object, std::optional<S3Settings>& s3) {
+  auto o = parse_s3_url(url);
+  if (!o) return o.error().message();
+  auto settings = s3_settings_from_environment(endpoint);
+  if (!settings) return settings.error().message();
+  object = std::move(*o);
+  s3 = std::move(*settings);
+  return {};
+}
+
 sdk::StorageBackup* backup_capability(const StorageSession& session) {
   auto* b = session.registry->storage_backup();
   if (b == nullptr) {
@@ -101,12 +113,9 @@ int run_backup(const CommonOptions& opts, const BackupCommand& cmd) {
   std::optional<S3Object> object;
   std::optional<S3Settings> s3;
   if (!cmd.to.empty()) {
-    auto o = parse_s3_url(cmd.to);
-    if (!o) return fail(o.error().message(), kExitUsage);
-    auto settings = s3_settings_from_environment(cmd.endpoint);
-    if (!settings) return fail(settings.error().message(), kExitUsage);
-    object = *o;
-    s3 = *settings;
+    if (auto bad = s3_target(cmd.to, cmd.endpoint, object, s3); !bad.empty()) {
+      return fail(bad, kExitUsage);
+    }
   }
   auto session = open_storage(opts);
   if (session->exit_code != kExitOk) return session->exit_code;
@@ -152,12 +161,9 @@ int run_restore(const CommonOptions& opts, const RestoreCommand& cmd) {
   std::optional<S3Object> object;
   std::optional<S3Settings> s3;
   if (cmd.source.starts_with("s3://")) {
-    auto o = parse_s3_url(cmd.source);
-    if (!o) return fail(o.error().message(), kExitUsage);
-    auto settings = s3_settings_from_environment(cmd.endpoint);
-    if (!settings) return fail(settings.error().message(), kExitUsage);
-    object = *o;
-    s3 = *settings;
+    if (auto bad = s3_target(cmd.source, cmd.endpoint, object, s3); !bad.empty()) {
+      return fail(bad, kExitUsage);
+    }
   } else if (!fs::is_regular_file(cmd.source)) {
     return fail("no backup file " + cmd.source, kExitUsage);
   }

@@ -227,10 +227,12 @@ class PgRestore final : public sdk::RestoreTransaction {
       // New events and selections continue after the restored ones.
       for (const auto& [table, column] :
            {std::pair{"access_log", "seq"}, std::pair{"selection_log", "id"}}) {
+        // Named: a bound value must outlive the statement, which runs at the end of the line.
         const std::string name = storage_.sql().table(table);
-        sql << std::string("SELECT setval(pg_get_serial_sequence(:t, :c), max(") + column +
-                   ")) FROM " + name + " HAVING max(" + column + ") IS NOT NULL",
-            soci::use(name), soci::use(std::string(column));
+        const std::string col = column;
+        sql << "SELECT setval(pg_get_serial_sequence(:t, :c), max(" + col + ")) FROM " + name +
+                   " HAVING max(" + col + ") IS NOT NULL",
+            soci::use(name), soci::use(col);
       }
     });
     if (!moved) return moved;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The sanitizer runs (CI's second step, after scripts/test.sh): the whole test suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then under ThreadSanitizer, each against SQLite
+# and a throwaway PostgreSQL. Any report fails the run (halt_on_error; UBSan does not recover).
+#   scripts/sanitize.sh [asan|tsan]...   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+presets=("$@")
+[[ ${#presets[@]} -eq 0 ]] && presets=(asan tsan)
+
+scripts/install-deps.sh
+for dir in tests/mcp tests/openapi tests/s3; do
+  npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+done
+
+eval "$(scripts/pg-temp.sh start)"
+trap 'scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"' EXIT
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+for preset in "${presets[@]}"; do
+  echo "== $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset" -j2 --timeout 900
+done

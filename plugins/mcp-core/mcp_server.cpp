@@ -80,6 +80,12 @@ std::optional<std::string> McpServer::handle(std::string_view line, const Identi
   const auto& obj = msg.get_object();
   const auto* method = obj.if_contains("method");
   const auto* id = obj.if_contains("id");
+  // MCP ids are strings or integers; anything else (null, a fraction, 1e999 read as infinity)
+  // could not be echoed back as valid JSON-RPC.
+  if (id != nullptr && !id->is_string() && !id->is_int64() && !id->is_uint64()) {
+    return text_of(rpc_error(
+        nullptr, {-32600, "Invalid Request: id must be a string or an integer", nullptr}));
+  }
   if (method == nullptr || !method->is_string()) {
     if (id == nullptr) return std::nullopt;  // a response to us, or garbage without an id
     return text_of(rpc_error(*id, {-32600, "Invalid Request: no method", nullptr}));

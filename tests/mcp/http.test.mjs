@@ -111,6 +111,12 @@ test("the transport's rejections", async () => {
   assert.equal(tools.status, 200);
   assert.equal((await tools.json()).result.tools.length, 8);
   assert.equal((await post("{not json", { "Mcp-Session-Id": sid })).status, 400);
+  // An id JSON cannot echo (1e999 reads as infinity; found by fuzz_mcp_message) is refused with
+  // a valid JSON-RPC error whose id is null.
+  const inf = await post('{"jsonrpc":"2.0","id":4e999,"method":"ping"}', { "Mcp-Session-Id": sid });
+  const infBody = JSON.parse(await inf.text());
+  assert.equal(infBody.id, null);
+  assert.equal(infBody.error.code, -32600);
   assert.equal((await post(list, { "Mcp-Session-Id": sid, "Content-Type": "text/plain" })).status, 415);
   assert.equal((await post(list, { "Mcp-Session-Id": sid, Accept: "text/html" })).status, 406);
   // A client that takes only SSE gets the answer as one `message` event.

@@ -36,6 +36,14 @@ TEST(JsonText, ErrorsAreInvalidRequest) {
   EXPECT_EQ(too_deep.error().message(), "JSON nesting deeper than 64");
   EXPECT_TRUE(ck::parse_json(std::string(64, '[') + std::string(64, ']'), 64).ok());
   EXPECT_FALSE(ck::parse_json("\"\xff\xfe\"", 64).ok());  // invalid UTF-8
+  // Beyond a double's range: refused rather than stored as null (the cause of what
+  // fuzz_mcp_message found; fuzz_merge_patch now checks that the kernel writes readable JSON).
+  auto huge = ck::parse_json("{\"a\":[1e999]}", 64);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.error().message(),
+            "body has a number beyond the range of a double (about 1.8e308)");
+  EXPECT_FALSE(ck::parse_json("-1e400", 64).ok());
+  EXPECT_TRUE(ck::parse_json("1.7e308", 64).ok());
 }
 
 TEST(MergePatch, Rfc7396Examples) {

@@ -10,6 +10,31 @@ namespace ctxmgr::kernel {
 
 namespace json = boost::json;
 
+namespace {
+
+// Whether every number in `v` is finite. Boost.JSON reads a number beyond a double's range
+// (1e999) as infinity, which JSON cannot write back; such a body is refused, not altered.
+bool all_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (!all_finite(item)) return false;
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!all_finite(kv.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
 sdk::Result<json::value> parse_json(std::string_view text, std::size_t max_depth) {
   json::parse_options opt;
   opt.max_depth = max_depth;
@@ -22,6 +47,10 @@ sdk::Result<json::value> parse_json(std::string_view text, std::size_t max_depth
   if (ec) {
     return sdk::Error(sdk::Errc::invalid_request, "body is not valid JSON: " + ec.message());
   }
+  if (!all_finite(v)) {
+    return sdk::Error(sdk::Errc::invalid_request,
+                      "body has a number beyond the range of a double (about 1.8e308)");
+  }
   return v;
 }
 
@@ -32,7 +61,7 @@ void write_double(double d, std::string& out) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
   std::string_view text(buf, static_cast<std::size_t>(end - buf));
   if (ec != std::errc() || !std::isfinite(d)) {
-    out += "null";  // cannot come from parsed JSON; never emit invalid JSON
+    out += "null";  // parse_json refuses such numbers; never emit invalid JSON
     return;
   }
   out += text;
@@ -57,8 +86,12 @@ std::string json_string_array(const std::vector<std::string>& items) {
 
 void write_json(const json::value& v, std::string& out) {
   switch (v.kind()) {
-    case json::kind::null: out += "null"; break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
     case json::kind::int64: {
       char buf[24];
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get_int64());
@@ -71,8 +104,12 @@ void write_json(const json::value& v, std::string& out) {
       out.append(buf, end);
       break;
     }
-    case json::kind::double_: write_double(v.get_double(), out); break;
-    case json::kind::string: out += json::serialize(v.get_string()); break;
+    case json::kind::double_:
+      write_double(v.get_double(), out);
+      break;
+    case json::kind::string:
+      out += json::serialize(v.get_string());
+      break;
     case json::kind::array: {
       out += '[';
       bool first = true;

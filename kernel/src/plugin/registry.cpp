@@ -91,11 +91,14 @@ LoadReport Registry::load_one(const Config& config, const YamlSource& source,
                    entry.plugin + "' (" + entry.yaml_path + ")";
     return report;
   }
-  for (const auto& [p, other] : libraries_) {
+  for (const auto& entry_lib : libraries_) {
+    const auto& [p, other] = entry_lib;
     if (other != *lib && other->info().kind == info.kind && other->info().name == info.name) {
-      // Only a library that made an instance counts as loaded.
+      // Only a library that made an instance counts as loaded. (A structured binding is not
+      // captured by the lambda: clang 14, which builds the fuzzers, does not allow it.)
+      const auto& candidate = entry_lib.second;
       const bool in_use = std::any_of(instances_.begin(), instances_.end(),
-                                      [&](const Instance& i) { return i.library == other; });
+                                      [&](const Instance& i) { return i.library == candidate; });
       if (in_use) {
         report.error = "plugin " + info.name + " (" + info.path.string() +
                        "): duplicate name, already loaded from " + p.string();
@@ -182,7 +185,8 @@ sdk::Status Registry::start_all() {
 }
 
 void Registry::stop(sdk::Kind kind) noexcept {
-  for (auto& i : std::views::reverse(instances_)) {
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
+    auto& i = *it;
     if (i.kind == kind && i.started) {
       i.object->stop();
       i.started = false;

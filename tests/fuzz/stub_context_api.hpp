@@ -1,0 +1,79 @@
+#pragma once
+// A ContextApi that answers every call with a small fixed JSON body, for fuzzing what sits in
+// front of the kernel (HTTP routing, MCP framing): the fuzzer explores the transport, not storage.
+
+#include "ctxmgr/sdk/context_api.hpp"
+#include "ctxmgr/sdk/host.hpp"
+
+namespace ctxmgr::fuzz {
+
+class StubContextApi final : public sdk::ContextApi {
+ public:
+  using R = sdk::Result<sdk::ApiResponse>;
+  static R ok() { return sdk::ApiResponse{"{\"ok\":true}", 200, 0, {}}; }
+
+  R create_context(const sdk::Caller&, std::string_view) override { return ok(); }
+  R get_context(const sdk::Caller&, std::string_view, std::optional<std::string_view>) override {
+    return ok();
+  }
+  R patch_context(const sdk::Caller&, std::string_view, std::string_view,
+                  std::optional<std::string_view>) override {
+    return ok();
+  }
+  R delete_context(const sdk::Caller&, std::string_view, std::optional<std::string_view>) override {
+    return sdk::ApiResponse{"", 204, 0, {}};
+  }
+  R history(const sdk::Caller&, std::string_view, const sdk::PageParams&) override { return ok(); }
+  R revert_context(const sdk::Caller&, std::string_view, std::string_view) override { return ok(); }
+  R list_contexts(const sdk::Caller&, std::string_view, const sdk::PageParams&) override {
+    return ok();
+  }
+  R create_agent(const sdk::Caller&, std::string_view) override { return ok(); }
+  R list_agents(const sdk::Caller&, const sdk::PageParams&) override { return ok(); }
+  R get_agent(const sdk::Caller&, std::string_view) override { return ok(); }
+  R rotate_token(const sdk::Caller&, std::string_view) override { return ok(); }
+  R disable_agent(const sdk::Caller&, std::string_view) override { return ok(); }
+  R me(const sdk::Caller&) override { return ok(); }
+  R put_grant(const sdk::Caller&, sdk::GrantScope, std::string_view, std::string_view) override {
+    return ok();
+  }
+  R list_grants(const sdk::Caller&, sdk::GrantScope, std::string_view) override { return ok(); }
+  R delete_grant(const sdk::Caller&, sdk::GrantScope, std::string_view, std::string_view) override {
+    return ok();
+  }
+  R audit_events(const sdk::Caller&, const sdk::AuditParams&) override { return ok(); }
+  R audit_verify(const sdk::Caller&) override { return ok(); }
+  R stats(const sdk::Caller&) override { return ok(); }
+  sdk::Status ready() override { return {}; }
+  std::string metrics_text() override { return "# none\n"; }
+  R select_contexts(const sdk::Caller&, std::string_view, std::string_view) override {
+    return ok();
+  }
+  R get_selection(const sdk::Caller&, std::string_view) override { return ok(); }
+  R list_selections(const sdk::Caller&, std::string_view, const sdk::PageParams&) override {
+    return ok();
+  }
+  R process(const sdk::Caller&, std::string_view, std::string_view,
+            sdk::ProcessStream& stream) override {
+    if (stream.begin()) stream.event("done", "{}");
+    return ok();
+  }
+};
+
+// Host services that drop everything.
+class QuietHost final : public sdk::Host, sdk::Logger, sdk::Metrics, sdk::Clock {
+ public:
+  sdk::Logger& log() override { return *this; }
+  sdk::Metrics& metrics() override { return *this; }
+  sdk::Clock& clock() override { return *this; }
+  std::string_view instance_name() const override { return "fuzz"; }
+  void log(sdk::LogLevel, std::string_view) override {}
+  bool enabled(sdk::LogLevel) const override { return false; }
+  void counter_add(std::string_view, std::string_view, double) override {}
+  void gauge_set(std::string_view, std::string_view, double) override {}
+  void observe(std::string_view, std::string_view, double) override {}
+  std::int64_t now_us() const override { return 1'800'000'000'000'000; }
+  std::int64_t steady_ns() const override { return 0; }
+};
+
+}  // namespace ctxmgr::fuzz

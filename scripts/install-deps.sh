@@ -15,6 +15,7 @@ packages=(
   dict-freedict-spa-eng dict-freedict-eng-spa
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
   help2man lintian  # the Debian package's manual page, and its check
+  clang             # the libFuzzer targets (scripts/fuzz.sh)
 )
 if [[ "${1:-}" == "--with-bench" ]]; then packages+=(wrk hyperfine time); fi
 

@@ -18,6 +18,8 @@ trap 'scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"' EXIT
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The crash drill runs 5 kill -9 cycles per backend here (20 in the plain suite).
+export CTXMGR_DRILL_CYCLES=${CTXMGR_DRILL_CYCLES:-5}
 for preset in "${presets[@]}"; do
   echo "== $preset"
   cmake --preset "$preset" >/dev/null

@@ -266,7 +266,12 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
     if (method == bhttp::verb::post) {
       if (auto st = check_content_type(req, false); !st) return fail(st.error());
       if (auto q = parse_query(url, {}); !q) return fail(q.error());
-      out.result = api_.create_context(caller, req.body());
+      // A retried POST with the same Idempotency-Key makes one context (docs/reliability.md).
+      if (const auto key = req.find("Idempotency-Key"); key != req.end()) {
+        out.result = api_.create_context_once(caller, req.body(), key->value());
+      } else {
+        out.result = api_.create_context(caller, req.body());
+      }
     } else {
       return not_allowed("POST");
     }

@@ -31,6 +31,10 @@ class SessionSet {
   // the timeout passes. Returns how many were still open at the deadline.
   std::size_t drain(std::chrono::milliseconds timeout);
   bool draining() const { return draining_.load(); }
+  std::size_t size() {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
 
  private:
   std::mutex mu_;

@@ -20,6 +20,7 @@ struct HttpSettings {
   std::vector<std::string> mcp_allowed_origins;      // beside the loopback origins
   std::size_t mcp_max_sessions = 1000;
   bool access_log = true;  // one info line per request
+  std::size_t max_connections = 1024;  // more are answered 503 and closed at once
 };
 
 }  // namespace ctxmgr::http

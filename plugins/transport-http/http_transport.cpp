@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include "ctxmgr/sdk/plugin_main.hpp"
 
@@ -54,6 +55,7 @@ HttpSettings read_settings(const sdk::Options& o) {
   s.max_header_bytes = static_cast<std::size_t>(o.get_int("max_header_bytes", 16 << 10));
   s.request_timeout = std::chrono::milliseconds(o.get_int("request_timeout_ms", 30000));
   s.access_log = o.get_bool("access_log", true);
+  s.max_connections = static_cast<std::size_t>(o.get_int("max_connections", 1024));
   s.drain_timeout = std::chrono::milliseconds(o.get_int("drain_timeout_ms", 10000));
   s.mcp_path = o.get_string("mcp_path", "/mcp");
   if (!s.mcp_path.empty() && s.mcp_path.front() != '/') {
@@ -122,12 +124,31 @@ void HttpTransport::accept() {
     } else {
       boost::system::error_code nodelay_ec;
       socket.set_option(tcp::no_delay(true), nodelay_ec);
+      if (sessions_.size() >= settings_.max_connections) {
+        refuse(socket);
+        accept();
+        return;
+      }
       auto session = std::make_shared<Session>(std::move(socket), *router_, settings_, sessions_);
       sessions_.add(session);
       session->start();
     }
     accept();
   });
+}
+
+void HttpTransport::refuse(tcp::socket& socket) {
+  // Over max_connections: one short answer, written at once (it fits the empty send buffer), so a
+  // flood of connections costs no session, no buffer and no thread.
+  host_.metrics().counter_add("ctxmgr_http_connections_refused_total", "", 1);
+  auto res =
+      error_response(sdk::Error(sdk::Errc::unavailable, "too many connections; retry shortly")
+                         .with_field("retry_after", 1),
+                     new_request_id(), 11, false);
+  boost::system::error_code ec;
+  boost::beast::http::write(socket, res, ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 void HttpTransport::stop() noexcept {
@@ -168,6 +189,14 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 0,
      .allowed = nullptr,
      .description = "address and port to listen on (host:port; [v6]:port; port 0 picks one)"},
+    {.name = "max_connections",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1024",
+     .min = 1,
+     .max = 1000000,
+     .allowed = nullptr,
+     .description = "open connections at most; more are answered 503 with Retry-After and closed"},
     {.name = "threads",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

@@ -35,6 +35,8 @@ class HttpTransport final : public sdk::Transport {
 
  private:
   void accept();
+  // Answers 503 on a connection over max_connections and closes it.
+  void refuse(boost::asio::ip::tcp::socket& socket);
   // Stops accepting, drains the sessions, stops the I/O threads and joins them.
   void drain_and_join();
 

@@ -13,6 +13,9 @@ class StubContextApi final : public sdk::ContextApi {
   static R ok() { return sdk::ApiResponse{"{\"ok\":true}", 200, 0, {}}; }
 
   R create_context(const sdk::Caller&, std::string_view) override { return ok(); }
+  R create_context_once(const sdk::Caller&, std::string_view, std::string_view) override {
+    return ok();
+  }
   R get_context(const sdk::Caller&, std::string_view, std::optional<std::string_view>) override {
     return ok();
   }

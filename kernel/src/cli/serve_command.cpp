@@ -94,6 +94,7 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   // Storage first: open, bring the schema up to date, then build the service on it.
   auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
   std::unique_ptr<AuditBatcher> batcher;
+  std::unique_ptr<RateLimiter> rate_limiter;  // outlives the service that points to it
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
@@ -110,6 +111,10 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
     }
     ServiceSettings settings;
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
+    const double rate = config.service.rate_limit_per_second;
+    rate_limiter = std::make_unique<RateLimiter>(
+        rate, config.service.rate_limit_burst > 0 ? config.service.rate_limit_burst : rate);
+    if (rate_limiter->enabled()) settings.rate_limiter = rate_limiter.get();
     settings.auth = config.service.auth == "token" ? AuthMode::token : AuthMode::trust;
     settings.read_audit = config.audit.reads == "sync"    ? ReadAudit::sync
                           : config.audit.reads == "batch" ? ReadAudit::batch

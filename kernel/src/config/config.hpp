@@ -40,6 +40,8 @@ struct PluginEntry {
 struct ServiceConfig {
   std::int64_t max_json_depth = 64;  // deeper request bodies are 400
   std::string auth = "trust";         // trust | token
+  double rate_limit_per_second = 0;   // per agent; 0: no limit
+  double rate_limit_burst = 0;        // 0: one second's worth (at least 1)
 };
 
 // The audit log.

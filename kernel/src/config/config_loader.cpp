@@ -225,8 +225,26 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto service = root["service"]; service) {
-    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth"}); !st) {
+    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit"});
+        !st) {
       return st.error();
+    }
+    if (const auto limit = service["rate_limit"]; limit) {
+      if (auto st = src.check_mapping(limit, "service.rate_limit",
+                                      {"requests_per_second", "burst"});
+          !st) {
+        return st.error();
+      }
+      if (const auto rps = limit["requests_per_second"]; rps) {
+        auto v = src.number(rps, "service.rate_limit.requests_per_second", 0, 1e9);
+        if (!v) return v.error();
+        cfg.service.rate_limit_per_second = *v;
+      }
+      if (const auto burst = limit["burst"]; burst) {
+        auto v = src.number(burst, "service.rate_limit.burst", 0, 1e9);
+        if (!v) return v.error();
+        cfg.service.rate_limit_burst = *v;
+      }
     }
     if (const auto auth = service["auth"]; auth) {
       auto v = src.scalar(auth, "service.auth");

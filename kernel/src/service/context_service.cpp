@@ -3,16 +3,16 @@
 #include <algorithm>
 #include <charconv>
 
+#include "audit/audit_chain.hpp"
 #include "json/json_text.hpp"
 #include "json/merge_patch.hpp"
-#include "service/context_render.hpp"
-#include "audit/audit_chain.hpp"
 #include "service/access.hpp"
 #include "service/audit_render.hpp"
-#include "service/time_text.hpp"
+#include "service/context_render.hpp"
 #include "service/ids.hpp"
 #include "service/page.hpp"
 #include "service/request_parsing.hpp"
+#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -86,7 +86,6 @@ sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const 
                     std::forward<Fn>(change));
 }
 
-
 sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
                                                       std::string_view body) {
   return as_caller("agent.create", caller, [&](const Identity& who) {
@@ -117,13 +116,11 @@ sdk::Result<ApiResponse> ContextService::rotate_token(const sdk::Caller& caller,
 sdk::Result<ApiResponse> ContextService::disable_agent(const sdk::Caller& caller,
                                                        std::string_view agent_id) {
   return as_caller("agent.disable", caller, [&](const Identity& who) {
-    return agents_.disable(who, Actor{who.agent_id, caller.transport, caller.request_id},
-                           agent_id);
+    return agents_.disable(who, Actor{who.agent_id, caller.transport, caller.request_id}, agent_id);
   });
 }
 
-sdk::Result<ApiResponse> ContextService::put_grant(const sdk::Caller& caller,
-                                                   sdk::GrantScope scope,
+sdk::Result<ApiResponse> ContextService::put_grant(const sdk::Caller& caller, sdk::GrantScope scope,
                                                    std::string_view scope_id,
                                                    std::string_view body) {
   return as_caller("grant", caller, [&](const Identity& who) {
@@ -155,6 +152,16 @@ sdk::Result<Identity> ContextService::identify(const sdk::Caller& caller) {
     // Never the token itself: only why it was refused.
     (void)record(caller, "anonymous", "auth.failed", "",
                  "{\"reason\":" + json_quote(who.error().message()) + "}");
+  }
+  if (who && settings_.rate_limiter != nullptr) {
+    if (const auto wait = settings_.rate_limiter->take(who->agent_id, clock_.steady_ns());
+        wait > 0) {
+      metrics_.counter_add("ctxmgr_rate_limited_total", "", 1);
+      return std::move(Error(Errc::rate_limited, "agent " + who->agent_id +
+                                                     " is over its request rate; retry in " +
+                                                     std::to_string(wait) + " s")
+                           .with_field("retry_after", wait));
+    }
   }
   return who;
 }
@@ -189,7 +196,7 @@ sdk::Status ContextService::audit_read(const sdk::Caller& caller, const Identity
 namespace {
 
 sdk::Result<std::optional<std::int64_t>> parse_time_param(const std::optional<std::string>& text,
-                                                         std::string_view name) {
+                                                          std::string_view name) {
   if (!text) return std::optional<std::int64_t>();
   auto t = parse_rfc3339(*text);
   if (!t) {
@@ -272,11 +279,57 @@ sdk::Result<ApiResponse> ContextService::me(const sdk::Caller& caller) {
 
 sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& caller,
                                                         std::string_view body) {
+  return create(caller, body, std::nullopt);
+}
+
+sdk::Result<ApiResponse> ContextService::create_context_once(const sdk::Caller& caller,
+                                                             std::string_view body,
+                                                             std::string_view idempotency_key) {
+  return create(caller, body, idempotency_key);
+}
+
+sdk::Result<std::optional<ApiResponse>> ContextService::replay(const sdk::ContextRow& wanted) {
+  using R = sdk::Result<std::optional<ApiResponse>>;
+  auto existing = storage_.get(wanted.id);
+  if (!existing) return existing.error();
+  if (!*existing) return R(std::nullopt);
+  // Version 1 never changes: it is what the first request wrote.
+  auto first = storage_.get_version(wanted.id, 1);
+  if (!first) return first.error();
+  if (!*first || (*first)->agent_id != wanted.created_by ||
+      (*existing)->agent_id != wanted.agent_id || (*first)->context_data != wanted.context_data ||
+      (*first)->metadata != wanted.metadata) {
+    return Error(Errc::conflict,
+                 "Idempotency-Key was already used for a different request; use a new key");
+  }
+  sdk::ContextRow then = **existing;
+  then.context_data = (*first)->context_data;
+  then.metadata = (*first)->metadata;
+  then.version = 1;
+  then.updated_at_us = then.created_at_us;
+  then.updated_by = then.created_by;
+  then.deleted = false;
+  ApiResponse r = context_response(then, 201);
+  r.location = "/api/context/" + then.id;
+  return R(std::move(r));
+}
+
+sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::string_view body,
+                                                std::optional<std::string_view> idempotency_key) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
+    if (idempotency_key) {
+      const auto k = *idempotency_key;
+      const bool visible =
+          std::all_of(k.begin(), k.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+      if (k.empty() || k.size() > 255 || !visible) {
+        return Error(Errc::invalid_request,
+                     "Idempotency-Key must be 1 to 255 visible ASCII characters");
+      }
+    }
     auto who = identify(caller);
     if (!who) return who.error();
-    auto obj = parse_body_object(body, settings_.max_json_depth,
-                                 {"agent_id", "context_data", "metadata"});
+    auto obj =
+        parse_body_object(body, settings_.max_json_depth, {"agent_id", "context_data", "metadata"});
     if (!obj) return obj.error();
     const auto* agent = obj->if_contains("agent_id");
     if (agent == nullptr) return Error(Errc::invalid_request, "agent_id is required");
@@ -299,19 +352,27 @@ sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& calle
     }
     sdk::ContextRow row;
     const std::int64_t now = clock_.now_us();
-    row.id = new_uuid_v7(now / 1000);
+    // With a key the id is derived from the caller and the key, so a repeat finds the first.
+    row.id = idempotency_key ? uuid_v8_from("idempotency-key\n" + who->agent_id + "\n" +
+                                            std::string(*idempotency_key))
+                             : new_uuid_v7(now / 1000);
     row.agent_id = *agent_id;
     row.context_data = to_json(*data);
     row.metadata = to_json(metadata);
     row.version = 1;
     row.created_at_us = row.updated_at_us = now;
     row.created_by = row.updated_by = who->agent_id;
-    return write(caller, *who, "create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+    if (idempotency_key) {
+      auto again = replay(row);
+      if (!again) return again.error();
+      if (*again) return std::move(**again);
+    }
+    auto created = write(caller, *who, "create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
       ev.context_id = row.id;
       ev.details = R"({"version":1})";
       if (auto st = tx.insert_context(row); !st) return sdk::Result<ApiResponse>(st.error());
-      if (auto st = tx.append_history({row.id, 1, "create", who->agent_id, now, row.context_data,
-                                       row.metadata});
+      if (auto st = tx.append_history(
+              {row.id, 1, "create", who->agent_id, now, row.context_data, row.metadata});
           !st) {
         return sdk::Result<ApiResponse>(st.error());
       }
@@ -319,6 +380,13 @@ sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& calle
       r.location = "/api/context/" + row.id;
       return sdk::Result<ApiResponse>(std::move(r));
     });
+    if (!created && created.error().code() == Errc::conflict && idempotency_key) {
+      // A concurrent repeat inserted it first: answer as that one did.
+      auto again = replay(row);
+      if (!again) return again.error();
+      if (*again) return std::move(**again);
+    }
+    return created;
   }();
   count("create", result ? nullptr : &result.error());
   return result;
@@ -344,8 +412,9 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     auto access = access_of(storage_, *who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
-    if (auto st = audit_read(caller, *who, "read", *id,
-                             "{\"version\":" + std::to_string(wanted.value_or((*row)->version)) + "}");
+    if (auto st =
+            audit_read(caller, *who, "read", *id,
+                       "{\"version\":" + std::to_string(wanted.value_or((*row)->version)) + "}");
         !st) {
       return st.error();
     }
@@ -354,8 +423,8 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     if (!old) return old.error();
     if (!old->has_value()) {
       return Error(Errc::not_found, "context " + *id + " has no version " +
-                                        std::to_string(*wanted) + " (current: " +
-                                        std::to_string((*row)->version) + ")");
+                                        std::to_string(*wanted) +
+                                        " (current: " + std::to_string((*row)->version) + ")");
     }
     ApiResponse r;
     r.json = render_context_version(**row, **old);
@@ -440,9 +509,9 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
   return result;
 }
 
-sdk::Result<ApiResponse> ContextService::delete_context(const sdk::Caller& caller,
-                                                        std::string_view id_text,
-                                                        std::optional<std::string_view> purge_text) {
+sdk::Result<ApiResponse> ContextService::delete_context(
+    const sdk::Caller& caller, std::string_view id_text,
+    std::optional<std::string_view> purge_text) {
   const bool purging = purge_text && *purge_text == "true";
   auto result = [&]() -> sdk::Result<ApiResponse> {
     auto who = identify(caller);
@@ -556,8 +625,8 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       auto old = storage_.get_version(*id, target);
       if (!old) return R(old.error());
       if (!old->has_value()) {
-        return R(Error(Errc::not_found, "context " + *id + " has no version " +
-                                            std::to_string(target)));
+        return R(
+            Error(Errc::not_found, "context " + *id + " has no version " + std::to_string(target)));
       }
       sdk::ContextRow row = std::move(**cur);
       row.version += 1;

@@ -18,6 +18,7 @@
 #include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
 #include "service/grant_service.hpp"
+#include "service/rate_limiter.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -32,6 +33,7 @@ struct ServiceSettings {
   AuditBatcher* batcher = nullptr;  // required for ReadAudit::batch; outlives the service
   SelectionEngine* selection = nullptr;  // null: selection answers 503; outlives the service
   ProcessEngine* processing = nullptr;   // null: processing answers 503; outlives the service
+  RateLimiter* rate_limiter = nullptr;   // null: no per-agent limit; outlives the service
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -93,8 +95,17 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> process(const sdk::Caller& caller, std::string_view agent_id,
                                         std::string_view body,
                                         sdk::ProcessStream& stream) override;
+  sdk::Result<sdk::ApiResponse> create_context_once(const sdk::Caller& caller,
+                                                    std::string_view body,
+                                                    std::string_view idempotency_key) override;
 
  private:
+  // create_context, with an idempotency key when one is given.
+  sdk::Result<sdk::ApiResponse> create(const sdk::Caller& caller, std::string_view body,
+                                       std::optional<std::string_view> idempotency_key);
+  // The answer to a repeated idempotent create: the first one's, or `conflict` when the key was
+  // used for another request. nullopt when no context has that id (the first request).
+  sdk::Result<std::optional<sdk::ApiResponse>> replay(const sdk::ContextRow& wanted);
   // Runs one change (see change.hpp) as `who`, through the caller's transport.
   template <class Fn>
   sdk::Result<sdk::ApiResponse> write(const sdk::Caller& caller, const Identity& who,

@@ -1,5 +1,7 @@
 #include "service/ids.hpp"
 
+#include "service/sha256.hpp"
+
 #include <mutex>
 
 #include <boost/uuid/random_generator.hpp>
@@ -17,6 +19,16 @@ std::string new_uuid_v7(std::int64_t unix_ms) {
   u.data[6] = static_cast<std::uint8_t>(0x70 | (u.data[6] & 0x0f));  // version 7
   u.data[8] = static_cast<std::uint8_t>(0x80 | (u.data[8] & 0x3f));  // variant 10
   return boost::uuids::to_string(u);
+}
+
+std::string uuid_v8_from(std::string_view name) {
+  std::string hex = sha256_hex(name).substr(0, 32);
+  hex[12] = '8';  // version 8
+  // Variant 10: the top two bits of the 17th digit.
+  const int v = hex[16] <= '9' ? hex[16] - '0' : hex[16] - 'a' + 10;
+  hex[16] = "89ab"[v & 0x3];
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
 std::optional<std::string> canonical_uuid(std::string_view text) {

@@ -131,6 +131,13 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // returned as usual.
   virtual Result<ApiResponse> process(const Caller& caller, std::string_view agent_id,
                                       std::string_view body, ProcessStream& stream) = 0;
+
+  // Since ABI 1.2. create_context with an Idempotency-Key: the first request with a key creates
+  // the context; a repeat of the same request with the same key (a client's retry after a lost
+  // answer) creates nothing and gets the first answer again; the same key with another request
+  // is `conflict`. Keys are per caller, 1–255 visible ASCII characters, and do not expire.
+  virtual Result<ApiResponse> create_context_once(const Caller& caller, std::string_view body,
+                                                  std::string_view idempotency_key) = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/process_hardening.hpp"
 
 int main(int argc, char** argv) {
   using namespace ctxmgr::kernel;
+  harden_process();
   CLI::App app{"Context Manager: keeps, shares, versions and selects the context of AI agents"};
   app.set_version_flag("--version", std::string("ctxmgr " CTXMGR_VERSION_TEXT " (SDK ABI ") +
                                         std::to_string(CTXMGR_SDK_ABI_MAJOR) + "." +

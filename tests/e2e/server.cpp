@@ -38,7 +38,7 @@ Server::~Server() {
 void Server::write_config() {
   std::string storage;
   if (options_.backend == "sqlite") {
-    storage = "  plugin: sqlite\n  options: {path: " + dir_ + "/context.db}\n";
+    storage = "  plugin: sqlite\n  options: {path: " + sqlite_dir() + "/context.db}\n";
   } else {
     storage = "  plugin: postgres\n  options: {url: '" + options_.pg_dsn + "', schema: " + schema_ +
               ", acquire_timeout_ms: 1000, connect_timeout_s: 2}\n";
@@ -95,7 +95,7 @@ std::string Server::log() const { return read_file(dir_ + "/server.log"); }
 
 ProcessResult Server::sql(const std::string& statements) const {
   if (options_.backend == "sqlite") {
-    return run_process({"/usr/bin/sqlite3", dir_ + "/context.db", statements});
+    return run_process({"/usr/bin/sqlite3", sqlite_dir() + "/context.db", statements});
   }
   return run_process({"/usr/bin/psql", "-v", "ON_ERROR_STOP=1", "-qAt", options_.pg_dsn, "-c",
                       "SET search_path TO " + schema_ + "; " + statements});

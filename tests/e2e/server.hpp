@@ -21,6 +21,7 @@ struct ServerOptions {
   // The `providers:` list (empty for none).
   std::string providers_yaml = "[{plugin: offline}]";
   std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
+  std::string sqlite_dir;           // sqlite: where context.db lives (default: the server's dir)
   std::string pg_schema;           // postgres: default a new schema per Server (share one to
                                    // run several servers on one database)
 };
@@ -40,6 +41,8 @@ class Server {
   void signal(int sig);
 
   int port() const { return port_; }
+  // The server process, -1 when it is not running.
+  int pid() const { return child_ ? child_->pid() : -1; }
   // The config file the server runs with (written by start()).
   std::string config_path() const { return dir_ + "/ctxmgr.yaml"; }
   // Writes the config without starting the server (for CLI commands before the first start).
@@ -52,6 +55,9 @@ class Server {
   static bool available(const std::string& backend);
 
  private:
+  std::string sqlite_dir() const {
+    return options_.sqlite_dir.empty() ? dir_ : options_.sqlite_dir;
+  }
   ServerOptions options_;
   std::string dir_;
   int port_ = 0;

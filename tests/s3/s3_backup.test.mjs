@@ -129,6 +129,9 @@ test("a missing object, missing credentials and a bad URL are clear errors", asy
   const bad = await ctxmgr(e, ["backup", "--to", "s3://Bad_Bucket/x.gz"], s3env());
   assert.equal(bad.code, 2);
   assert.match(bad.err, /not a valid S3 bucket name: Bad_Bucket/);
+  const traversal = await ctxmgr(e, ["backup", "--to", `s3://${BUCKET}/../other/x.gz`], s3env());
+  assert.equal(traversal.code, 2);
+  assert.match(traversal.err, /an S3 key must not have empty, "\." or "\.\." segments/);
   const both = await ctxmgr(e, ["backup", "--to", `s3://${BUCKET}/x.gz`, "--out", join(dir, "x.gz")]);
   assert.equal(both.code, 2);
 });

@@ -149,6 +149,18 @@ sdk::Result<S3Object> parse_s3_url(std::string_view url) {
   if (!std::regex_match(o.bucket, kBucket)) {
     return sdk::Error(sdk::Errc::invalid_request, "not a valid S3 bucket name: " + o.bucket);
   }
+  // "." and ".." segments would be resolved by the HTTP path (s3://b/../other/k is another
+  // bucket's object), and empty ones are a typo: refused rather than sent.
+  for (std::size_t start = 0;;) {
+    const auto end = o.key.find('/', start);
+    const std::string segment = o.key.substr(start, end - start);
+    if (segment.empty() || segment == "." || segment == "..") {
+      return sdk::Error(sdk::Errc::invalid_request,
+                        "an S3 key must not have empty, \".\" or \"..\" segments: " + o.key);
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
   return o;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -74,6 +75,48 @@ TEST_F(DiskFull, WritesGet503NothingIsLostAndServiceReturnsWithSpace) {
   auto verify =
       ct::run_process({CTXMGR_BIN, "--config", server_->config_path(), "audit", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+// Batched read auditing while the disk is full: the queue fills to its capacity, then reads fail
+// with 503 (never served unaudited, never queued past the bound); when space returns the queued
+// events are written.
+TEST_F(DiskFull, TheAuditQueueStaysBoundedAndIsWrittenWhenSpaceReturns) {
+  ct::ServerOptions o;
+  o.sqlite_dir = dir_;
+  o.extra_yaml = "audit: {reads: batch, batch_interval_ms: 100, batch_capacity: 5}\n";
+  server_ = std::make_unique<ct::Server>(o);
+  ASSERT_TRUE(server_->start()) << server_->log();
+  ct::HttpClient c(server_->port());
+  auto made = c.post("/api/context", R"({"agent_id":"disk","context_data":{"k":1}})");
+  ASSERT_EQ(made.status, 201);
+  const std::string id(json::parse(made.body).at("id").as_string());
+  // Fill it up to the last page: big writes, then smaller ones, until even a small one fails.
+  for (const std::size_t size : {20000, 2000, 200, 20}) {
+    const std::string filler(size, 'x');
+    for (int i = 0; i < 5000; ++i) {
+      if (c.post("/api/context", R"({"agent_id":"disk","context_data":{"f":")" + filler + R"("}})")
+              .status != 201) {
+        break;
+      }
+    }
+  }
+  int served = 0, refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    const int status = c.get("/api/context/" + id).status;
+    served += status == 200;
+    refused += status == 503;
+  }
+  // Some batches may still fit in pages SQLite frees; but reads are refused once the full queue
+  // cannot be written, instead of queueing without end.
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(served + refused, 40);
+  ASSERT_EQ(ct::run_process({"/bin/mount", "-o", "remount,size=64m", dir_}).exit_code, 0);
+  EXPECT_EQ(c.get("/api/context/" + id).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // a batch interval or more
+  auto reads = json::parse(c.get("/api/audit?action=read&context_id=" + id + "&limit=100").body);
+  EXPECT_EQ(reads.at("items").as_array().size(), static_cast<std::size_t>(served + 1))
+      << "every served read, and only those, is in the audit log";
+  EXPECT_EQ(server_->stop(), 0);
 }
 
 }  // namespace

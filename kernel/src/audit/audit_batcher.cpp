@@ -6,9 +6,7 @@ namespace ctxmgr::kernel {
 
 AuditBatcher::AuditBatcher(sdk::Storage& storage, std::chrono::milliseconds interval,
                            std::size_t capacity)
-    : storage_(storage),
-      capacity_(capacity),
-      worker_(interval, [this] {
+    : storage_(storage), capacity_(capacity), worker_(interval, [this] {
         if (auto st = flush(); !st) {
           kernel_log().warn("writing read audit events failed (will retry): {}",
                             st.error().message());
@@ -32,14 +30,19 @@ std::size_t AuditBatcher::queued() {
 }
 
 sdk::Status AuditBatcher::add(sdk::AuditEvent event) {
-  bool full = false;
-  {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(event));
-    full = queue_.size() >= capacity_;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.size() < capacity_) {
+        queue_.push_back(std::move(event));
+        return {};
+      }
+    }
+    // Full: write the queue on this thread first (backpressure). When that fails (the store is
+    // unreachable or full), the event is not queued and the caller's read fails with the error:
+    // the queue never grows past its capacity, and no read is served unaudited.
+    if (auto st = flush(); !st) return st;
   }
-  if (full) return flush();
-  return {};
 }
 
 sdk::Status AuditBatcher::flush() {

@@ -3,7 +3,9 @@
 // transaction, every `interval` by a background thread. A read costs no write of its own; what a
 // crash (kill -9, power loss) can lose is the queue: at most `interval` of read events. A full
 // queue is written at once on the caller's thread (backpressure), so nothing is dropped for lack
-// of room. If the store is unreachable, the events stay queued and are retried.
+// of room. If the store is unreachable, the queued events stay and are retried; once the queue is
+// full and cannot be written, a new event is refused (its read fails with the store's error, 503)
+// so the queue never holds more than `capacity` events.
 
 #include <chrono>
 #include <mutex>

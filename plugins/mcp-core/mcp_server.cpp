@@ -169,6 +169,15 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
   auto need_id = [&]() -> std::optional<std::string> { return string_arg(args, "id"); };
 
   if (name == "context_create") {
+    // idempotency_key is the REST Idempotency-Key header (docs/reliability.md).
+    if (const auto* key = args.if_contains("idempotency_key"); key != nullptr) {
+      if (!key->is_string()) {
+        return invalid_arguments("idempotency_key must be a string", request_id);
+      }
+      const std::string k(key->get_string());
+      args.erase("idempotency_key");
+      return tool_result(api_.create_context_once(who, text_of(args), k), request_id);
+    }
     return tool_result(api_.create_context(who, text_of(args)), request_id);
   }
   if (name == "context_get") {

@@ -12,7 +12,8 @@ boost::json::array tool_definitions() {
    "inputSchema":{"type":"object","properties":{
      "agent_id":{"type":"string","description":"the owner"},
      "context_data":{"type":"object","description":"the context itself, any JSON object"},
-     "metadata":{"type":"object","description":"priority (high|medium|low), tags, expires_at, ..."}},
+     "metadata":{"type":"object","description":"priority (high|medium|low), tags, expires_at, ..."},
+     "idempotency_key":{"type":"string","minLength":1,"maxLength":255,"description":"a retry with the same key and arguments creates nothing and returns the first result"}},
      "required":["agent_id","context_data"],"additionalProperties":false},
    "annotations":{"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}},
   {"name":"context_get","title":"Get context",

@@ -121,6 +121,16 @@ test("operation failures are results, protocol faults are JSON-RPC errors", asyn
   assert.equal(errorOf(bad).code, "invalid_request");
   const missing = await client.callTool({ name: "context_create", arguments: { agent_id: "a" } });
   assert.equal(missing.isError, true);
+  // idempotency_key: a retried create makes one context; the same key with other data is refused.
+  const once = { agent_id: "a", context_data: { k: 1 }, idempotency_key: "job-7" };
+  const first = await client.callTool({ name: "context_create", arguments: once });
+  const retry = await client.callTool({ name: "context_create", arguments: once });
+  assert.equal(first.isError ?? false, false);
+  assert.equal(retry.structuredContent.id, first.structuredContent.id);
+  const reused = await client.callTool({ name: "context_create",
+    arguments: { ...once, context_data: { k: 2 } } });
+  assert.equal(reused.isError, true);
+  assert.equal(errorOf(reused).code, "conflict");
   await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }),
     e => e instanceof McpError && e.code === -32602);
   await assert.rejects(client.readResource({ uri: "context://01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10" }),

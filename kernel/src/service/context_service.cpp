@@ -317,6 +317,8 @@ sdk::Result<std::optional<ApiResponse>> ContextService::replay(const sdk::Contex
 sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::string_view body,
                                                 std::optional<std::string_view> idempotency_key) {
   auto result = [&]() -> sdk::Result<ApiResponse> {
+    auto who = identify(caller);
+    if (!who) return who.error();
     if (idempotency_key) {
       const auto k = *idempotency_key;
       const bool visible =
@@ -326,8 +328,6 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
                      "Idempotency-Key must be 1 to 255 visible ASCII characters");
       }
     }
-    auto who = identify(caller);
-    if (!who) return who.error();
     auto obj =
         parse_body_object(body, settings_.max_json_depth, {"agent_id", "context_data", "metadata"});
     if (!obj) return obj.error();

@@ -148,12 +148,21 @@ TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
   ct::ServerOptions o;
   o.http_options = "max_connections: 3";
   start(o);
+  // The start-up health check's connection must be gone before counting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(open_connection(server_->port()));
     ASSERT_GE(held.back(), 0);
+    // A request answered on it proves it is one of the three sessions (kept alive after).
+    const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::write(held.back(), get.data(), get.size()), static_cast<ssize_t>(get.size()));
+    char buf[512];
+    const ssize_t n = ::read(held.back(), buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    ASSERT_EQ(std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 200", 0), 0u)
+        << std::string(buf, static_cast<std::size_t>(n));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted
   const std::string refused =
       ct::HttpClient::raw(server_->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2000);
   EXPECT_NE(refused.find("HTTP/1.1 503"), std::string::npos) << refused;

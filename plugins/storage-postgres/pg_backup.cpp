@@ -23,9 +23,8 @@ std::int64_t to_i64(const std::string& text) {
   return v;
 }
 
-std::string us(const char* column) {
-  return std::string("CAST(CAST(EXTRACT(EPOCH FROM ") + column + ") * 1000000 AS BIGINT) AS TEXT)";
-}
+// A timestamp column as text microseconds (every column is read as text here).
+std::string us(const char* column) { return "CAST(" + to_us(column) + " AS TEXT)"; }
 
 // Runs `select` through a cursor, kBatch rows at a time, every column read as text (NULL as "");
 // calls emit(row) for each row.

@@ -80,6 +80,10 @@ std::string from_us(const char* param) {
          " AS BIGINT) * INTERVAL '1 microsecond')";
 }
 
+std::string to_us(const char* column) {
+  return std::string("CAST(EXTRACT(EPOCH FROM ") + column + ") * 1000000 AS BIGINT)";
+}
+
 bool connection_lost(const std::exception& e) {
   const auto* se = dynamic_cast<const soci::soci_error*>(&e);
   if (se == nullptr) return false;

@@ -56,6 +56,8 @@ class Sql {
 
 // Timestamps cross as microseconds since the epoch.
 std::string from_us(const char* param);
+// The microseconds of a timestamp column, as BIGINT.
+std::string to_us(const char* column);
 
 // Whether an exception means the connection is gone (it must be reopened).
 bool connection_lost(const std::exception& e);

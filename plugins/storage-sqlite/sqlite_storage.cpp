@@ -44,7 +44,8 @@ SqliteStorage::SqliteStorage(sdk::Host& host, const sdk::Options& options)
       synchronous_(options.get_string("synchronous", "full")),
       read_connections_(static_cast<std::size_t>(options.get_int("read_connections", 4))),
       mmap_mib_(options.get_int("mmap_mib", 1024)),
-      rank_budget_(options.get_int("rank_budget", 2000)) {
+      rank_budget_(options.get_int("rank_budget", 2000)),
+      search_merge_every_(options.get_int("search_merge_every", 1000)) {
   if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:")) {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.path: a file path is required (an in-memory database cannot be "
@@ -601,6 +602,16 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .allowed = nullptr,
      .description = "selection: how many full-text matches are ranked at most to pick the "
                     "candidates (docs/selection.md); more is more exact and slower"},
+    {.name = "search_merge_every",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1000",
+     .min = 0,
+     .max = 1000000000,
+     .allowed = nullptr,
+     .description = "after this many writes that change the full-text index, merge up to 200 "
+                    "pages of its segments, so that patches and purges do not leave it "
+                    "fragmented (docs/storage-sqlite.md); 0: only FTS5's own merging"},
     {.name = "mmap_mib",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

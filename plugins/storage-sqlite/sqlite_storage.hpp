@@ -71,6 +71,10 @@ class SqliteStorage final : public sdk::StorageSearch, public sdk::StorageBackup
   sdk::Result<bool> is_empty() override;
   sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
 
+  // Called by a transaction that changed context_fts, after its commit, with the writer lock
+  // held: every search_merge_every such commits, one step of merging the index (sqlite_search.cpp).
+  void after_search_change();
+
   // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   sdk::Error fail(const std::exception& e, const std::string& what);
 
@@ -91,6 +95,8 @@ class SqliteStorage final : public sdk::StorageSearch, public sdk::StorageBackup
   std::size_t read_connections_;
   std::int64_t mmap_mib_;
   long long rank_budget_;  // see sqlite_search.cpp
+  long long search_merge_every_;
+  long long search_changes_ = 0;  // since the last merge step; guarded by writer_mu_
 
   std::mutex writer_mu_;  // held by a transaction for its whole life
   std::unique_ptr<soci::session> writer_;

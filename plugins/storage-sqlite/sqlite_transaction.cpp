@@ -33,6 +33,7 @@ sdk::Result<std::optional<sdk::ContextRow>> SqliteTransaction::get_for_update(
 
 sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
   try {
+    search_changed_ = true;
     long long version = r.version, created = r.created_at_us, updated = r.updated_at_us;
     int deleted = r.deleted ? 1 : 0;
     sql_ << "INSERT INTO context (id, agent_id, context_data, metadata, version, created_at, "
@@ -49,6 +50,7 @@ sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
 
 sdk::Status SqliteTransaction::update_context(const sdk::ContextRow& r) {
   try {
+    search_changed_ = true;
     long long version = r.version, updated = r.updated_at_us;
     int deleted = r.deleted ? 1 : 0;
     soci::statement st =
@@ -70,6 +72,7 @@ sdk::Status SqliteTransaction::update_context(const sdk::ContextRow& r) {
 
 sdk::Status SqliteTransaction::purge_context(std::string_view id) {
   try {
+    search_changed_ = true;
     std::string key(id);
     sql_ << "DELETE FROM context_history WHERE context_id = :id", soci::use(key);
     sql_ << "DELETE FROM context WHERE id = :id", soci::use(key);
@@ -228,6 +231,7 @@ sdk::Status SqliteTransaction::commit() {
   try {
     sql_ << "COMMIT";
     done_ = true;
+    if (search_changed_) storage_.after_search_change();  // still the only writer
     lock_.unlock();
     return {};
   } catch (const std::exception& e) {

@@ -43,6 +43,7 @@ class SqliteTransaction final : public sdk::Transaction {
   soci::session& sql_;
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
+  bool search_changed_ = false;  // a context row changed, so did context_fts (its triggers)
 };
 
 }  // namespace ctxmgr::sqlite

@@ -1,11 +1,15 @@
 // GET /metrics moves when requests are made: HTTP routes, service operations and their latency,
-// audit sealing, provider tokens. Parsed as Prometheus text.
+// audit sealing, provider tokens, SQLite's full-text index upkeep. Parsed as Prometheus text.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
 
 #include "http_client.hpp"
 #include "server.hpp"
@@ -80,5 +84,56 @@ TEST_P(MetricsE2E, CountersAndHistogramsMoveWithRequests) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, MetricsE2E, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
+
+// SQLite's full-text index upkeep (docs/storage-sqlite.md): with search_merge_every 3, the
+// merge steps run as contexts are created, patched and purged, and selections still find each
+// context by its newest words only, never by words it no longer holds or once it is purged.
+TEST(SqliteSearchIndex, MergesAsItChanges) {
+  ct::ServerOptions o;
+  o.storage_options = "search_merge_every: 3";
+  ct::Server server(o);
+  ASSERT_TRUE(server.start()) << server.log();
+  ct::HttpClient client(server.port());
+  const std::map<std::string, std::string> as{{"X-Agent-Id", "alice"}};
+  auto found = [&](const std::string& word) {
+    auto r =
+        client.post("/api/agent/alice/select", R"({"query":")" + word + R"(","limit":50})", as);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> ids;
+    const auto answer = boost::json::parse(r.body);  // outlives the loop over its items
+    for (const auto& item : answer.at("items").as_array()) {
+      ids.emplace_back(item.at("context").at("id").as_string());
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  const std::vector<std::string> names{"ámbar", "berilo", "cuarzo", "diamante"};
+  std::vector<std::string> ids;
+  for (const auto& n : names) {
+    auto r = client.post("/api/context",
+                         R"({"agent_id":"alice","context_data":{"nota":")" + n + R"( v0"}})", as);
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.emplace_back(boost::json::parse(r.body).at("id").as_string());
+  }
+  for (int v = 1; v <= 5; ++v) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const std::string word = names[i] + "v" + std::to_string(v);
+      ASSERT_EQ(
+          client
+              .patch("/api/context/" + ids[i], R"({"context_data":{"nota":")" + word + R"("}})", as)
+              .status,
+          200);
+    }
+  }
+  // The last one purged (admin: no X-Agent-Id in trust mode): 4 + 20 + 1 index changes.
+  ASSERT_EQ(client.del("/api/context/" + ids[3] + "?purge=true").status, 204);
+  EXPECT_GE(series(client.get("/metrics").body, "ctxmgr_sqlite_search_merge_seconds_count"), 8);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(found(names[i] + "v5"), std::vector<std::string>{ids[i]}) << names[i];
+    EXPECT_TRUE(found(names[i] + "v4").empty()) << names[i];
+  }
+  EXPECT_TRUE(found("diamantev5").empty());
+  EXPECT_TRUE(found("v0").empty());
+}
 
 }  // namespace

@@ -37,11 +37,12 @@ Server::~Server() {
 
 void Server::write_config() {
   std::string storage;
+  const std::string more = options_.storage_options.empty() ? "" : ", " + options_.storage_options;
   if (options_.backend == "sqlite") {
-    storage = "  plugin: sqlite\n  options: {path: " + sqlite_dir() + "/context.db}\n";
+    storage = "  plugin: sqlite\n  options: {path: " + sqlite_dir() + "/context.db" + more + "}\n";
   } else {
     storage = "  plugin: postgres\n  options: {url: '" + options_.pg_dsn + "', schema: " + schema_ +
-              ", acquire_timeout_ms: 1000, connect_timeout_s: 2}\n";
+              ", acquire_timeout_ms: 1000, connect_timeout_s: 2" + more + "}\n";
   }
   const std::string http = "listen: " + options_.listen_host + ":" + std::to_string(port_) +
                            (options_.http_options.empty() ? "" : ", " + options_.http_options);

@@ -12,6 +12,7 @@ namespace ctxmgr::test {
 struct ServerOptions {
   std::string backend = "sqlite";  // sqlite | postgres
   std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
+  std::string storage_options;     // the same for the storage plugin's options
   std::string listen_host = "127.0.0.1";
   std::string service_yaml;        // the `service:` mapping, e.g. "{auth: token}"
   std::string extra_yaml;          // more top-level config, e.g. "audit: {reads: sync}\n"

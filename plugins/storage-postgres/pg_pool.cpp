@@ -16,9 +16,13 @@ bool healthy(soci::session& s) {
 
 }  // namespace
 
-PgPool::PgPool(std::string conninfo, std::size_t size, std::chrono::milliseconds acquire_timeout,
-               sdk::Logger& log, sdk::Metrics& metrics)
-    : conninfo_(std::move(conninfo)), timeout_(acquire_timeout), log_(log), metrics_(metrics) {
+PgPool::PgPool(std::string conninfo, std::string on_connect, std::size_t size,
+               std::chrono::milliseconds acquire_timeout, sdk::Logger& log, sdk::Metrics& metrics)
+    : conninfo_(std::move(conninfo)),
+      on_connect_(std::move(on_connect)),
+      timeout_(acquire_timeout),
+      log_(log),
+      metrics_(metrics) {
   for (std::size_t i = 0; i < size; ++i) {
     all_.push_back(std::make_unique<PgConnection>());
     free_.push_back(all_.back().get());
@@ -90,6 +94,7 @@ sdk::Result<PgPool::Lease> PgPool::acquire() {
     }
     try {
       conn->sql.open(soci::postgresql, conninfo_);
+      if (!on_connect_.empty()) conn->sql << on_connect_;
       conn->broken = false;
     } catch (const std::exception& e) {
       // libpq's message names host and port, never the password.

@@ -27,8 +27,9 @@ class PgPool {
  public:
   // Reports ctxmgr_postgres_pool_connections{state="in_use"|"size"} (gauges),
   // ctxmgr_postgres_pool_wait_seconds (histogram) and ctxmgr_postgres_pool_timeouts_total.
-  PgPool(std::string conninfo, std::size_t size, std::chrono::milliseconds acquire_timeout,
-         sdk::Logger& log, sdk::Metrics& metrics);
+  // `on_connect`: SQL run on every connection the pool opens (session settings), or empty.
+  PgPool(std::string conninfo, std::string on_connect, std::size_t size,
+         std::chrono::milliseconds acquire_timeout, sdk::Logger& log, sdk::Metrics& metrics);
   ~PgPool();
 
   class Lease {
@@ -56,6 +57,7 @@ class PgPool {
   void report_in_use();  // with mu_ held
 
   std::string conninfo_;
+  std::string on_connect_;
   std::chrono::milliseconds timeout_;
   sdk::Logger& log_;
   sdk::Metrics& metrics_;

@@ -52,7 +52,8 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
       sql_(options.get_string("schema", "public")),
       pool_size_(static_cast<std::size_t>(options.get_int("pool_size", 8))),
       acquire_timeout_(options.get_int("acquire_timeout_ms", 2000)),
-      rank_budget_(static_cast<double>(options.get_int("rank_budget", 2000))) {
+      rank_budget_(static_cast<double>(options.get_int("rank_budget", 2000))),
+      jit_(options.get_bool("jit", false)) {
   if (!valid_schema(sql_.schema())) {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.schema: expected a lower-case name ([a-z_][a-z0-9_]*, at most 63)");
@@ -73,8 +74,8 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
 PgStorage::~PgStorage() { stop(); }
 
 sdk::Status PgStorage::start() {
-  pool_ = std::make_unique<PgPool>(conninfo_, pool_size_, acquire_timeout_, host_.log(),
-                                   host_.metrics());
+  pool_ = std::make_unique<PgPool>(conninfo_, jit_ ? "" : "SET jit = off", pool_size_,
+                                   acquire_timeout_, host_.log(), host_.metrics());
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
   host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +
@@ -563,6 +564,16 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 600000,
      .allowed = nullptr,
      .description = "how long a request waits for a free connection before 503"},
+    {.name = "jit",
+     .type = CTXMGR_OPT_BOOLEAN,
+     .flags = 0,
+     .default_json = "false",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "let PostgreSQL JIT-compile this plugin's queries; off: compiling a "
+                    "selection over thousands of matches cost ~60 ms for a 25 ms query "
+                    "(docs/storage-postgres.md)"},
     {.name = "connect_timeout_s",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

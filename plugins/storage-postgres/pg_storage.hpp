@@ -106,6 +106,10 @@ class PgStorage final : public sdk::StorageSearch, public sdk::StorageBackup {
   std::size_t pool_size_;
   std::chrono::milliseconds acquire_timeout_;
   double rank_budget_;  // see pg_search.cpp
+  // PostgreSQL JIT-compiles a query whose estimated cost passes jit_above_cost (100 000). A
+  // selection whose words match thousands of contexts passes it, and the compilation costs more
+  // than the short query it compiles; so each connection sets jit = off unless this is true.
+  bool jit_;
   std::mutex corpus_mu_;
   Corpus corpus_;
   std::chrono::steady_clock::time_point corpus_at_{};

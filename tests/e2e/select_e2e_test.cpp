@@ -5,11 +5,18 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "process.hpp"
 #include "server.hpp"
 
 namespace ct = ctxmgr::test;
@@ -265,6 +272,63 @@ TEST_P(SelectE2E, SqliteRebuildsTheIndexWhenRowidsWereRenumbered) {
       200);
   EXPECT_EQ(ids(select("alice", R"({"query":"renumerado"})")), std::vector<std::string>{b});
   EXPECT_EQ(ids(select("alice", R"({"query":"cambiado"})")), std::vector<std::string>{a});
+}
+
+// storage-postgres sets jit = off on its connections unless `jit: true` (docs/storage-postgres.md).
+// Seen from PostgreSQL itself: on a database of its own where every query is JIT-compiled
+// (jit_above_cost 0) and auto_explain logs each plan, a selection through the server leaves
+// plans without a "JIT:" section; with `jit: true` the same selection's plan has one.
+TEST(PostgresJit, OffUnlessTheOptionAsksForIt) {
+  const char* admin = std::getenv("CTXMGR_TEST_PG_DSN");
+  const char* dir = std::getenv("CTXMGR_TEST_PG_DIR");
+  if (admin == nullptr || dir == nullptr) GTEST_SKIP() << "no PostgreSQL here";
+  const std::string db = "ctxmgr_jit_" + std::to_string(::getpid());
+  std::string dsn = admin;
+  dsn = dsn.substr(0, dsn.rfind('/') + 1) + db;  // pg-temp's DSNs end with the database name
+  auto psql = [&](const std::string& sql) {
+    return ct::run_process({"/usr/bin/psql", "-v", "ON_ERROR_STOP=1", "-qAt", admin, "-c", sql});
+  };
+  for (const auto* sql :
+       {"DROP DATABASE IF EXISTS {db}", "CREATE DATABASE {db}",
+        "ALTER DATABASE {db} SET session_preload_libraries = 'auto_explain'",
+        "ALTER DATABASE {db} SET auto_explain.log_min_duration = 0",
+        "ALTER DATABASE {db} SET auto_explain.log_analyze = on",
+        "ALTER DATABASE {db} SET jit_above_cost = 0", "ALTER DATABASE {db} SET jit = on"}) {
+    std::string text = sql;
+    text.replace(text.find("{db}"), 4, db);
+    auto r = psql(text);
+    ASSERT_EQ(r.exit_code, 0) << text << ": " << r.err;
+  }
+  const std::string log_path = std::string(dir) + "/server.log";
+  // What PostgreSQL logs while a server on that database creates a context and selects it.
+  auto plans_of_a_selection = [&](const std::string& storage_options) {
+    const auto from = std::filesystem::file_size(log_path);
+    ct::ServerOptions o;
+    o.backend = "postgres";
+    o.pg_dsn = dsn;
+    o.storage_options = storage_options;
+    ct::Server server(o);
+    EXPECT_TRUE(server.start()) << server.log();
+    ct::HttpClient client(server.port());
+    const std::map<std::string, std::string> as{{"X-Agent-Id", "alice"}};
+    EXPECT_EQ(
+        client.post("/api/context", R"({"agent_id":"alice","context_data":{"nota":"jitazo"}})", as)
+            .status,
+        201);
+    auto r = client.post("/api/agent/alice/select", R"({"query":"jitazo"})", as);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(server.stop(), 0);
+    std::ifstream in(log_path);
+    in.seekg(static_cast<std::streamoff>(from));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto off = plans_of_a_selection("");
+  EXPECT_NE(off.find("Query Text:"), std::string::npos) << "auto_explain logged no plan";
+  EXPECT_EQ(off.find("JIT:"), std::string::npos) << off;
+  const auto on = plans_of_a_selection("jit: true");
+  EXPECT_NE(on.find("JIT:"), std::string::npos) << on;
+  auto dropped = psql("DROP DATABASE " + db + " WITH (FORCE)");
+  EXPECT_EQ(dropped.exit_code, 0) << dropped.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SelectE2E, testing::Values("sqlite", "postgres"),

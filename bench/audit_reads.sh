@@ -8,8 +8,7 @@ secs=${1:-10}
 source bench/common.sh
 bench_setup
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
-cleanup() { [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 echo "| audit.reads | req/s | p50 ms | p99 ms | errors | relative to off |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"

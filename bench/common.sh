@@ -25,3 +25,18 @@ create_contexts() {
   done >"$file"
   [[ $(grep -c . "$file") -eq 200 ]] || { echo "could not create the contexts" >&2; return 1; }
 }
+
+# A throwaway PostgreSQL for this bench (scripts/pg-temp.sh): exports CTXMGR_TEST_PG_DSN and
+# CTXMGR_TEST_PG_DIR; bench_cleanup stops it (and only one this bench started).
+bench_pg_start() {
+  eval "$(scripts/pg-temp.sh start)"
+  bench_pg_dir=$CTXMGR_TEST_PG_DIR
+}
+
+# The EXIT trap of a bench: stops the server whose PID is in $pid, the PostgreSQL of
+# bench_pg_start, and removes the folder $work.
+bench_cleanup() {
+  if [[ -n "${pid:-}" ]]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+  [[ -n "${bench_pg_dir:-}" ]] && scripts/pg-temp.sh stop "$bench_pg_dir"
+  rm -rf "${work:?}"
+}

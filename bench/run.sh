@@ -18,18 +18,13 @@ bin=build/release/bin
 
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
 backend=${BENCH_BACKEND:-sqlite}
-cleanup() {
-  [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null
-  [[ -n "${CTXMGR_TEST_PG_DIR:-}" ]] && scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
 
 port=$(free_port)
 conn_counts="1 8 32"
 if [[ $backend == postgres ]]; then
-  eval "$(scripts/pg-temp.sh start)"
+  bench_pg_start
   storage="{plugin: postgres, options: {url: '$CTXMGR_TEST_PG_DSN', pool_size: 64}}"
   conn_counts="1 8 32 64"
 else

@@ -14,13 +14,8 @@ bench_setup
 bin=build/release/bin
 backend=${BENCH_BACKEND:-sqlite}
 work=$(mktemp -d /tmp/ctxmgr-select.XXXXXX)
-cleanup() {
-  [[ -n "${pid:-}" ]] && kill "$pid" 2>/dev/null
-  [[ -n "${CTXMGR_TEST_PG_DIR:-}" ]] && scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-[[ $backend == postgres ]] && eval "$(scripts/pg-temp.sh start)"
+trap bench_cleanup EXIT
+[[ $backend == postgres ]] && bench_pg_start
 export BENCH_VOCAB=$work/vocab.txt
 
 echo "| backend | contexts | connections | selections/s | p50 ms | p99 ms | errors | load s |"

@@ -21,18 +21,13 @@ bench_setup
 command -v gnuplot >/dev/null || { echo "gnuplot is missing: scripts/install-deps.sh --with-bench" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/ctxmgr-soak.XXXXXX)
-cleanup() {
-  [[ -n "${server:-}" ]] && { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; }
-  [[ -n "${CTXMGR_TEST_PG_DIR:-}" ]] && scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 port=$(free_port)
 # The shipped configurations, as an operator runs them (the PostgreSQL one in token mode).
 export CONTEXT_MANAGER_PORT=$port LOG_LEVEL=warn CTXMGR_DATA_DIR=$work
 tokens=()
 if [[ $backend == postgres ]]; then
-  eval "$(scripts/pg-temp.sh start)"
+  bench_pg_start
   export DATABASE_URL=$CTXMGR_TEST_PG_DSN
   config=config/postgres.example.yaml
   size_cmd="psql -Atq '$CTXMGR_TEST_PG_DSN' -c 'SELECT pg_database_size(current_database())'"
@@ -44,11 +39,11 @@ else
   size_cmd="du -sb --apparent-size '$work' --exclude=server.log | cut -f1"
 fi
 build/release/bin/ctxmgr --config $config serve >"$work/server.log" 2>&1 &
-server=$!
+pid=$!
 wait_http "$port" /healthz
 csv=bench/soak-$backend-$mode.csv
 png=bench/soak-$backend-$mode.png
-python3 bench/soak_load.py "$port" "$server" "$minutes" "$rate" "$csv" \
+python3 bench/soak_load.py "$port" "$pid" "$minutes" "$rate" "$csv" \
   --store-size "$store_size" --size-cmd "$size_cmd" "${tokens[@]}"
 
 title="ctxmgr soak: $backend, $rate req/s mixed, $minutes min"

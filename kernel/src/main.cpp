@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
       ->callback([&] { code = run_audit(opts, "verify"); });
   audit->add_subcommand("seal", "seal the committed events now (serve does it in the background)")
       ->callback([&] { code = run_audit(opts, "seal"); });
+  audit->add_subcommand("rotate-key", "add a new key to audit.key_file; it seals from now on")
+      ->callback([&] { code = run_audit(opts, "rotate-key"); });
 
   BackupCommand backup_cmd;
   auto* backup = app.add_subcommand(

@@ -99,6 +99,43 @@ bool connection_lost(const std::exception& e) {
          what.find("Connection refused") != std::string::npos;
 }
 
+namespace {
+
+// The first line of a PostgreSQL message, "ERROR:" dropped, with '...' and "..." masked.
+std::string first_line_masked(const std::string& message) {
+  std::string line = message.substr(0, message.find('\n'));
+  if (line.starts_with("ERROR:")) line.erase(0, 6);
+  while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+  std::string out;
+  char open = 0;
+  for (char c : line) {
+    if (open != 0) {
+      if (c == open) {
+        out += "?";
+        out += c;
+        open = 0;
+      }
+      continue;
+    }
+    out += c;
+    if (c == '"' || c == '\'') open = c;
+  }
+  if (open != 0) out += "?";
+  return out;
+}
+
+}  // namespace
+
+std::string loggable(const std::exception& e) {
+  if (const auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    return first_line_masked(pe->get_error_message()) + " (SQLSTATE " + pe->sqlstate() + ")";
+  }
+  if (const auto* se = dynamic_cast<const soci::soci_error*>(&e)) {
+    return first_line_masked(se->get_error_message());
+  }
+  return first_line_masked(e.what());
+}
+
 sdk::Error storage_error(const std::exception& e, const std::string& what) {
   if (connection_lost(e)) {
     return sdk::Error(sdk::Errc::unavailable, what + ": the database is unreachable; retry");
@@ -106,6 +143,10 @@ sdk::Error storage_error(const std::exception& e, const std::string& what) {
   if (const auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
     const std::string state = pe->sqlstate();
     if (state == "23505") return sdk::Error(sdk::Errc::conflict, what + ": the row already exists");
+    // Another integrity constraint (23514 CHECK, 23502 NOT NULL, 23503 FOREIGN KEY): name it.
+    if (state.starts_with("23")) {
+      return sdk::Error(sdk::Errc::invalid_request, what + ": " + loggable(e));
+    }
     // 40001 serialization failure, 40P01 deadlock, 53xxx insufficient resources, 57014 canceled
     if (state.starts_with("40") || state.starts_with("53") || state == "57014") {
       return sdk::Error(sdk::Errc::unavailable, what + ": the database is busy; retry");

@@ -64,5 +64,9 @@ bool connection_lost(const std::exception& e);
 // The client-safe SDK error for an exception: connection problems and a server going away are
 // `unavailable`; a unique violation is `conflict`; the rest `internal`.
 sdk::Error storage_error(const std::exception& e, const std::string& what);
+// The exception's text for the server log: the SQLSTATE and the first line of PostgreSQL's
+// message with every quoted literal masked ("?"), never SOCI's bound values nor the DETAIL line
+// (which repeats a row's values), so a context's contents never reach the log.
+std::string loggable(const std::exception& e);
 
 }  // namespace ctxmgr::pg

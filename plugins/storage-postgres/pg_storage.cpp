@@ -91,7 +91,7 @@ void PgStorage::stop() noexcept {
 sdk::Error PgStorage::fail(const PgPool::Lease& lease, const std::exception& e,
                            const std::string& what) {
   if (connection_lost(e)) lease.mark_broken();
-  host_.log().error(what + ": " + e.what());
+  host_.log().error(what + ": " + loggable(e));
   return storage_error(e, what);
 }
 

@@ -54,6 +54,16 @@ sdk::HistoryRow HistoryInto::row() const {
   return r;
 }
 
+std::string loggable(const std::exception& e) {
+  // SOCI's what() appends the statement and its bound values (a context's contents); its
+  // original message and SQLite's result code are all a log needs.
+  if (const auto* se = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    return se->get_error_message() + " (SQLite result " + std::to_string(se->result()) + ")";
+  }
+  if (const auto* se = dynamic_cast<const soci::soci_error*>(&e)) return se->get_error_message();
+  return e.what();
+}
+
 sdk::Error storage_error(const std::exception& e, const std::string& what) {
   if (const auto* se = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
     switch (se->result() & 0xff) {
@@ -66,8 +76,22 @@ sdk::Error storage_error(const std::exception& e, const std::string& what) {
       case SQLITE_CANTOPEN:
       case SQLITE_READONLY:
         return sdk::Error(sdk::Errc::unavailable, what + ": the database file cannot be written");
-      case SQLITE_CONSTRAINT:
-        return sdk::Error(sdk::Errc::conflict, what + ": the row already exists");
+      case SQLITE_CONSTRAINT: {
+        // Extended result codes are off: SQLite's message says which constraint (it names the
+        // constraint or column, never a value).
+        const std::string message = se->get_error_message();
+        if (message.find("UNIQUE constraint failed") != std::string::npos) {
+          return sdk::Error(sdk::Errc::conflict, what + ": the row already exists");
+        }
+        for (const char* kind : {"CHECK constraint failed", "NOT NULL constraint failed",
+                                 "FOREIGN KEY constraint failed"}) {
+          const auto at = message.find(kind);
+          if (at != std::string::npos) {
+            return sdk::Error(sdk::Errc::invalid_request, what + ": " + message.substr(at));
+          }
+        }
+        break;  // a trigger's RAISE: the server's own rule, not the request's
+      }
       default:
         break;
     }

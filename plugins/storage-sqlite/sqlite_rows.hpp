@@ -57,8 +57,12 @@ soci::statement prepare_query(soci::session& sql, const std::string& text, Into&
 }
 
 // Maps the exception being handled to an SDK error: SQLITE_BUSY/LOCKED/FULL/IOERR/CANTOPEN are
-// `unavailable` (503: retry later), a constraint violation is `conflict`, the rest `internal`.
-// `what` says which operation failed, e.g. "read context".
+// `unavailable` (503: retry later), a duplicate row is `conflict`, another constraint (CHECK, NOT
+// NULL, FOREIGN KEY) `invalid_request` naming it, the rest `internal`. `what` says which
+// operation failed, e.g. "read context".
 sdk::Error storage_error(const std::exception& e, const std::string& what);
+// The exception's text for the server log: SQLite's message and result code, never the
+// statement's bound values (a context's contents).
+std::string loggable(const std::exception& e);
 
 }  // namespace ctxmgr::sqlite

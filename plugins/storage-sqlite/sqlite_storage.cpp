@@ -1,6 +1,11 @@
 #include "sqlite_storage.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -64,10 +69,43 @@ void SqliteStorage::open_session(soci::session& s) const {
   register_search_tokenizer(native(s));
 }
 
+namespace {
+
+// The database holds every context: its folder is made 0700 and its file 0600 whatever the
+// umask (SQLite gives the -wal and -shm files the database file's mode). Existing ones are left
+// as the operator set them, with a warning when others may read them.
+void create_private(const std::string& path, sdk::Host& host) {
+  namespace fs = std::filesystem;
+  const auto parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::exists(parent)) {
+    fs::create_directories(parent);
+    fs::permissions(parent, fs::perms::owner_all);
+  }
+  if (!fs::exists(path)) {
+    const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::fchmod(fd, 0600);
+      ::close(fd);
+    }
+  }
+  for (const auto& p : {parent.empty() ? fs::path(".") : parent, fs::path(path)}) {
+    std::error_code ec;
+    const auto perms = fs::status(p, ec).permissions();
+    if (!ec && (perms & (fs::perms::group_read | fs::perms::others_read)) != fs::perms::none) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(perms) & 07777);
+      host.log().warn(p.string() + " may be read by other users (mode " + mode +
+                      "): the database holds every context; chmod it to " +
+                      (p == fs::path(path) ? "0600" : "0700"));
+    }
+  }
+}
+
+}  // namespace
+
 sdk::Status SqliteStorage::start() {
   try {
-    const auto parent = std::filesystem::path(path_).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
+    create_private(path_, host_);
     writer_ = std::make_unique<soci::session>();
     open_session(*writer_);
     // WAL: readers do not block the writer nor the writer the readers. It is a property of the
@@ -90,7 +128,7 @@ void SqliteStorage::stop() noexcept {
 }
 
 sdk::Error SqliteStorage::fail(const std::exception& e, const std::string& what) {
-  host_.log().error(what + ": " + e.what());
+  host_.log().error(what + ": " + loggable(e));
   return storage_error(e, what);
 }
 

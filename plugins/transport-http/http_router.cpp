@@ -3,6 +3,8 @@
 #include "openapi_document.hpp"
 
 #include "mcp_endpoint.hpp"
+#include "failed_auth_limiter.hpp"
+#include "request_guard.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -172,17 +174,23 @@ class SseStream final : public sdk::ProcessStream {
 
 }  // namespace
 
+bool Router::calls_a_provider(const Request& req) const {
+  if (req.method() != bhttp::verb::post) return false;
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path.starts_with("/api/agent/") && path.ends_with("/process");
+}
+
 std::optional<Response> Router::handle(const Request& req, const std::string& request_id,
-                                       RawWriter& writer) {
+                                       RawWriter& writer, std::string_view peer) {
   const auto started = std::chrono::steady_clock::now();
   const sdk::Caller caller{req["X-Agent-Id"], req[bhttp::field::authorization], "http", request_id};
   std::string route = "unknown";
-  // The access line: the path without its query, the agent a trust-mode header names (a token
-  // never: in token mode the agent shows as "-").
   // Every answered request, streamed or not: the request metrics and the access line (the path
-  // without its query; the agent a trust-mode header names — a token never: in token mode the
-  // agent shows as "-").
+  // without its query, the agent the request authenticated as — never a header's unverified
+  // claim nor a token — and the client's address).
   auto record = [&](int status) {
+    if (status == 401 && failed_auth_ != nullptr) failed_auth_->failed(std::string(peer));
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     host_.metrics().counter_add("ctxmgr_http_requests_total",
@@ -192,21 +200,21 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
                             secs);
     if (!access_log_) return;
     const std::string_view target = req.target();
-    std::string_view agent = req["X-Agent-Id"];
-    const bool printable =
-        !agent.empty() && agent.size() <= 128 &&
-        std::all_of(agent.begin(), agent.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    const std::string agent = api_.authenticated_agent(request_id);
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.3f", secs * 1000);
     host_.log().info("request method=" + std::string(req.method_string()) + " path=" +
                      std::string(target.substr(0, target.find('?'))) + " route=" + route +
                      " status=" + std::to_string(status) + " duration_ms=" + duration +
-                     " agent=" + (printable ? std::string(agent) : std::string("-")) +
-                     " request_id=" + request_id);
+                     " agent=" + (agent.empty() ? std::string("-") : agent) +
+                     " peer=" + std::string(peer) + " request_id=" + request_id);
   };
+  // HEAD is GET without the body (its Content-Length stays that of the GET).
+  const bool head = req.method() == bhttp::verb::head;
   auto finish = [&](Response res) {
     res.set("X-Request-Id", request_id);
     res.set(bhttp::field::server, "ctxmgr");
+    if (head) res.body().clear();
     record(res.result_int());
     return res;
   };
@@ -214,17 +222,34 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
     Response res = error_response(e, request_id, req.version(), req.keep_alive());
     return finish(std::move(res));
   };
-  // 405 names the allowed methods in the Allow header too.
+  // 405 names the allowed methods in the Allow header too; HEAD goes wherever GET does.
   auto not_allowed = [&](std::string_view allow) {
-    Response res =
-        error_response(method_not_allowed(req, allow), request_id, req.version(), req.keep_alive());
-    res.set(bhttp::field::allow, allow);
+    std::string methods(allow);
+    if (methods.starts_with("GET")) methods.insert(3, ", HEAD");
+    Response res = error_response(method_not_allowed(req, methods), request_id, req.version(),
+                                  req.keep_alive());
+    res.set(bhttp::field::allow, methods);
     return finish(std::move(res));
   };
+
+  // Before anything is read or written: the Host and Origin a page could have forged.
+  if (auto refused = guard_.check(req, api_.identity_from_headers())) {
+    Response res = error_response(*refused, request_id, req.version(), false);
+    return finish(std::move(res));
+  }
 
   auto parsed = boost::urls::parse_origin_form(req.target());
   if (!parsed) return fail(Error(Errc::invalid_request, "the request target is not a valid path"));
   const boost::urls::url_view url = *parsed;
+  const bool health = url.path() == "/healthz" || url.path() == "/readyz";
+  // An address that keeps failing to authenticate waits before it may try again.
+  if (const auto wait = failed_auth_ == nullptr || health ? 0 : failed_auth_->wait(std::string(peer));
+      wait > 0) {
+    host_.metrics().counter_add("ctxmgr_http_failed_auth_limited_total", "", 1);
+    return fail(Error(Errc::rate_limited, "too many failed authentications from your address; "
+                                          "retry in " + std::to_string(wait) + " s")
+                    .with_field("retry_after", wait));
+  }
   if (mcp_ != nullptr && url.path() == mcp_path_) {
     route = "mcp";
     return finish(mcp_->handle(req, request_id));
@@ -232,7 +257,7 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   std::vector<std::string> seg;
   for (auto s : url.segments()) seg.push_back(s);
   const auto method = req.method();
-  const bool get = method == bhttp::verb::get;
+  const bool get = method == bhttp::verb::get || head;
 
   // Health and metrics need no identity.
   if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics")) {

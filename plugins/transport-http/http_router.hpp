@@ -18,7 +18,9 @@ namespace ctxmgr::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+class FailedAuthLimiter;
 class McpEndpoint;
+class RequestGuard;
 
 // Writes bytes straight to the client, for an answer streamed as it is made (processing with
 // `"stream": true`). false: the client is gone.
@@ -30,27 +32,36 @@ class RawWriter {
 
 class Router {
  public:
-  // `mcp` may be null (no MCP endpoint); `mcp_path` is where it listens.
-  Router(sdk::ContextApi& api, sdk::Host& host, McpEndpoint* mcp, std::string mcp_path,
-         bool access_log = true)
+  // `mcp` may be null (no MCP endpoint); `mcp_path` is where it listens. `guard` decides which
+  // Host and Origin headers are answered; `failed_auth` (may be null) slows addresses that fail
+  // to authenticate. All outlive the router.
+  Router(sdk::ContextApi& api, sdk::Host& host, const RequestGuard& guard, McpEndpoint* mcp,
+         std::string mcp_path, bool access_log = true, FailedAuthLimiter* failed_auth = nullptr)
       : api_(api),
         host_(host),
+        guard_(guard),
         mcp_(mcp),
         mcp_path_(std::move(mcp_path)),
-        access_log_(access_log) {}
+        access_log_(access_log),
+        failed_auth_(failed_auth) {}
 
-  // Builds the response for a complete request. `request_id` is already chosen. nullopt: the
-  // answer was streamed through `writer` (as SSE, HTTP/1.1 with Connection: close) and the
-  // connection must now be closed.
+  // Builds the response for a complete request. `request_id` is already chosen; `peer` is the
+  // client's address, for the access log. nullopt: the answer was streamed through `writer` (as
+  // SSE, HTTP/1.1 with Connection: close) and the connection must now be closed.
   std::optional<Response> handle(const Request& req, const std::string& request_id,
-                                 RawWriter& writer);
+                                 RawWriter& writer, std::string_view peer = "-");
+  // Whether a request may wait on an AI provider (seconds, not milliseconds): the session runs
+  // those off the I/O threads.
+  bool calls_a_provider(const Request& req) const;
 
  private:
   sdk::ContextApi& api_;
   sdk::Host& host_;
+  const RequestGuard& guard_;
   McpEndpoint* mcp_;
   std::string mcp_path_;
   bool access_log_;
+  FailedAuthLimiter* failed_auth_;
 };
 
 // An error response with the body of API.md; used also by the session for requests that could

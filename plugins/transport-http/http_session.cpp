@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -19,6 +21,7 @@ namespace net = boost::asio;
 void SessionSet::add(const std::shared_ptr<Session>& s) {
   std::lock_guard lock(mu_);
   sessions_.insert(s);
+  ++per_address_[s->peer()];
   ++count_;
 }
 
@@ -26,9 +29,35 @@ void SessionSet::remove(Session* s) {
   std::lock_guard lock(mu_);
   // The weak_ptr of a session being destroyed is expired: drop every expired entry.
   std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
-  (void)s;
+  if (auto it = per_address_.find(s->peer()); it != per_address_.end() && --it->second == 0) {
+    per_address_.erase(it);
+  }
   --count_;
   gone_.notify_all();
+}
+
+std::size_t SessionSet::from(const std::string& address) {
+  std::lock_guard lock(mu_);
+  auto it = per_address_.find(address);
+  return it == per_address_.end() ? 0 : it->second;
+}
+
+bool SessionSet::evict_one_unstarted() {
+  // Locked sessions are released only after mu_ is: the last owner's destructor takes mu_.
+  std::vector<std::shared_ptr<Session>> candidates;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : sessions_) {
+      if (auto s = w.lock()) candidates.push_back(std::move(s));
+    }
+  }
+  std::shared_ptr<Session> oldest;
+  for (auto& s : candidates) {
+    if (!s->started() && (!oldest || s->opened() < oldest->opened())) oldest = s;
+  }
+  if (!oldest) return false;
+  oldest->evict();
+  return true;
 }
 
 std::size_t SessionSet::drain(std::chrono::milliseconds timeout) {
@@ -47,9 +76,14 @@ std::size_t SessionSet::drain(std::chrono::milliseconds timeout) {
   return count_;
 }
 
-Session::Session(net::ip::tcp::socket socket, Router& router, const HttpSettings& settings,
-                 SessionSet& set)
-    : stream_(std::move(socket)), router_(router), settings_(settings), set_(set) {}
+Session::Session(net::ip::tcp::socket socket, std::string peer, Router& router,
+                 const HttpSettings& settings, SessionSet& set, ProviderWorkers& workers)
+    : stream_(std::move(socket)),
+      peer_(std::move(peer)),
+      router_(router),
+      settings_(settings),
+      set_(set),
+      workers_(workers) {}
 
 Session::~Session() { set_.remove(this); }
 
@@ -63,13 +97,31 @@ void Session::drain() {
   });
 }
 
+void Session::evict() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->started()) self->close();
+  });
+}
+
 void Session::read_header() {
   if (set_.draining()) return close();
   idle_ = true;
   parser_.emplace();
   parser_->body_limit(settings_.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
+  if (buffer_.size() != 0) return parse_header();  // a pipelined request is already here
+  // Idle until the first byte (request_timeout), then the header within header_timeout.
   stream_.expires_after(settings_.request_timeout);
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (ec) return self->fail_read(ec);
+                            self->buffer_.commit(n);
+                            self->parse_header();
+                          });
+}
+
+void Session::parse_header() {
+  stream_.expires_after(std::min(settings_.header_timeout, settings_.request_timeout));
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -78,6 +130,19 @@ void Session::read_header() {
 void Session::on_header(beast::error_code ec) {
   idle_ = false;
   if (ec) return fail_read(ec);
+  started_ = true;
+  // RFC 9112 6.3: a Transfer-Encoding whose last coding is not chunked leaves the body's length
+  // unknown, and one beside Content-Length is how requests are smuggled past a proxy. Either
+  // way the connection cannot be trusted to frame the next request: 400 and close.
+  const auto& head = parser_->get();
+  if (head.count(bhttp::field::transfer_encoding) != 0 &&
+      (!parser_->chunked() || head.count(bhttp::field::content_length) != 0)) {
+    return respond(error_response(
+        sdk::Error(sdk::Errc::invalid_request,
+                   "Transfer-Encoding must end with chunked and come without Content-Length"),
+        choose_request_id(head), head.version(), false));
+  }
+  stream_.expires_after(settings_.request_timeout);
   bhttp::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec2, std::size_t) { self->on_body(ec2); });
@@ -85,12 +150,30 @@ void Session::on_header(beast::error_code ec) {
 
 void Session::on_body(beast::error_code ec) {
   if (ec) return fail_read(ec);
+  if (!router_.calls_a_provider(parser_->get())) return answer();
+  // Off the I/O thread; the answer is written back on the session's strand.
+  stream_.expires_never();  // the provider's own timeouts bound the wait
+  const bool queued = workers_.try_post([self = shared_from_this()] { self->answer(); });
+  if (!queued) {
+    const Request& req = parser_->get();
+    respond(
+        error_response(sdk::Error(sdk::Errc::unavailable,
+                                  "too many requests are waiting on AI providers; retry shortly")
+                           .with_field("retry_after", 1),
+                       choose_request_id(req), req.version(), req.keep_alive()));
+  }
+}
+
+void Session::answer() {
   const Request& req = parser_->get();
   const std::string request_id = choose_request_id(req);
-  auto res = router_.handle(req, request_id, *this);
-  if (!res) return close();  // streamed: Connection: close ends the answer
-  if (set_.draining()) res->keep_alive(false);
-  respond(std::move(*res));
+  auto res = router_.handle(req, request_id, *this, peer_);
+  net::dispatch(stream_.get_executor(),
+                [self = shared_from_this(), res = std::move(res)]() mutable {
+                  if (!res) return self->close();  // streamed: Connection: close ends the answer
+                  if (self->set_.draining()) res->keep_alive(false);
+                  self->respond(std::move(*res));
+                });
 }
 
 void Session::fail_read(beast::error_code ec) {

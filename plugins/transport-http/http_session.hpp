@@ -1,7 +1,12 @@
 #pragma once
 // One client connection: reads requests (header first, then body, within the size limits and
-// the request timeout), answers each through the Router, keeps the connection alive when the
-// client asks, and closes it on errors, on timeouts, and when the server drains.
+// the timeouts), answers each through the Router, keeps the connection alive when the client
+// asks, and closes it on errors, on timeouts, and when the server drains. A request that waits on
+// an AI provider runs on the ProviderWorkers, not on the I/O thread.
+//
+// Timeouts: an idle connection may wait `request_timeout` for a request's first byte; from then
+// its header must be complete within `header_timeout` (a client trickling bytes, slowloris, is cut
+// off), and the whole request within `request_timeout`.
 
 #include <atomic>
 #include <condition_variable>
@@ -9,6 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,16 +25,24 @@
 
 #include "http_router.hpp"
 #include "http_settings.hpp"
+#include "provider_workers.hpp"
 
 namespace ctxmgr::http {
 
 class Session;
 
-// The live sessions, so that a drain can close the idle ones and wait for the busy ones.
+// The live sessions, so that a drain can close the idle ones and wait for the busy ones, and so
+// that connections are counted per client address.
 class SessionSet {
  public:
   void add(const std::shared_ptr<Session>& s);
   void remove(Session* s);
+  // Open connections from `address`.
+  std::size_t from(const std::string& address);
+  // Closes the oldest connection that has not yet sent a whole request header (one held open by
+  // a client that trickles or sends nothing), to make room for a new one; false when every
+  // connection has sent one.
+  bool evict_one_unstarted();
   // Asks every session to finish its request in flight and close; waits until all are gone or
   // the timeout passes. Returns how many were still open at the deadline.
   std::size_t drain(std::chrono::milliseconds timeout);
@@ -40,22 +56,31 @@ class SessionSet {
   std::mutex mu_;
   std::condition_variable gone_;
   std::set<std::weak_ptr<Session>, std::owner_less<>> sessions_;
+  std::unordered_map<std::string, std::size_t> per_address_;
   std::size_t count_ = 0;
   std::atomic<bool> draining_{false};
 };
 
 class Session : public std::enable_shared_from_this<Session>, public RawWriter {
  public:
-  Session(boost::asio::ip::tcp::socket socket, Router& router, const HttpSettings& settings,
-          SessionSet& set);
+  Session(boost::asio::ip::tcp::socket socket, std::string peer, Router& router,
+          const HttpSettings& settings, SessionSet& set, ProviderWorkers& workers);
   ~Session();
   void start();
   // Called on drain, from any thread: closes the connection if no request is in flight.
   void drain();
+  // Called from any thread: closes the connection if it has not sent a whole header yet.
+  void evict();
+  const std::string& peer() const { return peer_; }
+  bool started() const { return started_.load(); }
+  std::chrono::steady_clock::time_point opened() const { return opened_; }
 
  private:
   void read_header();
+  void parse_header();
   void on_header(boost::beast::error_code ec);
+  // Answers a complete request (on the I/O thread, or on a worker for provider calls).
+  void answer();
   void on_body(boost::beast::error_code ec);
   void respond(Response res);
   void on_write(bool close, boost::beast::error_code ec);
@@ -67,9 +92,13 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<Response> response_;
+  std::string peer_;
   Router& router_;
   const HttpSettings& settings_;
   SessionSet& set_;
+  ProviderWorkers& workers_;
+  const std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
+  std::atomic<bool> started_{false};  // a whole request header arrived once
   bool idle_ = true;  // waiting for a request's header; only touched on the session's strand
   bool send_timeout_set_ = false;
 };

@@ -54,33 +54,50 @@ HttpSettings read_settings(const sdk::Options& o) {
   s.max_body_bytes = static_cast<std::size_t>(o.get_int("max_body_bytes", 1 << 20));
   s.max_header_bytes = static_cast<std::size_t>(o.get_int("max_header_bytes", 16 << 10));
   s.request_timeout = std::chrono::milliseconds(o.get_int("request_timeout_ms", 30000));
+  s.header_timeout = std::chrono::milliseconds(o.get_int("header_timeout_ms", 10000));
   s.access_log = o.get_bool("access_log", true);
   s.max_connections = static_cast<std::size_t>(o.get_int("max_connections", 1024));
+  s.max_connections_per_address =
+      static_cast<std::size_t>(o.get_int("max_connections_per_address", 256));
+  s.provider_workers = static_cast<std::size_t>(o.get_int("provider_workers", 8));
+  s.provider_queue = static_cast<std::size_t>(o.get_int("provider_queue", 64));
+  s.failed_auth_rate = o.get_number("failed_auth_rate", 5);
+  s.failed_auth_burst = o.get_number("failed_auth_burst", 20);
   s.drain_timeout = std::chrono::milliseconds(o.get_int("drain_timeout_ms", 10000));
   s.mcp_path = o.get_string("mcp_path", "/mcp");
   if (!s.mcp_path.empty() && s.mcp_path.front() != '/') {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.mcp_path: must start with / (or be empty)");
   }
-  s.mcp_allowed_origins = o.get_strings("mcp_allowed_origins");
+  s.allowed_hosts = o.get_strings("allowed_hosts");
+  s.allowed_origins = o.get_strings("allowed_origins");
+  for (auto& origin : o.get_strings("mcp_allowed_origins")) {  // the older name, still read
+    s.allowed_origins.push_back(std::move(origin));
+  }
   s.mcp_max_sessions = static_cast<std::size_t>(o.get_int("mcp_max_sessions", 1000));
+  s.mcp_max_sessions_per_agent =
+      static_cast<std::size_t>(o.get_int("mcp_max_sessions_per_agent", 100));
   return s;
 }
 
 }  // namespace
 
 HttpTransport::HttpTransport(sdk::Host& host, const sdk::Options& options)
-    : host_(host), settings_(read_settings(options)), acceptor_(ioc_) {}
+    : host_(host),
+      settings_(read_settings(options)),
+      guard_(settings_.allowed_hosts, settings_.allowed_origins),
+      failed_auth_(settings_.failed_auth_rate, settings_.failed_auth_burst),
+      acceptor_(ioc_) {}
 
 HttpTransport::~HttpTransport() { stop(); }
 
 void HttpTransport::attach(sdk::ContextApi& api) {
   if (!settings_.mcp_path.empty()) {
-    mcp_ = std::make_unique<McpEndpoint>(api, settings_.mcp_allowed_origins,
-                                         settings_.mcp_max_sessions);
+    mcp_ = std::make_unique<McpEndpoint>(api, guard_, settings_.mcp_max_sessions,
+                                         settings_.mcp_max_sessions_per_agent);
   }
-  router_ =
-      std::make_unique<Router>(api, host_, mcp_.get(), settings_.mcp_path, settings_.access_log);
+  router_ = std::make_unique<Router>(api, host_, guard_, mcp_.get(), settings_.mcp_path,
+                                     settings_.access_log, &failed_auth_);
 }
 
 bool HttpTransport::loopback_only() const {
@@ -105,6 +122,8 @@ sdk::Status HttpTransport::start() {
     return sdk::Error(sdk::Errc::unavailable, "cannot listen on " + settings_.host + ":" +
                                                   std::to_string(settings_.port) + ": " + e.what());
   }
+  workers_ =
+      std::make_unique<ProviderWorkers>(settings_.provider_workers, settings_.provider_queue);
   work_.emplace(ioc_.get_executor());
   accept();
   for (std::size_t i = 0; i < settings_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -124,12 +143,20 @@ void HttpTransport::accept() {
     } else {
       boost::system::error_code nodelay_ec;
       socket.set_option(tcp::no_delay(true), nodelay_ec);
-      if (sessions_.size() >= settings_.max_connections) {
-        refuse(socket);
+      boost::system::error_code peer_ec;
+      const auto remote = socket.remote_endpoint(peer_ec);
+      std::string peer = peer_ec ? std::string("-") : remote.address().to_string();
+      // Full: make room by closing a connection that never sent a whole request (slowloris),
+      // so health checks and real clients still get in; else refuse.
+      const bool full =
+          sessions_.size() >= settings_.max_connections && !sessions_.evict_one_unstarted();
+      if (full || sessions_.from(peer) >= settings_.max_connections_per_address) {
+        refuse(socket, full ? "too many connections" : "too many connections from your address");
         accept();
         return;
       }
-      auto session = std::make_shared<Session>(std::move(socket), *router_, settings_, sessions_);
+      auto session = std::make_shared<Session>(std::move(socket), std::move(peer), *router_,
+                                               settings_, sessions_, *workers_);
       sessions_.add(session);
       session->start();
     }
@@ -137,14 +164,13 @@ void HttpTransport::accept() {
   });
 }
 
-void HttpTransport::refuse(tcp::socket& socket) {
+void HttpTransport::refuse(tcp::socket& socket, const std::string& why) {
   // Over max_connections: one short answer, written at once (it fits the empty send buffer), so a
   // flood of connections costs no session, no buffer and no thread.
   host_.metrics().counter_add("ctxmgr_http_connections_refused_total", "", 1);
-  auto res =
-      error_response(sdk::Error(sdk::Errc::unavailable, "too many connections; retry shortly")
-                         .with_field("retry_after", 1),
-                     new_request_id(), 11, false);
+  auto res = error_response(
+      sdk::Error(sdk::Errc::unavailable, why + "; retry shortly").with_field("retry_after", 1),
+      new_request_id(), 11, false);
   boost::system::error_code ec;
   boost::beast::http::write(socket, res, ec);
   socket.shutdown(tcp::socket::shutdown_both, ec);
@@ -171,6 +197,7 @@ void HttpTransport::drain_and_join() {
   if (left != 0) {
     host_.log().warn(std::to_string(left) + " connection(s) still open after the drain timeout");
   }
+  workers_->join();  // provider calls still running end within their own timeouts
   work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();
@@ -197,6 +224,76 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .max = 1000000,
      .allowed = nullptr,
      .description = "open connections at most; more are answered 503 with Retry-After and closed"},
+    {.name = "max_connections_per_address",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "256",
+     .min = 1,
+     .max = 1000000,
+     .allowed = nullptr,
+     .description = "open connections at most from one client address; more are answered 503"},
+    {.name = "header_timeout_ms",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "10000",
+     .min = 100,
+     .max = 3600000,
+     .allowed = nullptr,
+     .description = "time from a request's first byte to the end of its header; slower clients "
+                    "are disconnected"},
+    {.name = "provider_workers",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "8",
+     .min = 1,
+     .max = 1024,
+     .allowed = nullptr,
+     .description = "threads for requests that wait on an AI provider (process), apart from the "
+                    "I/O threads"},
+    {.name = "provider_queue",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "64",
+     .min = 1,
+     .max = 100000,
+     .allowed = nullptr,
+     .description = "process requests running or waiting at most; more are answered 503 with "
+                    "Retry-After"},
+    {.name = "failed_auth_rate",
+     .type = CTXMGR_OPT_NUMBER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "5",
+     .min = 0,
+     .max = 1000000,
+     .allowed = nullptr,
+     .description = "failed authentications a second one client address may make on average "
+                    "(then 429 with Retry-After); 0: no limit"},
+    {.name = "failed_auth_burst",
+     .type = CTXMGR_OPT_NUMBER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "20",
+     .min = 1,
+     .max = 1000000,
+     .allowed = nullptr,
+     .description = "failed authentications one client address may make at once"},
+    {.name = "allowed_hosts",
+     .type = CTXMGR_OPT_STRING_LIST,
+     .flags = 0,
+     .default_json = "[]",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "Host names answered beside loopback ones (name, or name:port), e.g. behind a "
+                    "proxy; in token mode, when set, only these and loopback ones"},
+    {.name = "allowed_origins",
+     .type = CTXMGR_OPT_STRING_LIST,
+     .flags = 0,
+     .default_json = "[]",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "browser Origins (scheme://host[:port]) allowed beside loopback ones, on REST "
+                    "and MCP"},
     {.name = "threads",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
@@ -262,7 +359,7 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .min = 0,
      .max = 0,
      .allowed = nullptr,
-     .description = "browser Origins allowed on the MCP endpoint beside loopback ones"},
+     .description = "the former name of allowed_origins (both are read)"},
     {.name = "mcp_max_sessions",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
@@ -270,7 +367,17 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .min = 1,
      .max = 1000000,
      .allowed = nullptr,
-     .description = "open MCP sessions at most; a new one evicts the least recently used"},
+     .description = "open MCP sessions at most; a new one evicts the least recently used of the "
+                    "agent holding the most"},
+    {.name = "mcp_max_sessions_per_agent",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "100",
+     .min = 1,
+     .max = 1000000,
+     .allowed = nullptr,
+     .description = "open MCP sessions at most per agent; a new one evicts that agent's least "
+                    "recently used"},
 };
 
 }  // namespace

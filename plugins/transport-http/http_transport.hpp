@@ -1,7 +1,8 @@
 #pragma once
 // transport-http: the REST API of API.md over HTTP/1.1, asynchronous on Boost.Beast with a
 // configurable number of threads. Handlers call the kernel synchronously on the I/O threads (a
-// storage call is short; the thread count bounds how many run at once).
+// storage call is short; the thread count bounds how many run at once), except those that wait
+// on an AI provider, which run on ProviderWorkers.
 
 #include <atomic>
 #include <memory>
@@ -18,7 +19,10 @@
 #include "http_router.hpp"
 #include "http_session.hpp"
 #include "http_settings.hpp"
+#include "failed_auth_limiter.hpp"
 #include "mcp_endpoint.hpp"
+#include "provider_workers.hpp"
+#include "request_guard.hpp"
 
 namespace ctxmgr::http {
 
@@ -36,12 +40,14 @@ class HttpTransport final : public sdk::Transport {
  private:
   void accept();
   // Answers 503 on a connection over max_connections and closes it.
-  void refuse(boost::asio::ip::tcp::socket& socket);
+  void refuse(boost::asio::ip::tcp::socket& socket, const std::string& why);
   // Stops accepting, drains the sessions, stops the I/O threads and joins them.
   void drain_and_join();
 
   sdk::Host& host_;
   HttpSettings settings_;
+  RequestGuard guard_;
+  FailedAuthLimiter failed_auth_;
   std::unique_ptr<McpEndpoint> mcp_;
   std::unique_ptr<Router> router_;
   SessionSet sessions_;  // before the io_context: sessions it still holds remove themselves
@@ -49,6 +55,7 @@ class HttpTransport final : public sdk::Transport {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<ProviderWorkers> workers_;  // after the sessions' io_context: joined first
   bool started_ = false;
 };
 

@@ -1,7 +1,5 @@
 #include "mcp_endpoint.hpp"
 
-#include <chrono>
-
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -34,12 +32,6 @@ bool contains_ci(std::string_view haystack, std::string_view needle) {
   return h.find(needle) != std::string::npos;
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 bool supported_version(std::string_view v) {
   for (const char* s : mcp::kProtocolVersions) {
     if (v == s) return true;
@@ -49,26 +41,40 @@ bool supported_version(std::string_view v) {
 
 }  // namespace
 
-bool McpEndpoint::origin_allowed(std::string_view origin) const {
-  if (origin.empty()) return true;  // not a browser
-  for (const auto& o : allowed_origins_) {
-    if (o == origin) return true;
-  }
-  // By default, pages served from this machine only.
-  auto url = boost::urls::parse_uri(origin);
-  if (!url) return false;
-  const auto host = url->host();
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
-}
-
-std::shared_ptr<McpEndpoint::Session> McpEndpoint::find(const std::string& id) {
+std::shared_ptr<McpEndpoint::Session> McpEndpoint::find(const std::string& id,
+                                                        const std::string& agent) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second;
+  if (it == sessions_.end() || it->second->agent != agent) return nullptr;
+  return it->second;
+}
+
+void McpEndpoint::evict_for(const std::string& agent) {
+  std::map<std::string_view, std::size_t> per_agent;
+  for (const auto& [id, s] : sessions_) ++per_agent[s->agent];
+  // The agent's own oldest when it is at its cap; else, when all are taken, the oldest of the
+  // agent holding the most.
+  std::string_view victim_agent;
+  if (per_agent[agent] >= max_sessions_per_agent_) {
+    victim_agent = agent;
+  } else if (sessions_.size() >= max_sessions_) {
+    std::size_t most = 0;
+    for (const auto& [a, n] : per_agent) {
+      if (n > most) most = n, victim_agent = a;
+    }
+  } else {
+    return;
+  }
+  auto oldest = sessions_.end();
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->second->agent != victim_agent) continue;
+    if (oldest == sessions_.end() || it->second->last_used < oldest->second->last_used) oldest = it;
+  }
+  if (oldest != sessions_.end()) sessions_.erase(oldest);
 }
 
 Response McpEndpoint::handle(const Request& req, const std::string& request_id) {
-  if (!origin_allowed(req[bhttp::field::origin])) {
+  if (req.count(bhttp::field::origin) != 0 && !guard_.origin_allowed(req[bhttp::field::origin])) {
     return rejection(req, bhttp::status::forbidden, -32000, "Forbidden: Origin not allowed",
                      request_id);
   }
@@ -80,15 +86,32 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
                          " (supported versions: 2025-11-25, 2025-06-18, 2025-03-26)",
                      request_id);
   }
+  // Authentication as for REST, before anything else of the message is looked at.
+  const mcp::Identity who{std::string(req["X-Agent-Id"]),
+                          std::string(req[bhttp::field::authorization])};
+  if (auto me = api_.me(sdk::Caller{who.agent, who.authorization, "mcp", request_id}); !me) {
+    auto res = rejection(req,
+                         me.error().code() == sdk::Errc::unauthenticated
+                             ? bhttp::status::unauthorized
+                             : static_cast<bhttp::status>(sdk::http_status(me.error().code())),
+                         -32000, me.error().message(), request_id);
+    if (me.error().code() == sdk::Errc::unauthenticated) {
+      res.set(bhttp::field::www_authenticate, "Bearer");
+    }
+    return res;
+  }
+  const std::string agent = api_.authenticated_agent(request_id);
   if (req.method() == bhttp::verb::delete_) {
     if (session_id.empty()) {
       return rejection(req, bhttp::status::bad_request, -32000,
                        "Bad Request: Mcp-Session-Id header is required", request_id);
     }
     std::lock_guard lock(mu_);
-    if (sessions_.erase(session_id) == 0) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end() || it->second->agent != agent) {
       return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
     }
+    sessions_.erase(it);
     Response res{bhttp::status::ok, req.version()};
     res.set("X-Request-Id", request_id);
     res.keep_alive(req.keep_alive());
@@ -113,20 +136,6 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
     return rejection(req, bhttp::status::unsupported_media_type, -32000,
                      "Unsupported Media Type: Content-Type must be application/json", request_id);
   }
-  // Authentication as for REST, before anything else of the message is looked at.
-  const mcp::Identity who{std::string(req["X-Agent-Id"]),
-                          std::string(req[bhttp::field::authorization])};
-  if (auto me = api_.me(sdk::Caller{who.agent, who.authorization, "mcp", request_id}); !me) {
-    auto res = rejection(req,
-                         me.error().code() == sdk::Errc::unauthenticated
-                             ? bhttp::status::unauthorized
-                             : static_cast<bhttp::status>(sdk::http_status(me.error().code())),
-                         -32000, me.error().message(), request_id);
-    if (me.error().code() == sdk::Errc::unauthenticated) {
-      res.set(bhttp::field::www_authenticate, "Bearer");
-    }
-    return res;
-  }
   boost::system::error_code ec;
   const auto msg = boost::json::parse(req.body(), ec);
   if (ec || !msg.is_object()) {
@@ -143,29 +152,24 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
       return rejection(req, bhttp::status::bad_request, -32600,
                        "Invalid Request: Server already initialized", request_id);
     }
-    session = std::make_shared<Session>(api_);
+    session = std::make_shared<Session>(api_, agent);
+    session->last_used = ++uses_;
     new_session_id = new_request_id();  // a random UUID
     std::lock_guard lock(mu_);
-    if (sessions_.size() >= max_sessions_) {
-      auto oldest = sessions_.begin();
-      for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-        if (it->second->last_used < oldest->second->last_used) oldest = it;
-      }
-      sessions_.erase(oldest);
-    }
+    evict_for(agent);
     sessions_.emplace(new_session_id, session);
   } else {
     if (session_id.empty()) {
       return rejection(req, bhttp::status::bad_request, -32000,
                        "Bad Request: Mcp-Session-Id header is required", request_id);
     }
-    session = find(session_id);
+    session = find(session_id, agent);
     if (!session) {
       return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
     }
   }
   std::optional<std::string> reply;
-  session->last_used = now_ms();
+  session->last_used = ++uses_;
   {
     std::lock_guard lock(session->mu);
     reply = session->server.handle(req.body(), who);

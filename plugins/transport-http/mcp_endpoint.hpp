@@ -2,10 +2,13 @@
 // MCP's Streamable HTTP transport (2025-11-25) on a path of this listener (/mcp by default):
 // POST carries one JSON-RPC message (202 for a notification, else the answer as JSON), the
 // `initialize` answer opens a session (Mcp-Session-Id), DELETE ends it, GET is 405 (no
-// server-initiated stream). Origin is checked against an allow-list (loopback origins by default)
-// against DNS rebinding. Identity per request, as REST: Bearer token or X-Agent-Id. At most
-// `max_sessions` live: a new one evicts the least recently used (its client gets 404 and
-// initializes again), so abandoned sessions never lock new clients out.
+// server-initiated stream). Every Origin is checked (RequestGuard: loopback origins and the allowed
+// ones) against DNS rebinding. Identity per request, as REST: Bearer token or X-Agent-Id; a
+// session belongs to the agent that opened it (another agent gets 404 for it, DELETE included).
+// At most `max_sessions_per_agent` per agent (a new one evicts that agent's least recently used)
+// and `max_sessions` in all (a new one evicts the least recently used session of the agent that
+// holds the most), so abandoned sessions never lock new clients out and one agent cannot push
+// out the others'.
 
 #include <atomic>
 #include <map>
@@ -16,30 +19,40 @@
 
 #include "http_router.hpp"
 #include "mcp_server.hpp"
+#include "request_guard.hpp"
 
 namespace ctxmgr::http {
 
 class McpEndpoint {
  public:
-  McpEndpoint(sdk::ContextApi& api, std::vector<std::string> allowed_origins,
-              std::size_t max_sessions)
-      : api_(api), allowed_origins_(std::move(allowed_origins)), max_sessions_(max_sessions) {}
+  McpEndpoint(sdk::ContextApi& api, const RequestGuard& guard, std::size_t max_sessions,
+              std::size_t max_sessions_per_agent)
+      : api_(api),
+        guard_(guard),
+        max_sessions_(max_sessions),
+        max_sessions_per_agent_(max_sessions_per_agent) {}
 
   Response handle(const Request& req, const std::string& request_id);
 
  private:
   struct Session {
-    std::mutex mu;                           // one message of a session at a time
-    std::atomic<std::int64_t> last_used{0};  // steady clock, ms; for eviction
+    std::mutex mu;                            // one message of a session at a time
+    std::atomic<std::uint64_t> last_used{0};  // McpEndpoint::uses_ at its latest use
+    const std::string agent;                  // who opened it
     mcp::McpServer server;
-    explicit Session(sdk::ContextApi& api) : server(api, CTXMGR_MCP_SERVER_VERSION) {}
+    Session(sdk::ContextApi& api, std::string owner)
+        : agent(std::move(owner)), server(api, CTXMGR_MCP_SERVER_VERSION) {}
   };
-  std::shared_ptr<Session> find(const std::string& id);
-  bool origin_allowed(std::string_view origin) const;
+  // The session `id` if `agent` opened it.
+  std::shared_ptr<Session> find(const std::string& id, const std::string& agent);
+  // With mu_ held: makes room for one more session of `agent`.
+  void evict_for(const std::string& agent);
 
   sdk::ContextApi& api_;
-  std::vector<std::string> allowed_origins_;
+  const RequestGuard& guard_;
   std::size_t max_sessions_;
+  std::size_t max_sessions_per_agent_;
+  std::atomic<std::uint64_t> uses_{0};  // orders uses, for eviction (a clock can tie)
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_;
 };

@@ -50,12 +50,13 @@ TEST(AccessLog, OneLinePerRequestAndSighupReopensTheFile) {
                                   "request method=POST path=/api/context route=context "
                                   "status=201 duration_ms="));
   const std::string log = read(file);
-  EXPECT_NE(log.find("agent=alice request_id=req-created-1"), std::string::npos) << log;
-  // The query is not logged; no header names an agent: "-".
+  EXPECT_NE(log.find("agent=alice peer=127.0.0.1 request_id=req-created-1"), std::string::npos)
+      << log;
+  // The query is not logged; no header names an agent: trust mode's admin.
   EXPECT_NE(log.find("request method=GET path=/api/context/nope route=context_id status=400"),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("agent=- request_id=req-bad-2"), std::string::npos) << log;
+  EXPECT_NE(log.find("agent=admin peer=127.0.0.1 request_id=req-bad-2"), std::string::npos) << log;
   EXPECT_EQ(log.find("version=1"), std::string::npos);
 
   // logrotate: move the file away, SIGHUP, and the next lines go to a new file of that name.
@@ -63,7 +64,8 @@ TEST(AccessLog, OneLinePerRequestAndSighupReopensTheFile) {
   server.signal(SIGHUP);
   EXPECT_TRUE(eventually_contains(file, "log file reopened"));
   ASSERT_EQ(client.get("/healthz", {{"X-Request-Id", "req-after-3"}}).status, 200);
-  EXPECT_TRUE(eventually_contains(file, "request_id=req-after-3"));
+  // A request that does not authenticate (health) shows no agent.
+  EXPECT_TRUE(eventually_contains(file, "agent=- peer=127.0.0.1 request_id=req-after-3"));
   EXPECT_EQ(read(file + ".1").find("req-after-3"), std::string::npos);
   EXPECT_EQ(server.stop(), 0);  // SIGHUP did not stop it; SIGTERM does
   std::filesystem::remove_all(dir);

@@ -155,7 +155,7 @@ TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
     held.push_back(open_connection(server_->port()));
     ASSERT_GE(held.back(), 0);
     // A request answered on it proves it is one of the three sessions (kept alive after).
-    const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     ASSERT_EQ(::write(held.back(), get.data(), get.size()), static_cast<ssize_t>(get.size()));
     char buf[512];
     const ssize_t n = ::read(held.back(), buf, sizeof buf);
@@ -163,8 +163,8 @@ TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
     ASSERT_EQ(std::string(buf, static_cast<std::size_t>(n)).rfind("HTTP/1.1 200", 0), 0u)
         << std::string(buf, static_cast<std::size_t>(n));
   }
-  const std::string refused =
-      ct::HttpClient::raw(server_->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2000);
+  const std::string refused = ct::HttpClient::raw(
+      server_->port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 2000);
   EXPECT_NE(refused.find("HTTP/1.1 503"), std::string::npos) << refused;
   EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
   EXPECT_NE(refused.find("\"code\":\"unavailable\""), std::string::npos) << refused;
@@ -173,10 +173,10 @@ TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    served =
-        ct::HttpClient::raw(server_->port(),
-                            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2000)
-            .find("HTTP/1.1 200") != std::string::npos;
+    served = ct::HttpClient::raw(
+                 server_->port(),
+                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 2000)
+                 .find("HTTP/1.1 200") != std::string::npos;
   }
   EXPECT_TRUE(served);
   for (int fd : held) ::close(fd);

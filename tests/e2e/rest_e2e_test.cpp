@@ -248,7 +248,7 @@ TEST_P(RestE2E, EveryErrorStatusHasTheErrorBodyAndTheServerKeepsServing) {
   // 405 with Allow
   auto r405 = client_->request("PUT", "/api/context/" + id, "{}", {{"Content-Type", "application/json"}});
   expect_error(r405, 405, "method_not_allowed");
-  EXPECT_EQ(r405.header("allow"), "GET, PATCH, DELETE");
+  EXPECT_EQ(r405.header("allow"), "GET, HEAD, PATCH, DELETE");
   expect_error(client_->get("/api/context"), 405, "method_not_allowed");
   // 415
   expect_error(client_->request("POST", "/api/context", R"({"agent_id":"a","context_data":{}})",
@@ -355,11 +355,12 @@ TEST_P(RestE2E, PurgeErasesForGoodAndIsAudited) {
 }
 
 TEST_P(RestE2E, KeepAliveServesManyRequestsOnOneConnection) {
-  const std::string raw = ct::HttpClient::raw(
-      server_->port(),
-      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      3000);
+  const std::string raw =
+      ct::HttpClient::raw(server_->port(),
+                          "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /readyz "
+                          "HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                          "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                          3000);
   std::size_t count = 0;
   for (auto pos = raw.find("HTTP/1.1 200 OK"); pos != std::string::npos;
        pos = raw.find("HTTP/1.1 200 OK", pos + 1)) {

@@ -5,6 +5,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http_router.hpp"
+#include "request_guard.hpp"
 #include "stub_context_api.hpp"
 
 namespace {
@@ -19,7 +20,8 @@ class DropWriter final : public ctxmgr::http::RawWriter {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static ctxmgr::fuzz::StubContextApi api;
   static ctxmgr::fuzz::QuietHost host;
-  static ctxmgr::http::Router router(api, host, nullptr, "/mcp", false);
+  static const ctxmgr::http::RequestGuard guard({"ctx.example"}, {"https://app.example"});
+  static ctxmgr::http::Router router(api, host, guard, nullptr, "/mcp", false);
   boost::beast::http::request_parser<boost::beast::http::string_body> parser;
   parser.header_limit(16 * 1024);
   parser.body_limit(1 << 20);

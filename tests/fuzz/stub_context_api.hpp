@@ -48,6 +48,8 @@ class StubContextApi final : public sdk::ContextApi {
   R audit_verify(const sdk::Caller&) override { return ok(); }
   R stats(const sdk::Caller&) override { return ok(); }
   sdk::Status ready() override { return {}; }
+  bool identity_from_headers() const override { return true; }
+  std::string authenticated_agent(std::string_view) const override { return {}; }
   std::string metrics_text() override { return "# none\n"; }
   R select_contexts(const sdk::Caller&, std::string_view, std::string_view) override {
     return ok();

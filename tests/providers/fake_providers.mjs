@@ -1,6 +1,7 @@
 // Fake provider servers on loopback for the tests: they record every request they receive
 // (headers and body) and answer from a script of responses the test sets: {status, headers,
-// body}, {hang: ms}, {raw: text} or {sse: text, cut: bool}. The bodies are the real wire formats (protocols.md §1-2):
+// body}, {hang: ms}, {raw: text} or {sse: text, cut: bool}; `delay: ms` beside any of them answers
+// that much later. The bodies are the real wire formats (protocols.md §1-2):
 // completion() / openaiError() for OpenAI, message() / anthropicError() for Anthropic.
 
 import { createServer } from "node:http";
@@ -14,6 +15,10 @@ export async function startFakeProvider() {
     req.on("end", () => {
       received.push({ method: req.method, url: req.url, headers: req.headers, body });
       const step = script.shift() ?? { status: 500, body: { error: { message: "no scripted answer" } } };
+      if (step.delay) { setTimeout(() => answer(step), step.delay); return; }
+      answer(step);
+    });
+    const answer = step => {
       if (step.hang) { setTimeout(() => res.destroy(), step.hang); return; }
       if (step.sse !== undefined) {  // a stream; `cut` drops the connection before its end
         res.writeHead(step.status ?? 200, { "content-type": "text/event-stream" });
@@ -23,7 +28,7 @@ export async function startFakeProvider() {
       }
       res.writeHead(step.status ?? 200, { "content-type": "application/json", ...(step.headers ?? {}) });
       res.end(step.raw ?? JSON.stringify(step.body));
-    });
+    };
   });
   await new Promise(resolve => server.listen(0, "127.0.0.1", resolve));
   return {

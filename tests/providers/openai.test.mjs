@@ -100,6 +100,24 @@ test("a 429 with retry-after, then success; 500s until the retries run out", asy
   assert.ok(value('ctxmgr_provider_request_duration_seconds_count{provider="openai"}') >= 2);
 });
 
+test("slow model calls wait apart: health checks and reads are answered meanwhile", async () => {
+  const ctx = await server.api("POST", "/api/context", "alice",
+    { agent_id: "alice", context_data: { k: 1 } });
+  // More slow calls than the server has I/O threads (one per core).
+  fake.received.length = 0;
+  for (let i = 0; i < 4; i++) fake.script.push({ delay: 1500, status: 200, body: completion("late") });
+  let settled = 0;
+  const slow = Array.from({ length: 4 },
+    () => ask({ provider: "noretry" }).then(r => { settled++; return r; }));
+  while (fake.received.length < 4) await new Promise(r => setTimeout(r, 10));
+  const health = await fetch(`${server.url}/healthz`);
+  const read = await server.api("GET", `/api/context/${ctx.json.id}`, "alice");
+  assert.equal(health.status, 200);
+  assert.equal(read.status, 200);
+  assert.equal(settled, 0, "health and the read were answered while every model call still waited");
+  for (const r of await Promise.all(slow)) assert.equal(r.status, 200, JSON.stringify(r.json));
+});
+
 test("errors: 429 at the end, rejected key, bad request, timeout, malformed, no key", async () => {
   fake.received.length = 0;
   fake.script.push({ status: 429, headers: { "retry-after": "7" }, body: openaiError("Rate limit reached", "requests", "rate_limit_exceeded") });

@@ -56,6 +56,7 @@ HttpReply HttpClient::request(const std::string& method, const std::string& targ
       http::write(*impl_->stream, req);
       http::response_parser<http::string_body> parser;
       parser.body_limit(64 << 20);
+      parser.skip(method == "HEAD");  // a HEAD answer's Content-Length announces no body
       http::read(*impl_->stream, impl_->buffer, parser);
       auto res = parser.release();
       reply.status = static_cast<int>(res.result_int());

@@ -11,10 +11,32 @@ namespace ctxmgr::kernel {
 int run_audit(const CommonOptions& opts, const std::string& action) {
   auto session = open_storage(opts);
   if (session->exit_code != kExitOk) return session->exit_code;
+  if (action == "rotate-key") {
+    const auto& file = session->boot.loaded.config.audit.key_file;
+    if (file.empty()) {
+      std::cerr << "ctxmgr: no audit.key_file is configured (a key in CTXMGR_AUDIT_KEY is "
+                   "rotated by adding <id>:<hex> at its end)\n";
+      return kExitUsage;
+    }
+    auto id = AuditKeys::rotate_file(file);
+    if (!id) {
+      std::cerr << "ctxmgr: " << id.error().message() << "\n";
+      return kExitFailure;
+    }
+    std::cout << "audit key " << *id << " added to " << file
+              << "; it seals from now on (restart servers that share the file)\n";
+    return kExitOk;
+  }
+  auto trust =
+      load_audit_trust(session->boot.loaded.config.audit, *session->boot.env, action == "seal");
+  if (!trust) {
+    std::cerr << "ctxmgr: " << trust.error().message() << "\n";
+    return kExitUsage;
+  }
   if (action == "seal") {
     std::int64_t total = 0;
     for (;;) {
-      auto sealed = seal_pending(*session->storage, 5000);
+      auto sealed = seal_pending(*session->storage, *trust, 5000);
       if (!sealed) {
         std::cerr << "ctxmgr: sealing failed: " << sealed.error().message() << "\n";
         return kExitFailure;
@@ -25,14 +47,21 @@ int run_audit(const CommonOptions& opts, const std::string& action) {
     std::cout << "sealed " << total << " event(s)\n";
     return kExitOk;
   }
-  auto report = verify_chain(*session->storage);
+  auto report = verify_chain(*session->storage, *trust);
   if (!report) {
     std::cerr << "ctxmgr: " << report.error().message() << "\n";
     return kExitFailure;
   }
   if (report->ok) {
     std::cout << "ok: " << report->checked << " sealed event(s) verified, sealed through seq "
-              << report->sealed_through << "\n";
+              << report->sealed_through;
+    if (report->keyed_from > 0) std::cout << ", keyed from seq " << report->keyed_from;
+    if (report->checkpoint_seq) {
+      std::cout << ", matches the checkpoint at seq " << *report->checkpoint_seq;
+    } else if (!trust->checkpoint_file.empty()) {
+      std::cout << ", no checkpoint yet at " << trust->checkpoint_file;
+    }
+    std::cout << "\n";
     return kExitOk;
   }
   std::cout << "BROKEN at seq " << *report->first_bad << ": " << report->reason << " ("

@@ -228,7 +228,8 @@ int run_restore(const CommonOptions& opts, const RestoreCommand& cmd) {
   }
   std::cout << "restored " << counts_text(*counts) << " from " << source << " (made "
             << header.created_at << " on " << header.storage << ")\n";
-  auto report = verify_chain(*session->storage);
+  static const AuditTrust kUnkeyed;  // restore's own checks come with the backup's authentication
+  auto report = verify_chain(*session->storage, kUnkeyed);
   if (!report) return fail(report.error().message());
   if (!report->ok) {
     std::cout << "audit chain BROKEN at seq " << *report->first_bad << ": " << report->reason

@@ -30,7 +30,8 @@ sigset_t block_stop_signals() {
   return stop_signals;
 }
 
-int serve(const Config& config, const YamlSource& source, sigset_t stop_signals);
+int serve(const Config& config, const YamlSource& source, const Environment& env,
+          sigset_t stop_signals);
 
 }  // namespace
 
@@ -41,7 +42,7 @@ int run_serve(const CommonOptions& opts) {
     std::cerr << "ctxmgr: " << boot.error().message() << "\n";
     return kExitUsage;
   }
-  return serve(boot->loaded.config, *boot->loaded.source, stop_signals);
+  return serve(boot->loaded.config, *boot->loaded.source, *boot->env, stop_signals);
 }
 
 int run_mcp(const CommonOptions& opts) {
@@ -71,12 +72,13 @@ int run_mcp(const CommonOptions& opts) {
   mcp.options = options;
   mcp.node = options;
   config.plugins.push_back(mcp);
-  return serve(config, *boot->loaded.source, stop_signals);
+  return serve(config, *boot->loaded.source, *boot->env, stop_signals);
 }
 
 namespace {
 
-int serve(const Config& config, const YamlSource& source, sigset_t stop_signals) {
+int serve(const Config& config, const YamlSource& source, const Environment& env,
+          sigset_t stop_signals) {
   if (auto st = configure_logging(config.log); !st) {
     std::cerr << "ctxmgr: " << st.error().message() << "\n";
     return kExitUsage;
@@ -103,6 +105,17 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
     return kExitFailure;
   }
   SystemClock clock;
+  // The audit chain's keys and checkpoint, from outside the database (made at the first start).
+  auto trust = load_audit_trust(config.audit, env, true);
+  if (!trust) {
+    log.error("{}", trust.error().message());
+    return kExitUsage;
+  }
+  if (trust->keys.empty()) {
+    log.warn(
+        "the audit chain is unkeyed (no audit.key_file nor CTXMGR_AUDIT_KEY): whoever can "
+        "write the database can rewrite it unseen (docs/audit.md)");
+  }
   if (!storages.empty()) {
     auto applied = storages[0].second->migrate();
     if (!applied) {
@@ -116,6 +129,7 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
         rate, config.service.rate_limit_burst > 0 ? config.service.rate_limit_burst : rate);
     if (rate_limiter->enabled()) settings.rate_limiter = rate_limiter.get();
     settings.auth = config.service.auth == "token" ? AuthMode::token : AuthMode::trust;
+    settings.audit_trust = &*trust;
     settings.read_audit = config.audit.reads == "sync"    ? ReadAudit::sync
                           : config.audit.reads == "batch" ? ReadAudit::batch
                                                           : ReadAudit::off;
@@ -137,6 +151,7 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
         *storages[0].second, selection.get(),
         registry.of_kind<sdk::Provider>(sdk::Kind::provider));
     settings.processing = processing.get();
+    settings.auth_failure_window = std::chrono::milliseconds(config.audit.auth_failure_window_ms);
     service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
@@ -160,9 +175,18 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   // The audit chain grows in the background, apart from the writes.
   std::unique_ptr<AuditSealer> sealer;
   if (!storages.empty()) {
-    sealer = std::make_unique<AuditSealer>(
-        *storages[0].second, std::chrono::milliseconds(config.audit.seal_interval_ms), metrics);
+    sealer = std::make_unique<AuditSealer>(*storages[0].second, *trust,
+                                           std::chrono::milliseconds(config.audit.seal_interval_ms),
+                                           metrics);
     sealer->start();
+  }
+  // Failed authentications folded per window are audited as each window ends.
+  std::unique_ptr<Periodic> auth_failures;
+  if (service) {
+    auth_failures = std::make_unique<Periodic>(
+        std::chrono::milliseconds(config.audit.auth_failure_window_ms),
+        [s = service.get()] { s->flush_auth_failures(false); });
+    auth_failures->start();
   }
   // Then selectors and providers, and transports last: they accept requests at once.
   if (auto st = registry.start_all(); !st) {
@@ -185,6 +209,10 @@ int serve(const Config& config, const YamlSource& source, sigset_t stop_signals)
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Transports first (they drain), then the last seals, then the rest.
   registry.stop(sdk::Kind::transport);
+  if (auth_failures) {
+    auth_failures->stop();
+    service->flush_auth_failures(true);
+  }
   if (batcher) batcher->stop();
   if (sealer) sealer->stop();
   registry.stop_all();

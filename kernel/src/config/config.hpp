@@ -50,6 +50,15 @@ struct AuditConfig {
   std::int64_t seal_interval_ms = 1000;  // how often the background sealer extends the chain
   std::int64_t batch_interval_ms = 200;  // batch: how often queued read events are written
   std::int64_t batch_capacity = 10000;   // batch: a full queue is written at once
+  // The chain's HMAC keys (docs/audit.md): a file kept outside the database, made (mode 0600)
+  // at the first start when missing; empty: $CTXMGR_AUDIT_KEY, else the chain is unkeyed.
+  std::string key_file;
+  // The signed checkpoint (latest sealed seq and chain head) kept outside the database; empty:
+  // beside the key file as audit.checkpoint (none without a key file).
+  std::string checkpoint_file;
+  // Failed authentications: the first of each window is recorded at once, the rest of that
+  // window as one event with their count.
+  std::int64_t auth_failure_window_ms = 10000;
 };
 
 // Selection (docs/selection.md). Weights and names refer to configured selector instances.

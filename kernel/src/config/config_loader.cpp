@@ -261,8 +261,10 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto audit = root["audit"]; audit) {
-    if (auto st = src.check_mapping(
-            audit, "audit", {"reads", "seal_interval_ms", "batch_interval_ms", "batch_capacity"});
+    if (auto st =
+            src.check_mapping(audit, "audit",
+                              {"reads", "seal_interval_ms", "batch_interval_ms", "batch_capacity",
+                               "key_file", "checkpoint_file", "auth_failure_window_ms"});
         !st) {
       return st.error();
     }
@@ -275,7 +277,16 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
       }
       cfg.audit.reads = *v;
     }
+    for (const auto& [key, target] : {std::pair{"key_file", &cfg.audit.key_file},
+                                      std::pair{"checkpoint_file", &cfg.audit.checkpoint_file}}) {
+      const auto node = audit[key];
+      if (!node) continue;
+      auto v = src.scalar(node, std::string("audit.") + key);
+      if (!v) return v.error();
+      *target = *v;
+    }
     const std::tuple<const char*, std::int64_t*, std::int64_t, std::int64_t> numbers[] = {
+        {"auth_failure_window_ms", &cfg.audit.auth_failure_window_ms, 100, 3600000},
         {"seal_interval_ms", &cfg.audit.seal_interval_ms, 10, 3600000},
         {"batch_interval_ms", &cfg.audit.batch_interval_ms, 10, 3600000},
         {"batch_capacity", &cfg.audit.batch_capacity, 1, 10000000}};

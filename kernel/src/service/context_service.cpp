@@ -70,7 +70,8 @@ ContextService::ContextService(sdk::Storage& storage, MetricsRegistry& metrics,
       settings_(settings),
       auth_(settings.auth, storage),
       agents_(storage, clock, settings.max_json_depth),
-      grants_(storage, clock, settings.auth, settings.max_json_depth) {}
+      grants_(storage, clock, settings.auth, settings.max_json_depth),
+      auth_failures_(settings.auth_failure_window) {}
 
 void ContextService::count(std::string_view op, const Error* error) {
   std::string labels = "op=\"" + std::string(op) + "\",outcome=\"" +
@@ -146,10 +147,28 @@ sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
   });
 }
 
+namespace {
+// Who the latest call on this thread authenticated as, and for which request
+// (ContextApi::authenticated_agent): calls are synchronous, so the transport asks on the same
+// thread right after.
+struct LastIdentity {
+  std::string request_id;
+  std::string agent_id;
+};
+thread_local LastIdentity last_identity;
+}  // namespace
+
+std::string ContextService::authenticated_agent(std::string_view request_id) const {
+  return last_identity.request_id == request_id ? last_identity.agent_id : std::string();
+}
+
 sdk::Result<Identity> ContextService::identify(const sdk::Caller& caller) {
   auto who = auth_.resolve(caller);
-  if (!who && who.error().code() == Errc::unauthenticated) {
-    // Never the token itself: only why it was refused.
+  last_identity.request_id = caller.request_id;
+  last_identity.agent_id = who ? who->agent_id : std::string();
+  if (!who && who.error().code() == Errc::unauthenticated &&
+      auth_failures_.first(caller.transport, who.error().message(), clock_.steady_ns())) {
+    // Never the token itself: only why it was refused. The rest of the window are folded.
     (void)record(caller, "anonymous", "auth.failed", "",
                  "{\"reason\":" + json_quote(who.error().message()) + "}");
   }
@@ -164,6 +183,15 @@ sdk::Result<Identity> ContextService::identify(const sdk::Caller& caller) {
     }
   }
   return who;
+}
+
+void ContextService::flush_auth_failures(bool all) {
+  for (const auto& f : auth_failures_.take(clock_.steady_ns(), all)) {
+    const sdk::Caller caller{{}, {}, f.transport, {}};
+    (void)record(caller, "anonymous", "auth.failed", "",
+                 "{\"reason\":" + json_quote(f.reason) +
+                     ",\"count\":" + std::to_string(f.count) + ",\"folded\":true}");
+  }
 }
 
 sdk::Status ContextService::record(const sdk::Caller& caller, std::string agent_id,
@@ -249,7 +277,8 @@ sdk::Result<ApiResponse> ContextService::audit_events(const sdk::Caller& caller,
 sdk::Result<ApiResponse> ContextService::audit_verify(const sdk::Caller& caller) {
   return as_caller("audit.verify", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     if (!who.admin) return Error(Errc::forbidden, "only an admin may verify the audit log");
-    auto report = verify_chain(storage_);
+    static const AuditTrust kUnkeyed;
+    auto report = verify_chain(storage_, settings_.audit_trust ? *settings_.audit_trust : kUnkeyed);
     if (!report) return report.error();
     ApiResponse r;
     r.json = render_verify(*report);
@@ -620,7 +649,14 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       if (!cur->has_value()) return R(not_found(*id));
       auto access = access_of(storage_, *who, **cur);
       if (!access) return R(access.error());
-      if (auto st = require(*access, Access::write, *id, "revert"); !st) return R(st.error());
+      // Undoing a delete is the owner's (and admins') call, as the delete was: a write grant
+      // reverts only a live context.
+      const bool undelete = (*cur)->deleted;
+      if (auto st = require(*access, undelete ? Access::owner : Access::write, *id,
+                            undelete ? "revert a deleted context (undelete)" : "revert");
+          !st) {
+        return R(st.error());
+      }
       // Versions never change once written, and the row lock keeps a purge out meanwhile.
       auto old = storage_.get_version(*id, target);
       if (!old) return R(old.error());

@@ -8,15 +8,17 @@
 #include <chrono>
 #include <cstddef>
 
+#include "audit/audit_batcher.hpp"
+#include "audit/audit_trust.hpp"
+#include "audit/auth_failures.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "metrics/metrics_registry.hpp"
-#include "audit/audit_batcher.hpp"
-#include "service/agent_service.hpp"
-#include "service/auth.hpp"
 #include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
+#include "service/agent_service.hpp"
+#include "service/auth.hpp"
 #include "service/grant_service.hpp"
 #include "service/rate_limiter.hpp"
 
@@ -30,10 +32,12 @@ struct ServiceSettings {
   std::size_t max_json_depth = 64;
   AuthMode auth = AuthMode::trust;
   ReadAudit read_audit = ReadAudit::off;
-  AuditBatcher* batcher = nullptr;  // required for ReadAudit::batch; outlives the service
-  SelectionEngine* selection = nullptr;  // null: selection answers 503; outlives the service
-  ProcessEngine* processing = nullptr;   // null: processing answers 503; outlives the service
-  RateLimiter* rate_limiter = nullptr;   // null: no per-agent limit; outlives the service
+  AuditBatcher* batcher = nullptr;          // required for ReadAudit::batch; outlives the service
+  SelectionEngine* selection = nullptr;     // null: selection answers 503; outlives the service
+  ProcessEngine* processing = nullptr;      // null: processing answers 503; outlives the service
+  RateLimiter* rate_limiter = nullptr;      // null: no per-agent limit; outlives the service
+  const AuditTrust* audit_trust = nullptr;  // keys and checkpoint; null: unkeyed; outlives it
+  std::chrono::milliseconds auth_failure_window{10000};  // see AuthFailureFolder
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -54,8 +58,7 @@ class ContextService final : public sdk::ContextApi {
                                         const sdk::PageParams& page) override;
   sdk::Result<sdk::ApiResponse> revert_context(const sdk::Caller& caller, std::string_view id,
                                                std::string_view body) override;
-  sdk::Result<sdk::ApiResponse> list_contexts(const sdk::Caller& caller,
-                                              std::string_view agent_id,
+  sdk::Result<sdk::ApiResponse> list_contexts(const sdk::Caller& caller, std::string_view agent_id,
                                               const sdk::PageParams& page) override;
   sdk::Result<sdk::ApiResponse> create_agent(const sdk::Caller& caller,
                                              std::string_view body) override;
@@ -93,11 +96,15 @@ class ContextService final : public sdk::ContextApi {
                                                 const sdk::PageParams& page) override;
   // process_api.cpp
   sdk::Result<sdk::ApiResponse> process(const sdk::Caller& caller, std::string_view agent_id,
-                                        std::string_view body,
-                                        sdk::ProcessStream& stream) override;
+                                        std::string_view body, sdk::ProcessStream& stream) override;
   sdk::Result<sdk::ApiResponse> create_context_once(const sdk::Caller& caller,
                                                     std::string_view body,
                                                     std::string_view idempotency_key) override;
+  bool identity_from_headers() const override { return settings_.auth == AuthMode::trust; }
+  std::string authenticated_agent(std::string_view request_id) const override;
+  // Audits the failed authentications folded into windows that have ended (all of them when
+  // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
+  void flush_auth_failures(bool all);
 
  private:
   // create_context, with an idempotency key when one is given.
@@ -132,6 +139,7 @@ class ContextService final : public sdk::ContextApi {
   Authenticator auth_;
   AgentService agents_;
   GrantService grants_;
+  AuthFailureFolder auth_failures_;
 };
 
 template <class Fn>
@@ -142,9 +150,9 @@ sdk::Result<sdk::ApiResponse> ContextService::as_caller(std::string_view name,
   sdk::Result<sdk::ApiResponse> result =
       who ? op(*who) : sdk::Result<sdk::ApiResponse>(who.error());
   count(name, result ? nullptr : &result.error());
-  metrics_.observe("ctxmgr_context_operation_duration_seconds",
-                   "op=\"" + std::string(name) + "\"",
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics_.observe(
+      "ctxmgr_context_operation_duration_seconds", "op=\"" + std::string(name) + "\"",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return result;
 }
 

@@ -138,6 +138,17 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // is `conflict`. Keys are per caller, 1–255 visible ASCII characters, and do not expire.
   virtual Result<ApiResponse> create_context_once(const Caller& caller, std::string_view body,
                                                   std::string_view idempotency_key) = 0;
+
+  // Since ABI 1.3. Whether callers are named by a header (trust mode: X-Agent-Id, and a request
+  // without it is the admin). Any web page the operator opens can then make the browser call the
+  // API (DNS rebinding, cross-site requests), so a transport must answer only requests whose Host
+  // and Origin are loopback ones or ones the operator allowed (docs/security.md).
+  virtual bool identity_from_headers() const = 0;
+  // The agent that request `request_id` (Caller::request_id) authenticated as, for access logs;
+  // empty when the latest call made on this thread was for another request or did not
+  // authenticate. Thread-safety: per thread; ask on the thread that made the call, after it
+  // returned.
+  virtual std::string authenticated_agent(std::string_view request_id) const = 0;
 };
 
 }  // namespace ctxmgr::sdk

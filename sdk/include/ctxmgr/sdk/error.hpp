@@ -27,6 +27,7 @@ enum class Errc : std::uint8_t {
   provider_error,
   unavailable,
   provider_timeout,
+  misdirected_request,  // since ABI 1.3: a Host the server does not answer for (421)
 };
 
 // The wire name of a code, as in the REST error body ("not_found").
@@ -46,6 +47,7 @@ constexpr std::string_view code_name(Errc c) {
     case Errc::provider_error: return "provider_error";
     case Errc::unavailable: return "unavailable";
     case Errc::provider_timeout: return "provider_timeout";
+    case Errc::misdirected_request: return "misdirected_request";
   }
   return "internal";
 }
@@ -67,6 +69,7 @@ constexpr int http_status(Errc c) {
     case Errc::provider_error: return 502;
     case Errc::unavailable: return 503;
     case Errc::provider_timeout: return 504;
+    case Errc::misdirected_request: return 421;
   }
   return 500;
 }

@@ -1,0 +1,167 @@
+#include "audit/audit_key.hpp"
+
+#include <fcntl.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace ctxmgr::kernel {
+
+using sdk::Errc;
+using sdk::Error;
+
+namespace {
+
+std::string to_hex(const unsigned char* data, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0x0f];
+  }
+  return out;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  std::string out(32, '\0');
+  for (std::size_t i = 0; i < 32; ++i) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc() || p != hex.data() + 2 * i + 2) return std::nullopt;
+    out[i] = static_cast<char>(v);
+  }
+  return out;
+}
+
+std::string new_key_hex() {
+  std::array<unsigned char, 32> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return to_hex(bytes.data(), bytes.size());
+}
+
+// Writes `text` to `path` through a file beside it (0600, fsynced, renamed).
+sdk::Status write_private(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  const auto parent = fs::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !fs::exists(parent)) {
+    fs::create_directories(parent, ec);
+    if (ec)
+      return Error(Errc::unavailable, "cannot create " + parent.string() + ": " + ec.message());
+    fs::permissions(parent, fs::perms::owner_all, ec);
+  }
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return Error(Errc::unavailable, "cannot write " + tmp);
+  ::fchmod(fd, 0600);
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Error(Errc::unavailable, "cannot write " + path);
+  }
+  return {};
+}
+
+}  // namespace
+
+sdk::Result<AuditKeys> AuditKeys::load_file(const std::string& path, bool create) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(path)) {
+    if (!create) return Error(Errc::not_found, "no audit key file " + path);
+    if (auto st = write_private(path, "# ctxmgr audit chain keys: <id> <hex>; the last seals\n1 " +
+                                          new_key_hex() + "\n");
+        !st) {
+      return st.error();
+    }
+  }
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return Error(Errc::unavailable, "cannot read " + path);
+  if ((info.st_mode & 077) != 0) {
+    return Error(Errc::invalid_request,
+                 "the audit key file " + path +
+                     " may be read or written by other users; chmod 600 it (anyone who reads it "
+                     "can forge the audit chain)");
+  }
+  std::ifstream in(path);
+  if (!in) return Error(Errc::unavailable, "cannot read " + path);
+  AuditKeys keys;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line.front() == '#') continue;
+    std::istringstream fields(line);
+    int id = 0;
+    std::string hex, extra;
+    fields >> id >> hex >> extra;
+    auto raw = from_hex(hex);
+    if (id < 1 || !raw || !extra.empty() || keys.keys_.count(id) != 0) {
+      return Error(Errc::invalid_request, path + ":" + std::to_string(number) +
+                                              ": expected \"<id> <64 hex digits>\" with a new id");
+    }
+    keys.keys_[id] = *raw;
+    keys.current_ = id;
+  }
+  if (keys.keys_.empty()) return Error(Errc::invalid_request, path + " holds no key");
+  return keys;
+}
+
+sdk::Result<AuditKeys> AuditKeys::parse_env(std::string_view text) {
+  AuditKeys keys;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const auto colon = item.find(':');
+    int id = 0;
+    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+    auto raw = colon == std::string_view::npos ? std::nullopt : from_hex(item.substr(colon + 1));
+    if (ec != std::errc() || p != item.data() + colon || id < 1 || !raw ||
+        keys.keys_.count(id) != 0) {
+      return Error(Errc::invalid_request,
+                   "CTXMGR_AUDIT_KEY: expected <id>:<64 hex digits>[,<id>:<hex>...]");
+    }
+    keys.keys_[id] = *raw;
+    keys.current_ = id;
+  }
+  if (keys.keys_.empty()) return Error(Errc::invalid_request, "CTXMGR_AUDIT_KEY is empty");
+  return keys;
+}
+
+sdk::Result<int> AuditKeys::rotate_file(const std::string& path) {
+  auto keys = load_file(path, false);
+  if (!keys) return keys.error();
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string all = text.str();
+  if (!all.empty() && all.back() != '\n') all += '\n';
+  const int id = keys->keys_.rbegin()->first + 1;
+  all += std::to_string(id) + " " + new_key_hex() + "\n";
+  if (auto st = write_private(path, all); !st) return st.error();
+  return id;
+}
+
+std::optional<std::string> AuditKeys::mac(int id, std::string_view data) const {
+  const auto it = keys_.find(id);
+  if (it == keys_.end()) return std::nullopt;
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), it->second.data(), static_cast<int>(it->second.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  return to_hex(out.data(), len);
+}
+
+}  // namespace ctxmgr::kernel

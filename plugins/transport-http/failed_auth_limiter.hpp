@@ -1,0 +1,44 @@
+#pragma once
+// Failed authentication per client address: each 401 takes one token from the address's bucket
+// (`rate` a second on average, `burst` at once); while the bucket is empty, that address's
+// requests are answered 429 with Retry-After before they reach the kernel, so a client guessing
+// tokens (or flooding the audit log with failures) is slowed to `rate` guesses a second.
+// Health checks are never limited. Buckets that refilled are dropped, so addresses that come
+// and go do not grow memory.
+//
+// Thread-safety: every method may be called from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace ctxmgr::http {
+
+class FailedAuthLimiter {
+ public:
+  // rate <= 0: no limit.
+  FailedAuthLimiter(double rate, double burst) : rate_(rate), burst_(burst < 1 ? 1 : burst) {}
+
+  // Seconds until `address` may try again (0: it may now).
+  std::int64_t wait(const std::string& address);
+  // Records one failed authentication from `address`.
+  void failed(const std::string& address);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at;
+  };
+  // Refills `b` to now; with mu_ held.
+  void refill(Bucket& b, std::chrono::steady_clock::time_point now) const;
+
+  double rate_;
+  double burst_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+  std::uint64_t calls_ = 0;
+};
+
+}  // namespace ctxmgr::http

@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
                     "erase a non-empty store first (its audit log included)");
   restore->add_option("--endpoint-url", restore_cmd.endpoint,
                       "the S3 endpoint (default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, AWS)");
+  restore->add_flag("--trust-unsigned", restore_cmd.trust_unsigned,
+                    "accept a backup without a signature an audit key here can check (one made "
+                    "without a key); never one whose signature is wrong");
   restore->callback([&] { code = run_restore(opts, restore_cmd); });
 
   bool stats_json = false;

@@ -55,6 +55,8 @@ sdk::Status each_row(soci::session& sql, const std::string& select, std::size_t 
   return {};
 }
 
+// Every table is read in its key's order, named through the alias `t`: an ORDER BY on a bare
+// name would sort by the output column, the key cast to text ("10" before "9").
 sdk::Status export_tables(soci::session& sql, const Sql& q, sdk::BackupSink& sink) {
   using Row = std::vector<std::string>;
   if (auto s = each_row(sql,
@@ -84,7 +86,7 @@ sdk::Status export_tables(soci::session& sql, const Sql& q, sdk::BackupSink& sin
                             us("created_at") + ", " + us("updated_at") +
                             ", created_by, updated_by, CASE WHEN deleted THEN '1' ELSE '0' END "
                             "FROM " +
-                            q.table("context") + " ORDER BY id",
+                            q.table("context") + " AS t ORDER BY t.id",
                         10,
                         [&](const Row& r) {
                           return sink.context({r[0], r[1], r[2], r[3], to_i64(r[4]), to_i64(r[5]),
@@ -98,7 +100,7 @@ sdk::Status export_tables(soci::session& sql, const Sql& q, sdk::BackupSink& sin
           "SELECT CAST(context_id AS TEXT), CAST(version AS TEXT), action, "
           "agent_id, " +
               us("at") + ", context_data, metadata FROM " + q.table("context_history") +
-              " ORDER BY context_id, version",
+              " AS t ORDER BY t.context_id, t.version",
           7,
           [&](const Row& r) {
             return sink.history({r[0], to_i64(r[1]), r[2], r[3], to_i64(r[4]), r[5], r[6]});
@@ -125,7 +127,7 @@ sdk::Status export_tables(soci::session& sql, const Sql& q, sdk::BackupSink& sin
           "SELECT CAST(seq AS TEXT), " + us("at") +
               ", agent_id, action, CAST(context_id AS TEXT), transport, request_id, "
               "details FROM " +
-              q.table("access_log") + " ORDER BY seq",
+              q.table("access_log") + " AS t ORDER BY t.seq",
           8,
           [&](const Row& r) {
             return sink.audit({to_i64(r[0]), to_i64(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]});
@@ -135,7 +137,7 @@ sdk::Status export_tables(soci::session& sql, const Sql& q, sdk::BackupSink& sin
   }
   if (auto s = each_row(
           sql,
-          "SELECT CAST(seq AS TEXT), hash FROM " + q.table("access_log_seal") + " ORDER BY seq", 2,
+          "SELECT CAST(seq AS TEXT), hash FROM " + q.table("access_log_seal") + " AS t ORDER BY t.seq", 2,
           [&](const Row& r) {
             return sink.seal({to_i64(r[0]), r[1]});
           });
@@ -146,7 +148,7 @@ sdk::Status export_tables(soci::session& sql, const Sql& q, sdk::BackupSink& sin
       sql,
       "SELECT CAST(id AS TEXT), " + us("at") +
           ", agent_id, query, selector, params, results FROM " + q.table("selection_log") +
-          " ORDER BY id",
+          " AS t ORDER BY t.id",
       7, [&](const Row& r) {
         return sink.selection({to_i64(r[0]), to_i64(r[1]), r[2], r[3], r[4], r[5], r[6]});
       });

@@ -128,7 +128,15 @@ std::string first_line_masked(const std::string& message) {
 
 std::string loggable(const std::exception& e) {
   if (const auto* pe = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
-    return first_line_masked(pe->get_error_message()) + " (SQLSTATE " + pe->sqlstate() + ")";
+    // An integrity violation's first line names the relation and constraint, never a value (the
+    // row is in its DETAIL line): kept whole, so the constraint is named.
+    const std::string message = pe->get_error_message();
+    if (pe->sqlstate().starts_with("23")) {
+      std::string line = message.substr(0, message.find('\n'));
+      if (line.starts_with("ERROR:")) line.erase(0, line.find_first_not_of(' ', 6));
+      return line + " (SQLSTATE " + pe->sqlstate() + ")";
+    }
+    return first_line_masked(message) + " (SQLSTATE " + pe->sqlstate() + ")";
   }
   if (const auto* se = dynamic_cast<const soci::soci_error*>(&e)) {
     return first_line_masked(se->get_error_message());

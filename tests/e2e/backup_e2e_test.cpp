@@ -110,10 +110,16 @@ class BackupE2E : public testing::TestWithParam<Pair> {
       GTEST_SKIP() << "backend not available here";
     }
   }
-  static std::unique_ptr<ct::Server> token_server(const std::string& backend) {
+  // Every server of a test shares one audit key file (as installations that exchange backups
+  // must), each with a checkpoint of its own.
+  std::unique_ptr<ct::Server> token_server(const std::string& backend,
+                                           const std::string& key_file = "") {
+    if (keys_.empty()) keys_ = ct::make_temp_dir();
     ct::ServerOptions o;
     o.backend = backend;
     o.service_yaml = "{auth: token}";
+    o.extra_yaml = "audit: {key_file: " + (key_file.empty() ? keys_ + "/audit.key" : key_file) +
+                   ", checkpoint_file: " + ct::make_temp_dir() + "/audit.checkpoint}\n";
     auto s = std::make_unique<ct::Server>(o);
     s->write_config();
     return s;
@@ -124,6 +130,7 @@ class BackupE2E : public testing::TestWithParam<Pair> {
     EXPECT_EQ(made.exit_code, 0) << made.err;
     return made.out.substr(0, made.out.find('\n'));
   }
+  std::string keys_;
 };
 
 TEST_P(BackupE2E, BackupWhileWritingRestoresIntoTheOtherBackend) {
@@ -342,6 +349,98 @@ TEST_P(BackupE2E, RestoreRefusesWhatItCannotTakeWholeAndWritesNothing) {
     restores += l.find("\"action\":\"restore\"") != std::string::npos;
   }
   EXPECT_EQ(restores, 1u);
+}
+
+// The trailer without its MAC: what a backup made without a key looks like.
+std::vector<std::string> unsigned_copy(std::vector<std::string> lines) {
+  auto& end = lines.back();
+  end.erase(end.rfind(",\"mac\":"));
+  end += "}";
+  return lines;
+}
+
+TEST_P(BackupE2E, RestoreAuthenticatesAndChecksEverythingBeforeItCommits) {
+  auto src = token_server(GetParam().from);
+  const std::string alice = make_agent(*src, "alice");
+  ASSERT_TRUE(src->start()) << src->log();
+  {
+    ct::HttpClient http(src->port());
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(http.post("/api/context", R"({"agent_id":"alice","context_data":{"i":1}})",
+                          bearer(alice))
+                    .status,
+                201);
+    }
+  }
+  EXPECT_EQ(src->stop(), 0);
+  const std::string good = src->dir() + "/good.jsonl.gz";
+  ASSERT_EQ(cli(*src, {"backup", "--out", good}).exit_code, 0);
+  const auto lines = backup_lines(good);
+  const auto trailer = json::parse(lines.back()).as_object();
+  ASSERT_TRUE(trailer.contains("mac")) << lines.back();
+  ASSERT_TRUE(trailer.contains("checkpoint")) << lines.back();
+
+  auto dst = token_server(GetParam().to);
+  const std::string dir = dst->dir();
+  const auto refused = [&](const std::vector<std::string>& file_lines, const std::string& why,
+                           std::vector<std::string> flags = {}) {
+    const std::string file = dir + "/case.gz";
+    write_backup(file, file_lines);
+    std::vector<std::string> args = {"restore", file};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto r = cli(*dst, args);
+    EXPECT_EQ(r.exit_code, 1) << why << ": " << r.out << r.err;
+    std::string err = r.err, want = why;
+    for (auto* t : {&err, &want}) {
+      for (auto& c : *t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    EXPECT_NE(err.find(want), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing restored"), std::string::npos) << r.err;
+    auto stats = cli(*dst, {"stats", "--json"});
+    EXPECT_EQ(json::parse(stats.out).at("totals").at("agents").as_int64(), 0) << why;
+    EXPECT_EQ(json::parse(stats.out).at("totals").at("contexts").as_int64(), 0) << why;
+  };
+  auto edited = [&](const std::string& type, auto&& edit) {
+    auto copy = lines;
+    for (auto& l : copy) {
+      if (l.find("\"type\":\"" + type + "\"") != std::string::npos) {
+        auto v = json::parse(l).as_object();
+        edit(v);
+        l = json::serialize(v);
+        break;
+      }
+    }
+    return copy;
+  };
+  // A crafted admin with a token hash of the attacker's choosing: the signature no longer holds.
+  refused(edited("agent", [](json::object& v) { v["role"] = "admin"; }),
+          "the backup's signature does not match its contents");
+  refused(edited("token", [](json::object& v) { v["token_hash"] = std::string(64, 'a'); }),
+          "the backup's signature does not match its contents");
+  // Unsigned, it is refused unless the operator says it trusts the file...
+  refused(unsigned_copy(lines), "the backup is not signed");
+  // ...and even then every invariant and the chain are checked before anything is committed.
+  const std::vector<std::string> trusting = {"--trust-unsigned"};
+  refused(unsigned_copy(edited("audit", [](json::object& v) { v["agent_id"] = "mallory"; })),
+          "audit chain broken at seq", trusting);
+  refused(unsigned_copy(edited("agent", [](json::object& v) { v["agent_id"] = "bad id!"; })),
+          "is not an agent id", trusting);
+  refused(unsigned_copy(edited("context",
+                               [](json::object& v) { v["version"] = v["version"].as_int64() + 5; })),
+          "but its history has 1 version(s)", trusting);
+  refused(unsigned_copy(edited("history", [](json::object& v) { v["action"] = "forged"; })),
+          "check constraint", trusting);
+  // Signed by another installation's key.
+  auto other = token_server(GetParam().to, ct::make_temp_dir() + "/other.key");
+  auto foreign = cli(*other, {"restore", good});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.err.find("signature does not match"), std::string::npos) << foreign.err;
+  // The untouched backup goes in, and the restored chain verifies against the new checkpoint.
+  auto ok = cli(*dst, {"restore", good});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  auto verify = cli(*dst, {"audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("matches the checkpoint"), std::string::npos) << verify.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BackupE2E,

@@ -19,9 +19,12 @@ const BUCKET = "ctxmgr-backups";
 
 let dir, s3, proxy, proxyPort;
 
+// Every store shares one audit key file (backups are signed with it and checked against it),
+// each with its own checkpoint.
 function store(name) {
   const config = join(dir, `${name}.yaml`);
   writeFileSync(config, `plugins: {search_paths: [${PLUGINS}]}\n` +
+    `audit: {key_file: ${join(dir, "audit.key")}, checkpoint_file: ${join(dir, name + ".checkpoint")}}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, name + ".db")}}}\n`);
   return config;
 }

@@ -1,7 +1,8 @@
 #include "audit/audit_key.hpp"
 
 #include <fcntl.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,14 +155,54 @@ sdk::Result<int> AuditKeys::rotate_file(const std::string& path) {
   return id;
 }
 
+struct MacStream::Impl {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+  ~Impl() {
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+  }
+};
+
+MacStream::MacStream(const std::string& key) : impl_(std::make_unique<Impl>()) {
+  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  impl_->ctx = impl_->mac != nullptr ? EVP_MAC_CTX_new(impl_->mac) : nullptr;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  if (impl_->ctx == nullptr ||
+      EVP_MAC_init(impl_->ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    throw std::runtime_error("OpenSSL HMAC is not available");
+  }
+}
+MacStream::~MacStream() = default;
+MacStream::MacStream(MacStream&&) noexcept = default;
+MacStream& MacStream::operator=(MacStream&&) noexcept = default;
+
+void MacStream::update(std::string_view data) {
+  EVP_MAC_update(impl_->ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string MacStream::final_hex() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+  std::size_t len = 0;
+  EVP_MAC_final(impl_->ctx, out.data(), &len, out.size());
+  return to_hex(out.data(), len);
+}
+
+std::vector<int> AuditKeys::ids() const {
+  std::vector<int> out;
+  for (const auto& [id, key] : keys_) out.push_back(id);
+  return out;
+}
+
 std::optional<std::string> AuditKeys::mac(int id, std::string_view data) const {
   const auto it = keys_.find(id);
   if (it == keys_.end()) return std::nullopt;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), it->second.data(), static_cast<int>(it->second.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return to_hex(out.data(), len);
+  MacStream stream(it->second);
+  stream.update(data);
+  return stream.final_hex();
 }
 
 }  // namespace ctxmgr::kernel

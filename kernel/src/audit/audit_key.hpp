@@ -12,13 +12,30 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ctxmgr/sdk/error.hpp"
 
 namespace ctxmgr::kernel {
+
+// An HMAC-SHA256 computed over data given in pieces (a backup file, line by line).
+class MacStream {
+ public:
+  MacStream(const std::string& key);
+  ~MacStream();
+  MacStream(MacStream&&) noexcept;
+  MacStream& operator=(MacStream&&) noexcept;
+  void update(std::string_view data);
+  std::string final_hex();  // once
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 class AuditKeys {
  public:
@@ -38,6 +55,10 @@ class AuditKeys {
   std::optional<std::string> mac(int id, std::string_view data) const;
   // Under the current key.
   std::string mac(std::string_view data) const { return *mac(current_, data); }
+  // A MAC over pieces under key `id` (which must be in the set).
+  MacStream stream(int id) const { return MacStream(keys_.at(id)); }
+  // The ids of every key in the set.
+  std::vector<int> ids() const;
 
  private:
   std::map<int, std::string> keys_;  // id -> raw key bytes

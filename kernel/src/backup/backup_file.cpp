@@ -5,12 +5,16 @@
 #include <zlib.h>
 
 #include <array>
+#include <charconv>
+#include <map>
+#include <optional>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "json/json_text.hpp"
@@ -48,11 +52,19 @@ struct BackupWriter::File {
   gzFile gz = nullptr;
   int fd_for_sync = -1;
   std::string partial;  // the name it is written under until finish()
+  const AuditTrust* trust = nullptr;
+  std::optional<MacStream> mac;  // over every byte written, when signed
+  std::optional<sdk::AuditSeal> last_seal;
 };
 
 sdk::Result<std::unique_ptr<BackupWriter>> BackupWriter::create(const std::string& path,
-                                                                const BackupHeader& h) {
+                                                                const BackupHeader& h,
+                                                                const AuditTrust* trust) {
   auto file = std::make_unique<File>();
+  if (trust != nullptr && !trust->keys.empty()) {
+    file->trust = trust;
+    file->mac.emplace(trust->keys.stream(trust->keys.current_id()));
+  }
   file->partial = path + ".partial";
   // O_EXCL: never write through a name someone else prepared (a symlink, another run's file).
   std::filesystem::remove(file->partial);
@@ -74,6 +86,7 @@ sdk::Result<std::unique_ptr<BackupWriter>> BackupWriter::create(const std::strin
   if (gzwrite(w->file_->gz, header.data(), static_cast<unsigned>(header.size())) <= 0) {
     return io_error("cannot write", w->file_->partial);
   }
+  if (w->file_->mac) w->file_->mac->update(header);
   return w;
 }
 
@@ -92,6 +105,7 @@ sdk::Status BackupWriter::line(const char* type, std::string&& fields) {
   if (gzwrite(file_->gz, text.data(), static_cast<unsigned>(text.size())) <= 0) {
     return io_error("cannot write", file_->partial);
   }
+  if (file_->mac) file_->mac->update(text);
   return {};
 }
 
@@ -137,6 +151,7 @@ sdk::Status BackupWriter::audit(const sdk::AuditEvent& e) {
 }
 
 sdk::Status BackupWriter::seal(const sdk::AuditSeal& s) {
+  file_->last_seal = s;
   return line("seal", field("seq", s.seq) + field("hash", s.hash));
 }
 
@@ -153,7 +168,18 @@ sdk::Status BackupWriter::finish() {
     counts += std::string(counts.empty() ? "" : ",") + "\"" + type +
               "\":" + std::to_string(counts_[type]);
   }
-  std::string trailer = "{\"type\":\"end\",\"counts\":{" + counts + "}}\n";
+  std::string trailer = "{\"type\":\"end\",\"counts\":{" + counts + "}";
+  if (file_->mac) {
+    if (file_->last_seal) {
+      trailer += ",\"checkpoint\":" +
+                 render_checkpoint(file_->trust->sign(file_->last_seal->seq, file_->last_seal->hash));
+    }
+    // The MAC covers every line before and this trailer without it.
+    file_->mac->update(trailer + "}");
+    trailer += ",\"mac\":\"k" + std::to_string(file_->trust->keys.current_id()) + ":" +
+               file_->mac->final_hex() + "\"";
+  }
+  trailer += "}\n";
   if (gzwrite(file_->gz, trailer.data(), static_cast<unsigned>(trailer.size())) <= 0) {
     return io_error("cannot write", file_->partial);
   }
@@ -327,9 +353,60 @@ sdk::Result<BackupHeader> parse_header(const json::object& o) {
 
 }  // namespace
 
+namespace {
+
+// Checks the trailer's MAC (`line` is the trailer as read) against the streams of every key.
+sdk::Status check_signature(const std::string& line, const json::object& trailer,
+                            std::map<int, MacStream>& streams, const BackupAuthentication& auth,
+                            std::int64_t number) {
+  constexpr std::string_view kMac = ",\"mac\":\"";
+  const auto at = line.rfind(kMac);
+  const auto* mac = trailer.if_contains("mac");
+  if (mac == nullptr || !mac->is_string() || at == std::string::npos) {
+    if (auth.trust_unsigned) return {};
+    return bad(number, "the backup is not signed (made without an audit key, or by a ctxmgr "
+                       "before 0.1's hardening); restore it with --trust-unsigned only if you "
+                       "trust where it came from");
+  }
+  const std::string value(mac->as_string());
+  int id = 0;
+  const auto colon = value.find(':');
+  const auto [p, ec] = std::from_chars(value.data() + 1, value.data() + value.size(), id);
+  if (!value.starts_with('k') || colon == std::string::npos || ec != std::errc() ||
+      p != value.data() + colon) {
+    return bad(number, "end: \"mac\" is not k<id>:<hex>");
+  }
+  auto stream = streams.find(id);
+  if (stream == streams.end()) {
+    if (auth.trust_unsigned) return {};
+    return bad(number, "the backup is signed with audit key " + std::to_string(id) +
+                           ", which this ctxmgr does not have (use the key file of the server "
+                           "that made it, or --trust-unsigned)");
+  }
+  stream->second.update(line.substr(0, at) + "}");
+  if (stream->second.final_hex() != value.substr(colon + 1)) {
+    return bad(number, "the backup's signature does not match its contents (changed after it "
+                       "was written)");
+  }
+  return {};
+}
+
+}  // namespace
+
 sdk::Result<BackupCounts> read_backup(
     const std::string& path, const std::function<sdk::Status(const BackupHeader&)>& on_header,
-    sdk::BackupSink& sink) {
+    sdk::BackupSink& sink, const BackupAuthentication& auth) {
+  // One MAC per key this ctxmgr has: the trailer says which key signed.
+  std::map<int, MacStream> streams;
+  if (auth.trust != nullptr) {
+    for (int id : auth.trust->keys.ids()) streams.emplace(id, auth.trust->keys.stream(id));
+  }
+  auto signed_line = [&](const std::string& text) {
+    for (auto& [id, stream] : streams) {
+      stream.update(text);
+      stream.update("\n");
+    }
+  };
   std::unique_ptr<gzFile_s, int (*)(gzFile)> gz(gzopen(path.c_str(), "rb"), gzclose);
   if (!gz) return io_error("cannot open", path);
   gzbuffer(gz.get(), 1 << 17);
@@ -391,6 +468,7 @@ sdk::Result<BackupCounts> read_backup(
   if (!*first) return bad(1, "the file is empty");
   auto header_obj = parse_line(**first);
   if (!header_obj) return header_obj.error();
+  signed_line(**first);
   auto header = parse_header(*header_obj);
   if (!header) return header.error();
   if (auto s = on_header(*header); !s) return s.error();
@@ -420,6 +498,16 @@ sdk::Result<BackupCounts> read_backup(
       if (auto more = next_line(); !more || *more) {
         return bad(number + 1, "data after the trailer");
       }
+      if (auto st = check_signature(**l, *obj, streams, auth, number); !st) return st.error();
+      if (const auto* cp = obj->if_contains("checkpoint"); cp != nullptr && auth.checkpoint) {
+        auto parsed = parse_checkpoint(json::serialize(*cp));
+        if (!parsed) return bad(number, "end: " + parsed.error().message());
+        if (auth.trust == nullptr || !auth.trust->authentic(*parsed)) {
+          if (!auth.trust_unsigned) return bad(number, "end: the checkpoint is not signed by a key here");
+        } else {
+          *auth.checkpoint = *parsed;
+        }
+      }
       return counts;
     }
     std::size_t at = 0;
@@ -430,6 +518,7 @@ sdk::Result<BackupCounts> read_backup(
                              " records (records must come in the documented order)");
     }
     stage = at;
+    signed_line(**l);
     std::string problem;
     auto s = deliver(type, *obj, sink, problem);
     if (!problem.empty()) return bad(number, problem);

@@ -4,6 +4,9 @@
 // history, grants, audit events, seals, selection records), then a trailer with the count of each
 // type. Everything a storage holds crosses as text exactly as stored (JSON documents as JSON
 // strings), so a restore writes back the same bytes and the audit chain verifies on any backend.
+// With an audit key, the trailer also carries the signed checkpoint of the last seal and a MAC
+// ("mac": "k<id>:<hex>", HMAC-SHA256 under that audit key) over every byte before it and the
+// trailer without the MAC, so a backup changed after it was written is refused.
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/audit_trust.hpp"
 #include "ctxmgr/sdk/error.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 
@@ -37,8 +41,10 @@ using BackupCounts = std::map<std::string, std::int64_t>;
 // every context and the token hashes.
 class BackupWriter final : public sdk::BackupSink {
  public:
+  // `trust` (may be null or keyless: an unsigned backup) signs it; it outlives the writer.
   static sdk::Result<std::unique_ptr<BackupWriter>> create(const std::string& path,
-                                                           const BackupHeader& header);
+                                                           const BackupHeader& header,
+                                                           const AuditTrust* trust = nullptr);
   ~BackupWriter() override;  // removes the partial file unless finish() succeeded
 
   sdk::Status agent(const sdk::AgentRow& row) override;
@@ -64,12 +70,20 @@ class BackupWriter final : public sdk::BackupSink {
   bool finished_ = false;
 };
 
+// How a backup's signature is checked on reading.
+struct BackupAuthentication {
+  const AuditTrust* trust = nullptr;  // its keys check the MAC and the checkpoint
+  bool trust_unsigned = false;        // accept a backup without a MAC a key here can check
+  std::optional<Checkpoint>* checkpoint = nullptr;  // out: the trailer's checkpoint, if any
+};
+
 // Reads a backup, checks every line (JSON, fields and their types, JSON documents, record order,
-// the trailer's counts) and hands the records to `sink` in order; `on_header` sees the header
-// first and may refuse it. An error names the line; a file cut short, corrupted (gzip CRC) or
-// without its trailer is refused, so a caller that writes in one transaction writes nothing.
+// the trailer's counts and MAC) and hands the records to `sink` in order; `on_header` sees the
+// header first and may refuse it. An error names the line; a file cut short, corrupted (gzip
+// CRC), without its trailer, unsigned (unless `auth.trust_unsigned`) or whose MAC does not match
+// is refused, so a caller that writes in one transaction writes nothing.
 sdk::Result<BackupCounts> read_backup(
     const std::string& path, const std::function<sdk::Status(const BackupHeader&)>& on_header,
-    sdk::BackupSink& sink);
+    sdk::BackupSink& sink, const BackupAuthentication& auth = {});
 
 }  // namespace ctxmgr::kernel

@@ -8,6 +8,7 @@
 
 #include "audit/audit_chain.hpp"
 #include "backup/backup_file.hpp"
+#include "backup/restore_check.hpp"
 #include "backup/s3_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/storage_session.hpp"
@@ -134,7 +135,13 @@ int run_backup(const CommonOptions& opts, const BackupCommand& cmd) {
   header.storage = session->registry->of_kind<sdk::Storage>(sdk::Kind::storage).at(0).first;
   header.schema_current = schema->current;
   header.schema_applied = schema->applied;
-  auto writer = BackupWriter::create(path, header);
+  auto trust = load_audit_trust(session->boot.loaded.config.audit, *session->boot.env, true);
+  if (!trust) return fail(trust.error().message(), kExitUsage);
+  if (trust->keys.empty()) {
+    std::cerr << "ctxmgr: warning: no audit key (audit.key_file, CTXMGR_AUDIT_KEY): the backup "
+                 "is not signed, and restoring it will need --trust-unsigned\n";
+  }
+  auto writer = BackupWriter::create(path, header, &*trust);
   if (!writer) return fail(writer.error().message());
   if (auto s = backup->export_all(**writer); !s)
     return fail("backup failed: " + s.error().message());
@@ -193,28 +200,54 @@ int run_restore(const CommonOptions& opts, const RestoreCommand& cmd) {
     if (auto s = s3_get_file(*s3, *object, path); !s) return fail(s.error().message());
   }
 
+  // The keys of this server check the backup's signature and the chain it carries.
+  auto trust = load_audit_trust(session->boot.loaded.config.audit, *session->boot.env, true);
+  if (!trust) return fail(trust.error().message(), kExitUsage);
+  BackupHeader header;
+  auto on_header = [&](const BackupHeader& h) -> sdk::Status {
+    if (h.schema_current > schema->latest) {
+      return sdk::Error(sdk::Errc::invalid_request,
+                        "the backup comes from a newer schema (migration " +
+                            std::to_string(h.schema_current) + ") than this ctxmgr knows (" +
+                            std::to_string(schema->latest) + "); upgrade ctxmgr first");
+    }
+    header = h;
+    return {};
+  };
+  std::optional<Checkpoint> checkpoint;
+  const BackupAuthentication auth{&*trust, cmd.trust_unsigned, &checkpoint};
+  // First pass: authenticate the file, check every record, collect the seals. Nothing is written.
+  RestoreCheck first(trust->keys, nullptr, nullptr);
+  if (auto counts = read_backup(path, on_header, first, auth); !counts) {
+    return fail("nothing restored: " + counts.error().message());
+  }
+  if (auto st = first.finish(); !st) return fail("nothing restored: " + st.error().message());
+  const auto& seals = first.seals();
+  if (checkpoint) {
+    const auto at = seals.find(checkpoint->seq);
+    if (at == seals.end() || at->second != checkpoint->head) {
+      return fail("nothing restored: the backup's seals disagree with its signed checkpoint");
+    }
+  }
+
+  // Second pass, in one transaction: the same records, the chain recomputed as they go by.
   auto tx = backup->begin_restore();
   if (!tx) return fail(tx.error().message());
   if (!*empty) {
     if (auto s = (*tx)->erase_all(); !s) return fail(s.error().message());
   }
-  BackupHeader header;
-  auto counts = read_backup(
-      path,
-      [&](const BackupHeader& h) -> sdk::Status {
-        if (h.schema_current > schema->latest) {
-          return sdk::Error(sdk::Errc::invalid_request,
-                            "the backup comes from a newer schema (migration " +
-                                std::to_string(h.schema_current) + ") than this ctxmgr knows (" +
-                                std::to_string(schema->latest) + "); upgrade ctxmgr first");
-        }
-        header = h;
-        return {};
-      },
-      **tx);
+  RestoreCheck second(trust->keys, tx->get(), &seals);
+  auto counts = read_backup(path, on_header, second, auth);
   if (!counts) return fail("nothing restored: " + counts.error().message());
+  if (auto st = second.finish(); !st) return fail("nothing restored: " + st.error().message());
   if (auto s = (*tx)->commit(); !s) return fail("nothing restored: " + s.error().message());
   tx->reset();
+  // This server's checkpoint now follows the restored chain.
+  if (!seals.empty()) {
+    if (auto st = trust->write_checkpoint(seals.rbegin()->first, seals.rbegin()->second); !st) {
+      std::cerr << "ctxmgr: warning: " << st.error().message() << "\n";
+    }
+  }
 
   const std::string source = object ? object->url() : fs::absolute(cmd.source).string();
   if (auto s = audit_operation(
@@ -228,8 +261,7 @@ int run_restore(const CommonOptions& opts, const RestoreCommand& cmd) {
   }
   std::cout << "restored " << counts_text(*counts) << " from " << source << " (made "
             << header.created_at << " on " << header.storage << ")\n";
-  static const AuditTrust kUnkeyed;  // restore's own checks come with the backup's authentication
-  auto report = verify_chain(*session->storage, kUnkeyed);
+  auto report = verify_chain(*session->storage, *trust);
   if (!report) return fail(report.error().message());
   if (!report->ok) {
     std::cout << "audit chain BROKEN at seq " << *report->first_bad << ": " << report->reason

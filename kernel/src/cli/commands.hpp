@@ -37,6 +37,7 @@ struct RestoreCommand {
   std::string source;  // a file or s3://bucket/key
   bool replace = false;
   std::string endpoint;
+  bool trust_unsigned = false;  // accept a backup no audit key here can authenticate
 };
 int run_restore(const CommonOptions& opts, const RestoreCommand& cmd);
 

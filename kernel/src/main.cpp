@@ -90,6 +90,17 @@ int main(int argc, char** argv) {
       ->callback([&] { code = run_audit(opts, "seal"); });
   audit->add_subcommand("rotate-key", "add a new key to audit.key_file; it seals from now on")
       ->callback([&] { code = run_audit(opts, "rotate-key"); });
+  std::string prune_before;
+  auto* audit_prune = audit->add_subcommand(
+      "prune", "delete the events before the last sealed one older than --before (back up first)");
+  audit_prune->add_option("--before", prune_before, "an RFC 3339 time")->required();
+  audit_prune->callback([&] { code = run_audit_prune(opts, prune_before); });
+  auto* selections = app.add_subcommand("selections", "the selection log");
+  selections->require_subcommand(1);
+  auto* selections_prune =
+      selections->add_subcommand("prune", "delete the selection records made before --before");
+  selections_prune->add_option("--before", prune_before, "an RFC 3339 time")->required();
+  selections_prune->callback([&] { code = run_selections_prune(opts, prune_before); });
 
   BackupCommand backup_cmd;
   auto* backup = app.add_subcommand(

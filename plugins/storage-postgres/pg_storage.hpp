@@ -13,13 +13,16 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
 
 namespace ctxmgr::pg {
 
-class PgStorage final : public sdk::StorageSearch, public sdk::StorageBackup {
+class PgStorage final : public sdk::StorageSearch,
+                        public sdk::StorageBackup,
+                        public sdk::StorageRetention {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -70,6 +73,11 @@ class PgStorage final : public sdk::StorageSearch, public sdk::StorageBackup {
   sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
 
   // Logs the cause, marks a lost connection for reopening, returns the client-safe error.
+  // StorageRetention (pg_retention.cpp)
+  sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;
+  sdk::Result<std::int64_t> prune_audit(std::int64_t anchor_seq,
+                                        const sdk::AuditEvent& record) override;
+
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }
 

@@ -177,29 +177,14 @@ class SqliteRestore final : public sdk::RestoreTransaction {
 
   sdk::Status erase_all() override {
     return run("erase store", [&] {
-      // The append-only triggers refuse any DELETE; lift them inside this transaction only and
-      // put back exactly what the schema had (their text from sqlite_master).
-      std::vector<std::string> names, texts;
-      {
-        std::string name, text;
-        soci::statement st =
-            (sql_.prepare << "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND "
-                             "tbl_name IN ('access_log', 'access_log_seal')",
-             soci::into(name), soci::into(text));
-        st.execute();
-        while (st.fetch()) {
-          names.push_back(name);
-          texts.push_back(text);
+      without_log_guards(sql_, [&] {
+        for (const char* table :
+             {"context_grants", "owner_grants", "context_history", "context", "agent_tokens",
+              "agents", "access_log_seal", "access_log", "selection_log"}) {
+          sql_ << std::string("DELETE FROM ") + table;
         }
-      }
-      for (const auto& n : names) sql_ << "DROP TRIGGER \"" + n + "\"";
-      for (const char* table :
-           {"context_grants", "owner_grants", "context_history", "context", "agent_tokens",
-            "agents", "access_log_seal", "access_log", "selection_log"}) {
-        sql_ << std::string("DELETE FROM ") + table;
-      }
-      sql_ << "DELETE FROM sqlite_sequence WHERE name IN ('access_log', 'selection_log')";
-      for (const auto& t : texts) sql_ << t;
+        sql_ << "DELETE FROM sqlite_sequence WHERE name IN ('access_log', 'selection_log')";
+      });
     });
   }
 

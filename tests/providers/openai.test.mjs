@@ -118,6 +118,27 @@ test("slow model calls wait apart: health checks and reads are answered meanwhil
   for (const r of await Promise.all(slow)) assert.equal(r.status, 200, JSON.stringify(r.json));
 });
 
+test("a full queue of model calls answers 503 with Retry-After at once", async () => {
+  const small = await startServer(
+    `  - {plugin: openai, options: {api_key: "k", base_url: "${fake.url}", max_retries: 0}}`,
+    {}, "provider_workers: 1, provider_queue: 2");
+  try {
+    fake.received.length = 0;
+    for (let i = 0; i < 2; i++) fake.script.push({ delay: 800, status: 200, body: completion("late") });
+    const call = () => small.api("POST", "/api/agent/alice/process", "alice",
+      { messages: [{ role: "user", content: "hola" }] });
+    // Three at once: one runs, one waits, and the queue (2) is full for the third.
+    const results = await Promise.all([call(), call(), call()]);
+    const refused = results.filter(r => r.status === 503);
+    assert.equal(refused.length, 1, results.map(r => r.status).join(","));
+    assert.equal(refused[0].json.error.code, "unavailable");
+    assert.equal(refused[0].headers.get("retry-after"), "1");
+    assert.equal(results.filter(r => r.status === 200).length, 2);
+  } finally {
+    small.stop();
+  }
+});
+
 test("errors: 429 at the end, rejected key, bad request, timeout, malformed, no key", async () => {
   fake.received.length = 0;
   fake.script.push({ status: 429, headers: { "retry-after": "7" }, body: openaiError("Rate limit reached", "requests", "rate_limit_exceeded") });

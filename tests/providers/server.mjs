@@ -15,7 +15,8 @@ const freePort = () => new Promise(resolve => {
   const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-export async function startServer(providers, env = {}) {
+// `http`: more transport-http options, as YAML flow-mapping entries ("provider_queue: 1").
+export async function startServer(providers, env = {}, http = "") {
   const dir = mkdtempSync(join(tmpdir(), "ctxmgr-provider-"));
   const port = await freePort();
   writeFileSync(join(dir, "ctxmgr.yaml"),
@@ -23,7 +24,7 @@ export async function startServer(providers, env = {}) {
     `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
     `providers:\n${providers}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"}}]\n`);
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${http ? ", " + http : ""}}}]\n`);
   const child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   let log = "";

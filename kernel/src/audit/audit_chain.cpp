@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <boost/json/parse.hpp>
+
 #include "json/json_text.hpp"
 #include "log/logging.hpp"
 #include "service/sha256.hpp"
@@ -196,14 +198,60 @@ sdk::Result<std::int64_t> seal_pending(sdk::Storage& storage, const AuditTrust& 
   return static_cast<std::int64_t>(seals.size());
 }
 
+sdk::Result<std::optional<AuditAnchor>> current_anchor(sdk::Storage& storage) {
+  sdk::AuditQuery q;
+  q.action = std::string(kPruneAction);
+  q.limit = 1;
+  auto newest = storage.audit(q);
+  if (!newest) return newest.error();
+  if (newest->empty()) return std::optional<AuditAnchor>();
+  boost::system::error_code ec;
+  const auto details = boost::json::parse(newest->front().details, ec);
+  const auto* o = ec ? nullptr : details.if_object();
+  const auto* seq = o ? o->if_contains("anchor_seq") : nullptr;
+  const auto* hash = o ? o->if_contains("anchor_hash") : nullptr;
+  if (!seq || !seq->is_int64() || !hash || !hash->is_string()) return std::optional<AuditAnchor>();
+  return std::optional<AuditAnchor>(
+      AuditAnchor{seq->get_int64(), std::string(hash->get_string()), newest->front().seq});
+}
+
 sdk::Result<VerifyReport> verify_chain(sdk::Storage& storage, const AuditTrust& trust) {
   VerifyReport report;
   auto cp = trust.read_checkpoint();
   std::string hash_at_cp;
   const std::optional<std::int64_t> cp_seq =
       cp && *cp ? std::optional<std::int64_t>((*cp)->seq) : std::nullopt;
-  if (auto st = walk(storage, trust.keys, 0, "", report, cp_seq, &hash_at_cp); !st) {
+  // After a prune the chain starts at its anchor — when the first seal left is the one the
+  // newest (sealed) prune event names; anything else before it is a cut head.
+  std::int64_t after = 0;
+  std::string prev;
+  auto anchor = current_anchor(storage);
+  if (!anchor) return anchor.error();
+  auto first = storage.seals(0, 1);
+  if (!first) return first.error();
+  if (*anchor && !first->empty() && first->front().seq == (*anchor)->seq &&
+      first->front().hash == (*anchor)->hash) {
+    after = (*anchor)->seq;
+    prev = (*anchor)->hash;
+    report.anchor_seq = after;
+    report.sealed_through = after;
+    if (cp_seq && *cp_seq == after) hash_at_cp = prev;
+  } else if (*anchor && !first->empty()) {
+    report.ok = false;
+    report.first_bad = first->front().seq;
+    report.reason = "the chain starts at seq " + std::to_string(first->front().seq) +
+                    ", not at the anchor seq " + std::to_string((*anchor)->seq) +
+                    " the last prune left: events were cut from its head";
+    return report;
+  }
+  if (auto st = walk(storage, trust.keys, after, prev, report, cp_seq, &hash_at_cp); !st) {
     return st.error();
+  }
+  if (report.ok && report.anchor_seq && report.sealed_through < (*anchor)->record_seq) {
+    report.ok = false;
+    report.first_bad = (*anchor)->record_seq;
+    report.reason = "the prune that left the chain starting at seq " +
+                    std::to_string(*report.anchor_seq) + " is not sealed yet (run audit seal)";
   }
   if (!cp) {
     report.ok = false;
@@ -221,6 +269,7 @@ std::string render_verify(const VerifyReport& r) {
                     ",\"sealed_through\":" + std::to_string(r.sealed_through) +
                     ",\"keyed_from\":" + std::to_string(r.keyed_from);
   if (r.checkpoint_seq) out += ",\"checkpoint_seq\":" + std::to_string(*r.checkpoint_seq);
+  if (r.anchor_seq) out += ",\"anchor_seq\":" + std::to_string(*r.anchor_seq);
   if (r.first_bad) {
     out += ",\"first_bad\":" + std::to_string(*r.first_bad) + ",\"reason\":" + json_quote(r.reason);
   }

@@ -45,11 +45,24 @@ struct VerifyReport {
   std::int64_t sealed_through = 0;             // seq of the last seal
   std::int64_t keyed_from = 0;                 // seq of the first keyed seal (0: none)
   std::optional<std::int64_t> checkpoint_seq;  // the checkpoint compared with, if any
+  std::optional<std::int64_t> anchor_seq;      // where a prune left the chain starting
   std::optional<std::int64_t> first_bad;
   std::string reason;  // why first_bad is bad
 };
 
 sdk::Result<VerifyReport> verify_chain(sdk::Storage& storage, const AuditTrust& trust);
+
+// Retention (docs/audit.md): a prune deletes the events before an anchor — a sealed event whose
+// seal stays — and records itself as an `audit.prune` event naming the anchor's seq and hash.
+// Sealed into the keyed chain, that event is what lets verify start from the anchor.
+inline constexpr std::string_view kPruneAction = "audit.prune";
+struct AuditAnchor {
+  std::int64_t seq = 0;
+  std::string hash;
+  std::int64_t record_seq = 0;  // the prune event's own seq
+};
+// The anchor named by the newest prune event, if any.
+sdk::Result<std::optional<AuditAnchor>> current_anchor(sdk::Storage& storage);
 std::string render_verify(const VerifyReport& report);
 
 // Seals in the background every `interval` until stopped.

@@ -67,8 +67,8 @@ sdk::Status RestoreCheck::history(const sdk::HistoryRow& r) {
   auto& seen = history_[r.context_id];
   if (r.version != seen + 1 || r.version > v->second) {
     return invalid("context " + r.context_id + ": history version " + std::to_string(r.version) +
-                   " out of place (the context is at version " + std::to_string(v->second) +
-                   ", " + std::to_string(seen) + " version(s) so far)");
+                   " out of place (the context is at version " + std::to_string(v->second) + ", " +
+                   std::to_string(seen) + " version(s) so far)");
   }
   seen = r.version;
   return forward_ ? forward_->history(r) : sdk::Status{};
@@ -122,7 +122,8 @@ sdk::Status RestoreCheck::seal(const sdk::AuditSeal& s) {
 }
 
 sdk::Status RestoreCheck::selection(const sdk::SelectionRecord& r) {
-  if (r.id <= last_selection_) return invalid("selection " + std::to_string(r.id) + " out of order");
+  if (r.id <= last_selection_)
+    return invalid("selection " + std::to_string(r.id) + " out of order");
   last_selection_ = r.id;
   if (auto st = agent_ok(r.agent_id, "selection agent"); !st) return st;
   return forward_ ? forward_->selection(r) : sdk::Status{};

@@ -41,13 +41,13 @@ class RestoreCheck final : public sdk::BackupSink {
   sdk::BackupSink* forward_;
   const std::map<std::int64_t, std::string>* seals_;
   std::map<std::int64_t, std::string> collected_;
-  std::map<std::string, std::int64_t> agents_;         // id -> 1
-  std::map<std::string, std::int64_t> versions_;       // context id -> version
-  std::map<std::string, std::int64_t> history_;        // context id -> versions seen (1..n)
+  std::map<std::string, std::int64_t> agents_;    // id -> 1
+  std::map<std::string, std::int64_t> versions_;  // context id -> version
+  std::map<std::string, std::int64_t> history_;   // context id -> versions seen (1..n)
   std::int64_t last_event_ = 0;
   std::int64_t last_seal_ = 0;
   std::int64_t last_selection_ = 0;
-  std::string prev_;          // the chain's hash after the last sealed event (second pass)
+  std::string prev_;  // the chain's hash after the last sealed event (second pass)
   bool keyed_seen_ = false;
   std::int64_t matched_ = 0;  // seals matched by an event (second pass)
   bool unsealed_seen_ = false;

@@ -55,6 +55,9 @@ int run_audit(const CommonOptions& opts, const std::string& action) {
   if (report->ok) {
     std::cout << "ok: " << report->checked << " sealed event(s) verified, sealed through seq "
               << report->sealed_through;
+    if (report->anchor_seq) {
+      std::cout << ", from the anchor at seq " << *report->anchor_seq << " (pruned before it)";
+    }
     if (report->keyed_from > 0) std::cout << ", keyed from seq " << report->keyed_from;
     if (report->checkpoint_seq) {
       std::cout << ", matches the checkpoint at seq " << *report->checkpoint_seq;

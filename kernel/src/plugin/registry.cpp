@@ -146,6 +146,15 @@ sdk::StorageBackup* Registry::storage_backup() const {
   return nullptr;
 }
 
+sdk::StorageRetention* Registry::storage_retention() const {
+  for (const auto& i : instances_) {
+    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_RETENTION) != 0) {
+      return dynamic_cast<sdk::StorageRetention*>(static_cast<sdk::Storage*>(i.object.get()));
+    }
+  }
+  return nullptr;
+}
+
 std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& source) {
   std::vector<LoadReport> reports;
   for (const auto& entry : config.plugins) {

@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "plugin/host_impl.hpp"
@@ -59,6 +60,8 @@ class Registry {
   sdk::StorageSearch* storage_search() const;
   // The storage's backup interface, when its plugin has the capability (ABI 1.2); else null.
   sdk::StorageBackup* storage_backup() const;
+  // The storage's retention capability (ABI 1.3), or null.
+  sdk::StorageRetention* storage_retention() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.
   template <class T>
   std::vector<std::pair<std::string, T*>> of_kind(sdk::Kind kind) const {

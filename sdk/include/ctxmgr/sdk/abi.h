@@ -103,6 +103,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_SEARCH 0x1u /* a storage object that is a ctxmgr::sdk::StorageSearch */
 /* ABI 1.2 */
 #define CTXMGR_CAP_STORAGE_BACKUP 0x2u /* a storage object that is also a ctxmgr::sdk::StorageBackup */
+/* ABI 1.3 */
+#define CTXMGR_CAP_STORAGE_RETENTION 0x4u /* ... also a ctxmgr::sdk::StorageRetention */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -26,6 +26,7 @@
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 
 namespace ctxmgr::sdk {
@@ -75,6 +76,7 @@ constexpr std::uint32_t capabilities_of() {
   std::uint32_t bits = 0;
   if constexpr (std::is_base_of_v<StorageSearch, C>) bits |= CTXMGR_CAP_STORAGE_SEARCH;
   if constexpr (std::is_base_of_v<StorageBackup, C>) bits |= CTXMGR_CAP_STORAGE_BACKUP;
+  if constexpr (std::is_base_of_v<StorageRetention, C>) bits |= CTXMGR_CAP_STORAGE_RETENTION;
   return bits;
 }
 

@@ -87,6 +87,16 @@ class AuditTamper : public testing::TestWithParam<std::string> {
     EXPECT_NE(r.out.find(why), std::string::npos) << r.out << r.err;
   }
   std::string seq(std::int64_t n) const { return std::to_string(n); }
+  // Appends a copy of the newest event as mallory's, sealed with `hash`.
+  void append_forged(const std::string& hash) {
+    run("INSERT INTO access_log (at, agent_id, action, context_id, transport, request_id, "
+        "details) SELECT at, 'mallory', 'grant', context_id, transport, 'forged', details FROM "
+        "access_log WHERE seq = " +
+        seq(last_) +
+        "; INSERT INTO access_log_seal (seq, hash) "
+        "SELECT max(seq), '" +
+        hash + "' FROM access_log");
+  }
 
   std::string keys_;
   std::int64_t last_ = 0;

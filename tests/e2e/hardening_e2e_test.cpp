@@ -33,19 +33,6 @@ void expect_error(const ct::HttpReply& r, int status, const std::string& code) {
   }
 }
 
-int open_connection(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Everything the server sends on `fd` until it closes the connection or `wait_ms` passes.
 std::string read_until_closed(int fd, int wait_ms, bool* closed = nullptr) {
   timeval tv{wait_ms / 1000, (wait_ms % 1000) * 1000};
@@ -251,7 +238,7 @@ TEST_F(HardeningE2E, SlowlorisNeitherKeepsItsConnectionsNorLocksOthersOut) {
   // Twenty connections that start a request and never finish its header fill the server.
   std::vector<int> slow;
   for (int i = 0; i < 20; ++i) {
-    slow.push_back(open_connection(server_->port()));
+    slow.push_back(ct::open_connection(server_->port()));
     ASSERT_GE(slow.back(), 0);
     const std::string part = "GET /healthz HTTP/1.1\r\nHost: 127";
     ASSERT_EQ(::write(slow.back(), part.data(), part.size()), static_cast<ssize_t>(part.size()));
@@ -278,7 +265,7 @@ TEST_F(HardeningE2E, OneAddressGetsAtMostItsShareOfConnections) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::vector<int> held;
   for (int i = 0; i < 4; ++i) {
-    held.push_back(open_connection(server_->port()));
+    held.push_back(ct::open_connection(server_->port()));
     const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     ASSERT_EQ(::write(held.back(), get.data(), get.size()), static_cast<ssize_t>(get.size()));
     char buf[512];

@@ -130,19 +130,6 @@ TEST_P(LimitsE2E, PerAgentRateLimitAnswers429WithRetryAfter) {
   EXPECT_NE(c.get("/metrics").body.find("ctxmgr_rate_limited_total 1"), std::string::npos);
 }
 
-// A raw connection that stays open.
-int open_connection(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
   ct::ServerOptions o;
@@ -152,7 +139,7 @@ TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
-    held.push_back(open_connection(server_->port()));
+    held.push_back(ct::open_connection(server_->port()));
     ASSERT_GE(held.back(), 0);
     // A request answered on it proves it is one of the three sessions (kept alive after).
     const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";

@@ -43,6 +43,9 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// A raw TCP connection to 127.0.0.1:`port` that stays open (the caller closes it); -1 on failure.
+int open_connection(int port);
+
 // Polls GET /healthz until it answers 200 or `timeout_ms` passes.
 bool wait_until_healthy(int port, int timeout_ms);
 

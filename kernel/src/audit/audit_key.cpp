@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,22 +12,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "service/sha256.hpp"
+
 namespace ctxmgr::kernel {
 
 using sdk::Errc;
 using sdk::Error;
 
 namespace {
-
-std::string to_hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0x0f];
-  }
-  return out;
-}
 
 std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
@@ -42,15 +33,8 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
-std::string new_key_hex() {
-  std::array<unsigned char, 32> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  return to_hex(bytes.data(), bytes.size());
-}
+}  // namespace
 
-// Writes `text` to `path` through a file beside it (0600, fsynced, renamed).
 sdk::Status write_private(const std::string& path, const std::string& text) {
   namespace fs = std::filesystem;
   const auto parent = fs::path(path).parent_path();
@@ -75,14 +59,12 @@ sdk::Status write_private(const std::string& path, const std::string& text) {
   return {};
 }
 
-}  // namespace
-
 sdk::Result<AuditKeys> AuditKeys::load_file(const std::string& path, bool create) {
   namespace fs = std::filesystem;
   if (!fs::exists(path)) {
     if (!create) return Error(Errc::not_found, "no audit key file " + path);
     if (auto st = write_private(path, "# ctxmgr audit chain keys: <id> <hex>; the last seals\n1 " +
-                                          new_key_hex() + "\n");
+                                          random_hex(32) + "\n");
         !st) {
       return st.error();
     }
@@ -150,7 +132,7 @@ sdk::Result<int> AuditKeys::rotate_file(const std::string& path) {
   std::string all = text.str();
   if (!all.empty() && all.back() != '\n') all += '\n';
   const int id = keys->keys_.rbegin()->first + 1;
-  all += std::to_string(id) + " " + new_key_hex() + "\n";
+  all += std::to_string(id) + " " + random_hex(32) + "\n";
   if (auto st = write_private(path, all); !st) return st.error();
   return id;
 }
@@ -168,8 +150,8 @@ MacStream::MacStream(const std::string& key) : impl_(std::make_unique<Impl>()) {
   impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   impl_->ctx = impl_->mac != nullptr ? EVP_MAC_CTX_new(impl_->mac) : nullptr;
   char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
   if (impl_->ctx == nullptr ||
       EVP_MAC_init(impl_->ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
                    params) != 1) {

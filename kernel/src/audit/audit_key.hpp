@@ -22,6 +22,10 @@
 
 namespace ctxmgr::kernel {
 
+// Writes `text` to `path` through a file beside it (mode 0600 whatever the umask, fsynced, then
+// renamed over `path`), creating a missing folder 0700: the key file and the checkpoint.
+sdk::Status write_private(const std::string& path, const std::string& text);
+
 // An HMAC-SHA256 computed over data given in pieces (a backup file, line by line).
 class MacStream {
  public:

@@ -1,9 +1,5 @@
 #include "audit/audit_trust.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,19 +73,7 @@ sdk::Result<std::optional<Checkpoint>> AuditTrust::read_checkpoint() const {
 
 sdk::Status AuditTrust::write_checkpoint(std::int64_t seq, const std::string& head) const {
   if (checkpoint_file.empty() || keys.empty()) return {};
-  const std::string text = render_checkpoint(sign(seq, head)) + "\n";
-  const std::string tmp = checkpoint_file + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return Error(Errc::unavailable, "cannot write the audit checkpoint " + tmp);
-  ::fchmod(fd, 0600);
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), checkpoint_file.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Error(Errc::unavailable, "cannot write the audit checkpoint " + checkpoint_file);
-  }
-  return {};
+  return write_private(checkpoint_file, render_checkpoint(sign(seq, head)) + "\n");
 }
 
 sdk::Result<AuditTrust> load_audit_trust(const AuditConfig& audit, const Environment& env,

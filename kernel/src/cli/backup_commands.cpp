@@ -77,10 +77,6 @@ sdk::Status audit_operation(sdk::Storage& storage, const std::string& action,
   return (*tx)->commit();
 }
 
-int fail(const std::string& message, int code = kExitFailure) {
-  std::cerr << "ctxmgr: " << message << "\n";
-  return code;
-}
 
 // The object and the settings to reach it; the problem's text when either is wrong.
 std::string s3_target(const std::string& url, const std::string& endpoint,

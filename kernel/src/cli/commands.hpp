@@ -26,6 +26,8 @@ int run_stats(const CommonOptions& opts, bool as_json);
 
 // action: verify | seal
 int run_audit(const CommonOptions& opts, const std::string& action);
+// Prints "ctxmgr: <message>" to stderr and returns `code`: how a command ends on an error.
+int fail(const std::string& message, int code = kExitFailure);
 // Retention (retention_commands.cpp): `before` is an RFC 3339 time.
 int run_audit_prune(const CommonOptions& opts, const std::string& before);
 int run_selections_prune(const CommonOptions& opts, const std::string& before);

@@ -17,16 +17,31 @@ namespace ctxmgr::kernel {
 
 namespace {
 
-int fail(const std::string& message, int code = kExitFailure) {
-  std::cerr << "ctxmgr: " << message << "\n";
-  return code;
-}
+// What both prunes start from: the time, the store and its retention capability.
+struct Prune {
+  std::int64_t before_us = 0;
+  std::unique_ptr<StorageSession> session;
+  sdk::StorageRetention* retention = nullptr;
+  int exit_code = kExitOk;  // else: why it cannot go on (already said)
+};
 
-// The storage's retention capability, or null after saying why not.
-sdk::StorageRetention* retention_of(const StorageSession& session) {
-  auto* r = session.registry->storage_retention();
-  if (r == nullptr) std::cerr << "ctxmgr: this storage plugin cannot prune (ABI 1.3)\n";
-  return r;
+Prune open_prune(const CommonOptions& opts, const std::string& before) {
+  Prune p;
+  const auto us = parse_rfc3339(before);
+  if (!us) {
+    p.exit_code =
+        fail("--before: expected an RFC 3339 time, e.g. 2026-01-01T00:00:00Z", kExitUsage);
+    return p;
+  }
+  p.before_us = *us;
+  p.session = open_storage(opts);
+  if (p.session->exit_code != kExitOk) {
+    p.exit_code = p.session->exit_code;
+    return p;
+  }
+  p.retention = p.session->registry->storage_retention();
+  if (p.retention == nullptr) p.exit_code = fail("this storage plugin cannot prune (ABI 1.3)");
+  return p;
 }
 
 // Seals everything committed; false (after saying why) when the chain is broken.
@@ -44,13 +59,9 @@ bool seal_all(sdk::Storage& storage, const AuditTrust& trust) {
 }  // namespace
 
 int run_audit_prune(const CommonOptions& opts, const std::string& before) {
-  const auto before_us = parse_rfc3339(before);
-  if (!before_us)
-    return fail("--before: expected an RFC 3339 time, e.g. 2026-01-01T00:00:00Z", kExitUsage);
-  auto session = open_storage(opts);
-  if (session->exit_code != kExitOk) return session->exit_code;
-  auto* retention = retention_of(*session);
-  if (retention == nullptr) return kExitFailure;
+  auto p = open_prune(opts, before);
+  if (p.exit_code != kExitOk) return p.exit_code;
+  auto& session = p.session;
   auto trust = load_audit_trust(session->boot.loaded.config.audit, *session->boot.env, true);
   if (!trust) return fail(trust.error().message(), kExitUsage);
   auto& storage = *session->storage;
@@ -64,7 +75,7 @@ int run_audit_prune(const CommonOptions& opts, const std::string& before) {
   }
   // The anchor: the newest sealed event before the time. It and everything after stay.
   sdk::AuditQuery q;
-  q.until_us = *before_us;
+  q.until_us = p.before_us;
   q.limit = 1;
   auto newest = storage.audit(q);
   if (!newest) return fail(newest.error().message());
@@ -88,7 +99,7 @@ int run_audit_prune(const CommonOptions& opts, const std::string& before) {
   record.details = "{\"anchor_seq\":" + std::to_string(anchor) +
                    ",\"anchor_hash\":" + json_quote(seal->front().hash) +
                    ",\"before\":" + json_quote(before) + "}";
-  auto deleted = retention->prune_audit(anchor, record);
+  auto deleted = p.retention->prune_audit(anchor, record);
   if (!deleted) return fail("nothing pruned: " + deleted.error().message());
   // Seal the prune's own event at once: verify starts from the anchor only when it is sealed.
   if (!seal_all(storage, *trust)) return kExitFailure;
@@ -101,14 +112,9 @@ int run_audit_prune(const CommonOptions& opts, const std::string& before) {
 }
 
 int run_selections_prune(const CommonOptions& opts, const std::string& before) {
-  const auto before_us = parse_rfc3339(before);
-  if (!before_us)
-    return fail("--before: expected an RFC 3339 time, e.g. 2026-01-01T00:00:00Z", kExitUsage);
-  auto session = open_storage(opts);
-  if (session->exit_code != kExitOk) return session->exit_code;
-  auto* retention = retention_of(*session);
-  if (retention == nullptr) return kExitFailure;
-  auto deleted = retention->prune_selections(*before_us);
+  auto p = open_prune(opts, before);
+  if (p.exit_code != kExitOk) return p.exit_code;
+  auto deleted = p.retention->prune_selections(p.before_us);
   if (!deleted) return fail("nothing pruned: " + deleted.error().message());
   std::cout << "pruned " << *deleted << " selection record(s) made before " << before << "\n";
   return kExitOk;

@@ -2,9 +2,15 @@
 
 #include <iostream>
 
+#include "cli/commands.hpp"
 #include "log/logging.hpp"
 
 namespace ctxmgr::kernel {
+
+int fail(const std::string& message, int code) {
+  std::cerr << "ctxmgr: " << message << "\n";
+  return code;
+}
 
 std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts) {
   auto s = std::make_unique<StorageSession>();

@@ -1,28 +1,35 @@
 #include "service/sha256.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
+#include <vector>
 
 namespace ctxmgr::kernel {
 
-namespace {
-
-std::string to_hex(const unsigned char* digest, unsigned int n) {
+std::string to_hex(const unsigned char* data, std::size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(static_cast<std::size_t>(n) * 2, '0');
-  for (unsigned int i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[digest[i] >> 4];
-    out[2 * i + 1] = kDigits[digest[i] & 0x0f];
+  std::string out(n * 2, '0');
+  for (std::size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0x0f];
   }
   return out;
 }
 
-}  // namespace
+std::string random_hex(std::size_t n) {
+  std::vector<unsigned char> bytes(n);
+  if (RAND_bytes(bytes.data(), static_cast<int>(n)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return to_hex(bytes.data(), n);
+}
 
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};

@@ -18,10 +18,15 @@ class DropWriter final : public ctxmgr::http::RawWriter {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static ctxmgr::fuzz::StubContextApi api;
+  // Trust mode (Host and Origin checked first) for even sizes, token mode (the routes behind
+  // them, whatever the Host) for odd ones.
+  static ctxmgr::fuzz::StubContextApi trusting(true), token(false);
   static ctxmgr::fuzz::QuietHost host;
   static const ctxmgr::http::RequestGuard guard({"ctx.example"}, {"https://app.example"});
-  static ctxmgr::http::Router router(api, host, guard, nullptr, "/mcp", false);
+  static const ctxmgr::http::RequestGuard open_guard({}, {"https://app.example"});
+  static ctxmgr::http::Router trust_router(trusting, host, guard, nullptr, "/mcp", false);
+  static ctxmgr::http::Router token_router(token, host, open_guard, nullptr, "/mcp", false);
+  auto& router = size % 2 == 0 ? trust_router : token_router;
   boost::beast::http::request_parser<boost::beast::http::string_body> parser;
   parser.header_limit(16 * 1024);
   parser.body_limit(1 << 20);

@@ -9,6 +9,8 @@ namespace ctxmgr::fuzz {
 
 class StubContextApi final : public sdk::ContextApi {
  public:
+  // `trust`: what identity_from_headers() says (trust mode checks Host and every Origin).
+  explicit StubContextApi(bool trust = true) : trust_(trust) {}
   using R = sdk::Result<sdk::ApiResponse>;
   static R ok() { return sdk::ApiResponse{"{\"ok\":true}", 200, 0, {}}; }
 
@@ -48,7 +50,7 @@ class StubContextApi final : public sdk::ContextApi {
   R audit_verify(const sdk::Caller&) override { return ok(); }
   R stats(const sdk::Caller&) override { return ok(); }
   sdk::Status ready() override { return {}; }
-  bool identity_from_headers() const override { return true; }
+  bool identity_from_headers() const override { return trust_; }
   std::string authenticated_agent(std::string_view) const override { return {}; }
   std::string metrics_text() override { return "# none\n"; }
   R select_contexts(const sdk::Caller&, std::string_view, std::string_view) override {
@@ -63,6 +65,9 @@ class StubContextApi final : public sdk::ContextApi {
     if (stream.begin()) stream.event("done", "{}");
     return ok();
   }
+
+ private:
+  bool trust_;
 };
 
 // Host services that drop everything.

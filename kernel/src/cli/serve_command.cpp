@@ -115,6 +115,10 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     log.warn(
         "the audit chain is unkeyed (no audit.key_file nor CTXMGR_AUDIT_KEY): whoever can "
         "write the database can rewrite it unseen (docs/audit.md)");
+  } else if (trust->checkpoint_file.empty()) {
+    log.warn(
+        "no audit.checkpoint_file: a cut or wiped audit log would not be found (set one beside "
+        "CTXMGR_AUDIT_KEY; docs/audit.md)");
   }
   if (!storages.empty()) {
     auto applied = storages[0].second->migrate();

@@ -85,8 +85,8 @@ bool is_loopback_name(std::string_view host) {
   return false;
 }
 
-RequestGuard::RequestGuard(std::vector<std::string> allowed_hosts,
-                           std::vector<std::string> allowed_origins) {
+RequestGuard::RequestGuard(const std::vector<std::string>& allowed_hosts,
+                           const std::vector<std::string>& allowed_origins) {
   for (const auto& h : allowed_hosts) {
     if (!split_host_port(h)) {
       throw Error(Errc::invalid_request, "options.allowed_hosts: \"" + h +

@@ -29,7 +29,8 @@ class RequestGuard {
  public:
   // allowed_hosts: "name" (any port) or "name:port"; allowed_origins: "scheme://host[:port]".
   // Both compared without regard to case. Throws sdk::Error for a malformed entry.
-  RequestGuard(std::vector<std::string> allowed_hosts, std::vector<std::string> allowed_origins);
+  RequestGuard(const std::vector<std::string>& allowed_hosts,
+               const std::vector<std::string>& allowed_origins);
 
   // A Host header value ("name[:port]", "[v6]:port") the server answers for.
   bool host_allowed(std::string_view host) const;

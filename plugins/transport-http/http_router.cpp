@@ -176,9 +176,16 @@ class SseStream final : public sdk::ProcessStream {
 
 bool Router::calls_a_provider(const Request& req) const {
   if (req.method() != bhttp::verb::post) return false;
-  const std::string_view target = req.target();
-  const std::string_view path = target.substr(0, target.find('?'));
-  return path.starts_with("/api/agent/") && path.ends_with("/process");
+  // Decoded as handle() routes it, so "%70rocess" is caught too.
+  auto url = boost::urls::parse_origin_form(req.target());
+  if (!url) return false;
+  const auto segs = url->segments();
+  if (segs.size() != 4) return false;
+  auto it = segs.begin();
+  const std::string first = *it++;
+  const std::string second = *it++;
+  ++it;
+  return first == "api" && second == "agent" && *it == "process";
 }
 
 std::optional<Response> Router::handle(const Request& req, const std::string& request_id,

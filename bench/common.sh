@@ -14,15 +14,19 @@ free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.
 # Waits until http://127.0.0.1:PORT/PATH answers (10 s at most).
 wait_http() { for _ in $(seq 200); do curl -sf "http://127.0.0.1:$1$2" >/dev/null && return 0; sleep 0.05; done; return 1; }
 
-# Creates 200 contexts on the server at PORT and writes their ids to FILE, one a line.
+# Creates 200 contexts on the server at PORT and writes their ids to FILE, one a line
+# ($BENCH_TOKEN, when set, as the bearer).
 create_contexts() {
   local port=$1 file=$2
+  local auth=()
+  [[ -n "${BENCH_TOKEN:-}" ]] && auth=(-H "Authorization: Bearer $BENCH_TOKEN")
   for i in $(seq 200); do
-    curl -s -X POST "http://127.0.0.1:$port/api/context" -H 'Content-Type: application/json' \
+    curl -s -X POST "http://127.0.0.1:$port/api/context" -H 'Content-Type: application/json' "${auth[@]}" \
       -d "{\"agent_id\":\"bench\",\"context_data\":{\"i\":$i,\"información\":\"valor\"}}" |
       sed -E 's/^\{"id":"([^"]+)".*/\1/'
-    echo  # curl prints no newline after the body
+    echo  # curl prints no newline after the body (some servers do: empty lines go below)
   done >"$file"
+  sed -i '/^$/d' "$file"
   [[ $(grep -c . "$file") -eq 200 ]] || { echo "could not create the contexts" >&2; return 1; }
 }
 

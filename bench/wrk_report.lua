@@ -6,6 +6,11 @@ function M.ids()
   for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
   return ids
 end
+-- Token mode: $BENCH_TOKEN as the bearer of every request (nothing when unset).
+function M.auth()
+  local token = os.getenv("BENCH_TOKEN")
+  if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+end
 function M.done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write +
                  summary.errors.status + summary.errors.timeout

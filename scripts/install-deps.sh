@@ -17,7 +17,10 @@ packages=(
   help2man lintian  # the Debian package's manual page, and its check
   clang             # the libFuzzer targets (scripts/fuzz.sh)
 )
-if [[ "${1:-}" == "--with-bench" ]]; then packages+=(wrk hyperfine time gnuplot-nox); fi
+# The benches' load tools, and the Python peer of bench/production.sh (Flask, psycopg2, gunicorn).
+if [[ "${1:-}" == "--with-bench" ]]; then
+  packages+=(wrk hyperfine time gnuplot-nox python3-flask python3-psycopg2 gunicorn)
+fi
 
 # Node.js and npm run the MCP tests with the official client; any Node >= 18 will do, so an
 # existing one (not necessarily Debian's) is kept.

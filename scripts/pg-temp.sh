@@ -4,6 +4,9 @@
 #   eval "$(scripts/pg-temp.sh start)"  ...  scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
 # The outage tests stop and restart the same server (same data, same port):
 #   scripts/pg-temp.sh pause DIR; scripts/pg-temp.sh resume DIR
+# Tests run with fsync off (nothing they check needs the disk); PG_TEMP_FSYNC=on turns it on, as
+# a production server has it (bench/production.sh).
+fsync=${PG_TEMP_FSYNC:-off}
 set -euo pipefail
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 
@@ -23,7 +26,7 @@ case "${1:-}" in
     for p in $(shuf -i 20000-60000 -n 50); do
       (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
       if run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null; then
+        -o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start >/dev/null; then
         port=$p
         break
       fi
@@ -43,7 +46,7 @@ case "${1:-}" in
     dir=${2:?usage: pg-temp.sh resume DIR}
     port=$(cat "$dir/port")
     run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start >/dev/null
     ;;
   stop)
     dir=${2:?usage: pg-temp.sh stop DIR}

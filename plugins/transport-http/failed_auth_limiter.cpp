@@ -12,7 +12,7 @@ void FailedAuthLimiter::refill(Bucket& b, std::chrono::steady_clock::time_point 
 }
 
 std::int64_t FailedAuthLimiter::wait(const std::string& address) {
-  if (rate_ <= 0) return 0;
+  if (rate_ <= 0 || tracked_.load(std::memory_order_relaxed) == 0) return 0;
   std::lock_guard lock(mu_);
   auto it = buckets_.find(address);
   if (it == buckets_.end()) return 0;
@@ -36,6 +36,7 @@ void FailedAuthLimiter::failed(const std::string& address) {
       return entry.second.tokens + secs * rate_ >= burst_;
     });
   }
+  tracked_.store(buckets_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace ctxmgr::http

@@ -8,6 +8,7 @@
 //
 // Thread-safety: every method may be called from any thread.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -38,6 +39,9 @@ class FailedAuthLimiter {
   double burst_;
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
+  // buckets_.size(), readable without the lock: while no address has failed lately (the usual
+  // case) a request costs no lock at all.
+  std::atomic<std::size_t> tracked_{0};
   std::uint64_t calls_ = 0;
 };
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The configuration people ship for production, beside its ceilings and its peer, in one run
+# (issue 18): ctxmgr with config/postgres.example.yaml as shipped (token mode, reads audited in
+# batches) on a throwaway PostgreSQL with fsync ON; pgbench on tables of the bench's own (a
+# primary-key select; the row + history + access-log create transaction); and the original
+# system's stack (bench/peer: Flask + psycopg2 under gunicorn -w 4, the seed's SQL). wrk at 1 and
+# 32 connections, GET /api/context/{id} over 200 ids and POST /api/context.
+#   bench/production.sh [seconds per run]     (default 10)
+# Run it on an otherwise idle machine, never while a build runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+source bench/common.sh
+bench_setup
+bin=build/release/bin
+work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
+trap bench_cleanup EXIT
+rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
+PG_TEMP_FSYNC=on bench_pg_start
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+psql_() { "$pgbin/psql" -qAt -v ON_ERROR_STOP=1 "$CTXMGR_TEST_PG_DSN" "$@"; }
+pg_version=$("$pgbin/postgres" --version | awk '{print $3}')
+
+run_wrk() { # script url conns
+  local threads=1; [[ $3 -ge 2 ]] && threads=2
+  wrk -t"$threads" -c"$3" -d"${secs}s" -s "bench/$1.lua" "$2" | grep '^RESULT'
+}
+declare -A result
+
+# --- ctxmgr, config/postgres.example.yaml as shipped ------------------------------------------
+port=$(free_port)
+export DATABASE_URL=$CTXMGR_TEST_PG_DSN CONTEXT_MANAGER_PORT=$port CTXMGR_DATA_DIR=$work
+"$bin/ctxmgr" --config config/postgres.example.yaml db init >/dev/null
+export BENCH_TOKEN
+BENCH_TOKEN=$("$bin/ctxmgr" --config config/postgres.example.yaml agent create bench --role admin | head -n 1)
+"$bin/ctxmgr" --config config/postgres.example.yaml serve 2>"$work/server.log" &
+pid=$!
+wait_http "$port" /healthz
+sleep 1
+idle=$(rss_kib "$pid" VmRSS)
+create_contexts "$port" "$work/ids"
+export BENCH_IDS=$work/ids
+for conns in 1 32; do
+  result[ctxmgr_get,$conns]=$(run_wrk read "http://127.0.0.1:$port" "$conns")
+  result[ctxmgr_post,$conns]=$(run_wrk create "http://127.0.0.1:$port/api/context" "$conns")
+done
+peak=$(rss_kib "$pid" VmHWM)
+kill -TERM "$pid"; wait "$pid" || true; pid=""
+unset BENCH_TOKEN
+
+# --- the peer: Flask + psycopg2 under gunicorn -w 4 -------------------------------------------
+psql_ -f bench/peer/schema.sql
+psql_ -c "INSERT INTO peer.context (id, agent_id, context_data, metadata)
+          SELECT CAST(md5('ctx' || n) AS uuid), 'bench', '{\"i\":1}', '{}' FROM generate_series(1, 200) n"
+pport=$(free_port)
+(cd bench/peer && exec gunicorn -w 4 -b "127.0.0.1:$pport" --log-level warning app:app) \
+  2>"$work/peer.log" &
+pid=$!
+wait_http "$pport" /healthz
+create_contexts "$pport" "$work/peer_ids"
+export BENCH_IDS=$work/peer_ids
+for conns in 1 32; do
+  result[peer_get,$conns]=$(run_wrk read "http://127.0.0.1:$pport" "$conns")
+  result[peer_post,$conns]=$(run_wrk create "http://127.0.0.1:$pport/api/context" "$conns")
+done
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+# --- pgbench on the peer's tables: the database's own ceilings --------------------------------
+for conns in 1 32; do
+  jobs=1; [[ $conns -ge 2 ]] && jobs=2
+  for kind in pk_select peer_create; do
+    tps=$("$pgbin/pgbench" -n -f "bench/pgbench_$kind.sql" -c "$conns" -j "$jobs" -T "$secs" \
+      "$CTXMGR_TEST_PG_DSN" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+    result[pgbench_$kind,$conns]="RESULT rps=$tps p50_us=0 p99_us=0 errors=0"
+  done
+done
+
+# --- the table --------------------------------------------------------------------------------
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+echo
+echo "| setup | conns | GET req/s | GET p50 / p99 ms | POST req/s | POST p50 / p99 ms | errors |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+for who in ctxmgr peer; do
+  for conns in 1 32; do
+    g=${result[${who}_get,$conns]}; p=${result[${who}_post,$conns]}
+    echo "| $who | $conns | $(field rps "$g") | $(ms "$(field p50_us "$g")") / $(ms "$(field p99_us "$g")") |" \
+         "$(field rps "$p") | $(ms "$(field p50_us "$p")") / $(ms "$(field p99_us "$p")") |" \
+         "$(( $(field errors "$g") + $(field errors "$p") )) |"
+  done
+done
+for conns in 1 32; do
+  echo "| pgbench (PK select / create transaction) | $conns | $(field rps "${result[pgbench_pk_select,$conns]}") | | $(field rps "${result[pgbench_peer_create,$conns]}") | | |"
+done
+echo
+for conns in 1 32; do
+  cg=$(field rps "${result[ctxmgr_get,$conns]}"); cp=$(field rps "${result[ctxmgr_post,$conns]}")
+  echo "c=$conns: ctxmgr GET = $(ratio "$cg" "$(field rps "${result[pgbench_pk_select,$conns]}")") x pgbench PK select," \
+       "$(ratio "$cg" "$(field rps "${result[peer_get,$conns]}")") x the peer;" \
+       "POST = $(ratio "$cp" "$(field rps "${result[pgbench_peer_create,$conns]}")") x pgbench create," \
+       "$(ratio "$cp" "$(field rps "${result[peer_post,$conns]}")") x the peer"
+done
+echo "ctxmgr RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB)"
+echo "PostgreSQL $pg_version (fsync on), config/postgres.example.yaml as shipped (token mode, audit.reads batch, pool 16, 16 HTTP threads)"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk, servers and PostgreSQL share them; ${secs}s per run"

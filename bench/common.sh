@@ -8,6 +8,16 @@ bench_setup() {
   export BENCH_DIR=$PWD/bench
 }
 
+# A field of /proc/PID/status in KiB: rss_kib PID VmRSS (now) or VmHWM (peak).
+rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
+
+# wrk for $secs seconds with bench/SCRIPT.lua against URL at CONNS connections (one wrk thread
+# for one connection, else two); prints the script's RESULT line.
+run_wrk() { # script url conns
+  local threads=2; [[ $3 -lt 2 ]] && threads=1
+  wrk -t"$threads" -c"$3" -d"${secs}s" -s "bench/$1.lua" "$2" | grep '^RESULT'
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on.
 free_port() { for p in $(shuf -i 20000-60000 -n 50); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }; done; }
 

@@ -15,15 +15,19 @@ bench_setup
 bin=build/release/bin
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
 trap bench_cleanup EXIT
-rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
 PG_TEMP_FSYNC=on bench_pg_start
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 psql_() { "$pgbin/psql" -qAt -v ON_ERROR_STOP=1 "$CTXMGR_TEST_PG_DSN" "$@"; }
 pg_version=$("$pgbin/postgres" --version | awk '{print $3}')
 
-run_wrk() { # script url conns
-  local threads=1; [[ $3 -ge 2 ]] && threads=2
-  wrk -t"$threads" -c"$3" -d"${secs}s" -s "bench/$1.lua" "$2" | grep '^RESULT'
+# GET over the ids of FILE, then POST, at 1 and 32 connections, against the server on PORT:
+# result[WHO_get,conns] and result[WHO_post,conns].
+measure() { # who port ids-file
+  export BENCH_IDS=$3
+  for conns in 1 32; do
+    result[$1_get,$conns]=$(run_wrk read "http://127.0.0.1:$2" "$conns")
+    result[$1_post,$conns]=$(run_wrk create "http://127.0.0.1:$2/api/context" "$conns")
+  done
 }
 declare -A result
 
@@ -39,11 +43,7 @@ wait_http "$port" /healthz
 sleep 1
 idle=$(rss_kib "$pid" VmRSS)
 create_contexts "$port" "$work/ids"
-export BENCH_IDS=$work/ids
-for conns in 1 32; do
-  result[ctxmgr_get,$conns]=$(run_wrk read "http://127.0.0.1:$port" "$conns")
-  result[ctxmgr_post,$conns]=$(run_wrk create "http://127.0.0.1:$port/api/context" "$conns")
-done
+measure ctxmgr "$port" "$work/ids"
 peak=$(rss_kib "$pid" VmHWM)
 kill -TERM "$pid"; wait "$pid" || true; pid=""
 unset BENCH_TOKEN
@@ -58,11 +58,7 @@ pport=$(free_port)
 pid=$!
 wait_http "$pport" /healthz
 create_contexts "$pport" "$work/peer_ids"
-export BENCH_IDS=$work/peer_ids
-for conns in 1 32; do
-  result[peer_get,$conns]=$(run_wrk read "http://127.0.0.1:$pport" "$conns")
-  result[peer_post,$conns]=$(run_wrk create "http://127.0.0.1:$pport/api/context" "$conns")
-done
+measure peer "$pport" "$work/peer_ids"
 kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 # --- pgbench on the peer's tables: the database's own ceilings --------------------------------

@@ -19,7 +19,6 @@ bin=build/release/bin
 work=$(mktemp -d /tmp/ctxmgr-bench.XXXXXX)
 backend=${BENCH_BACKEND:-sqlite}
 trap bench_cleanup EXIT
-rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
 
 port=$(free_port)
 conn_counts="1 8 32"
@@ -45,10 +44,6 @@ idle=$(rss_kib "$pid" VmRSS)
 create_contexts "$port" "$work/ids"
 export BENCH_IDS=$work/ids
 
-run_wrk() { # script url conns
-  local threads=2; [[ $3 -lt 2 ]] && threads=1
-  wrk -t"$threads" -c"$3" -d"${secs}s" -s "bench/$1.lua" "$2" | grep '^RESULT'
-}
 declare -A result
 for conns in $conn_counts; do
   result[create,$conns]=$(run_wrk create "http://127.0.0.1:$port/api/context" "$conns")

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace ctxmgr::http {
@@ -23,9 +24,9 @@ class FailedAuthLimiter {
   FailedAuthLimiter(double rate, double burst) : rate_(rate), burst_(burst < 1 ? 1 : burst) {}
 
   // Seconds until `address` may try again (0: it may now).
-  std::int64_t wait(const std::string& address);
+  std::int64_t wait(std::string_view address);
   // Records one failed authentication from `address`.
-  void failed(const std::string& address);
+  void failed(std::string_view address);
 
  private:
   struct Bucket {

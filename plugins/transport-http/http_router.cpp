@@ -197,7 +197,7 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   // without its query, the agent the request authenticated as — never a header's unverified
   // claim nor a token — and the client's address).
   auto record = [&](int status) {
-    if (status == 401 && failed_auth_ != nullptr) failed_auth_->failed(std::string(peer));
+    if (status == 401 && failed_auth_ != nullptr) failed_auth_->failed(peer);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     host_.metrics().counter_add("ctxmgr_http_requests_total",
@@ -250,7 +250,7 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   const boost::urls::url_view url = *parsed;
   const bool health = url.path() == "/healthz" || url.path() == "/readyz";
   // An address that keeps failing to authenticate waits before it may try again.
-  if (const auto wait = failed_auth_ == nullptr || health ? 0 : failed_auth_->wait(std::string(peer));
+  if (const auto wait = failed_auth_ == nullptr || health ? 0 : failed_auth_->wait(peer);
       wait > 0) {
     host_.metrics().counter_add("ctxmgr_http_failed_auth_limited_total", "", 1);
     return fail(Error(Errc::rate_limited, "too many failed authentications from your address; "

@@ -106,12 +106,11 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
       return rejection(req, bhttp::status::bad_request, -32000,
                        "Bad Request: Mcp-Session-Id header is required", request_id);
     }
-    std::lock_guard lock(mu_);
-    auto it = sessions_.find(session_id);
-    if (it == sessions_.end() || it->second->agent != agent) {
+    if (!find(session_id, agent)) {
       return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
     }
-    sessions_.erase(it);
+    std::lock_guard lock(mu_);
+    sessions_.erase(session_id);
     Response res{bhttp::status::ok, req.version()};
     res.set("X-Request-Id", request_id);
     res.keep_alive(req.keep_alive());

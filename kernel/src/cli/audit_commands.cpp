@@ -1,4 +1,4 @@
-// ctxmgr audit verify | seal — the audit chain from the command line.
+// ctxmgr audit verify | seal | rotate-key — the audit chain from the command line.
 
 #include <iostream>
 
@@ -8,31 +8,35 @@
 
 namespace ctxmgr::kernel {
 
+namespace {
+
+// Rotation touches the key file only: no storage is opened for it.
+int rotate_key(const CommonOptions& opts) {
+  auto boot = bootstrap(opts);
+  if (!boot) return fail(boot.error().message(), kExitUsage);
+  const auto& file = boot->loaded.config.audit.key_file;
+  if (file.empty()) {
+    return fail(
+        "no audit.key_file is configured (a key in CTXMGR_AUDIT_KEY is rotated by adding "
+        "<id>:<hex> at its end)",
+        kExitUsage);
+  }
+  auto id = AuditKeys::rotate_file(file);
+  if (!id) return fail(id.error().message());
+  std::cout << "audit key " << *id << " added to " << file
+            << "; it seals from now on (restart servers that share the file)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
 int run_audit(const CommonOptions& opts, const std::string& action) {
+  if (action == "rotate-key") return rotate_key(opts);
   auto session = open_storage(opts);
   if (session->exit_code != kExitOk) return session->exit_code;
-  if (action == "rotate-key") {
-    const auto& file = session->boot.loaded.config.audit.key_file;
-    if (file.empty()) {
-      std::cerr << "ctxmgr: no audit.key_file is configured (a key in CTXMGR_AUDIT_KEY is "
-                   "rotated by adding <id>:<hex> at its end)\n";
-      return kExitUsage;
-    }
-    auto id = AuditKeys::rotate_file(file);
-    if (!id) {
-      std::cerr << "ctxmgr: " << id.error().message() << "\n";
-      return kExitFailure;
-    }
-    std::cout << "audit key " << *id << " added to " << file
-              << "; it seals from now on (restart servers that share the file)\n";
-    return kExitOk;
-  }
   auto trust =
       load_audit_trust(session->boot.loaded.config.audit, *session->boot.env, action == "seal");
-  if (!trust) {
-    std::cerr << "ctxmgr: " << trust.error().message() << "\n";
-    return kExitUsage;
-  }
+  if (!trust) return fail(trust.error().message(), kExitUsage);
   if (action == "seal") {
     std::int64_t total = 0;
     for (;;) {

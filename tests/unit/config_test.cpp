@@ -163,6 +163,9 @@ TEST(Config, SelectionErrorsNameThePlace) {
   EXPECT_EQ(error_of("selection:\n  hybrid: [keyword]\n"),
             "ctxmgr.yaml:2:11: selection.hybrid: expected a mapping of selector name to weight, "
             "got a sequence");
+  // A key that is not a scalar (found by fuzz_config: it used to throw out of the loader).
+  EXPECT_NE(error_of("selection:\n  hybrid: {? [a]: 1}\n").find("selection.hybrid"),
+            std::string::npos);
   EXPECT_EQ(error_of("selection:\n  candidates: 0\n"),
             "ctxmgr.yaml:2:15: selection.candidates: expected an integer from 1 to 100000, got "
             "\"0\"");

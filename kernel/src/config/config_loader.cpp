@@ -162,10 +162,12 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
     }
     std::vector<std::pair<std::string, double>> weights;
     for (const auto& kv : h) {
-      const auto name = kv.first.as<std::string>();
-      auto w = src.number(kv.second, "selection.hybrid." + name, 0, 1000);
+      // A key may be any node ("? [a]: 1"): only a scalar names a selector.
+      auto name = src.scalar(kv.first, "selection.hybrid");
+      if (!name) return name.error();
+      auto w = src.number(kv.second, "selection.hybrid." + *name, 0, 1000);
       if (!w) return w.error();
-      weights.emplace_back(name, *w);
+      weights.emplace_back(*name, *w);
     }
     out.hybrid = std::move(weights);
   }

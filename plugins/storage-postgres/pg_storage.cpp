@@ -53,7 +53,8 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
       pool_size_(static_cast<std::size_t>(options.get_int("pool_size", 8))),
       acquire_timeout_(options.get_int("acquire_timeout_ms", 2000)),
       rank_budget_(static_cast<double>(options.get_int("rank_budget", 2000))),
-      jit_(options.get_bool("jit", false)) {
+      jit_(options.get_bool("jit", false)),
+      listener_(host.log()) {
   if (!valid_schema(sql_.schema())) {
     throw sdk::Error(sdk::Errc::invalid_request,
                      "options.schema: expected a lower-case name ([a-z_][a-z0-9_]*, at most 63)");
@@ -61,14 +62,21 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
   // libpq's own connect timeout (seconds), unless the URL sets one: fail fast when the server is
   // down instead of hanging a request.
   const auto timeout = std::to_string(options.get_int("connect_timeout_s", 3));
-  if (conninfo_.find("connect_timeout") == std::string::npos) {
-    if (conninfo_.find("://") != std::string::npos) {
-      conninfo_ += (conninfo_.find('?') == std::string::npos ? "?" : "&") +
-                   std::string("connect_timeout=") + timeout;
+  auto with_timeout = [&](std::string& conninfo) {
+    if (conninfo.find("connect_timeout") != std::string::npos) return;
+    if (conninfo.find("://") != std::string::npos) {
+      conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") +
+                  std::string("connect_timeout=") + timeout;
     } else {
-      conninfo_ += " connect_timeout=" + timeout;
+      conninfo += " connect_timeout=" + timeout;
     }
-  }
+  };
+  with_timeout(conninfo_);
+  // LISTEN needs a session of its own: behind a transaction-mode PgBouncer, point listen_url at
+  // the database itself (docs/storage-postgres.md).
+  listen_conninfo_ = options.get_string("listen_url", "");
+  if (listen_conninfo_.empty()) listen_conninfo_ = conninfo_;
+  with_timeout(listen_conninfo_);
 }
 
 PgStorage::~PgStorage() { stop(); }
@@ -78,12 +86,14 @@ sdk::Status PgStorage::start() {
                                    acquire_timeout_, host_.log(), host_.metrics());
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
+  listener_.start(listen_conninfo_, jit_ ? "" : "SET jit = off");
   host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +
                    std::to_string(pool_size_) + ")");
   return {};
 }
 
 void PgStorage::stop() noexcept {
+  listener_.stop();
   if (pool_) pool_->close();
   pool_.reset();
 }
@@ -531,6 +541,15 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .allowed = nullptr,
      .description = "libpq connection string or URL, e.g. ${DATABASE_URL} "
                     "(postgresql://user:password@host:5432/db)"},
+    {.name = "listen_url",
+     .type = CTXMGR_OPT_STRING,
+     .flags = CTXMGR_OPT_SECRET,
+     .default_json = nullptr,
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "where the access listener LISTENs (a session of its own); default: url. "
+                    "Behind a transaction-mode PgBouncer, the database itself"},
     {.name = "schema",
      .type = CTXMGR_OPT_STRING,
      .flags = 0,

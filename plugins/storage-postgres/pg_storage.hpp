@@ -12,9 +12,11 @@
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "pg_access_listener.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
 
@@ -22,7 +24,8 @@ namespace ctxmgr::pg {
 
 class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageBackup,
-                        public sdk::StorageRetention {
+                        public sdk::StorageRetention,
+                        public sdk::StorageAccessEpoch {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -72,7 +75,9 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<bool> is_empty() override;
   sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
 
-  // Logs the cause, marks a lost connection for reopening, returns the client-safe error.
+  // StorageAccessEpoch: moved by notifications on ctxmgr_access (pg_access_listener.hpp).
+  sdk::Result<std::uint64_t> access_epoch() override { return listener_.epoch(); }
+
   // StorageRetention (pg_retention.cpp)
   sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;
   sdk::Result<std::int64_t> prune_audit(std::int64_t anchor_seq,
@@ -109,6 +114,7 @@ class PgStorage final : public sdk::StorageSearch,
  private:
   sdk::Host& host_;
   std::string conninfo_;
+  std::string listen_conninfo_;
   Sql sql_;
   std::unique_ptr<PgPool> pool_;
   std::size_t pool_size_;
@@ -121,6 +127,7 @@ class PgStorage final : public sdk::StorageSearch,
   std::mutex corpus_mu_;
   Corpus corpus_;
   std::chrono::steady_clock::time_point corpus_at_{};
+  AccessListener listener_;  // last: its thread stops before the rest goes
 };
 
 template <class Fn>

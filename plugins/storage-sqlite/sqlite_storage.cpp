@@ -113,6 +113,15 @@ sdk::Status SqliteStorage::start() {
     exec_script(*writer_, "PRAGMA journal_mode = WAL;");
     readers_.open(
         read_connections_, [this](soci::session& s) { open_session(s); }, host_.metrics());
+    epoch_reader_ = std::make_unique<soci::session>();
+    open_session(*epoch_reader_);
+    epoch_.start(
+        [this] {
+          long long n = 0;
+          *epoch_reader_ << "SELECT n FROM access_epoch", soci::into(n);
+          return static_cast<std::int64_t>(n);
+        },
+        std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
   } catch (const std::exception& e) {
     return fail(e, "open " + path_);
   }
@@ -122,6 +131,8 @@ sdk::Status SqliteStorage::start() {
 }
 
 void SqliteStorage::stop() noexcept {
+  epoch_.stop();
+  epoch_reader_.reset();
   std::lock_guard lock(writer_mu_);
   readers_.close();
   writer_.reset();

@@ -15,16 +15,19 @@
 
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
+#include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "epoch_poller.hpp"
 #include "reader_pool.hpp"
 
 namespace ctxmgr::sqlite {
 
 class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageBackup,
-                            public sdk::StorageRetention {
+                            public sdk::StorageRetention,
+                            public sdk::StorageAccessEpoch {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -84,6 +87,9 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<std::int64_t> prune_audit(std::int64_t anchor_seq,
                                         const sdk::AuditEvent& record) override;
 
+  // StorageAccessEpoch: the counter of 07_access_epoch, read every 100 ms (epoch_poller.hpp).
+  sdk::Result<std::uint64_t> access_epoch() override { return epoch_.epoch(); }
+
   sdk::Error fail(const std::exception& e, const std::string& what);
 
  private:
@@ -109,6 +115,8 @@ class SqliteStorage final : public sdk::StorageSearch,
   std::mutex writer_mu_;  // held by a transaction for its whole life
   std::unique_ptr<soci::session> writer_;
   ReaderPool readers_;
+  std::unique_ptr<soci::session> epoch_reader_;  // used by epoch_'s thread only
+  EpochPoller epoch_;                            // last: its thread stops before the rest goes
 };
 
 }  // namespace ctxmgr::sqlite

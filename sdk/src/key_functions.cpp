@@ -9,6 +9,7 @@
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/transport.hpp"
@@ -27,6 +28,7 @@ BackupSink::~BackupSink() = default;
 RestoreTransaction::~RestoreTransaction() = default;
 StorageBackup::~StorageBackup() = default;
 StorageRetention::~StorageRetention() = default;
+StorageAccessEpoch::~StorageAccessEpoch() = default;
 CompletionSink::~CompletionSink() = default;
 ProcessStream::~ProcessStream() = default;
 Provider::~Provider() = default;

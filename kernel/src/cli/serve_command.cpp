@@ -97,6 +97,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
   std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<RateLimiter> rate_limiter;  // outlives the service that points to it
+  std::unique_ptr<AccessCache> access;  // outlives the service and the process engine
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
@@ -126,6 +127,12 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
       log.error("schema migration failed: {}", applied.error().message());
       return kExitFailure;
     }
+    access = std::make_unique<AccessCache>(
+        *storages[0].second, registry.storage_access_epoch(),
+        AccessCache::Settings{std::chrono::milliseconds(config.service.access_cache_ttl_ms)});
+    if (registry.storage_access_epoch() == nullptr) {
+      log.info("the storage has no access epoch (ABI < 1.4): tokens and grants are read per request");
+    }
     ServiceSettings settings;
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
     const double rate = config.service.rate_limit_per_second;
@@ -152,11 +159,11 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     selection = std::move(*engine);
     settings.selection = selection.get();
     processing = std::make_unique<ProcessEngine>(
-        *storages[0].second, selection.get(),
+        *access, selection.get(),
         registry.of_kind<sdk::Provider>(sdk::Kind::provider));
     settings.processing = processing.get();
     settings.auth_failure_window = std::chrono::milliseconds(config.audit.auth_failure_window_ms);
-    service = std::make_unique<ContextService>(*storages[0].second, metrics, clock, settings);
+    service = std::make_unique<ContextService>(*access, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
   // Trust mode believes a header: only for callers on this machine.

@@ -227,7 +227,7 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto service = root["service"]; service) {
-    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit"});
+    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit", "access_cache_ttl_ms"});
         !st) {
       return st.error();
     }
@@ -260,6 +260,11 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
       auto n = src.integer(depth, "service.max_json_depth", 1, 1024);
       if (!n) return n.error();
       cfg.service.max_json_depth = *n;
+    }
+    if (const auto ttl = service["access_cache_ttl_ms"]; ttl) {
+      auto n = src.integer(ttl, "service.access_cache_ttl_ms", 0, 3600000);
+      if (!n) return n.error();
+      cfg.service.access_cache_ttl_ms = *n;
     }
   }
   if (const auto audit = root["audit"]; audit) {

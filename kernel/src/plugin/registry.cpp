@@ -155,6 +155,15 @@ sdk::StorageRetention* Registry::storage_retention() const {
   return nullptr;
 }
 
+sdk::StorageAccessEpoch* Registry::storage_access_epoch() const {
+  for (const auto& i : instances_) {
+    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_ACCESS_EPOCH) != 0) {
+      return dynamic_cast<sdk::StorageAccessEpoch*>(static_cast<sdk::Storage*>(i.object.get()));
+    }
+  }
+  return nullptr;
+}
+
 std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& source) {
   std::vector<LoadReport> reports;
   for (const auto& entry : config.plugins) {

@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "metrics/metrics_registry.hpp"
@@ -62,6 +63,8 @@ class Registry {
   sdk::StorageBackup* storage_backup() const;
   // The storage's retention capability (ABI 1.3), or null.
   sdk::StorageRetention* storage_retention() const;
+  // The storage's access epoch (ABI 1.4), or null.
+  sdk::StorageAccessEpoch* storage_access_epoch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.
   template <class T>
   std::vector<std::pair<std::string, T*>> of_kind(sdk::Kind kind) const {

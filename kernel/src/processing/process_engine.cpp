@@ -126,9 +126,12 @@ std::string render_context_block(const std::vector<sdk::ContextRow>& rows) {
   return out;
 }
 
-ProcessEngine::ProcessEngine(sdk::Storage& storage, SelectionEngine* selection,
+ProcessEngine::ProcessEngine(AccessCache& access, SelectionEngine* selection,
                              std::vector<std::pair<std::string, sdk::Provider*>> providers)
-    : storage_(storage), selection_(selection), providers_(std::move(providers)) {}
+    : access_(access),
+      storage_(access.storage()),
+      selection_(selection),
+      providers_(std::move(providers)) {}
 
 sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::string_view body,
                                                    std::size_t max_depth,
@@ -158,7 +161,7 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
     if (!*row || (*row)->deleted) {
       return Error(Errc::not_found, "context " + id + " does not exist");
     }
-    auto access = access_of(storage_, view, **row);
+    auto access = access_of(access_, view, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, id, "read"); !st) return st.error();
     rows.push_back(std::move(**row));

@@ -15,6 +15,7 @@
 #include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "selection/selection_engine.hpp"
+#include "service/access_cache.hpp"
 #include "service/auth.hpp"
 
 namespace ctxmgr::kernel {
@@ -41,7 +42,7 @@ struct ProcessOutcome {
 class ProcessEngine {
  public:
   // `selection` may be null (then only explicit context_ids work).
-  ProcessEngine(sdk::Storage& storage, SelectionEngine* selection,
+  ProcessEngine(AccessCache& access, SelectionEngine* selection,
                 std::vector<std::pair<std::string, sdk::Provider*>> providers);
 
   // `view` is whose read rights decide which contexts may go in. With `"stream": true` the
@@ -52,6 +53,7 @@ class ProcessEngine {
                                       std::string_view request_id);
 
  private:
+  AccessCache& access_;
   sdk::Storage& storage_;
   SelectionEngine* selection_;
   std::vector<std::pair<std::string, sdk::Provider*>> providers_;

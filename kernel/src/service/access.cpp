@@ -7,10 +7,10 @@ namespace ctxmgr::kernel {
 using sdk::Errc;
 using sdk::Error;
 
-sdk::Result<Access> access_of(sdk::Storage& storage, const Identity& who,
+sdk::Result<Access> access_of(AccessCache& access, const Identity& who,
                               const sdk::ContextRow& row) {
   if (who.admin || row.agent_id == who.agent_id) return Access::owner;
-  auto perms = storage.permissions(row.id, row.agent_id, who.agent_id);
+  auto perms = access.permissions(row.id, row.agent_id, who.agent_id);
   if (!perms) return perms.error();
   if (std::find(perms->begin(), perms->end(), "write") != perms->end()) return Access::write;
   if (!perms->empty()) return Access::read;
@@ -28,13 +28,10 @@ sdk::Status require(Access have, Access need, std::string_view context_id, std::
                                     " context " + std::string(context_id));
 }
 
-sdk::Result<bool> sees_all_of_owner(sdk::Storage& storage, const Identity& who,
+sdk::Result<bool> sees_all_of_owner(AccessCache& access, const Identity& who,
                                     std::string_view owner_id) {
   if (who.admin || who.agent_id == owner_id) return true;
-  auto grants = storage.grants(sdk::GrantScope::owner, owner_id);
-  if (!grants) return grants.error();
-  return std::any_of(grants->begin(), grants->end(),
-                     [&](const sdk::GrantRow& g) { return g.agent_id == who.agent_id; });
+  return access.has_owner_grant(owner_id, who.agent_id);
 }
 
 }  // namespace ctxmgr::kernel

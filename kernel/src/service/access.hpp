@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ctxmgr/sdk/storage.hpp"
+#include "service/access_cache.hpp"
 #include "service/auth.hpp"
 
 namespace ctxmgr::kernel {
@@ -14,7 +15,7 @@ namespace ctxmgr::kernel {
 enum class Access { none = 0, read = 1, write = 2, owner = 3 };
 
 // What `who` may do with `row` (owner covers admins).
-sdk::Result<Access> access_of(sdk::Storage& storage, const Identity& who,
+sdk::Result<Access> access_of(AccessCache& access, const Identity& who,
                               const sdk::ContextRow& row);
 
 // OK when `have` covers `need`; else 404 (nothing readable) or 403 naming what is missing.
@@ -22,7 +23,7 @@ sdk::Status require(Access have, Access need, std::string_view context_id, std::
 
 // What `who` may see of an owner's contexts: all of them (owner, admin, an owner grant) or only
 // those shared with it one by one.
-sdk::Result<bool> sees_all_of_owner(sdk::Storage& storage, const Identity& who,
+sdk::Result<bool> sees_all_of_owner(AccessCache& access, const Identity& who,
                                     std::string_view owner_id);
 
 }  // namespace ctxmgr::kernel

@@ -26,7 +26,7 @@ sdk::Result<Identity> Authenticator::resolve(const sdk::Caller& caller) const {
     Identity who{std::string(caller.agent_header), caller.agent_header == kAdminId};
     if (!who.admin) {
       // A registered agent keeps its role in trust mode too.
-      auto agent = storage_.get_agent(who.agent_id);
+      auto agent = access_.agent(who.agent_id);
       if (!agent) return agent.error();
       who.admin = agent->has_value() && (*agent)->role == "admin";
     }
@@ -37,7 +37,7 @@ sdk::Result<Identity> Authenticator::resolve(const sdk::Caller& caller) const {
   if (auth.size() <= kBearer.size() || !auth.starts_with(kBearer)) {
     return Error(Errc::unauthenticated, "a bearer token is required (Authorization: Bearer ...)");
   }
-  auto agent = storage_.agent_by_token(token_hash(auth.substr(kBearer.size())));
+  auto agent = access_.agent_by_token(token_hash(auth.substr(kBearer.size())));
   if (!agent) return agent.error();
   if (!agent->has_value()) return Error(Errc::unauthenticated, "the token is not valid");
   if ((*agent)->disabled)

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "ctxmgr/sdk/context_api.hpp"
-#include "ctxmgr/sdk/storage.hpp"
+#include "service/access_cache.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -30,14 +30,14 @@ std::string token_hash(std::string_view token);
 
 class Authenticator {
  public:
-  Authenticator(AuthMode mode, sdk::Storage& storage) : mode_(mode), storage_(storage) {}
+  Authenticator(AuthMode mode, AccessCache& access) : mode_(mode), access_(access) {}
   AuthMode mode() const { return mode_; }
   // The caller's identity, or 401 unauthenticated (token mode) / 400 (a malformed X-Agent-Id).
   sdk::Result<Identity> resolve(const sdk::Caller& caller) const;
 
  private:
   AuthMode mode_;
-  sdk::Storage& storage_;
+  AccessCache& access_;
 };
 
 }  // namespace ctxmgr::kernel

@@ -62,15 +62,16 @@ sdk::Status parse_list_cursor(const std::string& text, sdk::ListQuery& q) {
 
 }  // namespace
 
-ContextService::ContextService(sdk::Storage& storage, MetricsRegistry& metrics,
+ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
                                const sdk::Clock& clock, ServiceSettings settings)
-    : storage_(storage),
+    : access_(access),
+      storage_(access.storage()),
       metrics_(metrics),
       clock_(clock),
       settings_(settings),
-      auth_(settings.auth, storage),
-      agents_(storage, clock, settings.max_json_depth),
-      grants_(storage, clock, settings.auth, settings.max_json_depth),
+      auth_(settings.auth, access),
+      agents_(storage_, clock, settings.max_json_depth),
+      grants_(access, clock, settings.auth, settings.max_json_depth),
       auth_failures_(settings.auth_failure_window) {}
 
 void ContextService::count(std::string_view op, const Error* error) {
@@ -89,9 +90,9 @@ sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const 
 
 sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
                                                       std::string_view body) {
-  return as_caller("agent.create", caller, [&](const Identity& who) {
+  return access_changed(as_caller("agent.create", caller, [&](const Identity& who) {
     return agents_.create(who, Actor{who.agent_id, caller.transport, caller.request_id}, body);
-  });
+  }));
 }
 
 sdk::Result<ApiResponse> ContextService::list_agents(const sdk::Caller& caller,
@@ -108,26 +109,26 @@ sdk::Result<ApiResponse> ContextService::get_agent(const sdk::Caller& caller,
 
 sdk::Result<ApiResponse> ContextService::rotate_token(const sdk::Caller& caller,
                                                       std::string_view agent_id) {
-  return as_caller("agent.rotate_token", caller, [&](const Identity& who) {
+  return access_changed(as_caller("agent.rotate_token", caller, [&](const Identity& who) {
     return agents_.rotate_token(who, Actor{who.agent_id, caller.transport, caller.request_id},
                                 agent_id);
-  });
+  }));
 }
 
 sdk::Result<ApiResponse> ContextService::disable_agent(const sdk::Caller& caller,
                                                        std::string_view agent_id) {
-  return as_caller("agent.disable", caller, [&](const Identity& who) {
+  return access_changed(as_caller("agent.disable", caller, [&](const Identity& who) {
     return agents_.disable(who, Actor{who.agent_id, caller.transport, caller.request_id}, agent_id);
-  });
+  }));
 }
 
 sdk::Result<ApiResponse> ContextService::put_grant(const sdk::Caller& caller, sdk::GrantScope scope,
                                                    std::string_view scope_id,
                                                    std::string_view body) {
-  return as_caller("grant", caller, [&](const Identity& who) {
+  return access_changed(as_caller("grant", caller, [&](const Identity& who) {
     return grants_.put(who, Actor{who.agent_id, caller.transport, caller.request_id}, scope,
                        scope_id, body);
-  });
+  }));
 }
 
 sdk::Result<ApiResponse> ContextService::list_grants(const sdk::Caller& caller,
@@ -141,10 +142,10 @@ sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
                                                       sdk::GrantScope scope,
                                                       std::string_view scope_id,
                                                       std::string_view agent_id) {
-  return as_caller("revoke", caller, [&](const Identity& who) {
+  return access_changed(as_caller("revoke", caller, [&](const Identity& who) {
     return grants_.remove(who, Actor{who.agent_id, caller.transport, caller.request_id}, scope,
                           scope_id, agent_id);
-  });
+  }));
 }
 
 namespace {
@@ -438,7 +439,7 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     auto row = storage_.get(*id);
     if (!row) return row.error();
     if (!row->has_value() || (*row)->deleted) return not_found(*id);
-    auto access = access_of(storage_, *who, **row);
+    auto access = access_of(access_, *who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
     if (auto st =
@@ -499,7 +500,7 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
       if (!cur) return R(cur.error());
       if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
       sdk::ContextRow row = std::move(**cur);
-      auto access = access_of(storage_, *who, row);
+      auto access = access_of(access_, *who, row);
       if (!access) return R(access.error());
       if (auto st = require(*access, Access::write, *id, "change"); !st) return R(st.error());
       if (expected && *expected != row.version) {
@@ -558,7 +559,7 @@ sdk::Result<ApiResponse> ContextService::delete_context(
                    if (!cur) return R(cur.error());
                    if (!cur->has_value() || (!*purge && (*cur)->deleted)) return R(not_found(*id));
                    sdk::ContextRow row = std::move(**cur);
-                   auto access = access_of(storage_, *who, row);
+                   auto access = access_of(access_, *who, row);
                    if (!access) return R(access.error());
                    if (auto st = require(*access, Access::owner, *id, "delete"); !st) {
                      return R(st.error());
@@ -611,7 +612,7 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
     auto row = storage_.get(*id);
     if (!row) return row.error();
     if (!row->has_value()) return not_found(*id);  // a deleted context keeps its history
-    auto access = access_of(storage_, *who, **row);
+    auto access = access_of(access_, *who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
     if (auto st = audit_read(caller, *who, "history", *id, "{}"); !st) return st.error();
@@ -647,7 +648,7 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       auto cur = tx.get_for_update(*id);
       if (!cur) return R(cur.error());
       if (!cur->has_value()) return R(not_found(*id));
-      auto access = access_of(storage_, *who, **cur);
+      auto access = access_of(access_, *who, **cur);
       if (!access) return R(access.error());
       // Undoing a delete is the owner's (and admins') call, as the delete was: a write grant
       // reverts only a live context.
@@ -703,7 +704,7 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     if (!include_deleted) return include_deleted.error();
     q.include_deleted = *include_deleted;
     if (page.tag) q.tag = *page.tag;
-    auto all = sees_all_of_owner(storage_, *who, *agent);
+    auto all = sees_all_of_owner(access_, *who, *agent);
     if (!all) return all.error();
     if (!*all) q.granted_to = who->agent_id;  // only what was shared with the caller
     if (page.cursor) {
@@ -725,6 +726,9 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
 
 sdk::Status ContextService::ready() { return storage_.ping(); }
 
-std::string ContextService::metrics_text() { return metrics_.render(); }
+std::string ContextService::metrics_text() {
+  access_.publish(metrics_);
+  return metrics_.render();
+}
 
 }  // namespace ctxmgr::kernel

@@ -42,7 +42,8 @@ struct ServiceSettings {
 
 class ContextService final : public sdk::ContextApi {
  public:
-  ContextService(sdk::Storage& storage, MetricsRegistry& metrics, const sdk::Clock& clock,
+  // `access` reads through to the same storage; it outlives the service.
+  ContextService(AccessCache& access, MetricsRegistry& metrics, const sdk::Clock& clock,
                  ServiceSettings settings);
 
   sdk::Result<sdk::ApiResponse> create_context(const sdk::Caller& caller,
@@ -122,6 +123,12 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
                                           Fn&& op);
   void count(std::string_view op, const sdk::Error* error);
+  // After a change to agents, tokens or grants (whatever its outcome: a failed commit may still
+  // have landed), drops what the access cache holds so this server sees it at once.
+  sdk::Result<sdk::ApiResponse> access_changed(sdk::Result<sdk::ApiResponse> result) {
+    access_.invalidate();
+    return result;
+  }
   sdk::Result<SelectionEngine*> selection_engine() const;
   // Resolves the caller; an authentication failure is itself audited (auth.failed).
   sdk::Result<Identity> identify(const sdk::Caller& caller);
@@ -132,6 +139,7 @@ class ContextService final : public sdk::ContextApi {
   sdk::Status audit_read(const sdk::Caller& caller, const Identity& who, std::string_view action,
                          std::string_view context_id, std::string details);
 
+  AccessCache& access_;
   sdk::Storage& storage_;
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;

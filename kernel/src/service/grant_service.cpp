@@ -47,7 +47,7 @@ sdk::Result<std::string> GrantService::manageable(const Identity& who, sdk::Gran
   if (!row->has_value() || (*row)->deleted) {
     return Error(Errc::not_found, "context " + *id + " does not exist");
   }
-  auto access = access_of(storage_, who, **row);
+  auto access = access_of(access_, who, **row);
   if (!access) return access.error();
   if (auto st = require(*access, Access::owner, *id, "share"); !st) return st.error();
   return *id;

@@ -14,9 +14,13 @@ namespace ctxmgr::kernel {
 
 class GrantService {
  public:
-  GrantService(sdk::Storage& storage, const sdk::Clock& clock, AuthMode mode,
+  GrantService(AccessCache& access, const sdk::Clock& clock, AuthMode mode,
                std::size_t max_json_depth)
-      : storage_(storage), clock_(clock), mode_(mode), max_json_depth_(max_json_depth) {}
+      : access_(access),
+        storage_(access.storage()),
+        clock_(clock),
+        mode_(mode),
+        max_json_depth_(max_json_depth) {}
 
   sdk::Result<sdk::ApiResponse> put(const Identity& who, const Actor& actor, sdk::GrantScope scope,
                                     std::string_view scope_id, std::string_view body);
@@ -31,6 +35,7 @@ class GrantService {
   sdk::Result<std::string> manageable(const Identity& who, sdk::GrantScope scope,
                                       std::string_view scope_id);
 
+  AccessCache& access_;
   sdk::Storage& storage_;
   const sdk::Clock& clock_;
   AuthMode mode_;

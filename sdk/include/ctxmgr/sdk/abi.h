@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 3
+#define CTXMGR_SDK_ABI_MINOR 4
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -105,6 +105,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_BACKUP 0x2u /* a storage object that is also a ctxmgr::sdk::StorageBackup */
 /* ABI 1.3 */
 #define CTXMGR_CAP_STORAGE_RETENTION 0x4u /* ... also a ctxmgr::sdk::StorageRetention */
+/* ABI 1.4 */
+#define CTXMGR_CAP_STORAGE_ACCESS_EPOCH 0x8u /* ... also a ctxmgr::sdk::StorageAccessEpoch */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -20,8 +20,9 @@ std::int64_t now_ns() {
 
 }  // namespace
 
-void AccessListener::start(std::string conninfo, std::string setup) {
+void AccessListener::start(std::string conninfo, std::string setup, std::string schema) {
   stop();
+  schema_ = std::move(schema);
   conninfo_ = std::move(conninfo);
   setup_ = std::move(setup);
   stopping_.store(false);
@@ -68,7 +69,8 @@ void AccessListener::run() {
     if (conn == nullptr) {
       // Named, so an operator (and the tests) can tell it in pg_stat_activity.
       const char* keys[] = {"dbname", "application_name", nullptr};
-      const char* values[] = {conninfo_.c_str(), "ctxmgr-access-listener", nullptr};
+      const std::string name = ("ctxmgr-listener:" + schema_).substr(0, 63);
+      const char* values[] = {conninfo_.c_str(), name.c_str(), nullptr};
       conn = PQconnectdbParams(keys, values, 1);
       PGresult* r = nullptr;
       if (PQstatus(conn) == CONNECTION_OK) {

@@ -30,7 +30,8 @@ class AccessListener {
   AccessListener& operator=(const AccessListener&) = delete;
 
   // `setup`: statements run on each new connection first, as the pool's (may be empty).
-  void start(std::string conninfo, std::string setup);
+  // `schema` names the connection (application_name ctxmgr-listener:<schema>).
+  void start(std::string conninfo, std::string setup, std::string schema);
   void stop() noexcept;
   sdk::Result<std::uint64_t> epoch() const;
 
@@ -40,6 +41,7 @@ class AccessListener {
   sdk::Logger& log_;
   std::string conninfo_;
   std::string setup_;
+  std::string schema_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> value_{0};
   std::atomic<std::int64_t> alive_at_ns_{0};  // steady clock of the last answer; 0: none

@@ -2,6 +2,8 @@
 
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <libpq-fe.h>
+
 namespace ctxmgr::pg {
 
 namespace {
@@ -161,6 +163,24 @@ sdk::Error storage_error(const std::exception& e, const std::string& what) {
     }
   }
   return sdk::Error(sdk::Errc::internal, what + " failed");
+}
+
+void exec_script(soci::session& s, const std::string& sql) {
+  PGconn* conn = static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
+  PGresult* res = PQexec(conn, sql.c_str());
+  const auto status = PQresultStatus(res);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    std::string msg = PQresultErrorMessage(res);
+    // No SQLSTATE on a connection that is gone: say so (08006), so it is 503 and reopened.
+    std::string sqlstate = state != nullptr                 ? state
+                           : PQstatus(conn) == CONNECTION_BAD ? "08006"
+                                                              : "XX000";
+    if (msg.empty()) msg = PQerrorMessage(conn);
+    PQclear(res);
+    throw soci::postgresql_soci_error(msg, sqlstate.c_str());
+  }
+  PQclear(res);
 }
 
 }  // namespace ctxmgr::pg

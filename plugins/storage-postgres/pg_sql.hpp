@@ -56,6 +56,10 @@ class Sql {
 
 // Timestamps cross as microseconds since the epoch.
 std::string from_us(const char* param);
+
+// Runs several statements in one round trip (a migration file; RELEASE and SAVEPOINT together)
+// on the session's raw connection; throws soci::postgresql_soci_error as SOCI would.
+void exec_script(soci::session& s, const std::string& sql);
 // The microseconds of a timestamp column, as BIGINT.
 std::string to_us(const char* column);
 

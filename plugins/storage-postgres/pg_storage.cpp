@@ -29,21 +29,6 @@ bool valid_schema(const std::string& s) {
   return true;
 }
 
-// Runs a script of several statements (a migration file) on the raw connection.
-void exec_script(soci::session& s, const std::string& sql) {
-  PGconn* conn = static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
-  PGresult* res = PQexec(conn, sql.c_str());
-  const auto status = PQresultStatus(res);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    std::string msg = PQresultErrorMessage(res);
-    std::string sqlstate = state != nullptr ? state : "XX000";
-    PQclear(res);
-    throw soci::postgresql_soci_error(msg, sqlstate.c_str());
-  }
-  PQclear(res);
-}
-
 }  // namespace
 
 PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
@@ -86,7 +71,7 @@ sdk::Status PgStorage::start() {
                                    acquire_timeout_, host_.log(), host_.metrics());
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
-  listener_.start(listen_conninfo_, jit_ ? "" : "SET jit = off");
+  listener_.start(listen_conninfo_, jit_ ? "" : "SET jit = off", sql_.schema());
   host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +
                    std::to_string(pool_size_) + ")");
   return {};
@@ -106,6 +91,12 @@ sdk::Error PgStorage::fail(const PgPool::Lease& lease, const std::exception& e,
 }
 
 sdk::Result<std::unique_ptr<sdk::Transaction>> PgStorage::begin() {
+  auto tx = begin_batch();
+  if (!tx) return tx.error();
+  return std::unique_ptr<sdk::Transaction>(std::move(*tx));
+}
+
+sdk::Result<std::unique_ptr<sdk::BatchTransaction>> PgStorage::begin_batch() {
   if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
@@ -114,7 +105,7 @@ sdk::Result<std::unique_ptr<sdk::Transaction>> PgStorage::begin() {
   } catch (const std::exception& e) {
     return fail(*lease, e, "begin transaction");
   }
-  return std::unique_ptr<sdk::Transaction>(
+  return std::unique_ptr<sdk::BatchTransaction>(
       std::make_unique<PgTransaction>(*this, std::move(*lease)));
 }
 

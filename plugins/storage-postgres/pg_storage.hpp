@@ -14,6 +14,7 @@
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "pg_access_listener.hpp"
@@ -25,7 +26,8 @@ namespace ctxmgr::pg {
 class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageBackup,
                         public sdk::StorageRetention,
-                        public sdk::StorageAccessEpoch {
+                        public sdk::StorageAccessEpoch,
+                        public sdk::StorageBatch {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -34,6 +36,8 @@ class PgStorage final : public sdk::StorageSearch,
   void stop() noexcept override;
 
   sdk::Result<std::unique_ptr<sdk::Transaction>> begin() override;
+  // StorageBatch: begin() is a batch transaction that no one marks.
+  sdk::Result<std::unique_ptr<sdk::BatchTransaction>> begin_batch() override;
   sdk::Result<std::optional<sdk::ContextRow>> get(std::string_view id) override;
   sdk::Result<std::optional<sdk::HistoryRow>> get_version(std::string_view id,
                                                           std::int64_t version) override;

@@ -1,5 +1,7 @@
 #include "pg_transaction.hpp"
 
+#include <algorithm>
+
 #include "pg_sql.hpp"
 #include "pg_storage.hpp"
 
@@ -241,6 +243,65 @@ sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append seals");
+  }
+}
+
+sdk::Status PgTransaction::mark() {
+  try {
+    exec_script(lease_.sql(), marked_ ? "RELEASE SAVEPOINT m; SAVEPOINT m" : "SAVEPOINT m");
+    marked_ = true;
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "mark");
+  }
+}
+
+sdk::Status PgTransaction::undo_to_mark() {
+  if (!marked_) return sdk::Error(sdk::Errc::internal, "undo_to_mark without a mark");
+  try {
+    exec_script(lease_.sql(), "ROLLBACK TO SAVEPOINT m");
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "undo to mark");
+  }
+}
+
+sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
+    const std::vector<sdk::AuditEvent>& events) {
+  if (events.empty()) return std::vector<std::int64_t>();
+  try {
+    constexpr std::size_t kColumns = 7;
+    std::string sql = "INSERT INTO " + storage_.sql().table("access_log") +
+                      " (at, agent_id, action, context_id, transport, request_id, details) VALUES ";
+    std::vector<std::string> values;
+    std::vector<soci::indicator> nulls;
+    values.reserve(events.size() * kColumns);
+    nulls.reserve(events.size() * kColumns);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& ev = events[i];
+      auto name = [&](std::size_t k) { return "p" + std::to_string(i * kColumns + k); };
+      sql += i == 0 ? "(" : ", (";
+      sql += from_us(name(0).c_str()) + ", :" + name(1) + ", :" + name(2) + ", CAST(:" + name(3) +
+             " AS uuid), :" + name(4) + ", :" + name(5) + ", :" + name(6) + ")";
+      for (std::string v : {std::to_string(ev.at_us), ev.agent_id, ev.action, ev.context_id,
+                            ev.transport, ev.request_id, ev.details}) {
+        values.push_back(std::move(v));
+        nulls.push_back(soci::i_ok);
+      }
+      if (ev.context_id.empty()) nulls[nulls.size() - 4] = soci::i_null;
+    }
+    sql += " RETURNING seq";
+    std::vector<long long> seqs(events.size());
+    {
+      auto q = (lease_.sql() << sql);
+      q, soci::into(seqs);
+      for (std::size_t k = 0; k < values.size(); ++k) q, soci::use(values[k], nulls[k]);
+    }
+    // Rows are inserted, and given their seq, in the order of the VALUES list.
+    std::sort(seqs.begin(), seqs.end());
+    return std::vector<std::int64_t>(seqs.begin(), seqs.end());
+  } catch (const std::exception& e) {
+    return storage_.fail(lease_, e, "append audit events");
   }
 }
 

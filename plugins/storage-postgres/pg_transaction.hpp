@@ -3,14 +3,14 @@
 // when destroyed uncommitted. get_for_update() takes the row lock (SELECT ... FOR UPDATE), which
 // holds concurrent writers of that context — in this process or another — until the end.
 
-#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "pg_pool.hpp"
 
 namespace ctxmgr::pg {
 
 class PgStorage;
 
-class PgTransaction final : public sdk::Transaction {
+class PgTransaction final : public sdk::BatchTransaction {
  public:
   PgTransaction(PgStorage& storage, PgPool::Lease lease)
       : storage_(storage), lease_(std::move(lease)) {}
@@ -23,6 +23,12 @@ class PgTransaction final : public sdk::Transaction {
   sdk::Status append_history(const sdk::HistoryRow& row) override;
   sdk::Result<std::int64_t> append_audit(const sdk::AuditEvent& event) override;
   sdk::Status commit() override;
+  // BatchTransaction: a savepoint (RELEASE of the last one and SAVEPOINT in one round trip).
+  sdk::Status mark() override;
+  sdk::Status undo_to_mark() override;
+  // One INSERT ... VALUES (...), (...) RETURNING seq.
+  sdk::Result<std::vector<std::int64_t>> append_audits(
+      const std::vector<sdk::AuditEvent>& events) override;
   sdk::Result<std::optional<sdk::AuditSeal>> last_seal() override;
   sdk::Status append_seals(const std::vector<sdk::AuditSeal>& seals) override;
   sdk::Status insert_agent(const sdk::AgentRow& agent) override;
@@ -41,6 +47,7 @@ class PgTransaction final : public sdk::Transaction {
   PgStorage& storage_;
   PgPool::Lease lease_;
   bool done_ = false;
+  bool marked_ = false;
 };
 
 }  // namespace ctxmgr::pg

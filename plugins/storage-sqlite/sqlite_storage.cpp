@@ -144,6 +144,12 @@ sdk::Error SqliteStorage::fail(const std::exception& e, const std::string& what)
 }
 
 sdk::Result<std::unique_ptr<sdk::Transaction>> SqliteStorage::begin() {
+  auto tx = begin_batch();
+  if (!tx) return tx.error();
+  return std::unique_ptr<sdk::Transaction>(std::move(*tx));
+}
+
+sdk::Result<std::unique_ptr<sdk::BatchTransaction>> SqliteStorage::begin_batch() {
   // One writer: how long a change waits for it is the queue SQLite's design puts writes in.
   const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock(writer_mu_);
@@ -156,7 +162,7 @@ sdk::Result<std::unique_ptr<sdk::Transaction>> SqliteStorage::begin() {
   } catch (const std::exception& e) {
     return fail(e, "begin transaction");
   }
-  return std::unique_ptr<sdk::Transaction>(
+  return std::unique_ptr<sdk::BatchTransaction>(
       std::make_unique<SqliteTransaction>(*this, *writer_, std::move(lock)));
 }
 

@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "epoch_poller.hpp"
@@ -27,7 +28,8 @@ namespace ctxmgr::sqlite {
 class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageBackup,
                             public sdk::StorageRetention,
-                            public sdk::StorageAccessEpoch {
+                            public sdk::StorageAccessEpoch,
+                            public sdk::StorageBatch {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -36,6 +38,8 @@ class SqliteStorage final : public sdk::StorageSearch,
   void stop() noexcept override;
 
   sdk::Result<std::unique_ptr<sdk::Transaction>> begin() override;
+  // StorageBatch: begin() is a batch transaction that no one marks.
+  sdk::Result<std::unique_ptr<sdk::BatchTransaction>> begin_batch() override;
   sdk::Result<std::optional<sdk::ContextRow>> get(std::string_view id) override;
   sdk::Result<std::optional<sdk::HistoryRow>> get_version(std::string_view id,
                                                           std::int64_t version) override;

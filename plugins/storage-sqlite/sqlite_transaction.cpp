@@ -112,6 +112,39 @@ sdk::Result<std::int64_t> SqliteTransaction::append_audit(const sdk::AuditEvent&
   }
 }
 
+sdk::Status SqliteTransaction::mark() {
+  try {
+    if (marked_) sql_ << "RELEASE SAVEPOINT m";
+    sql_ << "SAVEPOINT m";
+    marked_ = true;
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "mark");
+  }
+}
+
+sdk::Status SqliteTransaction::undo_to_mark() {
+  if (!marked_) return sdk::Error(sdk::Errc::internal, "undo_to_mark without a mark");
+  try {
+    sql_ << "ROLLBACK TO SAVEPOINT m";
+    return {};
+  } catch (const std::exception& e) {
+    return storage_.fail(e, "undo to mark");
+  }
+}
+
+sdk::Result<std::vector<std::int64_t>> SqliteTransaction::append_audits(
+    const std::vector<sdk::AuditEvent>& events) {
+  std::vector<std::int64_t> seqs;
+  seqs.reserve(events.size());
+  for (const auto& ev : events) {
+    auto seq = append_audit(ev);
+    if (!seq) return seq.error();
+    seqs.push_back(*seq);
+  }
+  return seqs;
+}
+
 sdk::Status SqliteTransaction::insert_agent(const sdk::AgentRow& a) {
   try {
     long long created = a.created_at_us;

@@ -6,13 +6,13 @@
 
 #include <soci/soci.h>
 
-#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 
 namespace ctxmgr::sqlite {
 
 class SqliteStorage;
 
-class SqliteTransaction final : public sdk::Transaction {
+class SqliteTransaction final : public sdk::BatchTransaction {
  public:
   SqliteTransaction(SqliteStorage& storage, soci::session& sql, std::unique_lock<std::mutex> lock)
       : storage_(storage), sql_(sql), lock_(std::move(lock)) {}
@@ -25,6 +25,11 @@ class SqliteTransaction final : public sdk::Transaction {
   sdk::Status append_history(const sdk::HistoryRow& row) override;
   sdk::Result<std::int64_t> append_audit(const sdk::AuditEvent& event) override;
   sdk::Status commit() override;
+  // BatchTransaction: a savepoint; events one statement each (no round trips to save here).
+  sdk::Status mark() override;
+  sdk::Status undo_to_mark() override;
+  sdk::Result<std::vector<std::int64_t>> append_audits(
+      const std::vector<sdk::AuditEvent>& events) override;
   sdk::Result<std::optional<sdk::AuditSeal>> last_seal() override;
   sdk::Status append_seals(const std::vector<sdk::AuditSeal>& seals) override;
   sdk::Status insert_agent(const sdk::AgentRow& agent) override;
@@ -43,6 +48,7 @@ class SqliteTransaction final : public sdk::Transaction {
   soci::session& sql_;
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
+  bool marked_ = false;
   bool search_changed_ = false;  // a context row changed, so did context_fts (its triggers)
 };
 

@@ -77,13 +77,15 @@ std::size_t SessionSet::drain(std::chrono::milliseconds timeout) {
 }
 
 Session::Session(net::ip::tcp::socket socket, std::string peer, Router& router,
-                 const HttpSettings& settings, SessionSet& set, ProviderWorkers& workers)
+                 const HttpSettings& settings, SessionSet& set, WorkerPool& providers,
+                 WorkerPool& writers)
     : stream_(std::move(socket)),
       peer_(std::move(peer)),
       router_(router),
       settings_(settings),
       set_(set),
-      workers_(workers) {}
+      providers_(providers),
+      writers_(writers) {}
 
 Session::~Session() { set_.remove(this); }
 
@@ -150,17 +152,24 @@ void Session::on_header(beast::error_code ec) {
 
 void Session::on_body(beast::error_code ec) {
   if (ec) return fail_read(ec);
-  if (!router_.calls_a_provider(parser_->get())) return answer();
+  const Request& req = parser_->get();
+  const bool provider = router_.calls_a_provider(req);
+  const auto method = req.method();
+  const bool writes = method == bhttp::verb::post || method == bhttp::verb::patch ||
+                      method == bhttp::verb::put || method == bhttp::verb::delete_;
+  if (!provider && !writes) return answer();
   // Off the I/O thread; the answer is written back on the session's strand.
-  stream_.expires_never();  // the provider's own timeouts bound the wait
-  const bool queued = workers_.try_post([self = shared_from_this()] { self->answer(); });
+  if (provider) stream_.expires_never();  // the provider's own timeouts bound the wait
+  WorkerPool& pool = provider ? providers_ : writers_;
+  const bool queued = pool.try_post([self = shared_from_this()] { self->answer(); });
   if (!queued) {
-    const Request& req = parser_->get();
-    respond(
-        error_response(sdk::Error(sdk::Errc::unavailable,
-                                  "too many requests are waiting on AI providers; retry shortly")
-                           .with_field("retry_after", 1),
-                       choose_request_id(req), req.version(), req.keep_alive()));
+    respond(error_response(
+        sdk::Error(sdk::Errc::unavailable, provider
+                                               ? "too many requests are waiting on AI providers; "
+                                                 "retry shortly"
+                                               : "too many writes are waiting; retry shortly")
+            .with_field("retry_after", 1),
+        choose_request_id(req), req.version(), req.keep_alive()));
   }
 }
 

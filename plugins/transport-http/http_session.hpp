@@ -2,7 +2,7 @@
 // One client connection: reads requests (header first, then body, within the size limits and
 // the timeouts), answers each through the Router, keeps the connection alive when the client
 // asks, and closes it on errors, on timeouts, and when the server drains. A request that waits on
-// an AI provider runs on the ProviderWorkers, not on the I/O thread.
+// an AI provider runs on the WorkerPool, not on the I/O thread.
 //
 // Timeouts: an idle connection may wait `request_timeout` for a request's first byte; from then
 // its header must be complete within `header_timeout` (a client trickling bytes, slowloris, is cut
@@ -25,7 +25,7 @@
 
 #include "http_router.hpp"
 #include "http_settings.hpp"
-#include "provider_workers.hpp"
+#include "worker_pool.hpp"
 
 namespace ctxmgr::http {
 
@@ -64,7 +64,8 @@ class SessionSet {
 class Session : public std::enable_shared_from_this<Session>, public RawWriter {
  public:
   Session(boost::asio::ip::tcp::socket socket, std::string peer, Router& router,
-          const HttpSettings& settings, SessionSet& set, ProviderWorkers& workers);
+          const HttpSettings& settings, SessionSet& set, WorkerPool& providers,
+          WorkerPool& writers);
   ~Session();
   void start();
   // Called on drain, from any thread: closes the connection if no request is in flight.
@@ -79,7 +80,7 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   void read_header();
   void parse_header();
   void on_header(boost::beast::error_code ec);
-  // Answers a complete request (on the I/O thread, or on a worker for provider calls).
+  // Answers a complete request (on the I/O thread, or on a worker for provider calls and writes).
   void answer();
   void on_body(boost::beast::error_code ec);
   void respond(Response res);
@@ -96,7 +97,8 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   Router& router_;
   const HttpSettings& settings_;
   SessionSet& set_;
-  ProviderWorkers& workers_;
+  WorkerPool& providers_;
+  WorkerPool& writers_;
   const std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
   std::atomic<bool> started_{false};  // a whole request header arrived once
   bool idle_ = true;  // waiting for a request's header; only touched on the session's strand

@@ -27,6 +27,8 @@ struct HttpSettings {
   std::size_t max_connections_per_address = 256;
   std::size_t provider_workers = 8;  // threads for requests that wait on an AI provider
   std::size_t provider_queue = 64;   // such requests running or waiting; more get 503
+  std::size_t write_workers = 32;    // threads for writes (POST, PATCH, PUT, DELETE)
+  std::size_t write_queue = 1024;    // writes running or waiting; more get 503
   double failed_auth_rate = 5;    // failed authentications a second per address (0: off)
   double failed_auth_burst = 20;  // ... at once
 };

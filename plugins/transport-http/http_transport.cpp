@@ -61,6 +61,8 @@ HttpSettings read_settings(const sdk::Options& o) {
       static_cast<std::size_t>(o.get_int("max_connections_per_address", 256));
   s.provider_workers = static_cast<std::size_t>(o.get_int("provider_workers", 8));
   s.provider_queue = static_cast<std::size_t>(o.get_int("provider_queue", 64));
+  s.write_workers = static_cast<std::size_t>(o.get_int("write_workers", 32));
+  s.write_queue = static_cast<std::size_t>(o.get_int("write_queue", 1024));
   s.failed_auth_rate = o.get_number("failed_auth_rate", 5);
   s.failed_auth_burst = o.get_number("failed_auth_burst", 20);
   s.drain_timeout = std::chrono::milliseconds(o.get_int("drain_timeout_ms", 10000));
@@ -123,7 +125,8 @@ sdk::Status HttpTransport::start() {
                                                   std::to_string(settings_.port) + ": " + e.what());
   }
   workers_ =
-      std::make_unique<ProviderWorkers>(settings_.provider_workers, settings_.provider_queue);
+      std::make_unique<WorkerPool>(settings_.provider_workers, settings_.provider_queue);
+  writers_ = std::make_unique<WorkerPool>(settings_.write_workers, settings_.write_queue);
   work_.emplace(ioc_.get_executor());
   accept();
   for (std::size_t i = 0; i < settings_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -156,7 +159,7 @@ void HttpTransport::accept() {
         return;
       }
       auto session = std::make_shared<Session>(std::move(socket), std::move(peer), *router_,
-                                               settings_, sessions_, *workers_);
+                                               settings_, sessions_, *workers_, *writers_);
       sessions_.add(session);
       session->start();
     }
@@ -198,6 +201,7 @@ void HttpTransport::drain_and_join() {
     host_.log().warn(std::to_string(left) + " connection(s) still open after the drain timeout");
   }
   workers_->join();  // provider calls still running end within their own timeouts
+  writers_->join();
   work_.reset();
   ioc_.stop();
   for (auto& t : threads_) t.join();
@@ -250,6 +254,23 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .allowed = nullptr,
      .description = "threads for requests that wait on an AI provider (process), apart from the "
                     "I/O threads"},
+    {.name = "write_workers",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "32",
+     .min = 1,
+     .max = 1024,
+     .allowed = nullptr,
+     .description = "threads for writes (POST, PATCH, PUT, DELETE), apart from the I/O threads: "
+                    "writes waiting together share one commit"},
+    {.name = "write_queue",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1024",
+     .min = 1,
+     .max = 100000,
+     .allowed = nullptr,
+     .description = "writes running or waiting at most; more are answered 503 with Retry-After"},
     {.name = "provider_queue",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

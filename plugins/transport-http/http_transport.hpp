@@ -2,7 +2,7 @@
 // transport-http: the REST API of API.md over HTTP/1.1, asynchronous on Boost.Beast with a
 // configurable number of threads. Handlers call the kernel synchronously on the I/O threads (a
 // storage call is short; the thread count bounds how many run at once), except those that wait
-// on an AI provider, which run on ProviderWorkers.
+// on an AI provider, which run on WorkerPool.
 
 #include <atomic>
 #include <memory>
@@ -21,7 +21,7 @@
 #include "http_settings.hpp"
 #include "failed_auth_limiter.hpp"
 #include "mcp_endpoint.hpp"
-#include "provider_workers.hpp"
+#include "worker_pool.hpp"
 #include "request_guard.hpp"
 
 namespace ctxmgr::http {
@@ -55,7 +55,8 @@ class HttpTransport final : public sdk::Transport {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
-  std::unique_ptr<ProviderWorkers> workers_;  // after the sessions' io_context: joined first
+  std::unique_ptr<WorkerPool> workers_;  // after the sessions' io_context: joined first
+  std::unique_ptr<WorkerPool> writers_;  // the same, for writes
   bool started_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/transport.hpp"
@@ -29,6 +30,8 @@ RestoreTransaction::~RestoreTransaction() = default;
 StorageBackup::~StorageBackup() = default;
 StorageRetention::~StorageRetention() = default;
 StorageAccessEpoch::~StorageAccessEpoch() = default;
+BatchTransaction::~BatchTransaction() = default;
+StorageBatch::~StorageBatch() = default;
 CompletionSink::~CompletionSink() = default;
 ProcessStream::~ProcessStream() = default;
 Provider::~Provider() = default;

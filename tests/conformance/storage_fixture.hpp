@@ -46,8 +46,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
         GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
       }
       // A schema of its own per test: every test starts from an empty database.
-      options =
-          "{url: '" + std::string(dsn) + "', schema: " + unique_schema() + extra_options() + "}";
+      schema_ = unique_schema();
+      options = "{url: '" + std::string(dsn) + "', schema: " + schema_ + extra_options() + "}";
     }
     auto cfg = ck::parse_config(
         "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage:\n  plugin: " + c.plugin +
@@ -113,6 +113,7 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
   std::unique_ptr<ck::Registry> registry_;
   sdk::Storage* storage_ = nullptr;
   std::string dir_;
+  std::string schema_;  // postgres: this test's own
 };
 
 inline std::string uuid(int n) {

@@ -204,7 +204,7 @@ TEST_F(DatabaseOutage, FailsFastWith503ThenRecoversWithNothingLost) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
   for (auto& t : writers) t.join();
-  EXPECT_EQ(other.load(), 0) << "only 2xx and 503 are acceptable";
+  EXPECT_EQ(other.load(), 0) << "only 2xx and 503 are acceptable" << server_->log();
   EXPECT_LT(slowest_ms.load(), 10000) << "a request hung instead of failing fast";
 
   // Every acknowledged write is there, whole: version and history agree.

@@ -1,12 +1,14 @@
 #include "audit/audit_batcher.hpp"
 
+#include <algorithm>
+
 #include "log/logging.hpp"
 
 namespace ctxmgr::kernel {
 
-AuditBatcher::AuditBatcher(sdk::Storage& storage, std::chrono::milliseconds interval,
-                           std::size_t capacity)
-    : storage_(storage), capacity_(capacity), worker_(interval, [this] {
+AuditBatcher::AuditBatcher(sdk::Storage& storage, sdk::StorageBatch* batch,
+                           std::chrono::milliseconds interval, std::size_t capacity)
+    : storage_(storage), batch_(batch), capacity_(capacity), worker_(interval, [this] {
         if (auto st = flush(); !st) {
           kernel_log().warn("writing read audit events failed (will retry): {}",
                             st.error().message());
@@ -59,6 +61,19 @@ sdk::Status AuditBatcher::flush() {
                   std::make_move_iterator(batch.end()));
     return e;
   };
+  if (batch_ != nullptr) {  // many events per statement
+    constexpr std::size_t kPerStatement = 1000;
+    auto tx = batch_->begin_batch();
+    if (!tx) return requeue(tx.error());
+    for (std::size_t from = 0; from < batch.size(); from += kPerStatement) {
+      const auto to = std::min(batch.size(), from + kPerStatement);
+      const std::vector<sdk::AuditEvent> part(batch.begin() + static_cast<std::ptrdiff_t>(from),
+                                              batch.begin() + static_cast<std::ptrdiff_t>(to));
+      if (auto seqs = (*tx)->append_audits(part); !seqs) return requeue(seqs.error());
+    }
+    if (auto st = (*tx)->commit(); !st) return requeue(st.error());
+    return {};
+  }
   auto tx = storage_.begin();
   if (!tx) return requeue(tx.error());
   for (const auto& e : batch) {

@@ -13,12 +13,15 @@
 
 #include "audit/periodic.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 
 namespace ctxmgr::kernel {
 
 class AuditBatcher {
  public:
-  AuditBatcher(sdk::Storage& storage, std::chrono::milliseconds interval, std::size_t capacity);
+  // `batch` (may be null) writes many events per statement (StorageBatch::append_audits).
+  AuditBatcher(sdk::Storage& storage, sdk::StorageBatch* batch, std::chrono::milliseconds interval,
+               std::size_t capacity);
   ~AuditBatcher();
 
   void start() { worker_.start(); }
@@ -32,6 +35,7 @@ class AuditBatcher {
 
  private:
   sdk::Storage& storage_;
+  sdk::StorageBatch* batch_;
   std::size_t capacity_;
   std::mutex mu_;        // guards queue_
   std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued

@@ -98,6 +98,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<RateLimiter> rate_limiter;  // outlives the service that points to it
   std::unique_ptr<AccessCache> access;  // outlives the service and the process engine
+  std::unique_ptr<GroupCommit> group_commit;  // outlives the service
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
@@ -134,6 +135,16 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
       log.info("the storage has no access epoch (ABI < 1.4): tokens and grants are read per request");
     }
     ServiceSettings settings;
+    if (auto* batch = registry.storage_batch();
+        batch != nullptr && config.service.group_commit_max_batch > 0) {
+      group_commit = std::make_unique<GroupCommit>(
+          *storages[0].second, *batch,
+          GroupCommit::Settings{
+              static_cast<std::size_t>(config.service.group_commit_max_batch),
+              std::chrono::microseconds(config.service.group_commit_max_wait_us),
+              static_cast<std::size_t>(config.service.group_commit_lanes)});
+      settings.group_commit = group_commit.get();
+    }
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
     const double rate = config.service.rate_limit_per_second;
     rate_limiter = std::make_unique<RateLimiter>(
@@ -146,7 +157,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
                                                           : ReadAudit::off;
     if (settings.read_audit == ReadAudit::batch) {
       batcher = std::make_unique<AuditBatcher>(
-          *storages[0].second, std::chrono::milliseconds(config.audit.batch_interval_ms),
+          *storages[0].second, registry.storage_batch(), std::chrono::milliseconds(config.audit.batch_interval_ms),
           static_cast<std::size_t>(config.audit.batch_capacity));
       batcher->start();
       settings.batcher = batcher.get();

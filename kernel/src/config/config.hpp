@@ -45,6 +45,12 @@ struct ServiceConfig {
   // How long a cached token, agent or grant may be used at most (service/access_cache.hpp); the
   // storage's access epoch drops it sooner on any change. 0: no cache.
   std::int64_t access_cache_ttl_ms = 10000;
+  // Group commit (service/group_commit.hpp): changes per shared transaction (0: each alone; at
+  // most 64, PostgreSQL's cached subtransactions), how long a leader waits for more, and how many
+  // batches run at once.
+  std::int64_t group_commit_max_batch = 32;
+  std::int64_t group_commit_max_wait_us = 0;
+  std::int64_t group_commit_lanes = 2;
 };
 
 // The audit log.

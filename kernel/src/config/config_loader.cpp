@@ -227,7 +227,8 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto service = root["service"]; service) {
-    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit", "access_cache_ttl_ms"});
+    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit", "access_cache_ttl_ms",
+                                               "group_commit"});
         !st) {
       return st.error();
     }
@@ -260,6 +261,28 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
       auto n = src.integer(depth, "service.max_json_depth", 1, 1024);
       if (!n) return n.error();
       cfg.service.max_json_depth = *n;
+    }
+    if (const auto gc = service["group_commit"]; gc) {
+      if (auto st = src.check_mapping(gc, "service.group_commit",
+                                      {"max_batch", "max_wait_us", "lanes"});
+          !st) {
+        return st.error();
+      }
+      if (const auto v = gc["max_batch"]; v) {
+        auto n = src.integer(v, "service.group_commit.max_batch", 0, 64);
+        if (!n) return n.error();
+        cfg.service.group_commit_max_batch = *n;
+      }
+      if (const auto v = gc["max_wait_us"]; v) {
+        auto n = src.integer(v, "service.group_commit.max_wait_us", 0, 100000);
+        if (!n) return n.error();
+        cfg.service.group_commit_max_wait_us = *n;
+      }
+      if (const auto v = gc["lanes"]; v) {
+        auto n = src.integer(v, "service.group_commit.lanes", 1, 16);
+        if (!n) return n.error();
+        cfg.service.group_commit_lanes = *n;
+      }
     }
     if (const auto ttl = service["access_cache_ttl_ms"]; ttl) {
       auto n = src.integer(ttl, "service.access_cache_ttl_ms", 0, 3600000);

@@ -164,6 +164,15 @@ sdk::StorageAccessEpoch* Registry::storage_access_epoch() const {
   return nullptr;
 }
 
+sdk::StorageBatch* Registry::storage_batch() const {
+  for (const auto& i : instances_) {
+    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_BATCH) != 0) {
+      return dynamic_cast<sdk::StorageBatch*>(static_cast<sdk::Storage*>(i.object.get()));
+    }
+  }
+  return nullptr;
+}
+
 std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& source) {
   std::vector<LoadReport> reports;
   for (const auto& entry : config.plugins) {

@@ -15,6 +15,7 @@
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "metrics/metrics_registry.hpp"
@@ -65,6 +66,8 @@ class Registry {
   sdk::StorageRetention* storage_retention() const;
   // The storage's access epoch (ABI 1.4), or null.
   sdk::StorageAccessEpoch* storage_access_epoch() const;
+  // The storage's group-commit capability (ABI 1.4), or null.
+  sdk::StorageBatch* storage_batch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.
   template <class T>
   std::vector<std::pair<std::string, T*>> of_kind(sdk::Kind kind) const {

@@ -1,14 +1,18 @@
 #pragma once
 // One change to the store, as the versioning and audit rules want it: a storage transaction in
 // which `change` reads (with row locks) and writes, its audit event appended in the same
-// transaction, then the commit. If anything fails, nothing is written.
+// transaction, then the commit. If anything fails, nothing is written. Served changes go through
+// a Writer, which shares the transaction and its commit with the changes that arrive together
+// (group_commit.hpp) when the storage can; the CLI runs them alone.
 
 #include <cstdint>
 #include <string>
+#include <functional>
 #include <string_view>
 
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "service/group_commit.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -21,12 +25,8 @@ struct Actor {
 
 // `change(tx, event)` fills event.context_id and event.details as it needs and returns the
 // answer, or an error that rolls everything back.
-template <class Fn>
-sdk::Result<sdk::ApiResponse> run_change(sdk::Storage& storage, std::int64_t now_us,
-                                         const Actor& actor, std::string_view action,
-                                         Fn&& change) {
-  auto tx = storage.begin();
-  if (!tx) return tx.error();
+inline sdk::AuditEvent change_event(std::int64_t now_us, const Actor& actor,
+                                    std::string_view action) {
   sdk::AuditEvent event;
   event.at_us = now_us;
   event.agent_id = actor.agent_id;
@@ -34,11 +34,38 @@ sdk::Result<sdk::ApiResponse> run_change(sdk::Storage& storage, std::int64_t now
   event.transport = actor.transport;
   event.request_id = actor.request_id;
   event.details = "{}";
+  return event;
+}
+
+template <class Fn>
+sdk::Result<sdk::ApiResponse> run_change(sdk::Storage& storage, std::int64_t now_us,
+                                         const Actor& actor, std::string_view action,
+                                         Fn&& change) {
+  auto tx = storage.begin();
+  if (!tx) return tx.error();
+  sdk::AuditEvent event = change_event(now_us, actor, action);
   sdk::Result<sdk::ApiResponse> response = change(**tx, event);
   if (!response) return response;  // the transaction rolls back as it goes out of scope
   if (auto seq = (*tx)->append_audit(event); !seq) return seq.error();
   if (auto st = (*tx)->commit(); !st) return st.error();
   return response;
 }
+
+// The write path of the served API: each change batched with others when `batches` is set
+// (the storage has the capability and it is not turned off), else alone.
+class Writer {
+ public:
+  Writer(sdk::Storage& storage, GroupCommit* batches) : storage_(storage), batches_(batches) {}
+  template <class Fn>
+  sdk::Result<sdk::ApiResponse> run(std::int64_t now_us, const Actor& actor,
+                                    std::string_view action, Fn&& change) {
+    if (batches_ == nullptr) return run_change(storage_, now_us, actor, action, change);
+    return batches_->run(change_event(now_us, actor, action), GroupCommit::Change(std::ref(change)));
+  }
+
+ private:
+  sdk::Storage& storage_;
+  GroupCommit* batches_;
+};
 
 }  // namespace ctxmgr::kernel

@@ -69,9 +69,10 @@ ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
       metrics_(metrics),
       clock_(clock),
       settings_(settings),
+      writer_(storage_, settings.group_commit),
       auth_(settings.auth, access),
       agents_(storage_, clock, settings.max_json_depth),
-      grants_(access, clock, settings.auth, settings.max_json_depth),
+      grants_(access, writer_, clock, settings.auth, settings.max_json_depth),
       auth_failures_(settings.auth_failure_window) {}
 
 void ContextService::count(std::string_view op, const Error* error) {
@@ -83,9 +84,8 @@ void ContextService::count(std::string_view op, const Error* error) {
 template <class Fn>
 sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
                                                std::string_view action, Fn&& change) {
-  return run_change(storage_, clock_.now_us(),
-                    Actor{who.agent_id, caller.transport, caller.request_id}, action,
-                    std::forward<Fn>(change));
+  return writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id},
+                     action, std::forward<Fn>(change));
 }
 
 sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
@@ -728,6 +728,7 @@ sdk::Status ContextService::ready() { return storage_.ping(); }
 
 std::string ContextService::metrics_text() {
   access_.publish(metrics_);
+  if (settings_.group_commit != nullptr) settings_.group_commit->publish(metrics_);
   return metrics_.render();
 }
 

@@ -19,6 +19,7 @@
 #include "selection/selection_engine.hpp"
 #include "service/agent_service.hpp"
 #include "service/auth.hpp"
+#include "service/change.hpp"
 #include "service/grant_service.hpp"
 #include "service/rate_limiter.hpp"
 
@@ -37,6 +38,7 @@ struct ServiceSettings {
   ProcessEngine* processing = nullptr;      // null: processing answers 503; outlives the service
   RateLimiter* rate_limiter = nullptr;      // null: no per-agent limit; outlives the service
   const AuditTrust* audit_trust = nullptr;  // keys and checkpoint; null: unkeyed; outlives it
+  GroupCommit* group_commit = nullptr;      // null: every change alone; outlives the service
   std::chrono::milliseconds auth_failure_window{10000};  // see AuthFailureFolder
 };
 
@@ -144,6 +146,7 @@ class ContextService final : public sdk::ContextApi {
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;
   ServiceSettings settings_;
+  Writer writer_;
   Authenticator auth_;
   AgentService agents_;
   GrantService grants_;

@@ -79,7 +79,7 @@ R GrantService::put(const Identity& who, const Actor& actor, sdk::GrantScope sco
   }
   const std::int64_t now = clock_.now_us();
   sdk::GrantRow grant{*target, *grantee, std::string(perm->get_string()), who.agent_id, now};
-  return run_change(storage_, now, actor, "grant", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+  return writer_.run(now, actor, "grant", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
     if (scope == sdk::GrantScope::context) ev.context_id = *target;
     ev.details = scope_details(scope, *target, *grantee) + ",\"permission\":" +
                  json_quote(grant.permission) + "}";
@@ -113,7 +113,7 @@ R GrantService::remove(const Identity& who, const Actor& actor, sdk::GrantScope 
   if (!target) return target.error();
   auto grantee = parse_agent_id(agent_text, "agent id");
   if (!grantee) return grantee.error();
-  return run_change(storage_, clock_.now_us(), actor, "revoke",
+  return writer_.run(clock_.now_us(), actor, "revoke",
                     [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
                       if (scope == sdk::GrantScope::context) ev.context_id = *target;
                       ev.details = scope_details(scope, *target, *grantee) + "}";

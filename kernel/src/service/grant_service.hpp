@@ -14,9 +14,10 @@ namespace ctxmgr::kernel {
 
 class GrantService {
  public:
-  GrantService(AccessCache& access, const sdk::Clock& clock, AuthMode mode,
+  GrantService(AccessCache& access, Writer& writer, const sdk::Clock& clock, AuthMode mode,
                std::size_t max_json_depth)
       : access_(access),
+        writer_(writer),
         storage_(access.storage()),
         clock_(clock),
         mode_(mode),
@@ -36,6 +37,7 @@ class GrantService {
                                       std::string_view scope_id);
 
   AccessCache& access_;
+  Writer& writer_;
   sdk::Storage& storage_;
   const sdk::Clock& clock_;
   AuthMode mode_;

@@ -107,6 +107,7 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_RETENTION 0x4u /* ... also a ctxmgr::sdk::StorageRetention */
 /* ABI 1.4 */
 #define CTXMGR_CAP_STORAGE_ACCESS_EPOCH 0x8u /* ... also a ctxmgr::sdk::StorageAccessEpoch */
+#define CTXMGR_CAP_STORAGE_BATCH 0x10u /* ... also a ctxmgr::sdk::StorageBatch */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -27,6 +27,7 @@
 #include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 
@@ -79,6 +80,7 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageBackup, C>) bits |= CTXMGR_CAP_STORAGE_BACKUP;
   if constexpr (std::is_base_of_v<StorageRetention, C>) bits |= CTXMGR_CAP_STORAGE_RETENTION;
   if constexpr (std::is_base_of_v<StorageAccessEpoch, C>) bits |= CTXMGR_CAP_STORAGE_ACCESS_EPOCH;
+  if constexpr (std::is_base_of_v<StorageBatch, C>) bits |= CTXMGR_CAP_STORAGE_BATCH;
   return bits;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// Threads apart from the I/O threads for requests that wait on an AI provider (seconds, where a
-// storage call takes microseconds): a slow model never holds up health checks and reads. At most
-// `queue` such requests run or wait at once; one more is refused at once (503, Retry-After)
-// instead of growing a queue nobody will see the end of.
+// Threads apart from the I/O threads for requests that block: those that wait on an AI provider
+// (seconds: a slow model never holds up health checks and reads) and writes (which wait for a
+// group commit: while they wait, the I/O thread reads more requests, and the writes that arrive
+// together share one commit). At most `queue` such requests run or wait at once in a pool; one
+// more is refused at once (503, Retry-After) instead of growing a queue nobody will see the end of.
 //
 // Thread-safety: try_post may be called from any thread; join once, after the last try_post.
 
@@ -15,9 +16,9 @@
 
 namespace ctxmgr::http {
 
-class ProviderWorkers {
+class WorkerPool {
  public:
-  ProviderWorkers(std::size_t threads, std::size_t queue) : pool_(threads), limit_(queue) {}
+  WorkerPool(std::size_t threads, std::size_t queue) : pool_(threads), limit_(queue) {}
 
   // Runs `job` on a worker; false (and `job` is not run) when `queue` jobs are running or waiting.
   template <class Job>

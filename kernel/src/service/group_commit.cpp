@@ -1,0 +1,126 @@
+#include "service/group_commit.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "service/change.hpp"
+
+namespace ctxmgr::kernel {
+
+using sdk::Errc;
+using sdk::Error;
+
+namespace {
+
+// The errors a storage statement gives (as opposed to the kernel's own answers: 404, 412, 400).
+bool from_storage(const Error& e) {
+  return e.code() == Errc::internal || e.code() == Errc::unavailable || e.code() == Errc::conflict;
+}
+
+// A change that throws is an internal error of its own, not the batch's.
+sdk::Result<sdk::ApiResponse> guarded(const GroupCommit::Change& change, sdk::Transaction& tx,
+                                      sdk::AuditEvent& event) {
+  try {
+    return change(tx, event);
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, std::string("a change failed: ") + e.what());
+  }
+}
+
+}  // namespace
+
+GroupCommit::GroupCommit(sdk::Storage& storage, sdk::StorageBatch& batch, Settings settings)
+    : storage_(storage), batch_(batch), settings_(settings) {
+  settings_.max_batch = std::max<std::size_t>(settings_.max_batch, 1);
+  settings_.lanes = std::max<std::size_t>(settings_.lanes, 1);
+}
+
+sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, const Change& change) {
+  Slot slot{&event, &change, std::nullopt};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&slot);
+  while (!slot.done) {
+    // Lead only while this change still waits in the queue: once taken, its leader answers it.
+    if (slot.taken || leading_ >= settings_.lanes) {
+      wake_.wait(lock);
+      continue;
+    }
+    ++leading_;
+    if (settings_.max_wait.count() > 0 && queue_.size() < settings_.max_batch) {
+      wake_.wait_for(lock, settings_.max_wait,
+                     [&] { return queue_.size() >= settings_.max_batch; });
+    }
+    std::vector<Slot*> batch;
+    const std::size_t n = std::min(queue_.size(), settings_.max_batch);
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    for (Slot* s : batch) s->taken = true;
+    lock.unlock();
+    if (!batch.empty()) lead(batch);
+    lock.lock();
+    --leading_;
+    ++batches_;
+    changes_ += batch.size();
+    for (Slot* s : batch) s->done = true;
+    wake_.notify_all();
+  }
+  lock.unlock();
+  if (slot.retry_alone) {
+    {
+      std::lock_guard count(mu_);
+      ++retried_alone_;
+    }
+    sdk::AuditEvent ev = event;
+    Actor actor{ev.agent_id, ev.transport, ev.request_id};
+    return run_change(
+        storage_, ev.at_us, actor, ev.action,
+        [&](sdk::Transaction& tx, sdk::AuditEvent& e) { return guarded(change, tx, e); });
+  }
+  return std::move(*slot.result);
+}
+
+void GroupCommit::lead(std::vector<Slot*>& batch) {
+  auto fail_all = [&](const Error& e) {
+    for (Slot* s : batch) {
+      if (!s->result || *s->result) s->result = e;
+      s->retry_alone = false;
+    }
+  };
+  auto tx = batch_.begin_batch();
+  if (!tx) return fail_all(tx.error());
+  bool any_ok = false;
+  for (Slot* s : batch) {
+    if (auto st = (*tx)->mark(); !st) return fail_all(st.error());
+    sdk::AuditEvent event = *s->event;
+    sdk::Result<sdk::ApiResponse> r = guarded(*s->change, **tx, event);
+    if (r) {
+      if (auto seq = (*tx)->append_audit(event); !seq) r = seq.error();
+    }
+    const bool failed = !r;
+    if (failed) s->retry_alone = batch.size() > 1 && from_storage(r.error());
+    s->result = std::move(r);
+    if (failed) {
+      // A change that may have written something is undone to its mark; the others stay.
+      if (auto st = (*tx)->undo_to_mark(); !st) return fail_all(st.error());
+    } else {
+      any_ok = true;
+    }
+  }
+  if (!any_ok) return;  // nothing to commit; the transaction rolls back as it goes
+  if (auto st = (*tx)->commit(); !st) fail_all(st.error());
+}
+
+void GroupCommit::publish(sdk::Metrics& metrics) {
+  std::uint64_t batches = 0, changes = 0, retried = 0;
+  {
+    std::lock_guard lock(mu_);
+    std::swap(batches, batches_);
+    std::swap(changes, changes_);
+    std::swap(retried, retried_alone_);
+  }
+  metrics.counter_add("ctxmgr_group_commit_batches_total", "", static_cast<double>(batches));
+  metrics.counter_add("ctxmgr_group_commit_changes_total", "", static_cast<double>(changes));
+  metrics.counter_add("ctxmgr_group_commit_retried_alone_total", "", static_cast<double>(retried));
+}
+
+}  // namespace ctxmgr::kernel

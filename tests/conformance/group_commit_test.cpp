@@ -1,0 +1,188 @@
+// Group commit (kernel/src/service/group_commit.hpp) on the real storage plugins: changes that
+// arrive together share a transaction, yet each keeps its own outcome, and a database that fails
+// in the middle of a batch leaves none of it written.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "ctxmgr/sdk/storage_batch.hpp"
+#include "service/group_commit.hpp"
+#include "storage_fixture.hpp"
+
+namespace ct = ctxmgr::test;
+
+namespace {
+
+using ck::GroupCommit;
+
+class GroupCommitTest : public ct::StorageConformance {
+ protected:
+  sdk::StorageBatch& batch() {
+    auto* b = registry_->storage_batch();
+    EXPECT_NE(b, nullptr) << "the plugin has no StorageBatch capability";
+    return *b;
+  }
+  // A batch leader waits up to 2 s for `n` changes: the threads below land in one batch.
+  GroupCommit::Settings one_batch_of(std::size_t n) {
+    return GroupCommit::Settings{n, std::chrono::microseconds(2000000), 1};
+  }
+  static sdk::AuditEvent event(int i) {
+    sdk::AuditEvent e;
+    e.at_us = 1700000000000000 + i;
+    e.agent_id = "a";
+    e.action = "create";
+    e.transport = "test";
+    e.request_id = "r" + std::to_string(i);
+    e.details = "{}";
+    return e;
+  }
+  // The change of thread i: a context and its first version.
+  GroupCommit::Change creates(int i) {
+    return [this, i](sdk::Transaction& tx, sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
+      const auto r = row(ct::uuid(i), "a", 1700000000000000 + i);
+      ev.context_id = r.id;
+      if (auto st = tx.insert_context(r); !st) return st.error();
+      if (auto st = tx.append_history(hist(r, "create")); !st) return st.error();
+      sdk::ApiResponse ok;
+      ok.status = 201;
+      return ok;
+    };
+  }
+  // Runs the changes from one thread each, at once; their outcomes in order.
+  std::vector<sdk::Result<sdk::ApiResponse>> run_together(
+      GroupCommit& gc, std::vector<GroupCommit::Change> changes) {
+    std::vector<std::optional<sdk::Result<sdk::ApiResponse>>> out(changes.size());
+    std::vector<sdk::AuditEvent> events;
+    for (std::size_t i = 0; i < changes.size(); ++i) events.push_back(event(static_cast<int>(i)));
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      threads.emplace_back([&, i] { out[i] = gc.run(events[i], changes[i]); });
+    }
+    for (auto& t : threads) t.join();
+    std::vector<sdk::Result<sdk::ApiResponse>> results;
+    for (auto& o : out) results.push_back(std::move(*o));
+    return results;
+  }
+  double metric(const std::string& series) {
+    const std::string text = metrics_.render();
+    const auto at = text.find("\n" + series + " ");
+    return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+  }
+  std::int64_t audit_events() {
+    auto stats = storage_->stats();
+    EXPECT_TRUE(stats.ok());
+    return stats.ok() ? stats->audit_events : -1;
+  }
+};
+
+TEST_P(GroupCommitTest, AFailingChangeInABatchIsUndoneAloneAndTheOthersCommit) {
+  constexpr int kChanges = 12;
+  GroupCommit gc(*storage_, batch(), one_batch_of(kChanges));
+  std::vector<GroupCommit::Change> changes;
+  for (int i = 0; i < kChanges; ++i) changes.push_back(creates(i));
+  // Change 4 writes, then refuses (as a 412 would, after reading): its writes are undone.
+  changes[4] = [this](sdk::Transaction& tx, sdk::AuditEvent&) -> sdk::Result<sdk::ApiResponse> {
+    const auto r = row(ct::uuid(4), "a", 1);
+    if (auto st = tx.insert_context(r); !st) return st.error();
+    return sdk::Error(sdk::Errc::precondition_failed, "version 3 is not the current one");
+  };
+  // Change 7 collides with change 2 of the same batch (a storage error): retried alone, it
+  // collides with the committed row again and says so.
+  changes[7] = [this](sdk::Transaction& tx, sdk::AuditEvent&) -> sdk::Result<sdk::ApiResponse> {
+    if (auto st = tx.insert_context(row(ct::uuid(2), "a", 1)); !st) return st.error();
+    return sdk::ApiResponse{};
+  };
+  // Change 9 throws: an internal error of its own.
+  changes[9] = [](sdk::Transaction&, sdk::AuditEvent&) -> sdk::Result<sdk::ApiResponse> {
+    throw std::runtime_error("boom");
+  };
+  const auto results = run_together(gc, changes);
+  for (int i = 0; i < kChanges; ++i) {
+    const auto& r = results[static_cast<std::size_t>(i)];
+    if (i == 4) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), sdk::Errc::precondition_failed);
+    } else if (i == 7) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), sdk::Errc::conflict);
+    } else if (i == 9) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), sdk::Errc::internal);
+    } else {
+      ASSERT_TRUE(r.ok()) << i << ": " << r.error().message();
+      EXPECT_EQ(r->status, 201);
+      auto got = storage_->get(ct::uuid(i));
+      ASSERT_TRUE(got.ok() && got->has_value()) << i;
+      EXPECT_EQ(storage_->history(ct::uuid(i), 0, 10)->size(), 1u);
+    }
+  }
+  EXPECT_FALSE(storage_->get(ct::uuid(4))->has_value()) << "a refused change left its row";
+  EXPECT_EQ(audit_events(), kChanges - 3) << "one event per committed change, none for others";
+  gc.publish(metrics_);
+  EXPECT_EQ(metric("ctxmgr_group_commit_changes_total"), kChanges);
+  EXPECT_LE(metric("ctxmgr_group_commit_batches_total"), 2) << "the changes were not batched";
+  EXPECT_EQ(metric("ctxmgr_group_commit_retried_alone_total"), 2);  // 7 and 9
+}
+
+TEST_P(GroupCommitTest, ALoneChangeRunsAtOnceWithoutWaiting) {
+  GroupCommit gc(*storage_, batch(), GroupCommit::Settings{32, std::chrono::microseconds(0), 2});
+  const auto change = creates(1);
+  const auto started = std::chrono::steady_clock::now();
+  auto r = gc.run(event(1), change);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(storage_->get(ct::uuid(1))->has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+// PostgreSQL: the batch's connection is cut after some changes ran: every change of the batch
+// fails, none is written, and the next batch works on a fresh connection.
+TEST_P(GroupCommitTest, ADatabaseFailureMidBatchFailsEveryChangeAndWritesNone) {
+  if (GetParam().plugin != "postgres") GTEST_SKIP() << "cuts a PostgreSQL connection";
+  constexpr int kChanges = 8;
+  GroupCommit gc(*storage_, batch(), one_batch_of(kChanges));
+  std::vector<GroupCommit::Change> changes;
+  for (int i = 0; i < kChanges; ++i) changes.push_back(creates(i));
+  const std::string dsn = std::getenv("CTXMGR_TEST_PG_DSN");
+  std::atomic<int> ran{0};
+  for (int i = 0; i < kChanges; ++i) {
+    changes[static_cast<std::size_t>(i)] =
+        [&, i, inner = creates(i)](sdk::Transaction& tx,
+                                   sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
+      // The fourth change to run writes, then the batch's own connection is terminated from
+      // outside (the one idle in a transaction that touched this test's schema).
+      if (ran.fetch_add(1) == 3) {
+        auto first = inner(tx, ev);
+        EXPECT_TRUE(first.ok());
+        auto killed = ct::run_process(
+            {"/usr/bin/psql", dsn, "-tAc",
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE state = "
+             "'idle in transaction' AND query LIKE '%" +
+                 schema_ + "%'"});
+        EXPECT_EQ(killed.exit_code, 0) << killed.err;
+        EXPECT_EQ(killed.out, "1\n");
+        return first;
+      }
+      return inner(tx, ev);
+    };
+  }
+  const auto results = run_together(gc, changes);
+  for (int i = 0; i < kChanges; ++i) {
+    const auto& r = results[static_cast<std::size_t>(i)];
+    ASSERT_FALSE(r.ok()) << "change " << i << " was acknowledged from a batch that was lost";
+    EXPECT_EQ(r.error().code(), sdk::Errc::unavailable) << r.error().message();
+    EXPECT_FALSE(storage_->get(ct::uuid(i))->has_value()) << i;
+  }
+  EXPECT_EQ(audit_events(), 0);
+  // The next batch runs on a new connection.
+  const auto again = creates(100);
+  auto r = gc.run(event(100), again);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, GroupCommitTest, ct::kStorageCases,
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace

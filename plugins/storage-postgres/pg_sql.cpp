@@ -82,6 +82,10 @@ std::string from_us(const char* param) {
          " AS BIGINT) * INTERVAL '1 microsecond')";
 }
 
+std::string from_us_at(int n) {
+  return "(TIMESTAMPTZ 'epoch' + CAST($" + std::to_string(n) + " AS BIGINT) * INTERVAL '1 microsecond')";
+}
+
 std::string to_us(const char* column) {
   return std::string("CAST(EXTRACT(EPOCH FROM ") + column + ") * 1000000 AS BIGINT)";
 }

@@ -56,6 +56,8 @@ class Sql {
 
 // Timestamps cross as microseconds since the epoch.
 std::string from_us(const char* param);
+// The same for the positional parameter $n (pipelined statements).
+std::string from_us_at(int n);
 
 // Runs several statements in one round trip (a migration file; RELEASE and SAVEPOINT together)
 // on the session's raw connection; throws soci::postgresql_soci_error as SOCI would.

@@ -18,6 +18,7 @@ PgTransaction::~PgTransaction() {
 
 sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::string_view id) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     ContextRows rows(1);
     std::string key(id);
     {
@@ -34,25 +35,21 @@ sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::s
 }
 
 sdk::Status PgTransaction::insert_context(const sdk::ContextRow& r) {
-  try {
-    long long version = r.version, created = r.created_at_us, updated = r.updated_at_us;
-    int deleted = r.deleted ? 1 : 0;
-    lease_.sql() << "INSERT INTO " + storage_.sql().table("context") +
-                        " (id, agent_id, context_data, metadata, version, created_at, updated_at, "
-                        "created_by, updated_by, deleted) VALUES (CAST(:id AS uuid), :agent, "
-                        ":data, :meta, :v, " +
-                        from_us("c") + ", " + from_us("u") + ", :cb, :ub, :d <> 0)",
-        soci::use(r.id), soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
-        soci::use(version), soci::use(created), soci::use(updated), soci::use(r.created_by),
-        soci::use(r.updated_by), soci::use(deleted);
-    return {};
-  } catch (const std::exception& e) {
-    return storage_.fail(lease_, e, "insert context");
-  }
+  pipe_.hold("insert context",
+             "INSERT INTO " + storage_.sql().table("context") +
+                 " (id, agent_id, context_data, metadata, version, created_at, updated_at, "
+                 "created_by, updated_by, deleted) VALUES (CAST($1 AS uuid), $2, $3, $4, "
+                 "CAST($5 AS BIGINT), " +
+                 from_us_at(6) + ", " + from_us_at(7) + ", $8, $9, $10)",
+             {r.id, r.agent_id, r.context_data, r.metadata, std::to_string(r.version),
+              std::to_string(r.created_at_us), std::to_string(r.updated_at_us), r.created_by,
+              r.updated_by, r.deleted ? "true" : "false"});
+  return {};
 }
 
 sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     long long version = r.version, updated = r.updated_at_us;
     int deleted = r.deleted ? 1 : 0;
     int found = 0;
@@ -75,6 +72,7 @@ sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
 
 sdk::Status PgTransaction::purge_context(std::string_view id) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     std::string key(id);
     lease_.sql() << "DELETE FROM " + storage_.sql().table("context_history") +
                         " WHERE context_id = CAST(:id AS uuid)",
@@ -89,34 +87,30 @@ sdk::Status PgTransaction::purge_context(std::string_view id) {
 }
 
 sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
-  try {
-    long long version = r.version, at = r.at_us;
-    lease_.sql() << "INSERT INTO " + storage_.sql().table("context_history") +
-                        " (context_id, version, action, agent_id, at, context_data, metadata) "
-                        "VALUES (CAST(:id AS uuid), :v, :a, :agent, " +
-                        from_us("at") + ", :data, :meta)",
-        soci::use(r.context_id), soci::use(version), soci::use(r.action), soci::use(r.agent_id),
-        soci::use(at), soci::use(r.context_data), soci::use(r.metadata);
-    return {};
-  } catch (const std::exception& e) {
-    return storage_.fail(lease_, e, "append history");
-  }
+  pipe_.hold("append history",
+             "INSERT INTO " + storage_.sql().table("context_history") +
+                 " (context_id, version, action, agent_id, at, context_data, metadata) VALUES "
+                 "(CAST($1 AS uuid), CAST($2 AS BIGINT), $3, $4, " +
+                 from_us_at(5) + ", $6, $7)",
+             {r.context_id, std::to_string(r.version), r.action, r.agent_id,
+              std::to_string(r.at_us), r.context_data, r.metadata});
+  return {};
 }
 
 sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev) {
   try {
-    long long at = ev.at_us;
-    long long seq = 0;
-    soci::indicator ctx_ind = ev.context_id.empty() ? soci::i_null : soci::i_ok;
-    lease_.sql() << "INSERT INTO " + storage_.sql().table("access_log") +
-                        " (at, agent_id, action, context_id, transport, request_id, details) "
-                        "VALUES (" +
-                        from_us("at") +
-                        ", :agent, :action, CAST(:ctx AS uuid), :tr, :rid, :details) RETURNING seq",
-        soci::use(at), soci::use(ev.agent_id), soci::use(ev.action),
-        soci::use(ev.context_id, ctx_ind), soci::use(ev.transport), soci::use(ev.request_id),
-        soci::use(ev.details), soci::into(seq);
-    return static_cast<std::int64_t>(seq);
+    // Sent with everything held before it: a create is this one round trip.
+    std::optional<std::string> ctx;
+    if (!ev.context_id.empty()) ctx = ev.context_id;
+    const auto seq = pipe_.send(
+        lease_.sql(), "append audit event",
+        "INSERT INTO " + storage_.sql().table("access_log") +
+            " (at, agent_id, action, context_id, transport, request_id, details) VALUES (" +
+            from_us_at(1) + ", $2, $3, CAST($4 AS uuid), $5, $6, $7) RETURNING seq",
+        {std::to_string(ev.at_us), ev.agent_id, ev.action, ctx, ev.transport, ev.request_id,
+         ev.details});
+    if (seq.size() != 1) return sdk::Error(sdk::Errc::internal, "append audit event: no seq");
+    return static_cast<std::int64_t>(std::stoll(seq.front()));
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append audit event");
   }
@@ -124,6 +118,7 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
 
 sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     long long created = a.created_at_us;
     int disabled = a.disabled ? 1 : 0;
     lease_.sql() << "INSERT INTO " + storage_.sql().table("agents") +
@@ -139,6 +134,7 @@ sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
 
 sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     int disabled = a.disabled ? 1 : 0;
     int found = 0;
     soci::indicator ind = soci::i_ok;
@@ -157,6 +153,7 @@ sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
 sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view token_hash,
                                      std::int64_t at_us) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     std::string agent(agent_id), hash(token_hash);
     long long at = at_us;
     lease_.sql() << "DELETE FROM " + storage_.sql().table("agent_tokens") + " WHERE agent_id = :a",
@@ -172,6 +169,7 @@ sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view
 
 sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::GrantRow& g) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     const bool ctx = scope == sdk::GrantScope::context;
     const std::string table = storage_.sql().table(ctx ? "context_grants" : "owner_grants");
     const std::string key = ctx ? "context_id" : "owner_id";
@@ -196,6 +194,7 @@ sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::Gra
 sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string_view scope_id,
                                               std::string_view agent_id) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     const bool ctx = scope == sdk::GrantScope::context;
     std::string id(scope_id), agent(agent_id);
     int removed = 0;
@@ -213,6 +212,7 @@ sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string
 
 sdk::Result<std::optional<sdk::AuditSeal>> PgTransaction::last_seal() {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     // One sealer at a time across every process: a transaction-level advisory lock.
     lease_.sql() << "SELECT pg_advisory_xact_lock(7596390142265447250)";
     long long seq = 0;
@@ -230,6 +230,7 @@ sdk::Result<std::optional<sdk::AuditSeal>> PgTransaction::last_seal() {
 
 sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals) {
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     if (seals.empty()) return {};
     std::vector<long long> seq;
     std::vector<std::string> hash;
@@ -247,19 +248,24 @@ sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals
 }
 
 sdk::Status PgTransaction::mark() {
-  try {
-    exec_script(lease_.sql(), marked_ ? "RELEASE SAVEPOINT m; SAVEPOINT m" : "SAVEPOINT m");
-    marked_ = true;
-    return {};
-  } catch (const std::exception& e) {
-    return storage_.fail(lease_, e, "mark");
-  }
+  // Held: sent with the change's own statements.
+  if (marked_) pipe_.hold("mark", "RELEASE SAVEPOINT m", {});
+  pipe_.hold("mark", "SAVEPOINT m", {});
+  marked_ = true;
+  return {};
 }
 
 sdk::Status PgTransaction::undo_to_mark() {
   if (!marked_) return sdk::Error(sdk::Errc::internal, "undo_to_mark without a mark");
   try {
-    exec_script(lease_.sql(), "ROLLBACK TO SAVEPOINT m");
+    // What is held is sent first (the mark may be among it); a failure there is the very thing
+    // being undone, unless the connection is gone — which the rollback below then reports.
+    try {
+      pipe_.send(lease_.sql());
+    } catch (const std::exception&) {
+      pipe_.clear();
+    }
+    pipe_.send(lease_.sql(), "undo to mark", "ROLLBACK TO SAVEPOINT m", {});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "undo to mark");
@@ -270,6 +276,7 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>();
   try {
+    pipe_.send(lease_.sql());  // what is held goes first
     constexpr std::size_t kColumns = 7;
     std::string sql = "INSERT INTO " + storage_.sql().table("access_log") +
                       " (at, agent_id, action, context_id, transport, request_id, details) VALUES ";
@@ -307,11 +314,15 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
 
 sdk::Status PgTransaction::commit() {
   try {
-    lease_.sql() << "COMMIT";
+    pipe_.send(lease_.sql(), "commit", "COMMIT", {});
     done_ = true;
     return {};
   } catch (const std::exception& e) {
-    done_ = true;  // a failed COMMIT ends the transaction
+    done_ = true;  // a failed COMMIT ends the transaction (ROLLBACK below is harmless if not)
+    try {
+      lease_.sql() << "ROLLBACK";
+    } catch (const std::exception&) {
+    }
     return storage_.fail(lease_, e, "commit");
   }
 }

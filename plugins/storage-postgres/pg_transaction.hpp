@@ -1,9 +1,11 @@
 #pragma once
 // A write transaction on one pooled connection: BEGIN at creation, COMMIT on commit(), ROLLBACK
-// when destroyed uncommitted. get_for_update() takes the row lock (SELECT ... FOR UPDATE), which
+// when destroyed uncommitted. Writes that need no answer (insert, update, history, marks) are held
+// and sent with the next statement that does (pg_pipeline.hpp): a create is one round trip. get_for_update() takes the row lock (SELECT ... FOR UPDATE), which
 // holds concurrent writers of that context — in this process or another — until the end.
 
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "pg_pipeline.hpp"
 #include "pg_pool.hpp"
 
 namespace ctxmgr::pg {
@@ -39,8 +41,12 @@ class PgTransaction final : public sdk::BatchTransaction {
   sdk::Result<bool> remove_grant(sdk::GrantScope scope, std::string_view scope_id,
                                  std::string_view agent_id) override;
 
-  // The connection this transaction runs on (for the restore's own inserts).
-  soci::session& session() const { return lease_.sql(); }
+  // The connection this transaction runs on (for the restore's own inserts), after sending what
+  // is held (nothing, right after begin()).
+  soci::session& session() {
+    pipe_.send(lease_.sql());
+    return lease_.sql();
+  }
   const PgPool::Lease& lease() const { return lease_; }
 
  private:
@@ -48,6 +54,7 @@ class PgTransaction final : public sdk::BatchTransaction {
   PgPool::Lease lease_;
   bool done_ = false;
   bool marked_ = false;
+  Pipeline pipe_;  // statements held until one needs an answer (pg_pipeline.hpp)
 };
 
 }  // namespace ctxmgr::pg

@@ -89,10 +89,13 @@ TEST_P(GroupCommitTest, AFailingChangeInABatchIsUndoneAloneAndTheOthersCommit) {
     if (auto st = tx.insert_context(r); !st) return st.error();
     return sdk::Error(sdk::Errc::precondition_failed, "version 3 is not the current one");
   };
-  // Change 7 collides with change 2 of the same batch (a storage error): retried alone, it
-  // collides with the committed row again and says so.
-  changes[7] = [this](sdk::Transaction& tx, sdk::AuditEvent&) -> sdk::Result<sdk::ApiResponse> {
-    if (auto st = tx.insert_context(row(ct::uuid(2), "a", 1)); !st) return st.error();
+  // Change 7 collides with a row that exists (a storage error, which a storage may report at a
+  // later call of the transaction): undone, then retried alone, it collides again and says so.
+  create(row(ct::uuid(50), "a", 1));
+  changes[7] = [this](sdk::Transaction& tx,
+                      sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
+    if (auto st = tx.insert_context(row(ct::uuid(50), "a", 1)); !st) return st.error();
+    if (auto seq = tx.append_audit(ev); !seq) return seq.error();
     return sdk::ApiResponse{};
   };
   // Change 9 throws: an internal error of its own.
@@ -121,6 +124,7 @@ TEST_P(GroupCommitTest, AFailingChangeInABatchIsUndoneAloneAndTheOthersCommit) {
   }
   EXPECT_FALSE(storage_->get(ct::uuid(4))->has_value()) << "a refused change left its row";
   EXPECT_EQ(audit_events(), kChanges - 3) << "one event per committed change, none for others";
+  EXPECT_EQ(storage_->history(ct::uuid(50), 0, 10)->size(), 1u);
   gc.publish(metrics_);
   EXPECT_EQ(metric("ctxmgr_group_commit_changes_total"), kChanges);
   EXPECT_LE(metric("ctxmgr_group_commit_batches_total"), 2) << "the changes were not batched";

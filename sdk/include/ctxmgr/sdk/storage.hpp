@@ -22,7 +22,10 @@
 namespace ctxmgr::sdk {
 
 // A write transaction. Everything done through it commits together or not at all; destroying it
-// without commit() rolls it back.
+// without commit() rolls it back. A write that returns nothing (insert, update, history) may be
+// sent later together with the next call that needs an answer (since ABI 1.4: PostgreSQL sends a
+// create in one round trip), so its error may be reported by that later call of the same
+// transaction, or by commit() — with the same code (a uniqueness conflict is still `conflict`).
 class CTXMGR_SDK_VISIBLE Transaction {
  public:
   virtual ~Transaction();

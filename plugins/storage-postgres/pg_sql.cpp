@@ -82,6 +82,15 @@ std::string from_us(const char* param) {
          " AS BIGINT) * INTERVAL '1 microsecond')";
 }
 
+std::string array_element(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '"';
+}
+
 std::string from_us_at(int n) {
   return "(TIMESTAMPTZ 'epoch' + CAST($" + std::to_string(n) + " AS BIGINT) * INTERVAL '1 microsecond')";
 }

@@ -56,6 +56,8 @@ class Sql {
 
 // Timestamps cross as microseconds since the epoch.
 std::string from_us(const char* param);
+// A text as an element of an array literal ('{"a","b"}'): quoted, with " and \\ escaped.
+std::string array_element(const std::string& text);
 // The same for the positional parameter $n (pipelined statements).
 std::string from_us_at(int n);
 

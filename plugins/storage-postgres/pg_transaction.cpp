@@ -229,18 +229,25 @@ sdk::Result<std::optional<sdk::AuditSeal>> PgTransaction::last_seal() {
 }
 
 sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals) {
+  if (seals.empty()) return {};
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
-    if (seals.empty()) return {};
-    std::vector<long long> seq;
-    std::vector<std::string> hash;
-    for (const auto& s : seals) {
-      seq.push_back(s.seq);
-      hash.push_back(s.hash);
+    // One statement for the whole pass (the sealer seals thousands of events a second when
+    // reads are audited): the seqs and hashes as two arrays, unnested side by side.
+    std::string seqs = "{", hashes = "{";
+    for (std::size_t i = 0; i < seals.size(); ++i) {
+      if (i != 0) {
+        seqs += ',';
+        hashes += ',';
+      }
+      seqs += std::to_string(seals[i].seq);
+      hashes += array_element(seals[i].hash);
     }
-    lease_.sql() << "INSERT INTO " + storage_.sql().table("access_log_seal") +
-                        " (seq, hash) VALUES (:s, :h)",
-        soci::use(seq), soci::use(hash);
+    seqs += '}';
+    hashes += '}';
+    pipe_.send(lease_.sql(), "append seals",
+               "INSERT INTO " + storage_.sql().table("access_log_seal") +
+                   " (seq, hash) SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]))",
+               {seqs, hashes});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append seals");

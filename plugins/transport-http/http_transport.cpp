@@ -84,12 +84,25 @@ HttpSettings read_settings(const sdk::Options& o) {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::unique_ptr<net::io_context>> io_contexts(std::size_t n) {
+  std::vector<std::unique_ptr<net::io_context>> out;
+  for (std::size_t i = 0; i < std::max<std::size_t>(n, 1); ++i) {
+    out.push_back(std::make_unique<net::io_context>(1));  // one thread runs each
+  }
+  return out;
+}
+
+}  // namespace
+
 HttpTransport::HttpTransport(sdk::Host& host, const sdk::Options& options)
     : host_(host),
       settings_(read_settings(options)),
       guard_(settings_.allowed_hosts, settings_.allowed_origins),
       failed_auth_(settings_.failed_auth_rate, settings_.failed_auth_burst),
-      acceptor_(ioc_) {}
+      iocs_(io_contexts(settings_.threads)),
+      acceptor_(*iocs_.front()) {}
 
 HttpTransport::~HttpTransport() { stop(); }
 
@@ -127,9 +140,9 @@ sdk::Status HttpTransport::start() {
   workers_ =
       std::make_unique<WorkerPool>(settings_.provider_workers, settings_.provider_queue);
   writers_ = std::make_unique<WorkerPool>(settings_.write_workers, settings_.write_queue);
-  work_.emplace(ioc_.get_executor());
+  for (auto& ioc : iocs_) work_.push_back(net::make_work_guard(*ioc));
   accept();
-  for (std::size_t i = 0; i < settings_.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (auto& ioc : iocs_) threads_.emplace_back([&ioc = *ioc] { ioc.run(); });
   started_ = true;
   host_.log().info("listening on http://" + settings_.host + ":" +
                    std::to_string(acceptor_.local_endpoint().port()) + " with " +
@@ -138,8 +151,9 @@ sdk::Status HttpTransport::start() {
 }
 
 void HttpTransport::accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](boost::system::error_code ec,
-                                                        tcp::socket socket) {
+  net::io_context& ioc = *iocs_[next_ioc_++ % iocs_.size()];
+  acceptor_.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec,
+                                                       tcp::socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
       host_.log().warn("accept failed: " + ec.message());
@@ -202,8 +216,8 @@ void HttpTransport::drain_and_join() {
   }
   workers_->join();  // provider calls still running end within their own timeouts
   writers_->join();
-  work_.reset();
-  ioc_.stop();
+  work_.clear();
+  for (auto& ioc : iocs_) ioc->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
   host_.log().info("stopped");

@@ -50,9 +50,13 @@ class HttpTransport final : public sdk::Transport {
   FailedAuthLimiter failed_auth_;
   std::unique_ptr<McpEndpoint> mcp_;
   std::unique_ptr<Router> router_;
-  SessionSet sessions_;  // before the io_context: sessions it still holds remove themselves
-  boost::asio::io_context ioc_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  SessionSet sessions_;  // before the io_contexts: sessions they still hold remove themselves
+  // One io_context per I/O thread, each run by its thread alone: a connection stays on one
+  // thread, and no handler wakes another thread (which, on a small VM, cost more than the
+  // request). The acceptor lives on the first; connections are dealt round-robin.
+  std::vector<std::unique_ptr<boost::asio::io_context>> iocs_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::size_t next_ioc_ = 0;  // touched only by the acceptor's handler
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::unique_ptr<WorkerPool> workers_;  // after the sessions' io_context: joined first

@@ -97,6 +97,9 @@ TEST_P(AccessCacheE2E, ATokenRotatedByTheCliIsRefusedWithinASecond) {
   auto c = client(0);
   const std::string alice =
       token_of(c.post("/api/agents", R"({"agent_id":"alice"})", bearer(root_)));
+  // The store's epoch catches up with the agent's creation within 100 ms (SQLite's poller),
+  // which drops the cache once more; after that, alice's token stays cached.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(status_of_me(0, alice), 200);  // now cached
   // Known tokens are answered from memory: no lookup in the store.
   const std::string hit = R"(ctxmgr_access_cache_lookups_total{result="hit"})";

@@ -7,7 +7,8 @@
 #   bench/run.sh [seconds per run, default 10]
 # BENCH_BACKEND=postgres uses a throwaway PostgreSQL (scripts/pg-temp.sh) instead of SQLite.
 # BENCH_SYNC=normal runs SQLite with synchronous=normal instead of the default full.
-# BENCH_HTTP_THREADS sets transport-http's threads (default 0: one per core).
+# BENCH_HTTP_THREADS sets transport-http's threads (default 0: one per core); the ceiling server
+# runs with as many. BENCH_READ_AUDIT sets audit.reads (default batch, as the shipped configs).
 # Run it on an otherwise idle machine, never while a build runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,7 @@ else
 fi
 cat >"$work/ctxmgr.yaml" <<YAML
 server: {log: {level: warn}}
+audit: {reads: ${BENCH_READ_AUDIT:-batch}}
 storage: $storage
 transports: [{plugin: http, options: {listen: "127.0.0.1:$port", threads: ${BENCH_HTTP_THREADS:-0}}}]
 YAML
@@ -54,7 +56,9 @@ peak=$(rss_kib "$pid" VmHWM)
 kill -TERM "$pid"; wait "$pid" || true; pid=""
 
 cport=$(free_port)
-"$bin/ceiling_server" "$cport" 2 &
+ceiling_threads=${BENCH_HTTP_THREADS:-0}
+[[ $ceiling_threads -eq 0 ]] && ceiling_threads=$(nproc)
+"$bin/ceiling_server" "$cport" "$ceiling_threads" &
 pid=$!
 wait_http "$cport" /
 for conns in $conn_counts; do

@@ -186,6 +186,29 @@ TEST_P(GroupCommitTest, ADatabaseFailureMidBatchFailsEveryChangeAndWritesNone) {
   ASSERT_TRUE(r.ok()) << r.error().message();
 }
 
+TEST_P(GroupCommitTest, ManyAuditEventsInOneCallKeepTheirOrderAndSeqs) {
+  auto tx = batch().begin_batch();
+  ASSERT_TRUE(tx.ok()) << tx.error().message();
+  std::vector<sdk::AuditEvent> events;
+  for (int i = 0; i < 5; ++i) {
+    auto e = event(i);
+    if (i == 2) e.context_id = ct::uuid(7);
+    events.push_back(e);
+  }
+  auto seqs = (*tx)->append_audits(events);
+  ASSERT_TRUE(seqs.ok()) << seqs.error().message();
+  ASSERT_TRUE((*tx)->commit().ok());
+  ASSERT_EQ(seqs->size(), 5u);
+  auto stored = storage_->audit_range(0, 1000, 100);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((*stored)[i].seq, (*seqs)[i]);
+    EXPECT_EQ((*stored)[i].request_id, "r" + std::to_string(i));
+    EXPECT_EQ((*stored)[i].context_id, i == 2 ? ct::uuid(7) : "");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, GroupCommitTest, ct::kStorageCases,
                          [](const auto& info) { return info.param.name; });
 

@@ -41,6 +41,15 @@ TEST(Ids, CanonicalUuidAndAgentIds) {
 
 TEST(TimeText, FormatsAndParsesRfc3339) {
   EXPECT_EQ(ck::format_rfc3339_ms(1732464000123456), "2024-11-24T16:00:00.123Z");
+  EXPECT_EQ(ck::format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(ck::format_rfc3339_ms(951782399999999), "2000-02-28T23:59:59.999Z");
+  EXPECT_EQ(ck::format_rfc3339_ms(951868800000000), "2000-03-01T00:00:00.000Z");  // leap day
+  EXPECT_EQ(ck::format_rfc3339_ms(-1000), "1969-12-31T23:59:59.999Z");
+  // Round trip at every millisecond of a day spread over the years.
+  for (std::int64_t us = 0; us < 4102444800000000; us += 86399123456) {
+    const std::int64_t ms = us - us % 1000;
+    EXPECT_EQ(ck::parse_rfc3339(ck::format_rfc3339_ms(us)), ms) << us;
+  }
   EXPECT_EQ(ck::parse_rfc3339("2024-11-24T16:00:00.123456Z"), 1732464000123456);
   EXPECT_EQ(ck::parse_rfc3339("2024-11-24T17:00:00+01:00"), 1732464000000000);
   EXPECT_FALSE(ck::parse_rfc3339("2024-11-24"));

@@ -39,30 +39,41 @@ sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, con
   Slot slot{&event, &change, std::nullopt};
   std::unique_lock lock(mu_);
   queue_.push_back(&slot);
+  if (filling_ != nullptr && queue_.size() >= settings_.max_batch) filling_->wake.notify_one();
   while (!slot.done) {
     // Lead only while this change still waits in the queue: once taken, its leader answers it.
+    // Each waiter sleeps on its own condition: a batch's end wakes its own callers and the
+    // next leader, not every thread that waits (a herd of wake-ups costs more than a commit).
     if (slot.taken || leading_ >= settings_.lanes) {
-      wake_.wait(lock);
+      slot.wake.wait(lock);
       continue;
     }
     ++leading_;
-    if (settings_.max_wait.count() > 0 && queue_.size() < settings_.max_batch) {
-      wake_.wait_for(lock, settings_.max_wait,
-                     [&] { return queue_.size() >= settings_.max_batch; });
+    if (settings_.max_wait.count() > 0 && queue_.size() < settings_.max_batch &&
+        filling_ == nullptr) {
+      filling_ = &slot;  // woken by the change that fills the batch
+      slot.wake.wait_for(lock, settings_.max_wait,
+                         [&] { return queue_.size() >= settings_.max_batch; });
+      filling_ = nullptr;
     }
     std::vector<Slot*> batch;
     const std::size_t n = std::min(queue_.size(), settings_.max_batch);
     batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     for (Slot* s : batch) s->taken = true;
+    // Whoever waits first now may lead the next batch while this one runs (another lane).
+    if (!queue_.empty() && leading_ < settings_.lanes) queue_.front()->wake.notify_one();
     lock.unlock();
     if (!batch.empty()) lead(batch);
     lock.lock();
     --leading_;
     ++batches_;
     changes_ += batch.size();
-    for (Slot* s : batch) s->done = true;
-    wake_.notify_all();
+    for (Slot* s : batch) {
+      s->done = true;
+      if (s != &slot) s->wake.notify_one();
+    }
+    if (!queue_.empty()) queue_.front()->wake.notify_one();  // the next leader
   }
   lock.unlock();
   if (slot.retry_alone) {

@@ -57,8 +57,9 @@ class GroupCommit {
     const sdk::AuditEvent* event;
     const Change* change;
     std::optional<sdk::Result<sdk::ApiResponse>> result;
-    bool taken = false;        // in a batch being led
-    bool retry_alone = false;  // failed with a storage error inside the batch
+    std::condition_variable wake;  // its caller sleeps here
+    bool taken = false;            // in a batch being led
+    bool retry_alone = false;      // failed with a storage error inside the batch
     bool done = false;
   };
   void lead(std::vector<Slot*>& batch);
@@ -67,9 +68,9 @@ class GroupCommit {
   sdk::StorageBatch& batch_;
   Settings settings_;
   std::mutex mu_;  // guards everything below
-  std::condition_variable wake_;
   std::deque<Slot*> queue_;
   std::size_t leading_ = 0;
+  Slot* filling_ = nullptr;  // a leader waiting up to max_wait for its batch to fill
   std::uint64_t batches_ = 0, changes_ = 0, retried_alone_ = 0;  // since the last publish
 };
 

@@ -1,24 +1,39 @@
 #include "service/time_text.hpp"
 
+#include <chrono>
 #include <ctime>
 #include <regex>
 
 namespace ctxmgr::kernel {
 
 std::string format_rfc3339_ms(std::int64_t unix_us) {
-  std::int64_t secs = unix_us / 1000000;
-  std::int64_t rem = unix_us % 1000000;
-  if (rem < 0) {
-    rem += 1000000;
-    --secs;
-  }
-  const auto t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(rem / 1000));
-  return buf;
+  // Every answer carries timestamps: civil-date arithmetic and digits, not gmtime and strftime
+  // (which the read path's profile showed, locale and all).
+  using namespace std::chrono;
+  const auto us = sys_time<microseconds>(microseconds(unix_us));
+  const auto day = floor<days>(us);
+  const year_month_day ymd(day);
+  const int y = static_cast<int>(ymd.year());
+  if (y < 0 || y > 9999) return "0000-01-01T00:00:00.000Z";  // outside RFC 3339's four digits
+  const auto in_day = duration_cast<milliseconds>(us - day).count();
+  const int ms = static_cast<int>(in_day % 1000);
+  const int sec = static_cast<int>(in_day / 1000 % 60);
+  const int min = static_cast<int>(in_day / 60000 % 60);
+  const int hour = static_cast<int>(in_day / 3600000);
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&](std::size_t at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) {
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
+  };
+  put(0, y, 4);
+  put(5, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+  put(8, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+  put(11, hour, 2);
+  put(14, min, 2);
+  put(17, sec, 2);
+  put(20, ms, 3);
+  return out;
 }
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view text) {

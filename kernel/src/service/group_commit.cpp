@@ -36,7 +36,9 @@ GroupCommit::GroupCommit(sdk::Storage& storage, sdk::StorageBatch& batch, Settin
 }
 
 sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, const Change& change) {
-  Slot slot{&event, &change, std::nullopt};
+  Slot slot;
+  slot.event = &event;
+  slot.change = &change;
   std::unique_lock lock(mu_);
   queue_.push_back(&slot);
   if (filling_ != nullptr && queue_.size() >= settings_.max_batch) filling_->wake.notify_one();

@@ -54,8 +54,8 @@ class GroupCommit {
 
  private:
   struct Slot {
-    const sdk::AuditEvent* event;
-    const Change* change;
+    const sdk::AuditEvent* event = nullptr;
+    const Change* change = nullptr;
     std::optional<sdk::Result<sdk::ApiResponse>> result;
     std::condition_variable wake;  // its caller sleeps here
     bool taken = false;            // in a batch being led

@@ -135,42 +135,33 @@ sdk::StorageSearch* Registry::storage_search() const {
   return nullptr;
 }
 
-sdk::StorageBackup* Registry::storage_backup() const {
+// The capabilities beside Storage are second bases of the plugin's class: a cross-cast, made
+// only when the descriptor's bit says the class has that base. The typeinfo both sides compare
+// lives once, in libctxmgr-sdk.so.
+template <class T>
+T* Registry::storage_capability(std::uint32_t bit) const {
   for (const auto& i : instances_) {
-    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_BACKUP) != 0) {
-      // StorageBackup is a second base of the plugin's class, beside Storage: a cross-cast. The
-      // typeinfo both sides compare lives once, in libctxmgr-sdk.so.
-      return dynamic_cast<sdk::StorageBackup*>(static_cast<sdk::Storage*>(i.object.get()));
+    if (i.kind == sdk::Kind::storage && (i.capabilities & bit) != 0) {
+      return dynamic_cast<T*>(static_cast<sdk::Storage*>(i.object.get()));
     }
   }
   return nullptr;
+}
+
+sdk::StorageBackup* Registry::storage_backup() const {
+  return storage_capability<sdk::StorageBackup>(CTXMGR_CAP_STORAGE_BACKUP);
 }
 
 sdk::StorageRetention* Registry::storage_retention() const {
-  for (const auto& i : instances_) {
-    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_RETENTION) != 0) {
-      return dynamic_cast<sdk::StorageRetention*>(static_cast<sdk::Storage*>(i.object.get()));
-    }
-  }
-  return nullptr;
+  return storage_capability<sdk::StorageRetention>(CTXMGR_CAP_STORAGE_RETENTION);
 }
 
 sdk::StorageAccessEpoch* Registry::storage_access_epoch() const {
-  for (const auto& i : instances_) {
-    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_ACCESS_EPOCH) != 0) {
-      return dynamic_cast<sdk::StorageAccessEpoch*>(static_cast<sdk::Storage*>(i.object.get()));
-    }
-  }
-  return nullptr;
+  return storage_capability<sdk::StorageAccessEpoch>(CTXMGR_CAP_STORAGE_ACCESS_EPOCH);
 }
 
 sdk::StorageBatch* Registry::storage_batch() const {
-  for (const auto& i : instances_) {
-    if (i.kind == sdk::Kind::storage && (i.capabilities & CTXMGR_CAP_STORAGE_BATCH) != 0) {
-      return dynamic_cast<sdk::StorageBatch*>(static_cast<sdk::Storage*>(i.object.get()));
-    }
-  }
-  return nullptr;
+  return storage_capability<sdk::StorageBatch>(CTXMGR_CAP_STORAGE_BATCH);
 }
 
 std::vector<LoadReport> Registry::load(const Config& config, const YamlSource& source) {

@@ -79,6 +79,9 @@ class Registry {
   }
 
  private:
+  // The storage's interface T when its plugin declares `bit`, else null.
+  template <class T>
+  T* storage_capability(std::uint32_t bit) const;
   struct Instance {
     std::shared_ptr<PluginLibrary> library;  // first: destroyed last
     std::unique_ptr<HostImpl> host;

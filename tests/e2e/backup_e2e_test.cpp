@@ -183,7 +183,7 @@ TEST_P(BackupE2E, BackupWhileWritingRestoresIntoTheOtherBackend) {
   EXPECT_EQ(b1.exit_code, 0) << b1.err;
   const auto during_lines = backup_lines(during);
   expect_consistent(during_lines);
-  EXPECT_EQ(src->stop(), 0);
+  EXPECT_EQ(src->stop(), 0) << src->log();
 
   const std::string after = src->dir() + "/after.jsonl.gz";
   auto b2 = cli(*src, {"backup", "--out", after});

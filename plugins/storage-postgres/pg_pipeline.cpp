@@ -10,10 +10,10 @@ namespace {
 
 [[noreturn]] void raise(PGconn* conn, const std::string& what, const char* message,
                         const char* state) {
-  // No SQLSTATE on a connection that is gone: 08006, so it is 503 and reopened.
-  const std::string sqlstate = state != nullptr                   ? state
-                               : PQstatus(conn) == CONNECTION_BAD ? "08006"
-                                                                  : "XX000";
+  // The server gives every error of its own a SQLSTATE; one without comes from libpq, about the
+  // connection (closed, or a FATAL it relayed as the server went down: admin shutdown). 08006,
+  // so it is 503 and the connection is reopened.
+  const std::string sqlstate = state != nullptr ? state : "08006";
   throw soci::postgresql_soci_error(
       what + ": " + (message != nullptr && *message != '\0' ? message : PQerrorMessage(conn)),
       sqlstate.c_str());

@@ -185,10 +185,8 @@ void exec_script(soci::session& s, const std::string& sql) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     std::string msg = PQresultErrorMessage(res);
-    // No SQLSTATE on a connection that is gone: say so (08006), so it is 503 and reopened.
-    std::string sqlstate = state != nullptr                 ? state
-                           : PQstatus(conn) == CONNECTION_BAD ? "08006"
-                                                              : "XX000";
+    // No SQLSTATE: libpq's own error, about the connection (08006: 503, reopened).
+    std::string sqlstate = state != nullptr ? state : "08006";
     if (msg.empty()) msg = PQerrorMessage(conn);
     PQclear(res);
     throw soci::postgresql_soci_error(msg, sqlstate.c_str());

@@ -1,25 +1,12 @@
 #include "pg_pipeline.hpp"
 
+#include "pg_sql.hpp"
+
 #include <soci/postgresql/soci-postgresql.h>
 
 #include <libpq-fe.h>
 
 namespace ctxmgr::pg {
-
-namespace {
-
-[[noreturn]] void raise(PGconn* conn, const std::string& what, const char* message,
-                        const char* state) {
-  // The server gives every error of its own a SQLSTATE; one without comes from libpq, about the
-  // connection (closed, or a FATAL it relayed as the server went down: admin shutdown). 08006,
-  // so it is 503 and the connection is reopened.
-  const std::string sqlstate = state != nullptr ? state : "08006";
-  throw soci::postgresql_soci_error(
-      what + ": " + (message != nullptr && *message != '\0' ? message : PQerrorMessage(conn)),
-      sqlstate.c_str());
-}
-
-}  // namespace
 
 void Pipeline::hold(std::string what, std::string sql,
                     std::vector<std::optional<std::string>> params) {
@@ -34,7 +21,7 @@ std::vector<std::string> Pipeline::send(
   batch.swap(held_);
   if (batch.empty()) return {};
   PGconn* conn = static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_;
-  if (PQenterPipelineMode(conn) != 1) raise(conn, batch.front().what, nullptr, nullptr);
+  if (PQenterPipelineMode(conn) != 1) raise_libpq_error(conn, batch.front().what, nullptr, nullptr);
   // Leaves pipeline mode whatever happens, draining what the server still sends (on a dead
   // connection it cannot: the storage then drops the connection).
   struct Leave {
@@ -53,10 +40,10 @@ std::vector<std::string> Pipeline::send(
     for (const auto& p : h.params) values.push_back(p ? p->c_str() : nullptr);
     if (PQsendQueryParams(conn, h.sql.c_str(), static_cast<int>(values.size()), nullptr,
                           values.data(), nullptr, nullptr, 0) != 1) {
-      raise(conn, h.what, nullptr, nullptr);
+      raise_libpq_error(conn, h.what, nullptr, nullptr);
     }
   }
-  if (PQpipelineSync(conn) != 1) raise(conn, batch.front().what, nullptr, nullptr);
+  if (PQpipelineSync(conn) != 1) raise_libpq_error(conn, batch.front().what, nullptr, nullptr);
 
   std::optional<std::pair<std::string, std::pair<std::string, std::string>>> failure;
   std::vector<std::string> answer;
@@ -76,16 +63,17 @@ std::vector<std::string> Pipeline::send(
       }
       PQclear(r);
     }
-    if (!got && !failure) raise(conn, batch[i].what, nullptr, nullptr);  // the connection died
+    if (!got && !failure)
+      raise_libpq_error(conn, batch[i].what, nullptr, nullptr);  // the connection died
   }
   // The sync's own result ends the pipeline.
   PGresult* sync = PQgetResult(conn);
   const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
   PQclear(sync);
-  if (!synced && !failure) raise(conn, batch.back().what, nullptr, nullptr);
+  if (!synced && !failure) raise_libpq_error(conn, batch.back().what, nullptr, nullptr);
   if (failure) {
-    raise(conn, failure->first, failure->second.first.c_str(),
-          failure->second.second.empty() ? nullptr : failure->second.second.c_str());
+    raise_libpq_error(conn, failure->first, failure->second.first.c_str(),
+                      failure->second.second.empty() ? nullptr : failure->second.second.c_str());
   }
   return answer;
 }

@@ -178,18 +178,27 @@ sdk::Error storage_error(const std::exception& e, const std::string& what) {
   return sdk::Error(sdk::Errc::internal, what + " failed");
 }
 
+void raise_libpq_error(pg_conn* conn, const std::string& what, const char* message,
+                       const char* state) {
+  // The server gives every error of its own a SQLSTATE; one without comes from libpq, about the
+  // connection (closed, or a FATAL it relayed as the server went down: admin shutdown). 08006,
+  // so it is 503 and the connection is reopened.
+  const std::string sqlstate = state != nullptr ? state : "08006";
+  throw soci::postgresql_soci_error(
+      what + ": " + (message != nullptr && *message != '\0' ? message : PQerrorMessage(conn)),
+      sqlstate.c_str());
+}
+
 void exec_script(soci::session& s, const std::string& sql) {
   PGconn* conn = static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
   PGresult* res = PQexec(conn, sql.c_str());
   const auto status = PQresultStatus(res);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    std::string msg = PQresultErrorMessage(res);
-    // No SQLSTATE: libpq's own error, about the connection (08006: 503, reopened).
-    std::string sqlstate = state != nullptr ? state : "08006";
-    if (msg.empty()) msg = PQerrorMessage(conn);
+    const std::string msg = PQresultErrorMessage(res);
+    const std::string sqlstate = state != nullptr ? state : "";
     PQclear(res);
-    throw soci::postgresql_soci_error(msg, sqlstate.c_str());
+    raise_libpq_error(conn, "script", msg.c_str(), sqlstate.empty() ? nullptr : sqlstate.c_str());
   }
   PQclear(res);
 }

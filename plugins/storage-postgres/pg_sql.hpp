@@ -13,6 +13,8 @@
 #include "ctxmgr/sdk/error.hpp"
 #include "ctxmgr/sdk/types.hpp"
 
+struct pg_conn;  // libpq's PGconn
+
 namespace ctxmgr::pg {
 
 // Rows of `context` as SOCI vectors: a one-time query fills up to their size.
@@ -60,6 +62,12 @@ std::string from_us(const char* param);
 std::string array_element(const std::string& text);
 // The same for the positional parameter $n (pipelined statements).
 std::string from_us_at(int n);
+
+// Throws `what: message` as SOCI would, with the SQLSTATE; none (libpq's own error, about the
+// connection) is 08006, so the storage answers 503 and reopens the connection. An empty message
+// takes libpq's.
+[[noreturn]] void raise_libpq_error(pg_conn* conn, const std::string& what, const char* message,
+                                   const char* state);
 
 // Runs several statements in one round trip (a migration file; RELEASE and SAVEPOINT together)
 // on the session's raw connection; throws soci::postgresql_soci_error as SOCI would.

@@ -8,19 +8,24 @@
 
 namespace ctxmgr::pg {
 
-void Pipeline::hold(std::string what, std::string sql,
-                    std::vector<std::optional<std::string>> params) {
-  held_.push_back({std::move(what), std::move(sql), std::move(params)});
+void Pipeline::hold(std::string what, std::string sql, Params params, std::string name) {
+  held_.push_back({std::move(what), std::move(sql), std::move(params), std::move(name)});
 }
 
-std::vector<std::string> Pipeline::send(
-    soci::session& session, const std::string& last_what, const std::string& last,
-    const std::vector<std::optional<std::string>>& last_params) {
-  if (!last.empty()) held_.push_back({last_what, last, last_params});
+void Pipeline::send(const PgPool::Lease& lease) { flush(lease, false); }
+
+Rows Pipeline::send(const PgPool::Lease& lease, std::string what, std::string sql, Params params,
+                    std::string name) {
+  hold(std::move(what), std::move(sql), std::move(params), std::move(name));
+  return flush(lease, true);
+}
+
+Rows Pipeline::flush(const PgPool::Lease& lease, bool answer_last) {
   std::vector<Held> batch;
   batch.swap(held_);
   if (batch.empty()) return {};
-  PGconn* conn = static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_;
+  PGconn* conn = static_cast<soci::postgresql_session_backend*>(lease.sql().get_backend())->conn_;
+  auto* prepared = lease.prepared();
   if (PQenterPipelineMode(conn) != 1) raise_libpq_error(conn, batch.front().what, nullptr, nullptr);
   // Leaves pipeline mode whatever happens, draining what the server still sends (on a dead
   // connection it cannot: the storage then drops the connection).
@@ -34,37 +39,69 @@ std::vector<std::string> Pipeline::send(
       }
     }
   } leave{conn};
-  for (const auto& h : batch) {
+
+  // What the server answers, in order: a Parse for each statement prepared now, then its result.
+  struct Expected {
+    std::size_t held;
+    bool parse;
+  };
+  std::vector<Expected> expected;
+  expected.reserve(batch.size() + 2);
+  std::vector<const std::string*> parsing;  // names whose Parse this batch sends
+  const auto parsed_here = [&](const std::string& name) {
+    for (const auto* p : parsing)
+      if (*p == name) return true;
+    return false;
+  };
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& h = batch[i];
     std::vector<const char*> values;
     values.reserve(h.params.size());
     for (const auto& p : h.params) values.push_back(p ? p->c_str() : nullptr);
-    if (PQsendQueryParams(conn, h.sql.c_str(), static_cast<int>(values.size()), nullptr,
-                          values.data(), nullptr, nullptr, 0) != 1) {
-      raise_libpq_error(conn, h.what, nullptr, nullptr);
+    const int n = static_cast<int>(values.size());
+    const bool named = prepared != nullptr && !h.name.empty();
+    if (named && prepared->count(h.name) == 0 && !parsed_here(h.name)) {
+      if (PQsendPrepare(conn, h.name.c_str(), h.sql.c_str(), n, nullptr) != 1)
+        raise_libpq_error(conn, h.what, nullptr, nullptr);
+      expected.push_back({i, true});
+      parsing.push_back(&h.name);
     }
+    const int sent =
+        named ? PQsendQueryPrepared(conn, h.name.c_str(), n, values.data(), nullptr, nullptr, 0)
+              : PQsendQueryParams(conn, h.sql.c_str(), n, nullptr, values.data(), nullptr, nullptr,
+                                  0);
+    if (sent != 1) raise_libpq_error(conn, h.what, nullptr, nullptr);
+    expected.push_back({i, false});
   }
   if (PQpipelineSync(conn) != 1) raise_libpq_error(conn, batch.front().what, nullptr, nullptr);
 
   std::optional<std::pair<std::string, std::pair<std::string, std::string>>> failure;
-  std::vector<std::string> answer;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  Rows answer;
+  for (const auto& e : expected) {
+    const Held& h = batch[e.held];
     bool got = false;
     while (PGresult* r = PQgetResult(conn)) {
       got = true;
       const auto status = PQresultStatus(r);
       if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
-        if (i + 1 == batch.size() && !last.empty()) {
-          for (int row = 0; row < PQntuples(r); ++row) answer.emplace_back(PQgetvalue(r, row, 0));
+        // Only a Parse the server accepted counts: one skipped after an error never happened.
+        if (e.parse) prepared->insert(h.name);
+        if (!e.parse && answer_last && e.held + 1 == batch.size()) {
+          const int cols = PQnfields(r);
+          for (int row = 0; row < PQntuples(r); ++row) {
+            auto& out = answer.emplace_back();
+            out.reserve(static_cast<std::size_t>(cols));
+            for (int c = 0; c < cols; ++c) out.emplace_back(PQgetvalue(r, row, c));
+          }
         }
       } else if (status == PGRES_FATAL_ERROR && !failure) {
         const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        failure.emplace(batch[i].what,
+        failure.emplace(h.what,
                         std::make_pair(PQresultErrorMessage(r), state != nullptr ? state : ""));
       }
       PQclear(r);
     }
-    if (!got && !failure)
-      raise_libpq_error(conn, batch[i].what, nullptr, nullptr);  // the connection died
+    if (!got && !failure) raise_libpq_error(conn, h.what, nullptr, nullptr);  // the connection died
   }
   // The sync's own result ends the pipeline.
   PGresult* sync = PQgetResult(conn);

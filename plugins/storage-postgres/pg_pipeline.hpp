@@ -6,35 +6,48 @@
 // SQLSTATE), so the storage maps them like any other; a statement after a failed one is skipped
 // by the server, which is what a transaction does anyway.
 //
-// Not thread-safe: one per transaction, used by its thread.
+// A statement sent with a name is a named prepared statement when the pool prepares them
+// (option prepared_statements): the first use on a connection sends its Parse in the same round
+// trip, later uses only bind and execute it, so PostgreSQL parses and plans it once per
+// connection instead of once per request.
+//
+// Not thread-safe: one per transaction (or per one-shot read), used by its thread.
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <soci/soci.h>
+#include "pg_pool.hpp"
 
 namespace ctxmgr::pg {
 
+// $1.. values; nullopt is NULL.
+using Params = std::vector<std::optional<std::string>>;
+// The rows of a statement's answer, each column as text (NULL as empty).
+using Rows = std::vector<std::vector<std::string>>;
+
 class Pipeline {
  public:
-  // Holds a statement ($1.. placeholders; nullopt is NULL) whose answer nobody reads: only
-  // whether it failed.
-  void hold(std::string what, std::string sql, std::vector<std::optional<std::string>> params);
+  // Holds a statement whose answer nobody reads: only whether it failed. `name`: prepare it
+  // under that name (one per distinct SQL text on a connection), or empty.
+  void hold(std::string what, std::string sql, Params params, std::string name = {});
   bool empty() const { return held_.empty(); }
   void clear() { held_.clear(); }
-  // Sends what is held, then `last` if given, in one round trip; the first column of `last`'s
-  // rows. Throws soci::postgresql_soci_error for the first statement that failed ("<what>: ...").
-  std::vector<std::string> send(soci::session& sql, const std::string& last_what = {},
-                                const std::string& last = {},
-                                const std::vector<std::optional<std::string>>& last_params = {});
+  // Sends what is held, in one round trip. Throws soci::postgresql_soci_error for the first
+  // statement that failed ("<what>: ...").
+  void send(const PgPool::Lease& lease);
+  // The same with `sql` last, in the same round trip; its rows.
+  Rows send(const PgPool::Lease& lease, std::string what, std::string sql, Params params,
+            std::string name = {});
 
  private:
   struct Held {
     std::string what;
     std::string sql;
-    std::vector<std::optional<std::string>> params;
+    Params params;
+    std::string name;
   };
+  Rows flush(const PgPool::Lease& lease, bool answer_last);
   std::vector<Held> held_;
 };
 

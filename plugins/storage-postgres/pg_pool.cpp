@@ -17,10 +17,12 @@ bool healthy(soci::session& s) {
 }  // namespace
 
 PgPool::PgPool(std::string conninfo, std::string on_connect, std::size_t size,
-               std::chrono::milliseconds acquire_timeout, sdk::Logger& log, sdk::Metrics& metrics)
+               std::chrono::milliseconds acquire_timeout, bool prepare, sdk::Logger& log,
+               sdk::Metrics& metrics)
     : conninfo_(std::move(conninfo)),
       on_connect_(std::move(on_connect)),
       timeout_(acquire_timeout),
+      prepare_(prepare),
       log_(log),
       metrics_(metrics) {
   for (std::size_t i = 0; i < size; ++i) {
@@ -87,6 +89,7 @@ sdk::Result<PgPool::Lease> PgPool::acquire() {
   }
   Lease lease(*this, *conn);
   if (conn->broken) {
+    conn->prepared.clear();
     try {
       conn->sql.close();
     } catch (const std::exception&) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <soci/soci.h>
@@ -21,6 +22,9 @@ namespace ctxmgr::pg {
 struct PgConnection {
   soci::session sql;
   bool broken = true;  // not yet opened, or lost: (re)open before use
+  // The named prepared statements this session holds (they live as long as the session, whatever
+  // becomes of the transaction that prepared them); emptied when the connection is reopened.
+  std::unordered_set<std::string> prepared;
 };
 
 class PgPool {
@@ -28,8 +32,12 @@ class PgPool {
   // Reports ctxmgr_postgres_pool_connections{state="in_use"|"size"} (gauges),
   // ctxmgr_postgres_pool_wait_seconds (histogram) and ctxmgr_postgres_pool_timeouts_total.
   // `on_connect`: SQL run on every connection the pool opens (session settings), or empty.
+  // `prepare`: hot statements are named prepared statements on each connection (parsed and
+  // planned once per connection); off behind a pooler that does not keep them (PgBouncer in
+  // transaction mode before 1.21).
   PgPool(std::string conninfo, std::string on_connect, std::size_t size,
-         std::chrono::milliseconds acquire_timeout, sdk::Logger& log, sdk::Metrics& metrics);
+         std::chrono::milliseconds acquire_timeout, bool prepare, sdk::Logger& log,
+         sdk::Metrics& metrics);
   ~PgPool();
 
   class Lease {
@@ -41,6 +49,10 @@ class PgPool {
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     soci::session& sql() const { return conn_->sql; }
+    // The names prepared on this connection, or null when statements are not to be prepared.
+    std::unordered_set<std::string>* prepared() const {
+      return pool_->prepare_ ? &conn_->prepared : nullptr;
+    }
     // Marks the connection lost after an error that says so; it is reopened on its next use.
     void mark_broken() const { conn_->broken = true; }
 
@@ -59,6 +71,7 @@ class PgPool {
   std::string conninfo_;
   std::string on_connect_;
   std::chrono::milliseconds timeout_;
+  bool prepare_;
   sdk::Logger& log_;
   sdk::Metrics& metrics_;
   std::mutex mu_;

@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 
+#include <stdexcept>
+
 namespace ctxmgr::pg {
 
 namespace {
@@ -43,6 +45,22 @@ sdk::ContextRow ContextRows::row(std::size_t i) const {
   r.created_by = created_by[i];
   r.updated_by = updated_by[i];
   r.deleted = deleted[i] != 0;
+  return r;
+}
+
+sdk::ContextRow context_row(const std::vector<std::string>& c) {
+  if (c.size() != 10) throw std::runtime_error("context row: expected 10 columns");
+  sdk::ContextRow r;
+  r.id = c[0];
+  r.agent_id = c[1];
+  r.context_data = c[2];
+  r.metadata = c[3];
+  r.version = std::stoll(c[4]);
+  r.created_at_us = std::stoll(c[5]);
+  r.updated_at_us = std::stoll(c[6]);
+  r.created_by = c[7];
+  r.updated_by = c[8];
+  r.deleted = c[9] == "1";
   return r;
 }
 

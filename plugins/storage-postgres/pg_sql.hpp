@@ -1,8 +1,9 @@
 #pragma once
 // SQL of the PostgreSQL storage, qualified with the configured schema (no search_path, which a
 // pooler in transaction mode would not keep), and the mapping of PostgreSQL errors to SDK codes.
-// Every query is a one-time query (PQexecParams: one round trip, no named prepared statement to
-// clean up, and fine behind PgBouncer in transaction mode).
+// Most queries are one-time queries (PQexecParams: one round trip, nothing to clean up, fine
+// behind PgBouncer in transaction mode); the hot ones go through pg_pipeline.hpp, prepared once
+// per connection unless the option prepared_statements is off.
 
 #include <exception>
 #include <string>
@@ -41,6 +42,9 @@ struct HistoryRows {
   std::vector<std::string> id, action, agent, data, meta;
   std::vector<long long> version, at;
 };
+
+// A row of Sql::context_columns() read as text (a pipelined statement's answer).
+sdk::ContextRow context_row(const std::vector<std::string>& columns);
 
 class Sql {
  public:

@@ -6,6 +6,7 @@
 
 #include "ctxmgr/sdk/migrations.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
+#include "pg_pipeline.hpp"
 #include "pg_transaction.hpp"
 
 namespace ctxmgr::pg {
@@ -39,6 +40,7 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
       acquire_timeout_(options.get_int("acquire_timeout_ms", 2000)),
       rank_budget_(static_cast<double>(options.get_int("rank_budget", 2000))),
       jit_(options.get_bool("jit", false)),
+      prepare_(options.get_bool("prepared_statements", true)),
       listener_(host.log()) {
   if (!valid_schema(sql_.schema())) {
     throw sdk::Error(sdk::Errc::invalid_request,
@@ -68,7 +70,7 @@ PgStorage::~PgStorage() { stop(); }
 
 sdk::Status PgStorage::start() {
   pool_ = std::make_unique<PgPool>(conninfo_, jit_ ? "" : "SET jit = off", pool_size_,
-                                   acquire_timeout_, host_.log(), host_.metrics());
+                                   acquire_timeout_, prepare_, host_.log(), host_.metrics());
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
   listener_.start(listen_conninfo_, jit_ ? "" : "SET jit = off", sql_.schema());
@@ -114,16 +116,11 @@ sdk::Result<std::optional<sdk::ContextRow>> PgStorage::get(std::string_view id) 
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
   try {
-    ContextRows rows(1);
-    std::string key(id);
-    {
-      auto q = (lease->sql() << sql_.select_context("id = CAST(:id AS uuid)"));
-      rows.bind_into(q);
-      q, soci::use(key);
-    }
-    rows.settle(lease->sql());
-    if (rows.size() == 0) return std::optional<sdk::ContextRow>();
-    return std::optional<sdk::ContextRow>(rows.row(0));
+    Pipeline one;
+    const auto rows = one.send(*lease, "read context", sql_.select_context("id = CAST($1 AS uuid)"),
+                               {std::string(id)}, "ctxmgr_context");
+    if (rows.empty()) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(context_row(rows.front()));
   } catch (const std::exception& e) {
     return fail(*lease, e, "read context");
   }
@@ -583,6 +580,16 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .allowed = nullptr,
      .description = "let PostgreSQL JIT-compile this plugin's queries; off: compiling a "
                     "selection over thousands of matches cost ~60 ms for a 25 ms query "
+                    "(docs/storage-postgres.md)"},
+    {.name = "prepared_statements",
+     .type = CTXMGR_OPT_BOOLEAN,
+     .flags = 0,
+     .default_json = "true",
+     .min = 0,
+     .max = 0,
+     .allowed = nullptr,
+     .description = "the hot statements (read, create, audit) are parsed and planned once per "
+                    "connection; off behind PgBouncer in transaction mode before 1.21 "
                     "(docs/storage-postgres.md)"},
     {.name = "connect_timeout_s",
      .type = CTXMGR_OPT_INTEGER,

@@ -128,6 +128,7 @@ class PgStorage final : public sdk::StorageSearch,
   // selection whose words match thousands of contexts passes it, and the compilation costs more
   // than the short query it compiles; so each connection sets jit = off unless this is true.
   bool jit_;
+  bool prepare_;  // option prepared_statements (pg_pipeline.hpp)
   std::mutex corpus_mu_;
   Corpus corpus_;
   std::chrono::steady_clock::time_point corpus_at_{};

@@ -18,17 +18,13 @@ PgTransaction::~PgTransaction() {
 
 sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::string_view id) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
-    ContextRows rows(1);
-    std::string key(id);
-    {
-      auto q = (lease_.sql() << storage_.sql().select_context("id = CAST(:id AS uuid) FOR UPDATE"));
-      rows.bind_into(q);
-      q, soci::use(key);
-    }
-    rows.settle(lease_.sql());
-    if (rows.size() == 0) return std::optional<sdk::ContextRow>();
-    return std::optional<sdk::ContextRow>(rows.row(0));
+    // What is held goes first, in the same round trip.
+    const auto rows = pipe_.send(
+        lease_, "read context",
+        storage_.sql().select_context("id = CAST($1 AS uuid) FOR UPDATE"), {std::string(id)},
+        "ctxmgr_context_for_update");
+    if (rows.empty()) return std::optional<sdk::ContextRow>();
+    return std::optional<sdk::ContextRow>(context_row(rows.front()));
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "read context");
   }
@@ -43,13 +39,14 @@ sdk::Status PgTransaction::insert_context(const sdk::ContextRow& r) {
                  from_us_at(6) + ", " + from_us_at(7) + ", $8, $9, $10)",
              {r.id, r.agent_id, r.context_data, r.metadata, std::to_string(r.version),
               std::to_string(r.created_at_us), std::to_string(r.updated_at_us), r.created_by,
-              r.updated_by, r.deleted ? "true" : "false"});
+              r.updated_by, r.deleted ? "true" : "false"},
+             "ctxmgr_insert_context");
   return {};
 }
 
 sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     long long version = r.version, updated = r.updated_at_us;
     int deleted = r.deleted ? 1 : 0;
     int found = 0;
@@ -72,7 +69,7 @@ sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
 
 sdk::Status PgTransaction::purge_context(std::string_view id) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     std::string key(id);
     lease_.sql() << "DELETE FROM " + storage_.sql().table("context_history") +
                         " WHERE context_id = CAST(:id AS uuid)",
@@ -93,7 +90,8 @@ sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
                  "(CAST($1 AS uuid), CAST($2 AS BIGINT), $3, $4, " +
                  from_us_at(5) + ", $6, $7)",
              {r.context_id, std::to_string(r.version), r.action, r.agent_id,
-              std::to_string(r.at_us), r.context_data, r.metadata});
+              std::to_string(r.at_us), r.context_data, r.metadata},
+             "ctxmgr_append_history");
   return {};
 }
 
@@ -103,14 +101,16 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
     std::optional<std::string> ctx;
     if (!ev.context_id.empty()) ctx = ev.context_id;
     const auto seq = pipe_.send(
-        lease_.sql(), "append audit event",
+        lease_, "append audit event",
         "INSERT INTO " + storage_.sql().table("access_log") +
             " (at, agent_id, action, context_id, transport, request_id, details) VALUES (" +
             from_us_at(1) + ", $2, $3, CAST($4 AS uuid), $5, $6, $7) RETURNING seq",
         {std::to_string(ev.at_us), ev.agent_id, ev.action, ctx, ev.transport, ev.request_id,
-         ev.details});
-    if (seq.size() != 1) return sdk::Error(sdk::Errc::internal, "append audit event: no seq");
-    return static_cast<std::int64_t>(std::stoll(seq.front()));
+         ev.details},
+        "ctxmgr_append_audit");
+    if (seq.size() != 1 || seq.front().empty())
+      return sdk::Error(sdk::Errc::internal, "append audit event: no seq");
+    return static_cast<std::int64_t>(std::stoll(seq.front().front()));
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append audit event");
   }
@@ -118,7 +118,7 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
 
 sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     long long created = a.created_at_us;
     int disabled = a.disabled ? 1 : 0;
     lease_.sql() << "INSERT INTO " + storage_.sql().table("agents") +
@@ -134,7 +134,7 @@ sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
 
 sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     int disabled = a.disabled ? 1 : 0;
     int found = 0;
     soci::indicator ind = soci::i_ok;
@@ -153,7 +153,7 @@ sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
 sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view token_hash,
                                      std::int64_t at_us) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     std::string agent(agent_id), hash(token_hash);
     long long at = at_us;
     lease_.sql() << "DELETE FROM " + storage_.sql().table("agent_tokens") + " WHERE agent_id = :a",
@@ -169,7 +169,7 @@ sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view
 
 sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::GrantRow& g) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     const bool ctx = scope == sdk::GrantScope::context;
     const std::string table = storage_.sql().table(ctx ? "context_grants" : "owner_grants");
     const std::string key = ctx ? "context_id" : "owner_id";
@@ -194,7 +194,7 @@ sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::Gra
 sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string_view scope_id,
                                               std::string_view agent_id) {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     const bool ctx = scope == sdk::GrantScope::context;
     std::string id(scope_id), agent(agent_id);
     int removed = 0;
@@ -212,7 +212,7 @@ sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string
 
 sdk::Result<std::optional<sdk::AuditSeal>> PgTransaction::last_seal() {
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     // One sealer at a time across every process: a transaction-level advisory lock.
     lease_.sql() << "SELECT pg_advisory_xact_lock(7596390142265447250)";
     long long seq = 0;
@@ -244,10 +244,10 @@ sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals
     }
     seqs += '}';
     hashes += '}';
-    pipe_.send(lease_.sql(), "append seals",
+    pipe_.send(lease_, "append seals",
                "INSERT INTO " + storage_.sql().table("access_log_seal") +
                    " (seq, hash) SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]))",
-               {seqs, hashes});
+               {seqs, hashes}, "ctxmgr_append_seals");
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append seals");
@@ -268,11 +268,11 @@ sdk::Status PgTransaction::undo_to_mark() {
     // What is held is sent first (the mark may be among it); a failure there is the very thing
     // being undone, unless the connection is gone — which the rollback below then reports.
     try {
-      pipe_.send(lease_.sql());
+      pipe_.send(lease_);
     } catch (const std::exception&) {
       pipe_.clear();
     }
-    pipe_.send(lease_.sql(), "undo to mark", "ROLLBACK TO SAVEPOINT m", {});
+    pipe_.send(lease_, "undo to mark", "ROLLBACK TO SAVEPOINT m", {});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "undo to mark");
@@ -283,7 +283,7 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>();
   try {
-    pipe_.send(lease_.sql());  // what is held goes first
+    pipe_.send(lease_);  // what is held goes first
     constexpr std::size_t kColumns = 7;
     std::string sql = "INSERT INTO " + storage_.sql().table("access_log") +
                       " (at, agent_id, action, context_id, transport, request_id, details) VALUES ";
@@ -321,7 +321,7 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
 
 sdk::Status PgTransaction::commit() {
   try {
-    pipe_.send(lease_.sql(), "commit", "COMMIT", {});
+    pipe_.send(lease_, "commit", "COMMIT", {});
     done_ = true;
     return {};
   } catch (const std::exception& e) {

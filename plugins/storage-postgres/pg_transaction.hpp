@@ -44,7 +44,7 @@ class PgTransaction final : public sdk::BatchTransaction {
   // The connection this transaction runs on (for the restore's own inserts), after sending what
   // is held (nothing, right after begin()).
   soci::session& session() {
-    pipe_.send(lease_.sql());
+    pipe_.send(lease_);
     return lease_.sql();
   }
   const PgPool::Lease& lease() const { return lease_; }

@@ -23,6 +23,7 @@ namespace ctxmgr::test {
 struct StorageCase {
   std::string plugin;
   std::string name;
+  std::string options = {};  // more plugin options, e.g. ", prepared_statements: false"
 };
 
 inline std::string unique_schema() {
@@ -39,7 +40,7 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
     std::string options;
     if (c.plugin == "sqlite") {
       dir_ = make_temp_dir();
-      options = "{path: " + dir_ + "/ctx.db" + extra_options() + "}";
+      options = "{path: " + dir_ + "/ctx.db" + c.options + extra_options() + "}";
     } else {
       const char* dsn = std::getenv("CTXMGR_TEST_PG_DSN");
       if (dsn == nullptr || !std::filesystem::exists(CTXMGR_PLUGIN_DIR "/storage-postgres.so")) {
@@ -47,7 +48,8 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
       }
       // A schema of its own per test: every test starts from an empty database.
       schema_ = unique_schema();
-      options = "{url: '" + std::string(dsn) + "', schema: " + schema_ + extra_options() + "}";
+      options = "{url: '" + std::string(dsn) + "', schema: " + schema_ + c.options +
+                extra_options() + "}";
     }
     auto cfg = ck::parse_config(
         "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage:\n  plugin: " + c.plugin +
@@ -122,8 +124,10 @@ inline std::string uuid(int n) {
   return buf;
 }
 
-// Both plugins, named for the test names.
-inline const auto kStorageCases =
-    testing::Values(StorageCase{"sqlite", "Sqlite"}, StorageCase{"postgres", "Postgres"});
+// Both plugins, named for the test names; PostgreSQL also without named prepared statements (as
+// behind PgBouncer in transaction mode), which takes the other path through pg_pipeline.
+inline const auto kStorageCases = testing::Values(
+    StorageCase{"sqlite", "Sqlite"}, StorageCase{"postgres", "Postgres"},
+    StorageCase{"postgres", "PostgresUnprepared", ", prepared_statements: false"});
 
 }  // namespace ctxmgr::test

@@ -98,5 +98,5 @@ for conns in 1 32; do
        "$(ratio "$cp" "$(field rps "${result[peer_post,$conns]}")") x the peer"
 done
 echo "ctxmgr RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB)"
-echo "PostgreSQL $pg_version (fsync on), config/postgres.example.yaml as shipped (token mode, audit.reads batch, pool 16, 16 HTTP threads)"
+echo "PostgreSQL $pg_version (fsync on), config/postgres.example.yaml as shipped (token mode, audit.reads batch, pool 16, one I/O thread per core, prepared statements)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk, servers and PostgreSQL share them; ${secs}s per run"

@@ -1,6 +1,7 @@
 #include "pg_transaction.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "pg_sql.hpp"
 #include "pg_storage.hpp"
@@ -283,37 +284,43 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>();
   try {
-    pipe_.send(lease_);  // what is held goes first
-    constexpr std::size_t kColumns = 7;
-    std::string sql = "INSERT INTO " + storage_.sql().table("access_log") +
-                      " (at, agent_id, action, context_id, transport, request_id, details) VALUES ";
-    std::vector<std::string> values;
-    std::vector<soci::indicator> nulls;
-    values.reserve(events.size() * kColumns);
-    nulls.reserve(events.size() * kColumns);
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      const auto& ev = events[i];
-      auto name = [&](std::size_t k) { return "p" + std::to_string(i * kColumns + k); };
-      sql += i == 0 ? "(" : ", (";
-      sql += from_us(name(0).c_str()) + ", :" + name(1) + ", :" + name(2) + ", CAST(:" + name(3) +
-             " AS uuid), :" + name(4) + ", :" + name(5) + ", :" + name(6) + ")";
-      for (std::string v : {std::to_string(ev.at_us), ev.agent_id, ev.action, ev.context_id,
-                            ev.transport, ev.request_id, ev.details}) {
-        values.push_back(std::move(v));
-        nulls.push_back(soci::i_ok);
-      }
-      if (ev.context_id.empty()) nulls[nulls.size() - 4] = soci::i_null;
+    // One statement text whatever the number of events (seven arrays unnested), so it is
+    // prepared once per connection; sent with what is held.
+    std::array<std::string, 7> columns;
+    for (auto& c : columns) c = "{";
+    const auto add = [&](std::size_t k, const std::string& v, bool null = false) {
+      if (columns[k].size() > 1) columns[k] += ',';
+      columns[k] += null ? "NULL" : array_element(v);
+    };
+    for (const auto& ev : events) {
+      add(0, std::to_string(ev.at_us));
+      add(1, ev.agent_id);
+      add(2, ev.action);
+      add(3, ev.context_id, ev.context_id.empty());
+      add(4, ev.transport);
+      add(5, ev.request_id);
+      add(6, ev.details);
     }
-    sql += " RETURNING seq";
-    std::vector<long long> seqs(events.size());
-    {
-      auto q = (lease_.sql() << sql);
-      q, soci::into(seqs);
-      for (std::size_t k = 0; k < values.size(); ++k) q, soci::use(values[k], nulls[k]);
-    }
-    // Rows are inserted, and given their seq, in the order of the VALUES list.
+    Params params;
+    for (auto& c : columns) params.emplace_back(std::move(c += '}'));
+    const auto rows = pipe_.send(
+        lease_, "append audit events",
+        "INSERT INTO " + storage_.sql().table("access_log") +
+            " (at, agent_id, action, context_id, transport, request_id, details) SELECT "
+            "TIMESTAMPTZ 'epoch' + u.at * INTERVAL '1 microsecond', u.agent, u.action, u.ctx, "
+            "u.transport, u.req, u.details FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), "
+            "CAST($3 AS TEXT[]), CAST($4 AS UUID[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), "
+            "CAST($7 AS TEXT[])) WITH ORDINALITY AS u(at, agent, action, ctx, transport, req, "
+            "details, n) ORDER BY u.n RETURNING seq",
+        std::move(params), "ctxmgr_append_audits");
+    std::vector<std::int64_t> seqs;
+    seqs.reserve(rows.size());
+    for (const auto& r : rows) seqs.push_back(std::stoll(r.at(0)));
+    if (seqs.size() != events.size())
+      return sdk::Error(sdk::Errc::internal, "append audit events: seq count differs");
+    // Rows are inserted, and given their seq, in the order of the arrays.
     std::sort(seqs.begin(), seqs.end());
-    return std::vector<std::int64_t>(seqs.begin(), seqs.end());
+    return seqs;
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append audit events");
   }

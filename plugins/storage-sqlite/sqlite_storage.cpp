@@ -62,8 +62,12 @@ SqliteStorage::~SqliteStorage() { stop(); }
 
 void SqliteStorage::open_session(soci::session& s) const {
   s.open(soci::sqlite3, "db=" + path_);
+  // temp_store MEMORY: the statement journal a write inside a savepoint needs (group commit puts
+  // every change in one) and transient sort tables stay in memory; on disk each create opened,
+  // wrote and unlinked a file in /var/tmp.
   exec_script(s, ("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_) + ";" +
                   "PRAGMA foreign_keys = ON;" + "PRAGMA synchronous = " + synchronous_ + ";" +
+                  "PRAGMA temp_store = MEMORY;" +
                   "PRAGMA mmap_size = " + std::to_string(mmap_mib_ * 1024 * 1024) + ";")
                      .c_str());
   register_search_tokenizer(native(s));

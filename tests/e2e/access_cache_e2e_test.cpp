@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -97,20 +98,33 @@ TEST_P(AccessCacheE2E, ATokenRotatedByTheCliIsRefusedWithinASecond) {
   auto c = client(0);
   const std::string alice =
       token_of(c.post("/api/agents", R"({"agent_id":"alice"})", bearer(root_)));
-  // The store's epoch catches up with the agent's creation (SQLite's poller within 100 ms, a
-  // notification on PostgreSQL), which drops the cache once more; after that, alice's token
-  // stays cached. On a loaded machine that can take a while: wait for the first hit.
-  const std::string hit = R"(ctxmgr_access_cache_lookups_total{result="hit"})";
-  const auto answered_from_memory = [&] {
-    const double before = sample(c.get("/metrics").body, hit);
-    return status_of_me(0, alice) == 200 && sample(c.get("/metrics").body, hit) > before;
+  // Known tokens are answered from memory: five requests in a row, five hits, no lookup in the
+  // store. The store's epoch first catches up with alice's creation (SQLite's poller within
+  // 100 ms, a notification on PostgreSQL), which drops the cache once more; and on a loaded
+  // machine a late poll can make the cache distrust itself for a moment (a bypass): so up to
+  // three windows of five, each reported.
+  const auto counts = [&] {
+    const std::string body = c.get("/metrics").body;
+    std::array<double, 3> n{};
+    const char* results[] = {"hit", "miss", "bypass"};
+    for (std::size_t i = 0; i < n.size(); ++i)
+      n[i] = sample(body, std::string("ctxmgr_access_cache_lookups_total{result=\"") +
+                              results[i] + "\"}");
+    return n;
   };
-  ASSERT_TRUE(time_until(answered_from_memory, std::chrono::milliseconds(5000)).has_value());
-  ASSERT_TRUE(answered_from_memory());
-  // Known tokens are answered from memory: no lookup in the store.
-  const double hits_before = sample(c.get("/metrics").body, hit);
-  for (int i = 0; i < 5; ++i) ASSERT_EQ(status_of_me(0, alice), 200);
-  EXPECT_GE(sample(c.get("/metrics").body, hit) - hits_before, 5.0);
+  bool five_hits = false;
+  std::string windows;
+  for (int window = 0; window < 3 && !five_hits; ++window) {
+    if (window == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto before = counts();
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(status_of_me(0, alice), 200);
+    const auto after = counts();
+    five_hits = after[0] - before[0] >= 5.0;
+    windows += " [hit " + std::to_string(after[0] - before[0]) + ", miss " +
+               std::to_string(after[1] - before[1]) + ", bypass " +
+               std::to_string(after[2] - before[2]) + "]";
+  }
+  EXPECT_TRUE(five_hits) << "lookups per window of five requests:" << windows;
   auto rotated = cli({"agent", "rotate-token", "alice"});  // another process
   ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
   const std::string fresh = rotated.out.substr(0, rotated.out.find('\n'));

@@ -115,6 +115,7 @@ sdk::Status SqliteStorage::start() {
     // WAL: readers do not block the writer nor the writer the readers. It is a property of the
     // file, so setting it once on the writer is enough.
     exec_script(*writer_, "PRAGMA journal_mode = WAL;");
+    statements_ = std::make_unique<WriterStatements>(native(*writer_));
     readers_.open(
         read_connections_, [this](soci::session& s) { open_session(s); }, host_.metrics());
     epoch_reader_ = std::make_unique<soci::session>();
@@ -147,6 +148,7 @@ void SqliteStorage::stop() noexcept {
   epoch_reader_.reset();
   std::lock_guard lock(writer_mu_);
   readers_.close();
+  statements_.reset();
   writer_.reset();
 }
 
@@ -170,12 +172,12 @@ sdk::Result<std::unique_ptr<sdk::BatchTransaction>> SqliteStorage::begin_batch()
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
   try {
-    *writer_ << "BEGIN IMMEDIATE";
+    statements_->run("BEGIN IMMEDIATE");
   } catch (const std::exception& e) {
     return fail(e, "begin transaction");
   }
   return std::unique_ptr<sdk::BatchTransaction>(
-      std::make_unique<SqliteTransaction>(*this, *writer_, std::move(lock)));
+      std::make_unique<SqliteTransaction>(*this, *writer_, *statements_, std::move(lock)));
 }
 
 sdk::Result<std::optional<sdk::ContextRow>> SqliteStorage::get(std::string_view id) {

@@ -22,6 +22,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "epoch_poller.hpp"
 #include "reader_pool.hpp"
+#include "writer_statements.hpp"
 
 namespace ctxmgr::sqlite {
 
@@ -118,6 +119,7 @@ class SqliteStorage final : public sdk::StorageSearch,
 
   std::mutex writer_mu_;  // held by a transaction for its whole life
   std::unique_ptr<soci::session> writer_;
+  std::unique_ptr<WriterStatements> statements_;  // on writer_; after it, so destroyed first
   ReaderPool readers_;
   std::unique_ptr<soci::session> epoch_reader_;  // used by epoch_'s thread only
   EpochPoller epoch_;                            // last: its thread stops before the rest goes

@@ -34,14 +34,12 @@ sdk::Result<std::optional<sdk::ContextRow>> SqliteTransaction::get_for_update(
 sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
   try {
     search_changed_ = true;
-    long long version = r.version, created = r.created_at_us, updated = r.updated_at_us;
-    int deleted = r.deleted ? 1 : 0;
-    sql_ << "INSERT INTO context (id, agent_id, context_data, metadata, version, created_at, "
-            "updated_at, created_by, updated_by, deleted) VALUES (:id, :agent, :data, :meta, :v, "
-            ":c, :u, :cb, :ub, :d)",
-        soci::use(r.id), soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
-        soci::use(version), soci::use(created), soci::use(updated), soci::use(r.created_by),
-        soci::use(r.updated_by), soci::use(deleted);
+    statements_.run(
+        "INSERT INTO context (id, agent_id, context_data, metadata, version, created_at, "
+        "updated_at, created_by, updated_by, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10)",
+        {r.id, r.agent_id, r.context_data, r.metadata, r.version, r.created_at_us,
+         r.updated_at_us, r.created_by, r.updated_by, std::int64_t{r.deleted ? 1 : 0}});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(e, "insert context");
@@ -51,17 +49,12 @@ sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
 sdk::Status SqliteTransaction::update_context(const sdk::ContextRow& r) {
   try {
     search_changed_ = true;
-    long long version = r.version, updated = r.updated_at_us;
-    int deleted = r.deleted ? 1 : 0;
-    soci::statement st =
-        (sql_.prepare << "UPDATE context SET agent_id = :agent, context_data = :data, metadata = "
-                         ":meta, version = :v, updated_at = :u, updated_by = :ub, deleted = :d "
-                         "WHERE id = :id",
-         soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
-         soci::use(version), soci::use(updated), soci::use(r.updated_by), soci::use(deleted),
-         soci::use(r.id));
-    st.execute(true);
-    if (st.get_affected_rows() != 1) {
+    const int changed = statements_.run(
+        "UPDATE context SET agent_id = ?1, context_data = ?2, metadata = ?3, version = ?4, "
+        "updated_at = ?5, updated_by = ?6, deleted = ?7 WHERE id = ?8",
+        {r.agent_id, r.context_data, r.metadata, r.version, r.updated_at_us, r.updated_by,
+         std::int64_t{r.deleted ? 1 : 0}, r.id});
+    if (changed != 1) {
       return sdk::Error(sdk::Errc::not_found, "context " + r.id + " does not exist");
     }
     return {};
@@ -84,11 +77,10 @@ sdk::Status SqliteTransaction::purge_context(std::string_view id) {
 
 sdk::Status SqliteTransaction::append_history(const sdk::HistoryRow& r) {
   try {
-    long long version = r.version, at = r.at_us;
-    sql_ << "INSERT INTO context_history (context_id, version, action, agent_id, at, "
-            "context_data, metadata) VALUES (:id, :v, :a, :agent, :at, :data, :meta)",
-        soci::use(r.context_id), soci::use(version), soci::use(r.action), soci::use(r.agent_id),
-        soci::use(at), soci::use(r.context_data), soci::use(r.metadata);
+    statements_.run(
+        "INSERT INTO context_history (context_id, version, action, agent_id, at, context_data, "
+        "metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        {r.context_id, r.version, r.action, r.agent_id, r.at_us, r.context_data, r.metadata});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(e, "append history");
@@ -97,16 +89,13 @@ sdk::Status SqliteTransaction::append_history(const sdk::HistoryRow& r) {
 
 sdk::Result<std::int64_t> SqliteTransaction::append_audit(const sdk::AuditEvent& ev) {
   try {
-    long long at = ev.at_us;
-    soci::indicator ctx_ind = ev.context_id.empty() ? soci::i_null : soci::i_ok;
-    sql_ << "INSERT INTO access_log (at, agent_id, action, context_id, transport, request_id, "
-            "details) VALUES (:at, :agent, :action, :ctx, :tr, :rid, :details)",
-        soci::use(at), soci::use(ev.agent_id), soci::use(ev.action),
-        soci::use(ev.context_id, ctx_ind), soci::use(ev.transport), soci::use(ev.request_id),
-        soci::use(ev.details);
-    long long seq = 0;
-    sql_ << "SELECT last_insert_rowid()", soci::into(seq);
-    return static_cast<std::int64_t>(seq);
+    WriterStatements::Value context;  // NULL for an event about no context
+    if (!ev.context_id.empty()) context = std::string_view(ev.context_id);
+    statements_.run(
+        "INSERT INTO access_log (at, agent_id, action, context_id, transport, request_id, "
+        "details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        {ev.at_us, ev.agent_id, ev.action, context, ev.transport, ev.request_id, ev.details});
+    return statements_.last_insert_rowid();
   } catch (const std::exception& e) {
     return storage_.fail(e, "append audit event");
   }
@@ -114,8 +103,8 @@ sdk::Result<std::int64_t> SqliteTransaction::append_audit(const sdk::AuditEvent&
 
 sdk::Status SqliteTransaction::mark() {
   try {
-    if (marked_) sql_ << "RELEASE SAVEPOINT m";
-    sql_ << "SAVEPOINT m";
+    if (marked_) statements_.run("RELEASE SAVEPOINT m");
+    statements_.run("SAVEPOINT m");
     marked_ = true;
     return {};
   } catch (const std::exception& e) {
@@ -126,7 +115,7 @@ sdk::Status SqliteTransaction::mark() {
 sdk::Status SqliteTransaction::undo_to_mark() {
   if (!marked_) return sdk::Error(sdk::Errc::internal, "undo_to_mark without a mark");
   try {
-    sql_ << "ROLLBACK TO SAVEPOINT m";
+    statements_.run("ROLLBACK TO SAVEPOINT m");
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(e, "undo to mark");
@@ -288,7 +277,7 @@ sdk::Status SqliteTransaction::append_seals(const std::vector<sdk::AuditSeal>& s
 
 sdk::Status SqliteTransaction::commit() {
   try {
-    sql_ << "COMMIT";
+    statements_.run("COMMIT");
     done_ = true;
     if (search_changed_) storage_.after_search_change();  // still the only writer
     lock_.unlock();

@@ -7,6 +7,7 @@
 #include <soci/soci.h>
 
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "writer_statements.hpp"
 
 namespace ctxmgr::sqlite {
 
@@ -14,8 +15,9 @@ class SqliteStorage;
 
 class SqliteTransaction final : public sdk::BatchTransaction {
  public:
-  SqliteTransaction(SqliteStorage& storage, soci::session& sql, std::unique_lock<std::mutex> lock)
-      : storage_(storage), sql_(sql), lock_(std::move(lock)) {}
+  SqliteTransaction(SqliteStorage& storage, soci::session& sql, WriterStatements& statements,
+                    std::unique_lock<std::mutex> lock)
+      : storage_(storage), sql_(sql), statements_(statements), lock_(std::move(lock)) {}
   ~SqliteTransaction() override;
 
   sdk::Result<std::optional<sdk::ContextRow>> get_for_update(std::string_view id) override;
@@ -46,6 +48,7 @@ class SqliteTransaction final : public sdk::BatchTransaction {
  private:
   SqliteStorage& storage_;
   soci::session& sql_;
+  WriterStatements& statements_;  // the hot statements, prepared once on sql_
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
   bool marked_ = false;

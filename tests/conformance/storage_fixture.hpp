@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -26,9 +27,15 @@ struct StorageCase {
   std::string options = {};  // more plugin options, e.g. ", prepared_statements: false"
 };
 
+// A schema no other test has used on this database: the pid alone repeats across runs against
+// a long-lived PostgreSQL, and a schema left by an earlier run has rows in it.
 inline std::string unique_schema() {
   static std::atomic<int> n{0};
-  return "t_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+  static const auto started = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  return "t_" + std::to_string(::getpid()) + "_" + std::to_string(started) + "_" +
+         std::to_string(n++);
 }
 
 inline void PrintTo(const StorageCase& c, std::ostream* os) { *os << c.plugin; }

@@ -96,7 +96,10 @@ std::string Server::log() const { return read_file(dir_ + "/server.log"); }
 
 ProcessResult Server::sql(const std::string& statements) const {
   if (options_.backend == "sqlite") {
-    return run_process({"/usr/bin/sqlite3", sqlite_dir() + "/context.db", statements});
+    // The server writes all the time (sealer, read audit): wait for its lock like it waits for
+    // ours, instead of failing with "database is locked".
+    return run_process(
+        {"/usr/bin/sqlite3", "-cmd", ".timeout 5000", sqlite_dir() + "/context.db", statements});
   }
   return run_process({"/usr/bin/psql", "-v", "ON_ERROR_STOP=1", "-qAt", options_.pg_dsn, "-c",
                       "SET search_path TO " + schema_ + "; " + statements});

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "plugin/registry.hpp"
+#include "unique_name.hpp"
 
 namespace ck = ctxmgr::kernel;
 namespace sdk = ctxmgr::sdk;
@@ -26,7 +27,7 @@ TEST(PostgresPool, ExhaustedPoolAnswersUnavailableInsteadOfHanging) {
       ck::parse_config("plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
                        "]}\nstorage:\n  plugin: postgres\n"
                        "  options: {url: '" +
-                           std::string(dsn) + "', schema: pool_" + std::to_string(::getpid()) +
+                           std::string(dsn) + "', schema: " + ctxmgr::test::unique_name("pool") +
                            ", pool_size: 1, acquire_timeout_ms: 200}\n",
                        "pool.yaml", env);
   ASSERT_TRUE(cfg.ok()) << cfg.error().message();

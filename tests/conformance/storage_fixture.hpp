@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "ctxmgr/sdk/storage.hpp"
 #include "plugin/registry.hpp"
 #include "process.hpp"
+#include "unique_name.hpp"
 
 namespace ck = ctxmgr::kernel;
 namespace sdk = ctxmgr::sdk;
@@ -26,17 +26,6 @@ struct StorageCase {
   std::string name;
   std::string options = {};  // more plugin options, e.g. ", prepared_statements: false"
 };
-
-// A schema no other test has used on this database: the pid alone repeats across runs against
-// a long-lived PostgreSQL, and a schema left by an earlier run has rows in it.
-inline std::string unique_schema() {
-  static std::atomic<int> n{0};
-  static const auto started = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
-  return "t_" + std::to_string(::getpid()) + "_" + std::to_string(started) + "_" +
-         std::to_string(n++);
-}
 
 inline void PrintTo(const StorageCase& c, std::ostream* os) { *os << c.plugin; }
 
@@ -54,7 +43,7 @@ class StorageConformance : public testing::TestWithParam<StorageCase> {
         GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
       }
       // A schema of its own per test: every test starts from an empty database.
-      schema_ = unique_schema();
+      schema_ = unique_name("t");
       options = "{url: '" + std::string(dsn) + "', schema: " + schema_ + c.options +
                 extra_options() + "}";
     }

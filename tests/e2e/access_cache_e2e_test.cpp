@@ -13,6 +13,7 @@
 
 #include "http_client.hpp"
 #include "server.hpp"
+#include "unique_name.hpp"
 
 namespace ct = ctxmgr::test;
 namespace json = boost::json;
@@ -66,8 +67,7 @@ class AccessCacheE2E : public testing::TestWithParam<std::string> {
     ct::ServerOptions o;
     o.backend = GetParam();
     o.service_yaml = "{auth: token" + service_extra + "}";
-    static int n = 0;
-    o.pg_schema = "cache_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+    o.pg_schema = ct::unique_name("cache");
     for (int i = 0; i < count; ++i) {
       if (i == 1 && GetParam() == "sqlite") o.sqlite_dir = servers_[0]->dir();
       servers_.push_back(std::make_unique<ct::Server>(o));

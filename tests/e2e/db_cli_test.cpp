@@ -11,6 +11,7 @@
 
 #include "process.hpp"
 #include "server.hpp"
+#include "unique_name.hpp"
 
 namespace ct = ctxmgr::test;
 
@@ -21,13 +22,12 @@ class DbCli : public testing::TestWithParam<std::string> {
   void SetUp() override {
     if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
     dir_ = ct::make_temp_dir();
-    static std::atomic<int> n{0};
     std::string storage;
     if (GetParam() == "sqlite") {
       storage = "{plugin: sqlite, options: {path: " + dir_ + "/c.db}}";
     } else {
-      storage = "{plugin: postgres, options: {url: '${CTXMGR_TEST_PG_DSN}', schema: cli_" +
-                std::to_string(::getpid()) + "_" + std::to_string(n++) + "}}";
+      storage = "{plugin: postgres, options: {url: '${CTXMGR_TEST_PG_DSN}', schema: " +
+                ct::unique_name("cli") + "}}";
     }
     ct::write_file(dir_ + "/c.yaml", "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage: " +
                                          storage + "\n");

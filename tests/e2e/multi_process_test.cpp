@@ -13,6 +13,7 @@
 
 #include "http_client.hpp"
 #include "server.hpp"
+#include "unique_name.hpp"
 
 namespace ct = ctxmgr::test;
 namespace json = boost::json;
@@ -31,8 +32,7 @@ class TwoServers : public testing::Test {
  protected:
   void SetUp() override {
     if (!have_postgres()) GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or plugin";
-    static std::atomic<int> n{0};
-    const std::string schema = "two_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+    const std::string schema = ct::unique_name("two");
     for (auto& s : servers_) {
       ct::ServerOptions o;
       o.backend = "postgres";

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "http_client.hpp"
+#include "unique_name.hpp"
 
 namespace ctxmgr::test {
 
@@ -21,10 +22,7 @@ bool Server::available(const std::string& backend) {
 Server::Server(ServerOptions options)
     : options_(std::move(options)), dir_(make_temp_dir()) {
   port_ = free_port();
-  static std::atomic<int> n{0};
-  schema_ = options_.pg_schema.empty()
-                ? "e2e_" + std::to_string(::getpid()) + "_" + std::to_string(n++)
-                : options_.pg_schema;
+  schema_ = options_.pg_schema.empty() ? unique_name("e2e") : options_.pg_schema;
   if (options_.pg_dsn.empty() && std::getenv("CTXMGR_TEST_PG_DSN") != nullptr) {
     options_.pg_dsn = std::getenv("CTXMGR_TEST_PG_DSN");
   }

@@ -85,6 +85,37 @@ TEST_P(MetricsE2E, CountersAndHistogramsMoveWithRequests) {
 
 // Writes that arrive together over HTTP share commits (group commit), with one I/O thread: the
 // writes wait on the transport's write workers, not on the thread that reads requests.
+// Every context operation goes through the same wrapper: each has its latency histogram.
+TEST_P(MetricsE2E, EveryContextOperationIsTimed) {
+  if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
+  ct::ServerOptions o;
+  o.backend = GetParam();
+  ct::Server server(o);
+  ASSERT_TRUE(server.start()) << server.log();
+  ct::HttpClient client(server.port());
+  const std::map<std::string, std::string> as{{"X-Agent-Id", "alice"}};
+  auto made = client.post("/api/context", R"({"agent_id":"alice","context_data":{"v":1}})", as);
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id(boost::json::parse(made.body).at("id").as_string());
+  const std::string ctx = "/api/context/" + id;
+  ASSERT_EQ(client.get(ctx, as).status, 200);
+  ASSERT_EQ(client.patch(ctx, R"({"context_data":{"v":2}})", as).status, 200);
+  ASSERT_EQ(client.get(ctx + "/history", as).status, 200);
+  ASSERT_EQ(client.post(ctx + "/revert", R"({"version":1})", as).status, 200);
+  ASSERT_EQ(client.get("/api/agent/alice/contexts", as).status, 200);
+  ASSERT_EQ(client.del(ctx, as).status, 204);
+  const auto text = client.get("/metrics").body;
+  for (const char* op : {"create", "read", "update", "history", "revert", "list", "delete"}) {
+    const std::string name =
+        std::string("ctxmgr_context_operation_duration_seconds_count{op=\"") + op + "\"}";
+    EXPECT_EQ(series(text, name), 1) << name << "\n" << text;
+    EXPECT_EQ(series(text, std::string("ctxmgr_context_operations_total{op=\"") + op +
+                               "\",outcome=\"ok\"}"),
+              1)
+        << op;
+  }
+}
+
 TEST_P(MetricsE2E, ConcurrentWritesShareCommits) {
   if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
   ct::ServerOptions o;

@@ -6,6 +6,7 @@
 #include "audit/audit_chain.hpp"
 #include "json/json_text.hpp"
 #include "json/merge_patch.hpp"
+#include "log/logging.hpp"
 #include "service/access.hpp"
 #include "service/audit_render.hpp"
 #include "service/context_render.hpp"
@@ -79,6 +80,13 @@ void ContextService::count(std::string_view op, const Error* error) {
   std::string labels = "op=\"" + std::string(op) + "\",outcome=\"" +
                        std::string(error == nullptr ? "ok" : sdk::code_name(error->code())) + "\"";
   metrics_.counter_add("ctxmgr_context_operations_total", labels, 1);
+}
+
+sdk::Error ContextService::escaped(std::string_view op, const sdk::Caller& caller,
+                                   std::string_view what) const {
+  kernel_log().error("{} (request {}): unexpected exception: {}", op, caller.request_id, what);
+  return Error(Errc::internal,
+               "internal error (request " + std::string(caller.request_id) + "); see the log");
 }
 
 template <class Fn>
@@ -190,8 +198,8 @@ void ContextService::flush_auth_failures(bool all) {
   for (const auto& f : auth_failures_.take(clock_.steady_ns(), all)) {
     const sdk::Caller caller{{}, {}, f.transport, {}};
     (void)record(caller, "anonymous", "auth.failed", "",
-                 "{\"reason\":" + json_quote(f.reason) +
-                     ",\"count\":" + std::to_string(f.count) + ",\"folded\":true}");
+                 "{\"reason\":" + json_quote(f.reason) + ",\"count\":" + std::to_string(f.count) +
+                     ",\"folded\":true}");
   }
 }
 
@@ -346,9 +354,7 @@ sdk::Result<std::optional<ApiResponse>> ContextService::replay(const sdk::Contex
 
 sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::string_view body,
                                                 std::optional<std::string_view> idempotency_key) {
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
+  return as_caller("create", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     if (idempotency_key) {
       const auto k = *idempotency_key;
       const bool visible =
@@ -366,8 +372,8 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
     if (!agent->is_string()) return Error(Errc::invalid_request, "agent_id must be a string");
     auto agent_id = parse_agent_id(std::string_view(agent->get_string()), "agent_id");
     if (!agent_id) return agent_id.error();
-    if (*agent_id != who->agent_id && !who->admin) {
-      return Error(Errc::forbidden, "agent_id must be the caller's own (" + who->agent_id +
+    if (*agent_id != who.agent_id && !who.admin) {
+      return Error(Errc::forbidden, "agent_id must be the caller's own (" + who.agent_id +
                                         ") unless the caller is an admin");
     }
     const auto* data = obj->if_contains("context_data");
@@ -383,7 +389,7 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
     sdk::ContextRow row;
     const std::int64_t now = clock_.now_us();
     // With a key the id is derived from the caller and the key, so a repeat finds the first.
-    row.id = idempotency_key ? uuid_v8_from("idempotency-key\n" + who->agent_id + "\n" +
+    row.id = idempotency_key ? uuid_v8_from("idempotency-key\n" + who.agent_id + "\n" +
                                             std::string(*idempotency_key))
                              : new_uuid_v7(now / 1000);
     row.agent_id = *agent_id;
@@ -391,18 +397,18 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
     row.metadata = to_json(metadata);
     row.version = 1;
     row.created_at_us = row.updated_at_us = now;
-    row.created_by = row.updated_by = who->agent_id;
+    row.created_by = row.updated_by = who.agent_id;
     if (idempotency_key) {
       auto again = replay(row);
       if (!again) return again.error();
       if (*again) return std::move(**again);
     }
-    auto created = write(caller, *who, "create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+    auto created = write(caller, who, "create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
       ev.context_id = row.id;
       ev.details = R"({"version":1})";
       if (auto st = tx.insert_context(row); !st) return sdk::Result<ApiResponse>(st.error());
       if (auto st = tx.append_history(
-              {row.id, 1, "create", who->agent_id, now, row.context_data, row.metadata});
+              {row.id, 1, "create", who.agent_id, now, row.context_data, row.metadata});
           !st) {
         return sdk::Result<ApiResponse>(st.error());
       }
@@ -417,17 +423,13 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
       if (*again) return std::move(**again);
     }
     return created;
-  }();
-  count("create", result ? nullptr : &result.error());
-  return result;
+  });
 }
 
 sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
                                                      std::string_view id_text,
                                                      std::optional<std::string_view> version) {
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
+  return as_caller("read", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
     std::optional<std::int64_t> wanted;
@@ -439,11 +441,11 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     auto row = storage_.get(*id);
     if (!row) return row.error();
     if (!row->has_value() || (*row)->deleted) return not_found(*id);
-    auto access = access_of(access_, *who, **row);
+    auto access = access_of(access_, who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
     if (auto st =
-            audit_read(caller, *who, "read", *id,
+            audit_read(caller, who, "read", *id,
                        "{\"version\":" + std::to_string(wanted.value_or((*row)->version)) + "}");
         !st) {
       return st.error();
@@ -460,18 +462,14 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
     r.json = render_context_version(**row, **old);
     r.etag = *wanted;
     return r;
-  }();
-  count("read", result ? nullptr : &result.error());
-  return result;
+  });
 }
 
 sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller,
                                                        std::string_view id_text,
                                                        std::string_view body,
                                                        std::optional<std::string_view> if_match) {
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
+  return as_caller("update", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
     std::optional<std::int64_t> expected;
@@ -493,14 +491,14 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
     if (meta_patch != nullptr && !meta_patch->is_object()) {
       return Error(Errc::invalid_request, "metadata must be a JSON object (a merge patch)");
     }
-    return write(caller, *who, "update", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+    return write(caller, who, "update", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
       using R = sdk::Result<ApiResponse>;
       ev.context_id = *id;
       auto cur = tx.get_for_update(*id);
       if (!cur) return R(cur.error());
       if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
       sdk::ContextRow row = std::move(**cur);
-      auto access = access_of(access_, *who, row);
+      auto access = access_of(access_, who, row);
       if (!access) return R(access.error());
       if (auto st = require(*access, Access::write, *id, "change"); !st) return R(st.error());
       if (expected && *expected != row.version) {
@@ -524,81 +522,75 @@ sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller
       }
       row.version += 1;
       row.updated_at_us = ev.at_us;
-      row.updated_by = who->agent_id;
+      row.updated_by = who.agent_id;
       ev.details = "{\"version\":" + std::to_string(row.version) + "}";
       if (auto st = tx.update_context(row); !st) return R(st.error());
-      if (auto st = tx.append_history({row.id, row.version, "update", who->agent_id, ev.at_us,
+      if (auto st = tx.append_history({row.id, row.version, "update", who.agent_id, ev.at_us,
                                        row.context_data, row.metadata});
           !st) {
         return R(st.error());
       }
       return R(context_response(row));
     });
-  }();
-  count("update", result ? nullptr : &result.error());
-  return result;
+  });
 }
 
 sdk::Result<ApiResponse> ContextService::delete_context(
     const sdk::Caller& caller, std::string_view id_text,
     std::optional<std::string_view> purge_text) {
   const bool purging = purge_text && *purge_text == "true";
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
-    auto id = parse_context_id(id_text);
-    if (!id) return id.error();
-    auto purge = parse_bool(purge_text ? std::optional<std::string>(*purge_text) : std::nullopt,
-                            "purge", false);
-    if (!purge) return purge.error();
-    return write(caller, *who, *purge ? "purge" : "delete",
-                 [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-                   using R = sdk::Result<ApiResponse>;
-                   ev.context_id = *id;
-                   auto cur = tx.get_for_update(*id);
-                   if (!cur) return R(cur.error());
-                   if (!cur->has_value() || (!*purge && (*cur)->deleted)) return R(not_found(*id));
-                   sdk::ContextRow row = std::move(**cur);
-                   auto access = access_of(access_, *who, row);
-                   if (!access) return R(access.error());
-                   if (auto st = require(*access, Access::owner, *id, "delete"); !st) {
-                     return R(st.error());
-                   }
-                   if (*purge && !who->admin) {
-                     return R(Error(Errc::forbidden, "only an admin may purge a context"));
-                   }
-                   ApiResponse none;
-                   none.status = 204;
-                   if (*purge) {
-                     ev.details = "{\"versions\":" + std::to_string(row.version) + "}";
-                     if (auto st = tx.purge_context(*id); !st) return R(st.error());
-                     return R(none);
-                   }
-                   // A delete is a version that carries the data it deleted.
-                   row.version += 1;
-                   row.deleted = true;
-                   row.updated_at_us = ev.at_us;
-                   row.updated_by = who->agent_id;
-                   ev.details = "{\"version\":" + std::to_string(row.version) + "}";
-                   if (auto st = tx.update_context(row); !st) return R(st.error());
-                   if (auto st = tx.append_history({row.id, row.version, "delete", who->agent_id,
-                                                    ev.at_us, row.context_data, row.metadata});
-                       !st) {
-                     return R(st.error());
-                   }
-                   return R(none);
-                 });
-  }();
-  count(purging ? "purge" : "delete", result ? nullptr : &result.error());
-  return result;
+  return as_caller(
+      purging ? "purge" : "delete", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+        auto id = parse_context_id(id_text);
+        if (!id) return id.error();
+        auto purge = parse_bool(purge_text ? std::optional<std::string>(*purge_text) : std::nullopt,
+                                "purge", false);
+        if (!purge) return purge.error();
+        return write(caller, who, *purge ? "purge" : "delete",
+                     [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+                       using R = sdk::Result<ApiResponse>;
+                       ev.context_id = *id;
+                       auto cur = tx.get_for_update(*id);
+                       if (!cur) return R(cur.error());
+                       if (!cur->has_value() || (!*purge && (*cur)->deleted))
+                         return R(not_found(*id));
+                       sdk::ContextRow row = std::move(**cur);
+                       auto access = access_of(access_, who, row);
+                       if (!access) return R(access.error());
+                       if (auto st = require(*access, Access::owner, *id, "delete"); !st) {
+                         return R(st.error());
+                       }
+                       if (*purge && !who.admin) {
+                         return R(Error(Errc::forbidden, "only an admin may purge a context"));
+                       }
+                       ApiResponse none;
+                       none.status = 204;
+                       if (*purge) {
+                         ev.details = "{\"versions\":" + std::to_string(row.version) + "}";
+                         if (auto st = tx.purge_context(*id); !st) return R(st.error());
+                         return R(none);
+                       }
+                       // A delete is a version that carries the data it deleted.
+                       row.version += 1;
+                       row.deleted = true;
+                       row.updated_at_us = ev.at_us;
+                       row.updated_by = who.agent_id;
+                       ev.details = "{\"version\":" + std::to_string(row.version) + "}";
+                       if (auto st = tx.update_context(row); !st) return R(st.error());
+                       if (auto st = tx.append_history({row.id, row.version, "delete", who.agent_id,
+                                                        ev.at_us, row.context_data, row.metadata});
+                           !st) {
+                         return R(st.error());
+                       }
+                       return R(none);
+                     });
+      });
 }
 
 sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
                                                  std::string_view id_text,
                                                  const sdk::PageParams& page) {
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
+  return as_caller("history", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
     auto limit = parse_limit(page.limit, kDefaultListLimit);
@@ -612,27 +604,23 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
     auto row = storage_.get(*id);
     if (!row) return row.error();
     if (!row->has_value()) return not_found(*id);  // a deleted context keeps its history
-    auto access = access_of(access_, *who, **row);
+    auto access = access_of(access_, who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
-    if (auto st = audit_read(caller, *who, "history", *id, "{}"); !st) return st.error();
+    if (auto st = audit_read(caller, who, "history", *id, "{}"); !st) return st.error();
     auto items = storage_.history(*id, before, *limit + 1);
     if (!items) return items.error();
     ApiResponse r;
     r.json = render_page(*items, *limit, render_history_item,
                          [](const sdk::HistoryRow& h) { return std::to_string(h.version); });
     return r;
-  }();
-  count("history", result ? nullptr : &result.error());
-  return result;
+  });
 }
 
 sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& caller,
                                                         std::string_view id_text,
                                                         std::string_view body) {
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
+  return as_caller("revert", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
     auto obj = parse_body_object(body, settings_.max_json_depth, {"version"});
@@ -642,13 +630,13 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       return Error(Errc::invalid_request, "version is required: a positive integer");
     }
     const std::int64_t target = v->get_int64();
-    return write(caller, *who, "revert", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+    return write(caller, who, "revert", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
       using R = sdk::Result<ApiResponse>;
       ev.context_id = *id;
       auto cur = tx.get_for_update(*id);
       if (!cur) return R(cur.error());
       if (!cur->has_value()) return R(not_found(*id));
-      auto access = access_of(access_, *who, **cur);
+      auto access = access_of(access_, who, **cur);
       if (!access) return R(access.error());
       // Undoing a delete is the owner's (and admins') call, as the delete was: a write grant
       // reverts only a live context.
@@ -671,28 +659,24 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       row.context_data = (*old)->context_data;
       row.metadata = (*old)->metadata;
       row.updated_at_us = ev.at_us;
-      row.updated_by = who->agent_id;
+      row.updated_by = who.agent_id;
       ev.details = "{\"version\":" + std::to_string(row.version) +
                    ",\"from_version\":" + std::to_string(target) + "}";
       if (auto st = tx.update_context(row); !st) return R(st.error());
-      if (auto st = tx.append_history({row.id, row.version, "revert", who->agent_id, ev.at_us,
+      if (auto st = tx.append_history({row.id, row.version, "revert", who.agent_id, ev.at_us,
                                        row.context_data, row.metadata});
           !st) {
         return R(st.error());
       }
       return R(context_response(row));
     });
-  }();
-  count("revert", result ? nullptr : &result.error());
-  return result;
+  });
 }
 
 sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller,
                                                        std::string_view agent_text,
                                                        const sdk::PageParams& page) {
-  auto result = [&]() -> sdk::Result<ApiResponse> {
-    auto who = identify(caller);
-    if (!who) return who.error();
+  return as_caller("list", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();
     sdk::ListQuery q;
@@ -704,13 +688,13 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     if (!include_deleted) return include_deleted.error();
     q.include_deleted = *include_deleted;
     if (page.tag) q.tag = *page.tag;
-    auto all = sees_all_of_owner(access_, *who, *agent);
+    auto all = sees_all_of_owner(access_, who, *agent);
     if (!all) return all.error();
-    if (!*all) q.granted_to = who->agent_id;  // only what was shared with the caller
+    if (!*all) q.granted_to = who.agent_id;  // only what was shared with the caller
     if (page.cursor) {
       if (auto st = parse_list_cursor(*page.cursor, q); !st) return st.error();
     }
-    if (auto st = audit_read(caller, *who, "list", "", "{\"agent_id\":" + json_quote(*agent) + "}");
+    if (auto st = audit_read(caller, who, "list", "", "{\"agent_id\":" + json_quote(*agent) + "}");
         !st) {
       return st.error();
     }
@@ -719,9 +703,7 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     ApiResponse r;
     r.json = render_page(*rows, *limit, render_context, list_cursor);
     return r;
-  }();
-  count("list", result ? nullptr : &result.error());
-  return result;
+  });
 }
 
 sdk::Status ContextService::ready() { return storage_.ping(); }

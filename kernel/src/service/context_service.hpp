@@ -120,11 +120,15 @@ class ContextService final : public sdk::ContextApi {
   template <class Fn>
   sdk::Result<sdk::ApiResponse> write(const sdk::Caller& caller, const Identity& who,
                                       std::string_view action, Fn&& change);
-  // Resolves the caller, then runs `op(identity)`, counting the outcome under `name`.
+  // Resolves the caller, then runs `op(identity)`, counting the outcome and its duration under
+  // `name`. Every operation goes through it.
   template <class Fn>
   sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
                                           Fn&& op);
   void count(std::string_view op, const sdk::Error* error);
+  // Logs an exception that reached as_caller (with the operation and the request id) and gives
+  // the caller an `internal` error naming the request id.
+  sdk::Error escaped(std::string_view op, const sdk::Caller& caller, std::string_view what) const;
   // After a change to agents, tokens or grants (whatever its outcome: a failed commit may still
   // have landed), drops what the access cache holds so this server sees it at once.
   sdk::Result<sdk::ApiResponse> access_changed(sdk::Result<sdk::ApiResponse> result) {
@@ -157,9 +161,18 @@ template <class Fn>
 sdk::Result<sdk::ApiResponse> ContextService::as_caller(std::string_view name,
                                                         const sdk::Caller& caller, Fn&& op) {
   const auto started = std::chrono::steady_clock::now();
-  auto who = identify(caller);
-  sdk::Result<sdk::ApiResponse> result =
-      who ? op(*who) : sdk::Result<sdk::ApiResponse>(who.error());
+  // The one boundary between the kernel (and the plugins it calls) and a transport's thread: an
+  // exception that escaped them becomes a logged `internal` error, never an unwinding transport.
+  sdk::Result<sdk::ApiResponse> result = [&]() -> sdk::Result<sdk::ApiResponse> {
+    try {
+      auto who = identify(caller);
+      return who ? op(*who) : sdk::Result<sdk::ApiResponse>(who.error());
+    } catch (const std::exception& e) {
+      return escaped(name, caller, e.what());
+    } catch (...) {
+      return escaped(name, caller, "an exception that is not a std::exception");
+    }
+  }();
   count(name, result ? nullptr : &result.error());
   metrics_.observe(
       "ctxmgr_context_operation_duration_seconds", "op=\"" + std::string(name) + "\"",

@@ -1,6 +1,7 @@
 #include "pg_pipeline.hpp"
 
-#include "pg_sql.hpp"
+#include <algorithm>
+#include <string_view>
 
 #include <soci/postgresql/soci-postgresql.h>
 
@@ -8,15 +9,24 @@
 
 namespace ctxmgr::pg {
 
-void Pipeline::hold(std::string what, std::string sql, Params params, std::string name) {
-  held_.push_back({std::move(what), std::move(sql), std::move(params), std::move(name)});
+void Pipeline::hold(std::string what, std::string sql, Params params) {
+  held_.push_back({std::move(what), std::move(sql), std::move(params), {}});
+}
+
+void Pipeline::hold(std::string what, const Prepared& statement, Params params) {
+  held_.push_back({std::move(what), statement.text, std::move(params), statement.name});
 }
 
 void Pipeline::send(const PgPool::Lease& lease) { flush(lease, false); }
 
-Rows Pipeline::send(const PgPool::Lease& lease, std::string what, std::string sql, Params params,
-                    std::string name) {
-  hold(std::move(what), std::move(sql), std::move(params), std::move(name));
+Rows Pipeline::send(const PgPool::Lease& lease, std::string what, std::string sql, Params params) {
+  hold(std::move(what), std::move(sql), std::move(params));
+  return flush(lease, true);
+}
+
+Rows Pipeline::send(const PgPool::Lease& lease, std::string what, const Prepared& statement,
+                    Params params) {
+  hold(std::move(what), statement, std::move(params));
   return flush(lease, true);
 }
 
@@ -47,12 +57,7 @@ Rows Pipeline::flush(const PgPool::Lease& lease, bool answer_last) {
   };
   std::vector<Expected> expected;
   expected.reserve(batch.size() + 2);
-  std::vector<const std::string*> parsing;  // names whose Parse this batch sends
-  const auto parsed_here = [&](const std::string& name) {
-    for (const auto* p : parsing)
-      if (*p == name) return true;
-    return false;
-  };
+  std::vector<std::string_view> parsing;  // names whose Parse this batch sends
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& h = batch[i];
     std::vector<const char*> values;
@@ -60,11 +65,12 @@ Rows Pipeline::flush(const PgPool::Lease& lease, bool answer_last) {
     for (const auto& p : h.params) values.push_back(p ? p->c_str() : nullptr);
     const int n = static_cast<int>(values.size());
     const bool named = prepared != nullptr && !h.name.empty();
-    if (named && prepared->count(h.name) == 0 && !parsed_here(h.name)) {
+    if (named && prepared->count(h.name) == 0 &&
+        std::find(parsing.begin(), parsing.end(), h.name) == parsing.end()) {
       if (PQsendPrepare(conn, h.name.c_str(), h.sql.c_str(), n, nullptr) != 1)
         raise_libpq_error(conn, h.what, nullptr, nullptr);
       expected.push_back({i, true});
-      parsing.push_back(&h.name);
+      parsing.push_back(h.name);
     }
     const int sent =
         named ? PQsendQueryPrepared(conn, h.name.c_str(), n, values.data(), nullptr, nullptr, 0)

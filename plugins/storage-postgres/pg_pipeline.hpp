@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pg_pool.hpp"
+#include "pg_sql.hpp"
 
 namespace ctxmgr::pg {
 
@@ -28,24 +29,24 @@ using Rows = std::vector<std::vector<std::string>>;
 
 class Pipeline {
  public:
-  // Holds a statement whose answer nobody reads: only whether it failed. `name`: prepare it
-  // under that name (one per distinct SQL text on a connection), or empty.
-  void hold(std::string what, std::string sql, Params params, std::string name = {});
+  // Holds a statement whose answer nobody reads: only whether it failed.
+  void hold(std::string what, std::string sql, Params params);
+  void hold(std::string what, const Prepared& statement, Params params);
   bool empty() const { return held_.empty(); }
   void clear() { held_.clear(); }
   // Sends what is held, in one round trip. Throws soci::postgresql_soci_error for the first
   // statement that failed ("<what>: ...").
   void send(const PgPool::Lease& lease);
   // The same with `sql` last, in the same round trip; its rows.
-  Rows send(const PgPool::Lease& lease, std::string what, std::string sql, Params params,
-            std::string name = {});
+  Rows send(const PgPool::Lease& lease, std::string what, std::string sql, Params params);
+  Rows send(const PgPool::Lease& lease, std::string what, const Prepared& statement, Params params);
 
  private:
   struct Held {
     std::string what;
     std::string sql;
     Params params;
-    std::string name;
+    std::string name;  // prepared under this name, or empty
   };
   Rows flush(const PgPool::Lease& lease, bool answer_last);
   std::vector<Held> held_;

@@ -80,7 +80,52 @@ sdk::HistoryRow HistoryRows::row(std::size_t i) const {
   return sdk::HistoryRow{id[i], version[i], action[i], agent[i], at[i], data[i], meta[i]};
 }
 
-Sql::Sql(const std::string& schema) : schema_(schema), prefix_("\"" + schema + "\".") {}
+namespace {
+
+// The microseconds of the positional parameter $n as a timestamp.
+std::string from_us_at(int n) {
+  return "(TIMESTAMPTZ 'epoch' + CAST($" + std::to_string(n) +
+         " AS BIGINT) * INTERVAL '1 microsecond')";
+}
+
+}  // namespace
+
+Sql::Sql(const std::string& schema) : schema_(schema), prefix_("\"" + schema + "\".") {
+  hot_.context_by_id = {"ctxmgr_context", select_context("id = CAST($1 AS uuid)")};
+  hot_.context_for_update = {"ctxmgr_context_for_update",
+                             select_context("id = CAST($1 AS uuid) FOR UPDATE")};
+  hot_.insert_context = {
+      "ctxmgr_insert_context",
+      "INSERT INTO " + table("context") +
+          " (id, agent_id, context_data, metadata, version, created_at, updated_at, created_by, "
+          "updated_by, deleted) VALUES (CAST($1 AS uuid), $2, $3, $4, CAST($5 AS BIGINT), " +
+          from_us_at(6) + ", " + from_us_at(7) + ", $8, $9, $10)"};
+  hot_.append_history = {"ctxmgr_append_history",
+                         "INSERT INTO " + table("context_history") +
+                             " (context_id, version, action, agent_id, at, context_data, "
+                             "metadata) VALUES (CAST($1 AS uuid), CAST($2 AS BIGINT), $3, $4, " +
+                             from_us_at(5) + ", $6, $7)"};
+  hot_.append_audit = {"ctxmgr_append_audit",
+                       "INSERT INTO " + table("access_log") +
+                           " (at, agent_id, action, context_id, transport, request_id, details) "
+                           "VALUES (" +
+                           from_us_at(1) +
+                           ", $2, $3, CAST($4 AS uuid), $5, $6, $7) RETURNING seq"};
+  // Seven arrays unnested side by side: one text whatever the number of events.
+  hot_.append_audits = {
+      "ctxmgr_append_audits",
+      "INSERT INTO " + table("access_log") +
+          " (at, agent_id, action, context_id, transport, request_id, details) SELECT "
+          "TIMESTAMPTZ 'epoch' + u.at * INTERVAL '1 microsecond', u.agent, u.action, u.ctx, "
+          "u.transport, u.req, u.details FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), "
+          "CAST($3 AS TEXT[]), CAST($4 AS UUID[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), "
+          "CAST($7 AS TEXT[])) WITH ORDINALITY AS u(at, agent, action, ctx, transport, req, "
+          "details, n) ORDER BY u.n RETURNING seq"};
+  hot_.append_seals = {"ctxmgr_append_seals",
+                       "INSERT INTO " + table("access_log_seal") +
+                           " (seq, hash) SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS "
+                           "TEXT[]))"};
+}
 
 std::string Sql::table(const char* name) const { return prefix_ + name; }
 
@@ -100,18 +145,31 @@ std::string from_us(const char* param) {
          " AS BIGINT) * INTERVAL '1 microsecond')";
 }
 
-std::string array_element(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + '"';
+void ArrayLiteral::next() {
+  if (text_.size() > 1) text_ += ',';
 }
 
-std::string from_us_at(int n) {
-  return "(TIMESTAMPTZ 'epoch' + CAST($" + std::to_string(n) + " AS BIGINT) * INTERVAL '1 microsecond')";
+void ArrayLiteral::add(const std::string& text) {
+  next();
+  text_ += '"';
+  for (const char c : text) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
 }
+
+void ArrayLiteral::add(std::int64_t number) {
+  next();
+  text_ += std::to_string(number);
+}
+
+void ArrayLiteral::add_null() {
+  next();
+  text_ += "NULL";
+}
+
+std::string ArrayLiteral::close() && { return std::move(text_) + '}'; }
 
 std::string to_us(const char* column) {
   return std::string("CAST(EXTRACT(EPOCH FROM ") + column + ") * 1000000 AS BIGINT)";

@@ -46,10 +46,24 @@ struct HistoryRows {
 // A row of Sql::context_columns() read as text (a pipelined statement's answer).
 sdk::ContextRow context_row(const std::vector<std::string>& columns);
 
+// A statement that each connection prepares once under `name` (pg_pipeline.hpp).
+struct Prepared {
+  std::string name;
+  std::string text;
+};
+
+// The statements of the request path, schema-qualified once when the storage is made instead of
+// on every request.
+struct HotStatements {
+  Prepared context_by_id, context_for_update;  // read a context ($1: id)
+  Prepared insert_context, append_history, append_audit, append_audits, append_seals;
+};
+
 class Sql {
  public:
   explicit Sql(const std::string& schema);
   const std::string& schema() const { return schema_; }
+  const HotStatements& hot() const { return hot_; }
   std::string select_context(const std::string& where) const;  // "... WHERE <where>"
   std::string select_history(const std::string& where) const;
   std::string table(const char* name) const;  // "schema".name
@@ -58,14 +72,24 @@ class Sql {
  private:
   std::string schema_;
   std::string prefix_;
+  HotStatements hot_;  // after prefix_: built from it
 };
 
 // Timestamps cross as microseconds since the epoch.
 std::string from_us(const char* param);
-// A text as an element of an array literal ('{"a","b"}'): quoted, with " and \\ escaped.
-std::string array_element(const std::string& text);
-// The same for the positional parameter $n (pipelined statements).
-std::string from_us_at(int n);
+// An array literal ('{1,"a",NULL}') built element by element: one statement carries any number
+// of rows as arrays unnested side by side.
+class ArrayLiteral {
+ public:
+  void add(const std::string& text);  // quoted, with " and \\ escaped
+  void add(std::int64_t number);
+  void add_null();
+  std::string close() &&;
+
+ private:
+  void next();
+  std::string text_ = "{";
+};
 
 // Throws `what: message` as SOCI would, with the SQLSTATE; none (libpq's own error, about the
 // connection) is 08006, so the storage answers 503 and reopens the connection. An empty message

@@ -117,8 +117,7 @@ sdk::Result<std::optional<sdk::ContextRow>> PgStorage::get(std::string_view id) 
   if (!lease) return lease.error();
   try {
     Pipeline one;
-    const auto rows = one.send(*lease, "read context", sql_.select_context("id = CAST($1 AS uuid)"),
-                               {std::string(id)}, "ctxmgr_context");
+    const auto rows = one.send(*lease, "read context", sql_.hot().context_by_id, {std::string(id)});
     if (rows.empty()) return std::optional<sdk::ContextRow>();
     return std::optional<sdk::ContextRow>(context_row(rows.front()));
   } catch (const std::exception& e) {

@@ -1,7 +1,6 @@
 #include "pg_transaction.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include "pg_sql.hpp"
 #include "pg_storage.hpp"
@@ -20,10 +19,8 @@ PgTransaction::~PgTransaction() {
 sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::string_view id) {
   try {
     // What is held goes first, in the same round trip.
-    const auto rows = pipe_.send(
-        lease_, "read context",
-        storage_.sql().select_context("id = CAST($1 AS uuid) FOR UPDATE"), {std::string(id)},
-        "ctxmgr_context_for_update");
+    const auto rows = pipe_.send(lease_, "read context", storage_.sql().hot().context_for_update,
+                                 {std::string(id)});
     if (rows.empty()) return std::optional<sdk::ContextRow>();
     return std::optional<sdk::ContextRow>(context_row(rows.front()));
   } catch (const std::exception& e) {
@@ -32,16 +29,10 @@ sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::s
 }
 
 sdk::Status PgTransaction::insert_context(const sdk::ContextRow& r) {
-  pipe_.hold("insert context",
-             "INSERT INTO " + storage_.sql().table("context") +
-                 " (id, agent_id, context_data, metadata, version, created_at, updated_at, "
-                 "created_by, updated_by, deleted) VALUES (CAST($1 AS uuid), $2, $3, $4, "
-                 "CAST($5 AS BIGINT), " +
-                 from_us_at(6) + ", " + from_us_at(7) + ", $8, $9, $10)",
+  pipe_.hold("insert context", storage_.sql().hot().insert_context,
              {r.id, r.agent_id, r.context_data, r.metadata, std::to_string(r.version),
               std::to_string(r.created_at_us), std::to_string(r.updated_at_us), r.created_by,
-              r.updated_by, r.deleted ? "true" : "false"},
-             "ctxmgr_insert_context");
+              r.updated_by, r.deleted ? "true" : "false"});
   return {};
 }
 
@@ -85,14 +76,9 @@ sdk::Status PgTransaction::purge_context(std::string_view id) {
 }
 
 sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
-  pipe_.hold("append history",
-             "INSERT INTO " + storage_.sql().table("context_history") +
-                 " (context_id, version, action, agent_id, at, context_data, metadata) VALUES "
-                 "(CAST($1 AS uuid), CAST($2 AS BIGINT), $3, $4, " +
-                 from_us_at(5) + ", $6, $7)",
+  pipe_.hold("append history", storage_.sql().hot().append_history,
              {r.context_id, std::to_string(r.version), r.action, r.agent_id,
-              std::to_string(r.at_us), r.context_data, r.metadata},
-             "ctxmgr_append_history");
+              std::to_string(r.at_us), r.context_data, r.metadata});
   return {};
 }
 
@@ -101,14 +87,9 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
     // Sent with everything held before it: a create is this one round trip.
     std::optional<std::string> ctx;
     if (!ev.context_id.empty()) ctx = ev.context_id;
-    const auto seq = pipe_.send(
-        lease_, "append audit event",
-        "INSERT INTO " + storage_.sql().table("access_log") +
-            " (at, agent_id, action, context_id, transport, request_id, details) VALUES (" +
-            from_us_at(1) + ", $2, $3, CAST($4 AS uuid), $5, $6, $7) RETURNING seq",
-        {std::to_string(ev.at_us), ev.agent_id, ev.action, ctx, ev.transport, ev.request_id,
-         ev.details},
-        "ctxmgr_append_audit");
+    const auto seq = pipe_.send(lease_, "append audit event", storage_.sql().hot().append_audit,
+                                {std::to_string(ev.at_us), ev.agent_id, ev.action, ctx,
+                                 ev.transport, ev.request_id, ev.details});
     if (seq.size() != 1 || seq.front().empty())
       return sdk::Error(sdk::Errc::internal, "append audit event: no seq");
     return static_cast<std::int64_t>(std::stoll(seq.front().front()));
@@ -234,21 +215,13 @@ sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals
   try {
     // One statement for the whole pass (the sealer seals thousands of events a second when
     // reads are audited): the seqs and hashes as two arrays, unnested side by side.
-    std::string seqs = "{", hashes = "{";
-    for (std::size_t i = 0; i < seals.size(); ++i) {
-      if (i != 0) {
-        seqs += ',';
-        hashes += ',';
-      }
-      seqs += std::to_string(seals[i].seq);
-      hashes += array_element(seals[i].hash);
+    ArrayLiteral seqs, hashes;
+    for (const auto& seal : seals) {
+      seqs.add(seal.seq);
+      hashes.add(seal.hash);
     }
-    seqs += '}';
-    hashes += '}';
-    pipe_.send(lease_, "append seals",
-               "INSERT INTO " + storage_.sql().table("access_log_seal") +
-                   " (seq, hash) SELECT * FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]))",
-               {seqs, hashes}, "ctxmgr_append_seals");
+    pipe_.send(lease_, "append seals", storage_.sql().hot().append_seals,
+               {std::move(seqs).close(), std::move(hashes).close()});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append seals");
@@ -284,35 +257,27 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>();
   try {
-    // One statement text whatever the number of events (seven arrays unnested), so it is
-    // prepared once per connection; sent with what is held.
-    std::array<std::string, 7> columns;
-    for (auto& c : columns) c = "{";
-    const auto add = [&](std::size_t k, const std::string& v, bool null = false) {
-      if (columns[k].size() > 1) columns[k] += ',';
-      columns[k] += null ? "NULL" : array_element(v);
-    };
+    // One statement text whatever the number of events, prepared once per connection; sent
+    // with what is held.
+    ArrayLiteral at, agent, action, context, transport, request, details;
     for (const auto& ev : events) {
-      add(0, std::to_string(ev.at_us));
-      add(1, ev.agent_id);
-      add(2, ev.action);
-      add(3, ev.context_id, ev.context_id.empty());
-      add(4, ev.transport);
-      add(5, ev.request_id);
-      add(6, ev.details);
+      at.add(ev.at_us);
+      agent.add(ev.agent_id);
+      action.add(ev.action);
+      if (ev.context_id.empty()) {
+        context.add_null();
+      } else {
+        context.add(ev.context_id);
+      }
+      transport.add(ev.transport);
+      request.add(ev.request_id);
+      details.add(ev.details);
     }
-    Params params;
-    for (auto& c : columns) params.emplace_back(std::move(c += '}'));
     const auto rows = pipe_.send(
-        lease_, "append audit events",
-        "INSERT INTO " + storage_.sql().table("access_log") +
-            " (at, agent_id, action, context_id, transport, request_id, details) SELECT "
-            "TIMESTAMPTZ 'epoch' + u.at * INTERVAL '1 microsecond', u.agent, u.action, u.ctx, "
-            "u.transport, u.req, u.details FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[]), "
-            "CAST($3 AS TEXT[]), CAST($4 AS UUID[]), CAST($5 AS TEXT[]), CAST($6 AS TEXT[]), "
-            "CAST($7 AS TEXT[])) WITH ORDINALITY AS u(at, agent, action, ctx, transport, req, "
-            "details, n) ORDER BY u.n RETURNING seq",
-        std::move(params), "ctxmgr_append_audits");
+        lease_, "append audit events", storage_.sql().hot().append_audits,
+        {std::move(at).close(), std::move(agent).close(), std::move(action).close(),
+         std::move(context).close(), std::move(transport).close(), std::move(request).close(),
+         std::move(details).close()});
     std::vector<std::int64_t> seqs;
     seqs.reserve(rows.size());
     for (const auto& r : rows) seqs.push_back(std::stoll(r.at(0)));

@@ -317,7 +317,7 @@ TEST(PostgresJit, OffUnlessTheOptionAsksForIt) {
         201);
     auto r = client.post("/api/agent/alice/select", R"({"query":"jitazo"})", as);
     EXPECT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(server.stop(), 0);
+    EXPECT_EQ(server.stop(), 0) << server.log();  // an abort at stop shows its report
     std::ifstream in(log_path);
     in.seekg(static_cast<std::streamoff>(from));
     return std::string(std::istreambuf_iterator<char>(in), {});

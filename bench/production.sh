@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The configuration people ship for production, beside its ceilings and its peer, in one run
 # (issue 18): ctxmgr with config/postgres.example.yaml as shipped (token mode, reads audited in
-# batches) on a throwaway PostgreSQL with fsync ON; pgbench on tables of the bench's own (a
-# primary-key select; the row + history + access-log create transaction); and the original
-# system's stack (bench/peer: Flask + psycopg2 under gunicorn -w 4, the seed's SQL). wrk at 1 and
-# 32 connections, GET /api/context/{id} over 200 ids and POST /api/context.
+# batches), and again with its context cache off, on a throwaway PostgreSQL with fsync ON; pgbench
+# on tables of the bench's own (a primary-key select; the row + history + access-log create
+# transaction); and the original system's stack (bench/peer: Flask + psycopg2 under gunicorn -w 4,
+# the seed's SQL). wrk at 1 and 32 connections, GET /api/context/{id} over 200 ids and POST
+# /api/context.
 #   bench/production.sh [seconds per run]     (default 10)
 # Run it on an otherwise idle machine, never while a build runs.
 set -euo pipefail
@@ -31,22 +32,33 @@ measure() { # who port ids-file
 }
 declare -A result
 
-# --- ctxmgr, config/postgres.example.yaml as shipped ------------------------------------------
-port=$(free_port)
-export DATABASE_URL=$CTXMGR_TEST_PG_DSN CONTEXT_MANAGER_PORT=$port CTXMGR_DATA_DIR=$work
-"$bin/ctxmgr" --config config/postgres.example.yaml db init >/dev/null
-export BENCH_TOKEN
-BENCH_TOKEN=$("$bin/ctxmgr" --config config/postgres.example.yaml agent create bench --role admin | head -n 1)
-"$bin/ctxmgr" --config config/postgres.example.yaml serve 2>"$work/server.log" &
-pid=$!
-wait_http "$port" /healthz
-sleep 1
-idle=$(rss_kib "$pid" VmRSS)
-create_contexts "$port" "$work/ids"
-measure ctxmgr "$port" "$work/ids"
-peak=$(rss_kib "$pid" VmHWM)
-kill -TERM "$pid"; wait "$pid" || true; pid=""
-unset BENCH_TOKEN
+# --- ctxmgr, config/postgres.example.yaml as shipped, then with the context cache off ---------
+# run_ctxmgr WHO CONFIG: serves CONFIG on a schema of its own and measures it as WHO.
+run_ctxmgr() { # who config
+  local port
+  port=$(free_port)
+  export DATABASE_URL=$CTXMGR_TEST_PG_DSN CONTEXT_MANAGER_PORT=$port CTXMGR_DATA_DIR=$work
+  export CTXMGR_PG_SCHEMA=bench_$1
+  "$bin/ctxmgr" --config "$2" db init >/dev/null
+  export BENCH_TOKEN
+  BENCH_TOKEN=$("$bin/ctxmgr" --config "$2" agent create bench --role admin | head -n 1)
+  "$bin/ctxmgr" --config "$2" serve 2>"$work/$1.log" &
+  pid=$!
+  wait_http "$port" /healthz
+  sleep 1
+  idle[$1]=$(rss_kib "$pid" VmRSS)
+  create_contexts "$port" "$work/$1_ids"
+  measure "$1" "$port" "$work/$1_ids"
+  peak[$1]=$(rss_kib "$pid" VmHWM)
+  kill -TERM "$pid"; wait "$pid" || true; pid=""
+  unset BENCH_TOKEN CTXMGR_PG_SCHEMA
+}
+declare -A idle peak
+run_ctxmgr ctxmgr config/postgres.example.yaml
+sed 's/^service:$/service:\n  context_cache: {max_bytes: 0}/' config/postgres.example.yaml \
+  >"$work/nocache.yaml"
+grep -q 'context_cache: {max_bytes: 0}' "$work/nocache.yaml"
+run_ctxmgr ctxmgr_nocache "$work/nocache.yaml"
 
 # --- the peer: Flask + psycopg2 under gunicorn -w 4 -------------------------------------------
 psql_ -f bench/peer/schema.sql
@@ -78,7 +90,7 @@ ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 echo
 echo "| setup | conns | GET req/s | GET p50 / p99 ms | POST req/s | POST p50 / p99 ms | errors |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for who in ctxmgr peer; do
+for who in ctxmgr ctxmgr_nocache peer; do
   for conns in 1 32; do
     g=${result[${who}_get,$conns]}; p=${result[${who}_post,$conns]}
     echo "| $who | $conns | $(field rps "$g") | $(ms "$(field p50_us "$g")") / $(ms "$(field p99_us "$g")") |" \
@@ -97,6 +109,12 @@ for conns in 1 32; do
        "POST = $(ratio "$cp" "$(field rps "${result[pgbench_peer_create,$conns]}")") x pgbench create," \
        "$(ratio "$cp" "$(field rps "${result[peer_post,$conns]}")") x the peer"
 done
-echo "ctxmgr RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB)"
+for conns in 1 32; do
+  echo "c=$conns: context cache on / off: GET $(ratio "$(field rps "${result[ctxmgr_get,$conns]}")" "$(field rps "${result[ctxmgr_nocache_get,$conns]}")")," \
+       "POST $(ratio "$(field rps "${result[ctxmgr_post,$conns]}")" "$(field rps "${result[ctxmgr_nocache_post,$conns]}")")"
+done
+for who in ctxmgr ctxmgr_nocache; do
+  echo "$who RSS: idle $((idle[$who] / 1024)) MiB (${idle[$who]} KiB), peak $((peak[$who] / 1024)) MiB (${peak[$who]} KiB)"
+done
 echo "PostgreSQL $pg_version (fsync on), config/postgres.example.yaml as shipped (token mode, audit.reads batch, pool 16, one I/O thread per core, prepared statements)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk, servers and PostgreSQL share them; ${secs}s per run"

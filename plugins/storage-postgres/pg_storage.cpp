@@ -535,7 +535,7 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .min = 0,
      .max = 0,
      .allowed = nullptr,
-     .description = "where the access listener LISTENs (a session of its own); default: url. "
+     .description = "where the change listener LISTENs (a session of its own); default: url. "
                     "Behind a transaction-mode PgBouncer, the database itself"},
     {.name = "schema",
      .type = CTXMGR_OPT_STRING,

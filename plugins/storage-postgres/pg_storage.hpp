@@ -2,8 +2,9 @@
 // storage-postgres: PostgreSQL through SOCI's postgresql backend, for several stateless ctxmgr
 // processes on one database. Correctness across processes comes from the database alone: a
 // change locks its row (SELECT ... FOR UPDATE) for its transaction, migrations run under an
-// advisory lock, and no data read is cached in the process (only BM25's corpus figures, which
-// weigh scores and never decide what a client reads).
+// advisory lock. The plugin itself caches no data read (only BM25's corpus figures, which weigh
+// scores and never decide what a client reads); it tells the kernel what changed, so the kernel's
+// caches of tokens, grants and contexts follow every server's changes (pg_change_listener.hpp).
 
 #include <memory>
 #include <mutex>
@@ -15,9 +16,10 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
-#include "pg_access_listener.hpp"
+#include "pg_change_listener.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
 
@@ -27,7 +29,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageBackup,
                         public sdk::StorageRetention,
                         public sdk::StorageAccessEpoch,
-                        public sdk::StorageBatch {
+                        public sdk::StorageBatch,
+                        public sdk::StorageContextChanges {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -79,8 +82,12 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<bool> is_empty() override;
   sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
 
-  // StorageAccessEpoch: moved by notifications on ctxmgr_access (pg_access_listener.hpp).
+  // StorageAccessEpoch: moved by notifications on ctxmgr_access (pg_change_listener.hpp).
   sdk::Result<std::uint64_t> access_epoch() override { return listener_.epoch(); }
+  // StorageContextChanges: the ids notified on ctxmgr_contexts (pg_change_listener.hpp).
+  sdk::Result<sdk::ContextChanges> context_changes_since(std::uint64_t cursor) override {
+    return listener_.context_changes_since(cursor);
+  }
 
   // StorageRetention (pg_retention.cpp)
   sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;
@@ -132,7 +139,7 @@ class PgStorage final : public sdk::StorageSearch,
   std::mutex corpus_mu_;
   Corpus corpus_;
   std::chrono::steady_clock::time_point corpus_at_{};
-  AccessListener listener_;  // last: its thread stops before the rest goes
+  ChangeListener listener_;  // last: its thread stops before the rest goes
 };
 
 template <class Fn>

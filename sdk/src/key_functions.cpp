@@ -11,6 +11,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/transport.hpp"
@@ -30,6 +31,7 @@ RestoreTransaction::~RestoreTransaction() = default;
 StorageBackup::~StorageBackup() = default;
 StorageRetention::~StorageRetention() = default;
 StorageAccessEpoch::~StorageAccessEpoch() = default;
+StorageContextChanges::~StorageContextChanges() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;
 CompletionSink::~CompletionSink() = default;

@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "observe.hpp"
 #include "server.hpp"
 #include "unique_name.hpp"
 
@@ -21,28 +22,10 @@ namespace json = boost::json;
 namespace {
 
 using Headers = std::map<std::string, std::string>;
-using Clock = std::chrono::steady_clock;
+using ct::sample;
+using ct::time_until;
 
 Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
-
-// How long `cond` took to hold, polling every 20 ms; nullopt past `limit`.
-std::optional<std::chrono::milliseconds> time_until(const std::function<bool()>& cond,
-                                                    std::chrono::milliseconds limit) {
-  const auto start = Clock::now();
-  while (Clock::now() - start < limit) {
-    if (cond()) {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return std::nullopt;
-}
-
-// The value of a sample in the Prometheus text, 0 when absent.
-double sample(const std::string& metrics, const std::string& series) {
-  const auto at = metrics.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(metrics.substr(at + series.size() + 2));
-}
 
 std::string token_of(const ct::HttpReply& r) {
   EXPECT_TRUE(r.status == 200 || r.status == 201) << r.body;
@@ -238,7 +221,7 @@ TEST(AccessCachePostgres, AListenerThatReconnectsDropsWhatItCached) {
   // The listener stops vouching for the cache before it writes its warning: wait for the line.
   EXPECT_TRUE(time_until(
                   [&] {
-                    return server.log().find("the access listener lost its connection") !=
+                    return server.log().find("the change listener lost its connection") !=
                            std::string::npos;
                   },
                   std::chrono::milliseconds(2000))

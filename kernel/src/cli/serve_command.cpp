@@ -135,6 +135,10 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
       log.info("the storage has no access epoch (ABI < 1.4): tokens and grants are read per request");
     }
     ServiceSettings settings;
+    settings.context_changes = registry.storage_context_changes();
+    settings.context_cache = ContextCache::Settings{
+        std::chrono::milliseconds(config.service.context_cache_ttl_ms),
+        static_cast<std::size_t>(config.service.context_cache_max_bytes)};
     if (auto* batch = registry.storage_batch();
         batch != nullptr && config.service.group_commit_max_batch > 0) {
       group_commit = std::make_unique<GroupCommit>(

@@ -45,6 +45,11 @@ struct ServiceConfig {
   // How long a cached token, agent or grant may be used at most (service/access_cache.hpp); the
   // storage's access epoch drops it sooner on any change. 0: no cache.
   std::int64_t access_cache_ttl_ms = 10000;
+  // Contexts read by id, kept in memory when the storage reports changes across servers
+  // (service/context_cache.hpp): the longest use of one, and the bytes of documents held.
+  // Either 0: no cache.
+  std::int64_t context_cache_ttl_ms = 10000;
+  std::int64_t context_cache_max_bytes = 32 << 20;
   // Group commit (service/group_commit.hpp): changes per shared transaction (0: each alone; at
   // most 64, PostgreSQL's cached subtransactions), how long a leader waits for more, and how many
   // batches run at once.

@@ -228,7 +228,7 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   }
   if (const auto service = root["service"]; service) {
     if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit", "access_cache_ttl_ms",
-                                               "group_commit"});
+                                               "context_cache", "group_commit"});
         !st) {
       return st.error();
     }
@@ -282,6 +282,21 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
         auto n = src.integer(v, "service.group_commit.lanes", 1, 16);
         if (!n) return n.error();
         cfg.service.group_commit_lanes = *n;
+      }
+    }
+    if (const auto cc = service["context_cache"]; cc) {
+      if (auto st = src.check_mapping(cc, "service.context_cache", {"ttl_ms", "max_bytes"}); !st) {
+        return st.error();
+      }
+      if (const auto v = cc["ttl_ms"]; v) {
+        auto n = src.integer(v, "service.context_cache.ttl_ms", 0, 3600000);
+        if (!n) return n.error();
+        cfg.service.context_cache_ttl_ms = *n;
+      }
+      if (const auto v = cc["max_bytes"]; v) {
+        auto n = src.integer(v, "service.context_cache.max_bytes", 0, std::int64_t{1} << 40);
+        if (!n) return n.error();
+        cfg.service.context_cache_max_bytes = *n;
       }
     }
     if (const auto ttl = service["access_cache_ttl_ms"]; ttl) {

@@ -160,6 +160,10 @@ sdk::StorageAccessEpoch* Registry::storage_access_epoch() const {
   return storage_capability<sdk::StorageAccessEpoch>(CTXMGR_CAP_STORAGE_ACCESS_EPOCH);
 }
 
+sdk::StorageContextChanges* Registry::storage_context_changes() const {
+  return storage_capability<sdk::StorageContextChanges>(CTXMGR_CAP_STORAGE_CONTEXT_CHANGES);
+}
+
 sdk::StorageBatch* Registry::storage_batch() const {
   return storage_capability<sdk::StorageBatch>(CTXMGR_CAP_STORAGE_BATCH);
 }

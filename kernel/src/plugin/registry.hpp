@@ -16,6 +16,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "metrics/metrics_registry.hpp"
@@ -66,6 +67,7 @@ class Registry {
   sdk::StorageRetention* storage_retention() const;
   // The storage's access epoch (ABI 1.4), or null.
   sdk::StorageAccessEpoch* storage_access_epoch() const;
+  sdk::StorageContextChanges* storage_context_changes() const;
   // The storage's group-commit capability (ABI 1.4), or null.
   sdk::StorageBatch* storage_batch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.

@@ -70,6 +70,7 @@ ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
       metrics_(metrics),
       clock_(clock),
       settings_(settings),
+      contexts_(storage_, settings.context_changes, settings.context_cache),
       writer_(storage_, settings.group_commit),
       auth_(settings.auth, access),
       agents_(storage_, clock, settings.max_json_depth),
@@ -92,8 +93,17 @@ sdk::Error ContextService::escaped(std::string_view op, const sdk::Caller& calle
 template <class Fn>
 sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
                                                std::string_view action, Fn&& change) {
-  return writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id},
-                     action, std::forward<Fn>(change));
+  std::string changed;  // the context the change touched, to drop from the cache
+  auto result = writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id},
+                            action, [&](sdk::Transaction& tx, sdk::AuditEvent& event) {
+                              auto answer = change(tx, event);
+                              changed = event.context_id;
+                              return answer;
+                            });
+  // Whatever the outcome (a failed commit may still have landed), before the answer goes out:
+  // this server reads its own writes.
+  if (!changed.empty()) contexts_.invalidate(changed);
+  return result;
 }
 
 sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
@@ -438,9 +448,9 @@ sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
       if (!v) return v.error();
       wanted = *v;
     }
-    auto row = storage_.get(*id);
+    auto row = contexts_.get(*id);
     if (!row) return row.error();
-    if (!row->has_value() || (*row)->deleted) return not_found(*id);
+    if (*row == nullptr || (*row)->deleted) return not_found(*id);
     auto access = access_of(access_, who, **row);
     if (!access) return access.error();
     if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
@@ -710,6 +720,7 @@ sdk::Status ContextService::ready() { return storage_.ping(); }
 
 std::string ContextService::metrics_text() {
   access_.publish(metrics_);
+  contexts_.publish(metrics_);
   if (settings_.group_commit != nullptr) settings_.group_commit->publish(metrics_);
   return metrics_.render();
 }

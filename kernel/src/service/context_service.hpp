@@ -20,6 +20,7 @@
 #include "service/agent_service.hpp"
 #include "service/auth.hpp"
 #include "service/change.hpp"
+#include "service/context_cache.hpp"
 #include "service/grant_service.hpp"
 #include "service/rate_limiter.hpp"
 
@@ -39,6 +40,10 @@ struct ServiceSettings {
   RateLimiter* rate_limiter = nullptr;      // null: no per-agent limit; outlives the service
   const AuditTrust* audit_trust = nullptr;  // keys and checkpoint; null: unkeyed; outlives it
   GroupCommit* group_commit = nullptr;      // null: every change alone; outlives the service
+  // What the storage reports changed (null: contexts are read from the store each time), and
+  // how much of it the context cache may hold.
+  sdk::StorageContextChanges* context_changes = nullptr;
+  ContextCache::Settings context_cache;
   std::chrono::milliseconds auth_failure_window{10000};  // see AuthFailureFolder
 };
 
@@ -150,6 +155,7 @@ class ContextService final : public sdk::ContextApi {
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;
   ServiceSettings settings_;
+  ContextCache contexts_;  // reads by id; the write path drops what it changes
   Writer writer_;
   Authenticator auth_;
   AgentService agents_;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 4
+#define CTXMGR_SDK_ABI_MINOR 5
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -108,6 +108,8 @@ struct ctxmgr_plugin_abi {
 /* ABI 1.4 */
 #define CTXMGR_CAP_STORAGE_ACCESS_EPOCH 0x8u /* ... also a ctxmgr::sdk::StorageAccessEpoch */
 #define CTXMGR_CAP_STORAGE_BATCH 0x10u /* ... also a ctxmgr::sdk::StorageBatch */
+/* ABI 1.5 */
+#define CTXMGR_CAP_STORAGE_CONTEXT_CHANGES 0x20u /* ... also a ctxmgr::sdk::StorageContextChanges */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -28,6 +28,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 
@@ -81,6 +82,9 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageRetention, C>) bits |= CTXMGR_CAP_STORAGE_RETENTION;
   if constexpr (std::is_base_of_v<StorageAccessEpoch, C>) bits |= CTXMGR_CAP_STORAGE_ACCESS_EPOCH;
   if constexpr (std::is_base_of_v<StorageBatch, C>) bits |= CTXMGR_CAP_STORAGE_BATCH;
+  if constexpr (std::is_base_of_v<StorageContextChanges, C>) {
+    bits |= CTXMGR_CAP_STORAGE_CONTEXT_CHANGES;
+  }
   return bits;
 }
 

@@ -1,0 +1,82 @@
+#pragma once
+// Contexts read by id, kept in memory so that a read needs no round trip to the store
+// (docs/storage-postgres.md: The context cache). Only for a storage that reports which contexts
+// change (sdk::StorageContextChanges, ABI 1.5); without it every call reads the store.
+//
+// Freshness: every lookup first applies what the storage reports changed, and the storage's
+// report covers every change committed anywhere before the lookup began (by this server, another
+// server or plain SQL: sdk::StorageContextChanges' contract, one shared round trip). So a read
+// never returns a version older than one already acknowledged to anyone — the rule of
+// ARCHITECTURE.md that no in-process cache may serve stale data after another process wrote.
+// This process also drops what it changes itself (invalidate(), after the commit). When the
+// storage reports that it may have missed changes, everything is dropped; when it cannot vouch
+// for its report (a listener's lost connection), nothing cached is used: every call reads the
+// store, and fails with it. `ttl` bounds any entry's use in any case.
+//
+// A read that loaded from the store is kept only if no change was applied while it loaded (else
+// it may predate a change whose drop already passed; a change that arrives later drops it at the
+// next lookup). Contexts that do not exist are not kept, so random ids cannot fill memory. The
+// cache holds at most `max_bytes` of documents and starts over when full; a document over an
+// eighth of that is never kept.
+//
+// Thread-safety: every method may be called from many threads at once.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_context_changes.hpp"
+
+namespace ctxmgr::kernel {
+
+class ContextCache {
+ public:
+  struct Settings {
+    std::chrono::milliseconds ttl{10000};  // 0: cache nothing
+    std::size_t max_bytes = 32u << 20;     // 0: cache nothing
+  };
+
+  // `changes` may be null: then every call reads the store.
+  ContextCache(sdk::Storage& storage, sdk::StorageContextChanges* changes, Settings settings);
+
+  // As Storage::get (deleted contexts included); null when there is no such context.
+  sdk::Result<std::shared_ptr<const sdk::ContextRow>> get(std::string_view id);
+  // This process has just changed (or tried to change) context `id`.
+  void invalidate(std::string_view id);
+  // Adds the lookups counted since the last call to ctxmgr_context_cache_lookups_total{result}:
+  // hit (from memory), miss (read and kept when it could be), bypass (read, not kept: the
+  // storage cannot vouch for its changes).
+  void publish(sdk::Metrics& metrics);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const sdk::ContextRow> row;
+    std::chrono::steady_clock::time_point at;
+  };
+  bool enabled() const {
+    return changes_ != nullptr && settings_.ttl.count() > 0 && settings_.max_bytes > 0;
+  }
+  // Drops what the storage reports changed since the last call; false when it cannot vouch.
+  bool sync();
+  void clear_locked();
+
+  sdk::Storage& storage_;
+  sdk::StorageContextChanges* changes_;
+  Settings settings_;
+  std::shared_mutex mu_;                      // guards rows_, bytes_ and cursor_'s moves
+  std::atomic<std::uint64_t> cursor_{0};      // of the storage's last applied report
+  std::atomic<std::uint64_t> generation_{0};  // moves with every drop
+  std::unordered_map<std::string, Entry> rows_;
+  std::size_t bytes_ = 0;
+  std::atomic<std::uint64_t> hits_{0}, misses_{0}, bypasses_{0};
+};
+
+}  // namespace ctxmgr::kernel

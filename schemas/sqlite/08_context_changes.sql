@@ -1,0 +1,5 @@
+-- 08_context_changes: nothing to do on SQLite. On PostgreSQL this migration makes every update or
+-- delete of a context notify the servers that keep read contexts in memory; SQLite serves one
+-- machine's processes from one file, its reads need no round trip, and no context is kept in
+-- memory. The file keeps both dialects at the same migration number, which a backup restored
+-- into the other backend checks (docs/backup.md).

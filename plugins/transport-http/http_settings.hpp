@@ -11,7 +11,7 @@ namespace ctxmgr::http {
 struct HttpSettings {
   std::string host = "127.0.0.1";
   unsigned short port = 5000;
-  std::size_t threads = 0;  // 0: one per core
+  std::size_t threads = 0;  // 0: threads_per_core per core
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds request_timeout{30000};  // to receive one request, idle included

@@ -50,7 +50,10 @@ HttpSettings parse_listen(const std::string& listen, HttpSettings s) {
 HttpSettings read_settings(const sdk::Options& o) {
   HttpSettings s = parse_listen(o.get_string("listen", "127.0.0.1:5000"), HttpSettings{});
   s.threads = static_cast<std::size_t>(o.get_int("threads", 0));
-  if (s.threads == 0) s.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (s.threads == 0) {
+    s.threads = std::max(1u, std::thread::hardware_concurrency()) *
+                static_cast<std::size_t>(o.get_int("threads_per_core", 1));
+  }
   s.max_body_bytes = static_cast<std::size_t>(o.get_int("max_body_bytes", 1 << 20));
   s.max_header_bytes = static_cast<std::size_t>(o.get_int("max_header_bytes", 16 << 10));
   s.request_timeout = std::chrono::milliseconds(o.get_int("request_timeout_ms", 30000));
@@ -336,7 +339,16 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .min = 0,
      .max = 256,
      .allowed = nullptr,
-     .description = "I/O threads; 0: one per core"},
+     .description = "I/O threads; 0: threads_per_core per core"},
+    {.name = "threads_per_core",
+     .type = CTXMGR_OPT_INTEGER,
+     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
+     .default_json = "1",
+     .min = 1,
+     .max = 16,
+     .allowed = nullptr,
+     .description = "with threads: 0, I/O threads per core: more than one when reads wait on a "
+                    "database server (each thread serves one read at a time)"},
     {.name = "max_body_bytes",
      .type = CTXMGR_OPT_INTEGER,
      .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,

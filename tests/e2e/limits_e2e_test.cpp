@@ -1,6 +1,7 @@
 // The limits that protect the server and its clients: Idempotency-Key on POST /api/context (a
 // retried create makes one context), per-agent rate limits (429 with Retry-After), and the
-// maximum number of connections (503 with Retry-After, then service again).
+// maximum number of connections (503 with Retry-After, then service again); and how many I/O
+// threads serve.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -174,5 +176,23 @@ TEST_P(LimitsE2E, ConnectionsBeyondTheMaximumGet503AndServiceResumes) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, LimitsE2E, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
+
+// The number of I/O threads: `threads`, or with `threads: 0` `threads_per_core` per core (the
+// PostgreSQL example runs four per core: its reads wait on the database).
+TEST(HttpThreads, ThreadsPerCoreMultipliesTheCoresUnlessThreadsIsGiven) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::pair<std::string, unsigned> cases[] = {
+      {"threads_per_core: 3", 3 * cores}, {"threads: 2, threads_per_core: 3", 2}, {"", cores}};
+  for (const auto& [options, expected] : cases) {
+    ct::ServerOptions o;
+    o.http_options = options;
+    ct::Server server(o);
+    ASSERT_TRUE(server.start()) << server.log();
+    EXPECT_NE(server.log().find(" " + std::to_string(expected) + " thread(s)"), std::string::npos)
+        << options << "\n"
+        << server.log();
+    EXPECT_EQ(ct::HttpClient(server.port()).get("/healthz").status, 200);
+  }
+}
 
 }  // namespace

@@ -116,5 +116,5 @@ done
 for who in ctxmgr ctxmgr_nocache; do
   echo "$who RSS: idle $((idle[$who] / 1024)) MiB (${idle[$who]} KiB), peak $((peak[$who] / 1024)) MiB (${peak[$who]} KiB)"
 done
-echo "PostgreSQL $pg_version (fsync on), config/postgres.example.yaml as shipped (token mode, audit.reads batch, pool 16, one I/O thread per core, prepared statements)"
+echo "PostgreSQL $pg_version (fsync on), config/postgres.example.yaml as shipped (token mode, audit.reads batch, pool 16, four I/O loops per core, prepared statements, context cache on)"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk, servers and PostgreSQL share them; ${secs}s per run"

@@ -2,7 +2,7 @@
 // fields, nesting), metadata (priority, tags, expires_at), path ids, If-Match, limits, booleans.
 #include <boost/json/value.hpp>
 
-#include "service/request_parsing.hpp"
+#include "core/request_parsing.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ctxmgr::kernel;

@@ -4,9 +4,9 @@
 
 #include <boost/json/parse.hpp>
 
-#include "service/ids.hpp"
-#include "service/request_parsing.hpp"
-#include "service/time_text.hpp"
+#include "core/ids.hpp"
+#include "core/request_parsing.hpp"
+#include "core/time_text.hpp"
 
 namespace ck = ctxmgr::kernel;
 

@@ -5,9 +5,9 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/sha256.hpp"
 #include "json/json_text.hpp"
 #include "log/logging.hpp"
-#include "service/sha256.hpp"
 
 namespace ctxmgr::kernel {
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "service/sha256.hpp"
+#include "core/sha256.hpp"
 
 namespace ctxmgr::kernel {
 

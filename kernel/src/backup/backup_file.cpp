@@ -5,13 +5,13 @@
 #include <zlib.h>
 
 #include <array>
-#include <charconv>
-#include <map>
-#include <optional>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <optional>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -171,8 +171,8 @@ sdk::Status BackupWriter::finish() {
   std::string trailer = "{\"type\":\"end\",\"counts\":{" + counts + "}";
   if (file_->mac) {
     if (file_->last_seal) {
-      trailer += ",\"checkpoint\":" +
-                 render_checkpoint(file_->trust->sign(file_->last_seal->seq, file_->last_seal->hash));
+      trailer += ",\"checkpoint\":" + render_checkpoint(file_->trust->sign(file_->last_seal->seq,
+                                                                           file_->last_seal->hash));
     }
     // The MAC covers every line before and this trailer without it.
     file_->mac->update(trailer + "}");
@@ -364,9 +364,10 @@ sdk::Status check_signature(const std::string& line, const json::object& trailer
   const auto* mac = trailer.if_contains("mac");
   if (mac == nullptr || !mac->is_string() || at == std::string::npos) {
     if (auth.trust_unsigned) return {};
-    return bad(number, "the backup is not signed (made without an audit key, or by a ctxmgr "
-                       "before 0.1's hardening); restore it with --trust-unsigned only if you "
-                       "trust where it came from");
+    return bad(number,
+               "the backup is not signed (made without an audit key, or by a ctxmgr "
+               "before 0.1's hardening); restore it with --trust-unsigned only if you "
+               "trust where it came from");
   }
   const std::string value(mac->as_string());
   int id = 0;
@@ -385,8 +386,9 @@ sdk::Status check_signature(const std::string& line, const json::object& trailer
   }
   stream->second.update(line.substr(0, at) + "}");
   if (stream->second.final_hex() != value.substr(colon + 1)) {
-    return bad(number, "the backup's signature does not match its contents (changed after it "
-                       "was written)");
+    return bad(number,
+               "the backup's signature does not match its contents (changed after it "
+               "was written)");
   }
   return {};
 }
@@ -503,7 +505,8 @@ sdk::Result<BackupCounts> read_backup(
         auto parsed = parse_checkpoint(json::serialize(*cp));
         if (!parsed) return bad(number, "end: " + parsed.error().message());
         if (auth.trust == nullptr || !auth.trust->authentic(*parsed)) {
-          if (!auth.trust_unsigned) return bad(number, "end: the checkpoint is not signed by a key here");
+          if (!auth.trust_unsigned)
+            return bad(number, "end: the checkpoint is not signed by a key here");
         } else {
           *auth.checkpoint = *parsed;
         }

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "audit/audit_chain.hpp"
-#include "service/ids.hpp"
+#include "core/ids.hpp"
 
 namespace ctxmgr::kernel {
 

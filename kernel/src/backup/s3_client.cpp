@@ -9,7 +9,7 @@
 #include <memory>
 #include <regex>
 
-#include "service/sha256.hpp"
+#include "core/sha256.hpp"
 
 namespace ctxmgr::kernel {
 

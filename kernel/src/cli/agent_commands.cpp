@@ -12,7 +12,7 @@
 #include "json/json_text.hpp"
 #include "plugin/host_impl.hpp"
 #include "service/agent_service.hpp"
-#include "service/ids.hpp"
+#include "core/ids.hpp"
 
 namespace ctxmgr::kernel {
 

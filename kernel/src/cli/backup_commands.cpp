@@ -14,9 +14,9 @@
 #include "cli/storage_session.hpp"
 #include "json/json_text.hpp"
 #include "plugin/host_impl.hpp"
-#include "service/auth.hpp"
-#include "service/ids.hpp"
-#include "service/time_text.hpp"
+#include "core/auth.hpp"
+#include "core/ids.hpp"
+#include "core/time_text.hpp"
 
 namespace ctxmgr::kernel {
 

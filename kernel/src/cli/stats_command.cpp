@@ -4,8 +4,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/storage_session.hpp"
-#include "service/audit_render.hpp"
-#include "service/time_text.hpp"
+#include "core/audit_render.hpp"
+#include "core/time_text.hpp"
 
 namespace ctxmgr::kernel {
 

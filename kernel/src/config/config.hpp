@@ -42,11 +42,11 @@ struct ServiceConfig {
   std::string auth = "trust";         // trust | token
   double rate_limit_per_second = 0;   // per agent; 0: no limit
   double rate_limit_burst = 0;        // 0: one second's worth (at least 1)
-  // How long a cached token, agent or grant may be used at most (service/access_cache.hpp); the
+  // How long a cached token, agent or grant may be used at most (core/access_cache.hpp); the
   // storage's access epoch drops it sooner on any change. 0: no cache.
   std::int64_t access_cache_ttl_ms = 10000;
   // Contexts read by id, kept in memory when the storage reports changes across servers
-  // (service/context_cache.hpp): the longest use of one, and the bytes of documents held.
+  // (core/context_cache.hpp): the longest use of one, and the bytes of documents held.
   // Either 0: no cache.
   std::int64_t context_cache_ttl_ms = 10000;
   std::int64_t context_cache_max_bytes = 32 << 20;

@@ -4,11 +4,11 @@
 
 #include <boost/json.hpp>
 
+#include "core/access.hpp"
+#include "core/ids.hpp"
+#include "core/request_parsing.hpp"
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
-#include "service/access.hpp"
-#include "service/ids.hpp"
-#include "service/request_parsing.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 

@@ -11,12 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/access_cache.hpp"
+#include "core/auth.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "selection/selection_engine.hpp"
-#include "service/access_cache.hpp"
-#include "service/auth.hpp"
 
 namespace ctxmgr::kernel {
 

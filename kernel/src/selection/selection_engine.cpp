@@ -6,11 +6,11 @@
 
 #include <boost/json.hpp>
 
+#include "core/context_render.hpp"
+#include "core/request_parsing.hpp"
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
 #include "selection/text_analysis.hpp"
-#include "service/context_render.hpp"
-#include "service/request_parsing.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 

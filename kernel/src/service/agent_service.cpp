@@ -1,9 +1,9 @@
 #include "service/agent_service.hpp"
 
+#include "core/page.hpp"
+#include "core/request_parsing.hpp"
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
-#include "service/page.hpp"
-#include "service/request_parsing.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -30,10 +30,10 @@ Error no_agent(std::string_view id) {
 }  // namespace
 
 std::string render_agent(const sdk::AgentRow& a) {
-  return "{\"agent_id\":" + json_quote(a.agent_id) + ",\"display_name\":" +
-         json_quote(a.display_name) + ",\"role\":" + json_quote(a.role) + ",\"created_at\":\"" +
-         format_rfc3339_ms(a.created_at_us) + "\",\"disabled\":" +
-         (a.disabled ? "true" : "false") + "}";
+  return "{\"agent_id\":" + json_quote(a.agent_id) +
+         ",\"display_name\":" + json_quote(a.display_name) + ",\"role\":" + json_quote(a.role) +
+         ",\"created_at\":\"" + format_rfc3339_ms(a.created_at_us) +
+         "\",\"disabled\":" + (a.disabled ? "true" : "false") + "}";
 }
 
 R AgentService::create(const Identity& who, const Actor& actor, std::string_view body) {
@@ -64,27 +64,25 @@ R AgentService::create(const Identity& who, const Actor& actor, std::string_view
   const std::int64_t now = clock_.now_us();
   agent.created_at_us = now;
   const std::string token = new_token();
-  return run_change(storage_, now, actor, "agent.create",
-                    [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-                      ev.details = "{\"agent_id\":" + json_quote(agent.agent_id) +
-                                   ",\"role\":" + json_quote(agent.role) + "}";
-                      if (auto st = tx.insert_agent(agent); !st) {
-                        if (st.error().code() == Errc::conflict) {
-                          return R(Error(Errc::conflict,
-                                         "agent " + agent.agent_id + " already exists"));
-                        }
-                        return R(st.error());
-                      }
-                      if (auto st = tx.set_token(agent.agent_id, token_hash(token), now); !st) {
-                        return R(st.error());
-                      }
-                      ApiResponse r;
-                      r.status = 201;
-                      r.json = "{\"agent\":" + render_agent(agent) +
-                               ",\"token\":" + json_quote(token) + "}";
-                      r.location = "/api/agents/" + agent.agent_id;
-                      return R(std::move(r));
-                    });
+  return run_change(
+      storage_, now, actor, "agent.create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+        ev.details = "{\"agent_id\":" + json_quote(agent.agent_id) +
+                     ",\"role\":" + json_quote(agent.role) + "}";
+        if (auto st = tx.insert_agent(agent); !st) {
+          if (st.error().code() == Errc::conflict) {
+            return R(Error(Errc::conflict, "agent " + agent.agent_id + " already exists"));
+          }
+          return R(st.error());
+        }
+        if (auto st = tx.set_token(agent.agent_id, token_hash(token), now); !st) {
+          return R(st.error());
+        }
+        ApiResponse r;
+        r.status = 201;
+        r.json = "{\"agent\":" + render_agent(agent) + ",\"token\":" + json_quote(token) + "}";
+        r.location = "/api/agents/" + agent.agent_id;
+        return R(std::move(r));
+      });
 }
 
 R AgentService::list(const Identity& who, const sdk::PageParams& page) {
@@ -100,8 +98,8 @@ R AgentService::list(const Identity& who, const sdk::PageParams& page) {
   auto rows = storage_.list_agents(after, *limit + 1);
   if (!rows) return rows.error();
   ApiResponse r;
-  r.json = render_page(*rows, *limit, render_agent,
-                       [](const sdk::AgentRow& a) { return a.agent_id; });
+  r.json =
+      render_page(*rows, *limit, render_agent, [](const sdk::AgentRow& a) { return a.agent_id; });
   return r;
 }
 
@@ -123,20 +121,19 @@ R AgentService::rotate_token(const Identity& who, const Actor& actor, std::strin
   if (auto st = admin_or_self(who, *id, "rotate a token"); !st) return st.error();
   const std::int64_t now = clock_.now_us();
   const std::string token = new_token();
-  return run_change(storage_, now, actor, "agent.rotate_token",
-                    [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-                      ev.details = "{\"agent_id\":" + json_quote(*id) + "}";
-                      auto agent = storage_.get_agent(*id);
-                      if (!agent) return R(agent.error());
-                      if (!agent->has_value()) return R(no_agent(*id));
-                      if (auto st = tx.set_token(*id, token_hash(token), now); !st) {
-                        return R(st.error());
-                      }
-                      ApiResponse r;
-                      r.json = "{\"agent_id\":" + json_quote(*id) + ",\"token\":" +
-                               json_quote(token) + "}";
-                      return R(std::move(r));
-                    });
+  return run_change(
+      storage_, now, actor, "agent.rotate_token", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+        ev.details = "{\"agent_id\":" + json_quote(*id) + "}";
+        auto agent = storage_.get_agent(*id);
+        if (!agent) return R(agent.error());
+        if (!agent->has_value()) return R(no_agent(*id));
+        if (auto st = tx.set_token(*id, token_hash(token), now); !st) {
+          return R(st.error());
+        }
+        ApiResponse r;
+        r.json = "{\"agent_id\":" + json_quote(*id) + ",\"token\":" + json_quote(token) + "}";
+        return R(std::move(r));
+      });
 }
 
 R AgentService::disable(const Identity& who, const Actor& actor, std::string_view id_text) {

@@ -6,10 +6,10 @@
 
 #include <cstddef>
 
+#include "core/auth.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
-#include "service/auth.hpp"
 #include "service/change.hpp"
 
 namespace ctxmgr::kernel {

@@ -6,8 +6,8 @@
 // (group_commit.hpp) when the storage can; the CLI runs them alone.
 
 #include <cstdint>
-#include <string>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "ctxmgr/sdk/context_api.hpp"
@@ -39,8 +39,7 @@ inline sdk::AuditEvent change_event(std::int64_t now_us, const Actor& actor,
 
 template <class Fn>
 sdk::Result<sdk::ApiResponse> run_change(sdk::Storage& storage, std::int64_t now_us,
-                                         const Actor& actor, std::string_view action,
-                                         Fn&& change) {
+                                         const Actor& actor, std::string_view action, Fn&& change) {
   auto tx = storage.begin();
   if (!tx) return tx.error();
   sdk::AuditEvent event = change_event(now_us, actor, action);
@@ -60,7 +59,8 @@ class Writer {
   sdk::Result<sdk::ApiResponse> run(std::int64_t now_us, const Actor& actor,
                                     std::string_view action, Fn&& change) {
     if (batches_ == nullptr) return run_change(storage_, now_us, actor, action, change);
-    return batches_->run(change_event(now_us, actor, action), GroupCommit::Change(std::ref(change)));
+    return batches_->run(change_event(now_us, actor, action),
+                         GroupCommit::Change(std::ref(change)));
   }
 
  private:

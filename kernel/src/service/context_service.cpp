@@ -3,17 +3,14 @@
 #include <algorithm>
 #include <charconv>
 
-#include "audit/audit_chain.hpp"
+#include "core/access.hpp"
+#include "core/context_render.hpp"
+#include "core/ids.hpp"
+#include "core/page.hpp"
+#include "core/request_parsing.hpp"
 #include "json/json_text.hpp"
 #include "json/merge_patch.hpp"
 #include "log/logging.hpp"
-#include "service/access.hpp"
-#include "service/audit_render.hpp"
-#include "service/context_render.hpp"
-#include "service/ids.hpp"
-#include "service/page.hpp"
-#include "service/request_parsing.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -24,7 +21,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kDefaultListLimit = 50;
 // Stored documents were written by the kernel; read them back with room to spare even if the
 // configured request depth was lowered since.
 constexpr std::size_t kStoredDepth = 4096;
@@ -94,76 +90,17 @@ template <class Fn>
 sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
                                                std::string_view action, Fn&& change) {
   std::string changed;  // the context the change touched, to drop from the cache
-  auto result = writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id},
-                            action, [&](sdk::Transaction& tx, sdk::AuditEvent& event) {
-                              auto answer = change(tx, event);
-                              changed = event.context_id;
-                              return answer;
-                            });
+  auto result =
+      writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id}, action,
+                  [&](sdk::Transaction& tx, sdk::AuditEvent& event) {
+                    auto answer = change(tx, event);
+                    changed = event.context_id;
+                    return answer;
+                  });
   // Whatever the outcome (a failed commit may still have landed), before the answer goes out:
   // this server reads its own writes.
   if (!changed.empty()) contexts_.invalidate(changed);
   return result;
-}
-
-sdk::Result<ApiResponse> ContextService::create_agent(const sdk::Caller& caller,
-                                                      std::string_view body) {
-  return access_changed(as_caller("agent.create", caller, [&](const Identity& who) {
-    return agents_.create(who, Actor{who.agent_id, caller.transport, caller.request_id}, body);
-  }));
-}
-
-sdk::Result<ApiResponse> ContextService::list_agents(const sdk::Caller& caller,
-                                                     const sdk::PageParams& page) {
-  return as_caller("agent.list", caller,
-                   [&](const Identity& who) { return agents_.list(who, page); });
-}
-
-sdk::Result<ApiResponse> ContextService::get_agent(const sdk::Caller& caller,
-                                                   std::string_view agent_id) {
-  return as_caller("agent.get", caller,
-                   [&](const Identity& who) { return agents_.get(who, agent_id); });
-}
-
-sdk::Result<ApiResponse> ContextService::rotate_token(const sdk::Caller& caller,
-                                                      std::string_view agent_id) {
-  return access_changed(as_caller("agent.rotate_token", caller, [&](const Identity& who) {
-    return agents_.rotate_token(who, Actor{who.agent_id, caller.transport, caller.request_id},
-                                agent_id);
-  }));
-}
-
-sdk::Result<ApiResponse> ContextService::disable_agent(const sdk::Caller& caller,
-                                                       std::string_view agent_id) {
-  return access_changed(as_caller("agent.disable", caller, [&](const Identity& who) {
-    return agents_.disable(who, Actor{who.agent_id, caller.transport, caller.request_id}, agent_id);
-  }));
-}
-
-sdk::Result<ApiResponse> ContextService::put_grant(const sdk::Caller& caller, sdk::GrantScope scope,
-                                                   std::string_view scope_id,
-                                                   std::string_view body) {
-  return access_changed(as_caller("grant", caller, [&](const Identity& who) {
-    return grants_.put(who, Actor{who.agent_id, caller.transport, caller.request_id}, scope,
-                       scope_id, body);
-  }));
-}
-
-sdk::Result<ApiResponse> ContextService::list_grants(const sdk::Caller& caller,
-                                                     sdk::GrantScope scope,
-                                                     std::string_view scope_id) {
-  return as_caller("grants", caller,
-                   [&](const Identity& who) { return grants_.list(who, scope, scope_id); });
-}
-
-sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
-                                                      sdk::GrantScope scope,
-                                                      std::string_view scope_id,
-                                                      std::string_view agent_id) {
-  return access_changed(as_caller("revoke", caller, [&](const Identity& who) {
-    return grants_.remove(who, Actor{who.agent_id, caller.transport, caller.request_id}, scope,
-                          scope_id, agent_id);
-  }));
 }
 
 namespace {
@@ -238,91 +175,6 @@ sdk::Status ContextService::audit_read(const sdk::Caller& caller, const Identity
                                        std::string details) {
   if (settings_.read_audit == ReadAudit::off) return {};
   return record(caller, who.agent_id, action, context_id, std::move(details));
-}
-
-namespace {
-
-sdk::Result<std::optional<std::int64_t>> parse_time_param(const std::optional<std::string>& text,
-                                                          std::string_view name) {
-  if (!text) return std::optional<std::int64_t>();
-  auto t = parse_rfc3339(*text);
-  if (!t) {
-    return Error(Errc::invalid_request, std::string(name) + " must be an RFC 3339 time");
-  }
-  return std::optional<std::int64_t>(*t);
-}
-
-}  // namespace
-
-sdk::Result<ApiResponse> ContextService::audit_events(const sdk::Caller& caller,
-                                                      const sdk::AuditParams& p) {
-  return as_caller("audit", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    sdk::AuditQuery q;
-    if (p.context_id) {
-      auto id = parse_context_id(*p.context_id);
-      if (!id) return id.error();
-      q.context_id = *id;
-    }
-    if (p.agent_id) {
-      auto a = parse_agent_id(*p.agent_id, "agent_id");
-      if (!a) return a.error();
-      q.agent_id = *a;
-    }
-    if (p.action) q.action = *p.action;
-    auto since = parse_time_param(p.since, "since");
-    if (!since) return since.error();
-    q.since_us = *since;
-    auto until = parse_time_param(p.until, "until");
-    if (!until) return until.error();
-    q.until_us = *until;
-    auto limit = parse_limit(p.limit, kDefaultListLimit);
-    if (!limit) return limit.error();
-    q.limit = *limit + 1;
-    if (p.cursor) {
-      auto c = parse_positive(*p.cursor, "cursor");
-      if (!c) return Error(Errc::invalid_request, "cursor is not one this server gave out");
-      q.before_seq = *c;
-    }
-    if (!who.admin) q.owner = who.agent_id;  // an agent sees the events on contexts it owns
-    auto events = storage_.audit(q);
-    if (!events) return events.error();
-    ApiResponse r;
-    r.json = render_page(*events, *limit, render_event,
-                         [](const sdk::AuditEvent& e) { return std::to_string(e.seq); });
-    return r;
-  });
-}
-
-sdk::Result<ApiResponse> ContextService::audit_verify(const sdk::Caller& caller) {
-  return as_caller("audit.verify", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    if (!who.admin) return Error(Errc::forbidden, "only an admin may verify the audit log");
-    static const AuditTrust kUnkeyed;
-    auto report = verify_chain(storage_, settings_.audit_trust ? *settings_.audit_trust : kUnkeyed);
-    if (!report) return report.error();
-    ApiResponse r;
-    r.json = render_verify(*report);
-    return r;
-  });
-}
-
-sdk::Result<ApiResponse> ContextService::stats(const sdk::Caller& caller) {
-  return as_caller("stats", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    if (!who.admin) return Error(Errc::forbidden, "only an admin may read the statistics");
-    auto st = storage_.stats();
-    if (!st) return st.error();
-    sdk::AuditQuery recent;
-    recent.limit = 10;
-    auto events = storage_.audit(recent);
-    if (!events) return events.error();
-    ApiResponse r;
-    r.json = render_stats(*st, *events);
-    return r;
-  });
-}
-
-sdk::Result<ApiResponse> ContextService::me(const sdk::Caller& caller) {
-  return as_caller("me", caller,
-                   [&](const Identity& who) { return agents_.me(who, auth_.mode()); });
 }
 
 sdk::Result<ApiResponse> ContextService::create_context(const sdk::Caller& caller,
@@ -603,7 +455,7 @@ sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
   return as_caller("history", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto id = parse_context_id(id_text);
     if (!id) return id.error();
-    auto limit = parse_limit(page.limit, kDefaultListLimit);
+    auto limit = parse_limit(page.limit, kDefaultPageLimit);
     if (!limit) return limit.error();
     std::int64_t before = 0;
     if (page.cursor) {
@@ -691,7 +543,7 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     if (!agent) return agent.error();
     sdk::ListQuery q;
     q.agent_id = *agent;
-    auto limit = parse_limit(page.limit, kDefaultListLimit);
+    auto limit = parse_limit(page.limit, kDefaultPageLimit);
     if (!limit) return limit.error();
     q.limit = *limit + 1;
     auto include_deleted = parse_bool(page.include_deleted, "include_deleted", false);

@@ -11,6 +11,8 @@
 #include "audit/audit_batcher.hpp"
 #include "audit/audit_trust.hpp"
 #include "audit/auth_failures.hpp"
+#include "core/auth.hpp"
+#include "core/context_cache.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
@@ -18,9 +20,7 @@
 #include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
 #include "service/agent_service.hpp"
-#include "service/auth.hpp"
 #include "service/change.hpp"
-#include "service/context_cache.hpp"
 #include "service/grant_service.hpp"
 #include "service/rate_limiter.hpp"
 

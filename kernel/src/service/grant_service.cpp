@@ -1,9 +1,9 @@
 #include "service/grant_service.hpp"
 
+#include "core/access.hpp"
+#include "core/request_parsing.hpp"
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
-#include "service/access.hpp"
-#include "service/request_parsing.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -15,16 +15,16 @@ using R = sdk::Result<ApiResponse>;
 namespace {
 
 std::string render_grant(const sdk::GrantRow& g) {
-  return "{\"agent_id\":" + json_quote(g.agent_id) + ",\"permission\":" +
-         json_quote(g.permission) + ",\"granted_by\":" + json_quote(g.granted_by) +
-         ",\"granted_at\":\"" + format_rfc3339_ms(g.granted_at_us) + "\"}";
+  return "{\"agent_id\":" + json_quote(g.agent_id) + ",\"permission\":" + json_quote(g.permission) +
+         ",\"granted_by\":" + json_quote(g.granted_by) + ",\"granted_at\":\"" +
+         format_rfc3339_ms(g.granted_at_us) + "\"}";
 }
 
 std::string scope_details(sdk::GrantScope scope, std::string_view scope_id,
                           std::string_view agent_id) {
   return std::string("{\"scope\":\"") + (scope == sdk::GrantScope::context ? "context" : "owner") +
-         "\",\"" + (scope == sdk::GrantScope::context ? "context_id" : "owner_id") + "\":" +
-         json_quote(scope_id) + ",\"agent_id\":" + json_quote(agent_id);
+         "\",\"" + (scope == sdk::GrantScope::context ? "context_id" : "owner_id") +
+         "\":" + json_quote(scope_id) + ",\"agent_id\":" + json_quote(agent_id);
 }
 
 }  // namespace
@@ -35,8 +35,8 @@ sdk::Result<std::string> GrantService::manageable(const Identity& who, sdk::Gran
     auto owner = parse_agent_id(scope_id, "owner id");
     if (!owner) return owner.error();
     if (!who.admin && who.agent_id != *owner) {
-      return Error(Errc::forbidden, "only " + *owner + " or an admin may share " + *owner +
-                                        "'s contexts");
+      return Error(Errc::forbidden,
+                   "only " + *owner + " or an admin may share " + *owner + "'s contexts");
     }
     return *owner;
   }
@@ -81,8 +81,8 @@ R GrantService::put(const Identity& who, const Actor& actor, sdk::GrantScope sco
   sdk::GrantRow grant{*target, *grantee, std::string(perm->get_string()), who.agent_id, now};
   return writer_.run(now, actor, "grant", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
     if (scope == sdk::GrantScope::context) ev.context_id = *target;
-    ev.details = scope_details(scope, *target, *grantee) + ",\"permission\":" +
-                 json_quote(grant.permission) + "}";
+    ev.details = scope_details(scope, *target, *grantee) +
+                 ",\"permission\":" + json_quote(grant.permission) + "}";
     auto replaced = tx.put_grant(scope, grant);
     if (!replaced) return R(replaced.error());
     ApiResponse r;
@@ -114,19 +114,18 @@ R GrantService::remove(const Identity& who, const Actor& actor, sdk::GrantScope 
   auto grantee = parse_agent_id(agent_text, "agent id");
   if (!grantee) return grantee.error();
   return writer_.run(clock_.now_us(), actor, "revoke",
-                    [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-                      if (scope == sdk::GrantScope::context) ev.context_id = *target;
-                      ev.details = scope_details(scope, *target, *grantee) + "}";
-                      auto removed = tx.remove_grant(scope, *target, *grantee);
-                      if (!removed) return R(removed.error());
-                      if (!*removed) {
-                        return R(Error(Errc::not_found,
-                                       *grantee + " has no grant on " + *target));
-                      }
-                      ApiResponse r;
-                      r.status = 204;
-                      return R(std::move(r));
-                    });
+                     [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+                       if (scope == sdk::GrantScope::context) ev.context_id = *target;
+                       ev.details = scope_details(scope, *target, *grantee) + "}";
+                       auto removed = tx.remove_grant(scope, *target, *grantee);
+                       if (!removed) return R(removed.error());
+                       if (!*removed) {
+                         return R(Error(Errc::not_found, *grantee + " has no grant on " + *target));
+                       }
+                       ApiResponse r;
+                       r.status = 204;
+                       return R(std::move(r));
+                     });
 }
 
 }  // namespace ctxmgr::kernel

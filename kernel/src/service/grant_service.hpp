@@ -4,10 +4,10 @@
 // mode the grantee must be a registered agent (404 otherwise). Granting again replaces the
 // permission (200 instead of 201). Each grant and revocation is audited in its transaction.
 
+#include "core/auth.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
-#include "service/auth.hpp"
 #include "service/change.hpp"
 
 namespace ctxmgr::kernel {

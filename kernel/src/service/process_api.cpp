@@ -1,10 +1,10 @@
 // ContextService's processing endpoint: who may process with whose view, and the audit of it.
 // The work itself is the ProcessEngine's.
 
+#include "core/request_parsing.hpp"
 #include "json/json_text.hpp"
 #include "processing/process_engine.hpp"
 #include "service/context_service.hpp"
-#include "service/request_parsing.hpp"
 
 namespace ctxmgr::kernel {
 

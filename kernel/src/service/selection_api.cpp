@@ -1,11 +1,11 @@
 // ContextService's selection endpoints: who may select over whose view, and the audit of it.
 // The selection itself is the SelectionEngine's.
 
+#include "core/page.hpp"
+#include "core/request_parsing.hpp"
 #include "json/json_text.hpp"
 #include "selection/selection_engine.hpp"
 #include "service/context_service.hpp"
-#include "service/page.hpp"
-#include "service/request_parsing.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -14,8 +14,6 @@ using sdk::Errc;
 using sdk::Error;
 
 namespace {
-
-constexpr std::int64_t kDefaultSelectionPage = 50;
 
 // Selections over an agent's view are that agent's and the admins' business.
 sdk::Status require_view(const Identity& who, const std::string& agent, std::string_view what) {
@@ -82,7 +80,7 @@ sdk::Result<ApiResponse> ContextService::list_selections(const sdk::Caller& call
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();
     if (auto st = require_view(who, *agent, "read its selections"); !st) return st.error();
-    auto limit = parse_limit(page.limit, kDefaultSelectionPage);
+    auto limit = parse_limit(page.limit, kDefaultPageLimit);
     if (!limit) return limit.error();
     std::int64_t before = 0;
     if (page.cursor) {

@@ -1,4 +1,4 @@
-#include "service/access_cache.hpp"
+#include "core/access_cache.hpp"
 
 #include <algorithm>
 #include <mutex>

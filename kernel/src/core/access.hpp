@@ -6,17 +6,16 @@
 
 #include <string_view>
 
+#include "core/access_cache.hpp"
+#include "core/auth.hpp"
 #include "ctxmgr/sdk/storage.hpp"
-#include "service/access_cache.hpp"
-#include "service/auth.hpp"
 
 namespace ctxmgr::kernel {
 
 enum class Access { none = 0, read = 1, write = 2, owner = 3 };
 
 // What `who` may do with `row` (owner covers admins).
-sdk::Result<Access> access_of(AccessCache& access, const Identity& who,
-                              const sdk::ContextRow& row);
+sdk::Result<Access> access_of(AccessCache& access, const Identity& who, const sdk::ContextRow& row);
 
 // OK when `have` covers `need`; else 404 (nothing readable) or 403 naming what is missing.
 sdk::Status require(Access have, Access need, std::string_view context_id, std::string_view what);

@@ -1,4 +1,4 @@
-#include "service/time_text.hpp"
+#include "core/time_text.hpp"
 
 #include <chrono>
 #include <ctime>

@@ -1,10 +1,10 @@
-#include "service/request_parsing.hpp"
+#include "core/request_parsing.hpp"
 
 #include <charconv>
 
+#include "core/ids.hpp"
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
-#include "service/ids.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -19,7 +19,8 @@ Error invalid(std::string message) { return invalid_request(std::move(message));
 // backend beats a document that some backends keep and others cannot.
 bool has_nul(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::string: return v.get_string().find('\0') != json::string::npos;
+    case json::kind::string:
+      return v.get_string().find('\0') != json::string::npos;
     case json::kind::array:
       for (const auto& item : v.get_array()) {
         if (has_nul(item)) return true;
@@ -30,7 +31,8 @@ bool has_nul(const json::value& v) {
         if (kv.key().find('\0') != json::string_view::npos || has_nul(kv.value())) return true;
       }
       return false;
-    default: return false;
+    default:
+      return false;
   }
 }
 }  // namespace

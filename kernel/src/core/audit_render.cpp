@@ -1,16 +1,17 @@
-#include "service/audit_render.hpp"
+#include "core/audit_render.hpp"
 
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
 std::string render_event(const sdk::AuditEvent& e) {
   return "{\"seq\":" + std::to_string(e.seq) + ",\"at\":\"" + format_rfc3339_ms(e.at_us) +
          "\",\"agent_id\":" + json_quote(e.agent_id) + ",\"action\":" + json_quote(e.action) +
-         ",\"context_id\":" + (e.context_id.empty() ? std::string("null") : json_quote(e.context_id)) +
-         ",\"transport\":" + json_quote(e.transport) + ",\"request_id\":" + json_quote(e.request_id) +
-         ",\"details\":" + e.details + "}";
+         ",\"context_id\":" +
+         (e.context_id.empty() ? std::string("null") : json_quote(e.context_id)) +
+         ",\"transport\":" + json_quote(e.transport) +
+         ",\"request_id\":" + json_quote(e.request_id) + ",\"details\":" + e.details + "}";
 }
 
 std::string render_stats(const sdk::StoreStats& st, const std::vector<sdk::AuditEvent>& recent) {
@@ -26,8 +27,9 @@ std::string render_stats(const sdk::StoreStats& st, const std::vector<sdk::Audit
     out += render_event(recent[i]);
   }
   out += "],\"totals\":{\"contexts\":" + std::to_string(st.contexts) +
-         ",\"deleted\":" + std::to_string(st.deleted) + ",\"versions\":" +
-         std::to_string(st.versions) + ",\"agents\":" + std::to_string(st.agents) +
+         ",\"deleted\":" + std::to_string(st.deleted) +
+         ",\"versions\":" + std::to_string(st.versions) +
+         ",\"agents\":" + std::to_string(st.agents) +
          ",\"audit_events\":" + std::to_string(st.audit_events) + "}}";
   return out;
 }

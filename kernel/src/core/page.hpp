@@ -11,6 +11,9 @@
 
 namespace ctxmgr::kernel {
 
+// Items per page when a list request names no `limit` (API.md).
+constexpr std::int64_t kDefaultPageLimit = 50;
+
 template <class Row, class Render, class Cursor>
 std::string render_page(std::vector<Row>& rows, std::int64_t limit, Render&& render,
                         Cursor&& cursor) {

@@ -1,7 +1,7 @@
-#include "service/context_render.hpp"
+#include "core/context_render.hpp"
 
+#include "core/time_text.hpp"
 #include "json/json_text.hpp"
-#include "service/time_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -46,9 +46,10 @@ std::string render_context_version(const sdk::ContextRow& current, const sdk::Hi
 }
 
 std::string render_history_item(const sdk::HistoryRow& h) {
-  std::string out = "{\"version\":" + std::to_string(h.version) + ",\"action\":" +
-                    json_quote(h.action) + ",\"agent_id\":" + json_quote(h.agent_id) +
-                    ",\"at\":\"" + format_rfc3339_ms(h.at_us) + "\",\"context_data\":";
+  std::string out = "{\"version\":" + std::to_string(h.version) +
+                    ",\"action\":" + json_quote(h.action) +
+                    ",\"agent_id\":" + json_quote(h.agent_id) + ",\"at\":\"" +
+                    format_rfc3339_ms(h.at_us) + "\",\"context_data\":";
   out += h.context_data;
   out += ",\"metadata\":";
   out += h.metadata;

@@ -1,7 +1,7 @@
-#include "service/auth.hpp"
+#include "core/auth.hpp"
 
-#include "service/ids.hpp"
-#include "service/sha256.hpp"
+#include "core/ids.hpp"
+#include "core/sha256.hpp"
 
 namespace ctxmgr::kernel {
 

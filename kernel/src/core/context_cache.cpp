@@ -1,4 +1,4 @@
-#include "service/context_cache.hpp"
+#include "core/context_cache.hpp"
 
 #include <mutex>
 

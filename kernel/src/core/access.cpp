@@ -1,4 +1,4 @@
-#include "service/access.hpp"
+#include "core/access.hpp"
 
 #include <algorithm>
 
@@ -22,8 +22,8 @@ sdk::Status require(Access have, Access need, std::string_view context_id, std::
   if (have == Access::none) {
     return Error(Errc::not_found, "context " + std::string(context_id) + " does not exist");
   }
-  const char* who = need == Access::write ? "the owner, an admin or a write grant"
-                                          : "the owner or an admin";
+  const char* who =
+      need == Access::write ? "the owner, an admin or a write grant" : "the owner or an admin";
   return Error(Errc::forbidden, "only " + std::string(who) + " may " + std::string(what) +
                                     " context " + std::string(context_id));
 }

@@ -1,4 +1,4 @@
-#include "service/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/access_cache.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
-#include "service/access_cache.hpp"
 
 namespace ctxmgr::kernel {
 

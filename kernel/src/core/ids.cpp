@@ -1,6 +1,6 @@
-#include "service/ids.hpp"
+#include "core/ids.hpp"
 
-#include "service/sha256.hpp"
+#include "core/sha256.hpp"
 
 #include <mutex>
 

@@ -10,37 +10,13 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include "ctxmgr/sdk/migrations.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "search_tokenizer.hpp"
+#include "sqlite_exec.hpp"
 #include "sqlite_rows.hpp"
 #include "sqlite_transaction.hpp"
 
 namespace ctxmgr::sqlite {
-
-namespace {
-
-constexpr sdk::Migration kMigrations[] = {
-#include "schema_migrations.inc"
-};
-
-// SOCI includes sqlite3.h inside namespace sqlite_api; the raw API is used from there.
-sqlite_api::sqlite3* native(soci::session& s) {
-  return static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
-}
-
-// Runs a script of several statements (SOCI prepares one statement at a time).
-void exec_script(soci::session& s, const char* sql) {
-  char* err = nullptr;
-  const int rc = sqlite_api::sqlite3_exec(native(s), sql, nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "sqlite3_exec failed";
-    sqlite_api::sqlite3_free(err);
-    throw soci::sqlite3_soci_error(msg, rc);
-  }
-}
-
-}  // namespace
 
 SqliteStorage::SqliteStorage(sdk::Host& host, const sdk::Options& options)
     : host_(host),
@@ -524,105 +500,6 @@ sdk::Status SqliteStorage::ping() {
     return {};
   } catch (const std::exception& e) {
     return fail(e, "ping");
-  }
-}
-
-sdk::Result<std::vector<std::pair<std::int64_t, std::string>>> SqliteStorage::applied_migrations(
-    soci::session& sql) {
-  std::vector<std::pair<std::int64_t, std::string>> out;
-  int exists = 0;
-  sql << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-      soci::into(exists);
-  if (exists == 0) return out;
-  long long version = 0;
-  std::string name;
-  soci::statement st = (sql.prepare << "SELECT version, name FROM schema_migrations ORDER BY version",
-                        soci::into(version), soci::into(name));
-  st.execute();
-  while (st.fetch()) out.emplace_back(version, name);
-  return out;
-}
-
-sdk::Result<sdk::SchemaStatus> SqliteStorage::schema_status() {
-  try {
-    std::lock_guard lock(writer_mu_);
-    if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-    auto applied = applied_migrations(*writer_);
-    if (!applied) return applied.error();
-    return sdk::schema_status_of(kMigrations, *applied);
-  } catch (const std::exception& e) {
-    return fail(e, "read schema status");
-  }
-}
-
-sdk::Result<std::vector<std::string>> SqliteStorage::migrate() {
-  std::lock_guard lock(writer_mu_);
-  if (!writer_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  std::vector<std::string> done;
-  for (const auto& m : kMigrations) {
-    try {
-      // BEGIN IMMEDIATE takes the write lock: another process migrating at the same time waits,
-      // then sees the migration recorded and skips it.
-      exec_script(*writer_, "BEGIN IMMEDIATE");
-      exec_script(*writer_,
-                  "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-      int applied = 0;
-      long long number = m.number;
-      *writer_ << "SELECT count(*) FROM schema_migrations WHERE version = :v", soci::into(applied),
-          soci::use(number);
-      if (applied == 0) {
-        exec_script(*writer_, m.sql);
-        long long now = host_.clock().now_us();
-        std::string name = m.name;
-        *writer_ << "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, "
-                    ":t)",
-            soci::use(number), soci::use(name), soci::use(now);
-        done.emplace_back(m.name);
-      }
-      exec_script(*writer_, "COMMIT");
-    } catch (const std::exception& e) {
-      try {
-        exec_script(*writer_, "ROLLBACK");
-      } catch (const std::exception&) {
-        // No transaction was open: nothing to undo.
-      }
-      return fail(e, std::string("migration ") + m.name);
-    }
-  }
-  if (!done.empty()) host_.log().info("applied " + std::to_string(done.size()) + " migration(s)");
-  if (auto st = check_search_index(); !st) return st.error();
-  return done;
-}
-
-sdk::Status SqliteStorage::check_search_index() {
-  // VACUUM may renumber the rowids of `context` (it has no INTEGER PRIMARY KEY), which join it
-  // to context_fts. One pass over the index finds a renumbering; then the index is rebuilt.
-  try {
-    int stale = 0;
-    *writer_ << "SELECT count(*) FROM context_fts f LEFT JOIN context c ON c.rowid = f.rowid "
-                "WHERE c.id IS NOT f.id",
-        soci::into(stale);
-    int missing = 0;
-    *writer_ << "SELECT count(*) FROM context c WHERE c.deleted = 0 AND NOT EXISTS (SELECT 1 FROM "
-                "context_fts f WHERE f.rowid = c.rowid)",
-        soci::into(missing);
-    if (stale == 0 && missing == 0) return {};
-    host_.log().warn("the search index is out of step with the contexts (" +
-                     std::to_string(stale + missing) +
-                     " rows; a VACUUM renumbers rowids): rebuilding it");
-    exec_script(*writer_,
-                "BEGIN IMMEDIATE; DELETE FROM context_fts; INSERT INTO context_fts (rowid, body, id) "
-                "SELECT s.rid, coalesce(s.body, ''), c.id FROM context_search_text s JOIN context c "
-                "ON c.rowid = s.rid WHERE c.deleted = 0; COMMIT;");
-    return {};
-  } catch (const std::exception& e) {
-    try {
-      exec_script(*writer_, "ROLLBACK");
-    } catch (const std::exception&) {
-      // No transaction was open.
-    }
-    return fail(e, "check the search index");
   }
 }
 

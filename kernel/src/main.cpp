@@ -1,5 +1,8 @@
 // ctxmgr: the Context Manager executable. Parses the command line (CLI11) and runs a command.
 
+#include <cstdio>
+#include <exception>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
@@ -147,6 +150,15 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     // --help and --version are successes; every other parse error is bad usage.
     return rc == 0 ? kExitOk : kExitUsage;
+  } catch (const std::exception& e) {
+    // The commands' boundary: what a plugin (or the kernel) throws outside a served request —
+    // a storage's migrate at start-up, a CLI command's call — ends the command with an error,
+    // never with std::terminate.
+    std::fprintf(stderr, "ctxmgr: failed with an exception: %s\n", e.what());
+    return kExitFailure;
+  } catch (...) {
+    std::fprintf(stderr, "ctxmgr: failed with an exception that is not a std::exception\n");
+    return kExitFailure;
   }
   return code;
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "ctxmgr/sdk/storage_batch.hpp"
@@ -181,6 +182,37 @@ TEST_P(GroupCommitTest, ADatabaseFailureMidBatchFailsEveryChangeAndWritesNone) {
   }
   EXPECT_EQ(audit_events(), 0);
   // The next batch runs on a new connection.
+  const auto again = creates(100);
+  auto r = gc.run(event(100), again);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+}
+
+// A storage that throws instead of answering (the kernel's boundary, issue 19): every change of
+// the batch gets an internal error, none waits for ever on a leader that unwound, and the next
+// batch runs.
+TEST_P(GroupCommitTest, AStorageThatThrowsAnswersEveryChangeOfTheBatch) {
+  struct ThrowsOnce final : sdk::StorageBatch {
+    explicit ThrowsOnce(sdk::StorageBatch& real) : real(real) {}
+    sdk::Result<std::unique_ptr<sdk::BatchTransaction>> begin_batch() override {
+      if (!thrown.exchange(true)) throw std::runtime_error("begin_batch threw on purpose");
+      return real.begin_batch();
+    }
+    sdk::StorageBatch& real;
+    std::atomic<bool> thrown{false};
+  } throwing(batch());
+  constexpr int kChanges = 4;
+  GroupCommit gc(*storage_, throwing, one_batch_of(kChanges));
+  std::vector<GroupCommit::Change> changes;
+  for (int i = 0; i < kChanges; ++i) changes.push_back(creates(i));
+  const auto results = run_together(gc, changes);
+  for (int i = 0; i < kChanges; ++i) {
+    const auto& r = results[static_cast<std::size_t>(i)];
+    ASSERT_FALSE(r.ok()) << "change " << i;
+    EXPECT_EQ(r.error().code(), sdk::Errc::internal) << r.error().message();
+    EXPECT_NE(r.error().message().find("begin_batch threw on purpose"), std::string::npos);
+    EXPECT_FALSE(storage_->get(ct::uuid(i))->has_value()) << i;
+  }
+  EXPECT_EQ(audit_events(), 0);
   const auto again = creates(100);
   auto r = gc.run(event(100), again);
   ASSERT_TRUE(r.ok()) << r.error().message();

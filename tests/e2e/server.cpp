@@ -19,8 +19,7 @@ bool Server::available(const std::string& backend) {
          std::filesystem::exists(CTXMGR_PLUGIN_DIR "/storage-postgres.so");
 }
 
-Server::Server(ServerOptions options)
-    : options_(std::move(options)), dir_(make_temp_dir()) {
+Server::Server(ServerOptions options) : options_(std::move(options)), dir_(make_temp_dir()) {
   port_ = free_port();
   schema_ = options_.pg_schema.empty() ? unique_name("e2e") : options_.pg_schema;
   if (options_.pg_dsn.empty() && std::getenv("CTXMGR_TEST_PG_DSN") != nullptr) {
@@ -36,7 +35,9 @@ Server::~Server() {
 void Server::write_config() {
   std::string storage;
   const std::string more = options_.storage_options.empty() ? "" : ", " + options_.storage_options;
-  if (options_.backend == "sqlite") {
+  if (!options_.storage_yaml.empty()) {
+    storage = options_.storage_yaml;
+  } else if (options_.backend == "sqlite") {
     storage = "  plugin: sqlite\n  options: {path: " + sqlite_dir() + "/context.db" + more + "}\n";
   } else {
     storage = "  plugin: postgres\n  options: {url: '" + options_.pg_dsn + "', schema: " + schema_ +
@@ -44,16 +45,17 @@ void Server::write_config() {
   }
   const std::string http = "listen: " + options_.listen_host + ":" + std::to_string(port_) +
                            (options_.http_options.empty() ? "" : ", " + options_.http_options);
-  write_file(dir_ + "/ctxmgr.yaml",
-             "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\n"
-             "server: {log: {level: info" +
-             (options_.log_file.empty() ? "" : ", file: " + options_.log_file) + "}}\n" +
-             (options_.service_yaml.empty() ? "" : "service: " + options_.service_yaml + "\n") +
-             options_.extra_yaml +
-             (options_.selectors_yaml.empty() ? "" : "selectors: " + options_.selectors_yaml + "\n") +
-             (options_.providers_yaml.empty() ? "" : "providers: " + options_.providers_yaml + "\n") +
-             "storage:\n" + storage +
-             "transports:\n  - plugin: http\n    options: {" + http + "}\n");
+  write_file(
+      dir_ + "/ctxmgr.yaml",
+      "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR ", " CTXMGR_E2E_PLUGIN_DIR
+      "]}\n"
+      "server: {log: {level: info" +
+          (options_.log_file.empty() ? "" : ", file: " + options_.log_file) + "}}\n" +
+          (options_.service_yaml.empty() ? "" : "service: " + options_.service_yaml + "\n") +
+          options_.extra_yaml +
+          (options_.selectors_yaml.empty() ? "" : "selectors: " + options_.selectors_yaml + "\n") +
+          (options_.providers_yaml.empty() ? "" : "providers: " + options_.providers_yaml + "\n") +
+          "storage:\n" + storage + "transports:\n  - plugin: http\n    options: {" + http + "}\n");
 }
 
 bool Server::start() {
@@ -70,6 +72,8 @@ bool Server::start() {
   }
   return false;
 }
+
+bool Server::running() const { return child_ && child_->running(); }
 
 int Server::stop() {
   if (!child_) return -1;

@@ -14,17 +14,20 @@ struct ServerOptions {
   std::string http_options;        // extra YAML flow-mapping entries, e.g. "max_body_bytes: 4096"
   std::string storage_options;     // the same for the storage plugin's options
   std::string listen_host = "127.0.0.1";
-  std::string service_yaml;        // the `service:` mapping, e.g. "{auth: token}"
-  std::string extra_yaml;          // more top-level config, e.g. "audit: {reads: sync}\n"
+  std::string service_yaml;  // the `service:` mapping, e.g. "{auth: token}"
+  std::string extra_yaml;    // more top-level config, e.g. "audit: {reads: sync}\n"
   // The `selectors:` list (empty for none); the default configuration's three by default.
   std::string selectors_yaml = "[{plugin: keyword}, {plugin: priority}, {plugin: recency}]";
   std::string log_file;  // server.log.file (empty: stderr, which log() reads)
   // The `providers:` list (empty for none).
   std::string providers_yaml = "[{plugin: offline}]";
-  std::string pg_dsn;              // postgres: default $CTXMGR_TEST_PG_DSN
-  std::string sqlite_dir;           // sqlite: where context.db lives (default: the server's dir)
-  std::string pg_schema;           // postgres: default a new schema per Server (share one to
-                                   // run several servers on one database)
+  std::string pg_dsn;      // postgres: default $CTXMGR_TEST_PG_DSN
+  std::string sqlite_dir;  // sqlite: where context.db lives (default: the server's dir)
+  std::string pg_schema;   // postgres: default a new schema per Server (share one to
+                           // run several servers on one database)
+  // The `storage:` block's YAML instead of the backend's, e.g. "  plugin: throwing\n"; with it
+  // the suites' own plugins (CTXMGR_E2E_PLUGIN_DIR) are found too.
+  std::string storage_yaml;
 };
 
 class Server {
@@ -34,8 +37,10 @@ class Server {
 
   // Starts and waits until /healthz answers; false if it did not come up.
   bool start();
-  // SIGTERM and wait; the exit code.
+  // SIGTERM and wait; the exit code (of a server that already exited: that one).
   int stop();
+  // Whether the process is still there.
+  bool running() const;
   // SIGKILL and wait.
   void kill9();
   // Sends a signal and does not wait (SIGHUP).

@@ -8,7 +8,10 @@ namespace ctxmgr::kernel {
 
 AuditBatcher::AuditBatcher(sdk::Storage& storage, sdk::StorageBatch* batch,
                            std::chrono::milliseconds interval, std::size_t capacity)
-    : storage_(storage), batch_(batch), capacity_(capacity), worker_(interval, [this] {
+    : storage_(storage),
+      batch_(batch),
+      capacity_(capacity),
+      worker_("the read-audit batcher", interval, [this] {
         if (auto st = flush(); !st) {
           kernel_log().warn("writing read audit events failed (will retry): {}",
                             st.error().message());
@@ -55,32 +58,40 @@ sdk::Status AuditBatcher::flush() {
     batch.swap(queue_);
   }
   if (batch.empty()) return {};
-  auto requeue = [&](const sdk::Error& e) {
+  sdk::Status written;
+  try {
+    written = write(batch);
+  } catch (const std::exception& e) {  // a plugin that throws loses no event either
+    written =
+        sdk::Error(sdk::Errc::internal, std::string("writing read audit events: ") + e.what());
+  }
+  if (!written) {  // back in front, in order, for the next flush
     std::lock_guard lock(mu_);
     queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
                   std::make_move_iterator(batch.end()));
-    return e;
-  };
+  }
+  return written;
+}
+
+sdk::Status AuditBatcher::write(const std::vector<sdk::AuditEvent>& batch) {
   if (batch_ != nullptr) {  // many events per statement
     constexpr std::size_t kPerStatement = 1000;
     auto tx = batch_->begin_batch();
-    if (!tx) return requeue(tx.error());
+    if (!tx) return tx.error();
     for (std::size_t from = 0; from < batch.size(); from += kPerStatement) {
       const auto to = std::min(batch.size(), from + kPerStatement);
       const std::vector<sdk::AuditEvent> part(batch.begin() + static_cast<std::ptrdiff_t>(from),
                                               batch.begin() + static_cast<std::ptrdiff_t>(to));
-      if (auto seqs = (*tx)->append_audits(part); !seqs) return requeue(seqs.error());
+      if (auto seqs = (*tx)->append_audits(part); !seqs) return seqs.error();
     }
-    if (auto st = (*tx)->commit(); !st) return requeue(st.error());
-    return {};
+    return (*tx)->commit();
   }
   auto tx = storage_.begin();
-  if (!tx) return requeue(tx.error());
+  if (!tx) return tx.error();
   for (const auto& e : batch) {
-    if (auto seq = (*tx)->append_audit(e); !seq) return requeue(seq.error());
+    if (auto seq = (*tx)->append_audit(e); !seq) return seq.error();
   }
-  if (auto st = (*tx)->commit(); !st) return requeue(st.error());
-  return {};
+  return (*tx)->commit();
 }
 
 }  // namespace ctxmgr::kernel

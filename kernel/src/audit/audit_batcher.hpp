@@ -30,17 +30,21 @@ class AuditBatcher {
   // Queues one event; writes the queue first when it is full.
   sdk::Status add(sdk::AuditEvent event);
   // Writes every queued event now.
+  // Writes every queued event now; on failure (an error or an exception of the store's) they
+  // stay queued, in order, and the error is returned.
   sdk::Status flush();
   std::size_t queued();
 
  private:
+  // One transaction of `batch`, many events per statement when the storage can.
+  sdk::Status write(const std::vector<sdk::AuditEvent>& batch);
   sdk::Storage& storage_;
   sdk::StorageBatch* batch_;
   std::size_t capacity_;
   std::mutex mu_;        // guards queue_
   std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued
   std::vector<sdk::AuditEvent> queue_;
-  Periodic worker_;      // last: its thread stops before the members it uses go
+  Periodic worker_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace ctxmgr::kernel

@@ -281,7 +281,7 @@ AuditSealer::AuditSealer(sdk::Storage& storage, const AuditTrust& trust,
     : storage_(storage),
       trust_(trust),
       metrics_(metrics),
-      worker_(interval, [this] { seal_all(); }) {}
+      worker_("the audit sealer", interval, [this] { seal_all(); }) {}
 
 void AuditSealer::seal_all() {
   // Until caught up: a burst may exceed one batch.

@@ -210,6 +210,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<Periodic> auth_failures;
   if (service) {
     auth_failures = std::make_unique<Periodic>(
+        "the folding of failed authentications",
         std::chrono::milliseconds(config.audit.auth_failure_window_ms),
         [s = service.get()] { s->flush_auth_failures(false); });
     auth_failures->start();

@@ -568,7 +568,17 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
   });
 }
 
-sdk::Status ContextService::ready() { return storage_.ping(); }
+sdk::Status ContextService::ready() {
+  // Outside as_caller (no caller): its own boundary.
+  try {
+    return storage_.ping();
+  } catch (const std::exception& e) {
+    kernel_log().error("the readiness check's ping threw: {}", e.what());
+  } catch (...) {
+    kernel_log().error("the readiness check's ping threw something that is not a std::exception");
+  }
+  return sdk::Error(Errc::unavailable, "the storage failed its readiness check (see the log)");
+}
 
 std::string ContextService::metrics_text() {
   access_.publish(metrics_);

@@ -66,7 +66,7 @@ sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, con
     // Whoever waits first now may lead the next batch while this one runs (another lane).
     if (!queue_.empty() && leading_ < settings_.lanes) queue_.front()->wake.notify_one();
     lock.unlock();
-    if (!batch.empty()) lead(batch);
+    if (!batch.empty()) lead_guarded(batch);
     lock.lock();
     --leading_;
     ++batches_;
@@ -90,6 +90,27 @@ sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, con
         [&](sdk::Transaction& tx, sdk::AuditEvent& e) { return guarded(change, tx, e); });
   }
   return std::move(*slot.result);
+}
+
+void GroupCommit::lead_guarded(std::vector<Slot*>& batch) noexcept {
+  // What the storage throws (begin, mark, commit...) fails the batch's changes like an error
+  // would, and each is answered: none of them may wait for ever on a leader that unwound.
+  const char* what = nullptr;
+  std::string text;
+  try {
+    lead(batch);
+    return;
+  } catch (const std::exception& e) {
+    text = e.what();
+    what = text.c_str();
+  } catch (...) {
+    what = "an exception that is not a std::exception";
+  }
+  const Error failed(Errc::internal, std::string("the storage failed: ") + what);
+  for (Slot* s : batch) {
+    s->result = failed;
+    s->retry_alone = false;
+  }
 }
 
 void GroupCommit::lead(std::vector<Slot*>& batch) {

@@ -63,6 +63,8 @@ class GroupCommit {
     bool done = false;
   };
   void lead(std::vector<Slot*>& batch);
+  // lead(), with what it throws turned into every change's internal error.
+  void lead_guarded(std::vector<Slot*>& batch) noexcept;
 
   sdk::Storage& storage_;
   sdk::StorageBatch& batch_;

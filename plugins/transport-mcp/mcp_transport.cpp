@@ -1,6 +1,7 @@
-// transport-mcp: Context Manager as an MCP server. This version speaks the stdio transport
-// (`ctxmgr mcp`): newline-delimited JSON-RPC on stdin/stdout, logs only on stderr; the process
-// ends when stdin closes. Streamable HTTP on /mcp is not implemented yet.
+// transport-mcp: Context Manager as an MCP server over the stdio transport (`ctxmgr mcp`):
+// newline-delimited JSON-RPC on stdin/stdout, logs only on stderr; the process ends when stdin
+// closes. Streamable HTTP is served by transport-http on its `mcp_path` (/mcp), with the same
+// endpoint (plugins/mcp-core).
 
 #include <poll.h>
 #include <signal.h>
@@ -108,7 +109,7 @@ constexpr ctxmgr_option_spec kOptions[] = {
      .min = 0,
      .max = 0,
      .allowed = "stdio",
-     .description = "the MCP transport (stdio; Streamable HTTP is not implemented yet)"},
+     .description = "the MCP transport: stdio (Streamable HTTP is transport-http's mcp_path)"},
     {.name = "agent",
      .type = CTXMGR_OPT_STRING,
      .flags = 0,

@@ -77,7 +77,8 @@ struct ctxmgr_build_info {
   uint32_t compiler_major;
   uint32_t cxx11_abi;        /* _GLIBCXX_USE_CXX11_ABI */
   uint32_t cplusplus;        /* __cplusplus / 100 (e.g. 2020 for C++20) */
-  uint32_t boost_version;    /* BOOST_VERSION, 0 when the plugin uses no Boost */
+  uint32_t boost_version;    /* BOOST_VERSION of the build: CTXMGR_PLUGIN always writes it (the
+                              * SDK's macro uses Boost.DLL); 0 only from a hand-made descriptor */
 };
 
 /* The descriptor every plugin returns from ctxmgr_plugin_abi_v1(). Static data, owned by the

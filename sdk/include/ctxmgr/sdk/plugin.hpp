@@ -43,7 +43,9 @@ class CTXMGR_SDK_VISIBLE Plugin {
 
 // Maps a Kind to the interface a plugin of that kind implements; each kind's header adds its
 // specialisation. CTXMGR_PLUGIN checks the class against it at compile time, and the kernel casts
-// by the descriptor's kind (never with dynamic_cast).
+// the object to its kind's interface by the descriptor's kind (a static_cast). A capability
+// beside that interface (StorageBackup, StorageAccessEpoch, ...: a second base class) it reaches
+// with dynamic_cast, and only when the descriptor's CTXMGR_CAP_* bit says the class has it.
 template <Kind K>
 struct KindInterface;
 

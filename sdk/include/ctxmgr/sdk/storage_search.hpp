@@ -23,7 +23,9 @@ namespace ctxmgr::sdk {
 enum class SearchOrder : std::uint32_t {
   relevance = 0,  // full-text relevance (BM25), best first; with no terms, as recency
   recency = 1,    // updated_at, newest first
-  priority = 2,   // metadata.priority high, medium (or absent), low; then newest first
+  // Reserved: no shipped storage implements it and the kernel never asks for it (the priority
+  // selector ranks by metadata.priority itself); a storage may treat it as recency.
+  priority = 2,
 };
 
 // Which contexts to consider and how to pick the first `limit` of them. Deleted contexts never

@@ -1,9 +1,8 @@
 #include "http_router.hpp"
 
-#include "openapi_document.hpp"
-
-#include "mcp_endpoint.hpp"
 #include "failed_auth_limiter.hpp"
+#include "http_routes.hpp"
+#include "mcp_endpoint.hpp"
 #include "request_guard.hpp"
 
 #include <algorithm>
@@ -34,29 +33,8 @@ std::string quote(std::string_view s) {
   return boost::json::serialize(boost::json::string_view(s.data(), s.size()));
 }
 
-Response json_response(bhttp::status status, std::string body, const Request& req) {
-  Response res{status, req.version()};
-  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
-  res.keep_alive(req.keep_alive());
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
-// The query of a request, decoded; repeated or unknown parameters are refused.
-struct Query {
-  std::vector<std::pair<std::string, std::string>> params;
-
-  std::optional<std::string> get(std::string_view key) const {
-    for (const auto& [k, v] : params) {
-      if (k == key) return v;
-    }
-    return std::nullopt;
-  }
-};
-
 sdk::Result<Query> parse_query(const boost::urls::url_view& url,
-                               std::initializer_list<std::string_view> allowed) {
+                               const std::vector<std::string_view>& allowed) {
   Query q;
   for (const auto& p : url.params()) {
     bool known = false;
@@ -107,10 +85,6 @@ Error method_not_allowed(const Request& req, std::string_view allow) {
       std::string(req.method_string()) + " is not allowed here; allowed: " + std::string(allow));
 }
 
-struct Outcome {
-  sdk::Result<sdk::ApiResponse> result = sdk::ApiResponse{};
-};
-
 }  // namespace
 
 std::string new_request_id() {
@@ -146,46 +120,15 @@ Response error_response(const Error& error, const std::string& request_id, unsig
   return res;
 }
 
-namespace {
-
-// A processing answer as server-sent events, written as they come: the head on begin(), then
-// `event: NAME` / `data: JSON` blocks.
-class SseStream final : public sdk::ProcessStream {
- public:
-  SseStream(RawWriter& writer, const std::string& request_id)
-      : writer_(writer), request_id_(request_id) {}
-  bool begin() override {
-    began_ = true;
-    return writer_.write(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-        "Cache-Control: no-cache\r\nServer: ctxmgr\r\nX-Request-Id: " +
-        request_id_ + "\r\nConnection: close\r\n\r\n");
-  }
-  bool event(std::string_view name, std::string_view data) override {
-    return writer_.write("event: " + std::string(name) + "\ndata: " + std::string(data) + "\n\n");
-  }
-  bool began() const { return began_; }
-
- private:
-  RawWriter& writer_;
-  const std::string& request_id_;
-  bool began_ = false;
-};
-
-}  // namespace
-
 bool Router::calls_a_provider(const Request& req) const {
   if (req.method() != bhttp::verb::post) return false;
-  // Decoded as handle() routes it, so "%70rocess" is caught too.
+  // Decoded and matched as handle() routes it, so "%70rocess" is caught too.
   auto url = boost::urls::parse_origin_form(req.target());
   if (!url) return false;
-  const auto segs = url->segments();
-  if (segs.size() != 4) return false;
-  auto it = segs.begin();
-  const std::string first = *it++;
-  const std::string second = *it++;
-  ++it;
-  return first == "api" && second == "agent" && *it == "process";
+  std::vector<std::string> segments(url->segments().begin(), url->segments().end());
+  std::vector<std::string> params;
+  const Route* route = match_route(segments, params);
+  return route != nullptr && route->name == "agent_process";
 }
 
 std::optional<Response> Router::handle(const Request& req, const std::string& request_id,
@@ -229,10 +172,13 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
     Response res = error_response(e, request_id, req.version(), req.keep_alive());
     return finish(std::move(res));
   };
-  // 405 names the allowed methods in the Allow header too; HEAD goes wherever GET does.
-  auto not_allowed = [&](std::string_view allow) {
-    std::string methods(allow);
-    if (methods.starts_with("GET")) methods.insert(3, ", HEAD");
+  // 405 names the route's methods in the Allow header too; HEAD goes wherever GET does.
+  auto not_allowed = [&](const Route& r) {
+    std::string methods;
+    for (const auto& o : r.operations) {
+      methods += (methods.empty() ? "" : ", ") + std::string(bhttp::to_string(o.method));
+      if (o.method == bhttp::verb::get) methods += ", HEAD";
+    }
     Response res = error_response(method_not_allowed(req, methods), request_id, req.version(),
                                   req.keep_alive());
     res.set(bhttp::field::allow, methods);
@@ -253,206 +199,44 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   if (const auto wait = failed_auth_ == nullptr || health ? 0 : failed_auth_->wait(peer);
       wait > 0) {
     host_.metrics().counter_add("ctxmgr_http_failed_auth_limited_total", "", 1);
-    return fail(Error(Errc::rate_limited, "too many failed authentications from your address; "
-                                          "retry in " + std::to_string(wait) + " s")
+    return fail(Error(Errc::rate_limited,
+                      "too many failed authentications from your address; "
+                      "retry in " +
+                          std::to_string(wait) + " s")
                     .with_field("retry_after", wait));
   }
   if (mcp_ != nullptr && url.path() == mcp_path_) {
     route = "mcp";
     return finish(mcp_->handle(req, request_id));
   }
-  std::vector<std::string> seg;
-  for (auto s : url.segments()) seg.push_back(s);
-  const auto method = req.method();
-  const bool get = method == bhttp::verb::get || head;
-
-  // Health and metrics need no identity.
-  if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics")) {
-    route = seg[0];
-    if (!get) return not_allowed("GET");
-    if (seg[0] == "healthz")
-      return finish(json_response(bhttp::status::ok, R"({"status":"ok"})", req));
-    if (seg[0] == "readyz") {
-      auto st = api_.ready();
-      if (!st) return fail(Error(Errc::unavailable, "not ready: " + st.error().message()));
-      return finish(json_response(bhttp::status::ok, R"({"status":"ready"})", req));
-    }
-    Response res{bhttp::status::ok, req.version()};
-    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.keep_alive(req.keep_alive());
-    res.body() = api_.metrics_text();
-    res.prepare_payload();
-    return finish(std::move(res));
-  }
-
-  if (seg.size() == 2 && seg[0] == "api" && seg[1] == "openapi.json") {
-    route = "openapi";
-    if (!get) return not_allowed("GET");
-    return finish(json_response(bhttp::status::ok, std::string(openapi_document()), req));
-  }
-
-  Outcome out;
-  const bool api = seg.size() >= 2 && seg[0] == "api";
-  if (api && seg[1] == "context" && seg.size() == 2) {
-    route = "context";
-    if (method == bhttp::verb::post) {
-      if (auto st = check_content_type(req, false); !st) return fail(st.error());
-      if (auto q = parse_query(url, {}); !q) return fail(q.error());
-      // A retried POST with the same Idempotency-Key makes one context (docs/reliability.md).
-      if (const auto key = req.find("Idempotency-Key"); key != req.end()) {
-        out.result = api_.create_context_once(caller, req.body(), key->value());
-      } else {
-        out.result = api_.create_context(caller, req.body());
-      }
-    } else {
-      return not_allowed("POST");
-    }
-  } else if (api && seg[1] == "context" && seg.size() == 3) {
-    route = "context_id";
-    const std::string& id = seg[2];
-    if (get) {
-      auto q = parse_query(url, {"version"});
-      if (!q) return fail(q.error());
-      auto v = q->get("version");
-      out.result =
-          api_.get_context(caller, id, v ? std::optional<std::string_view>(*v) : std::nullopt);
-    } else if (method == bhttp::verb::patch) {
-      if (auto st = check_content_type(req, true); !st) return fail(st.error());
-      if (auto q = parse_query(url, {}); !q) return fail(q.error());
-      const std::string_view if_match = req[bhttp::field::if_match];
-      out.result = api_.patch_context(
-          caller, id, req.body(),
-          req.find(bhttp::field::if_match) != req.end() ? std::optional(if_match) : std::nullopt);
-    } else if (method == bhttp::verb::delete_) {
-      auto q = parse_query(url, {"purge"});
-      if (!q) return fail(q.error());
-      auto purge = q->get("purge");
-      out.result = api_.delete_context(
-          caller, id, purge ? std::optional<std::string_view>(*purge) : std::nullopt);
-    } else {
-      return not_allowed("GET, PATCH, DELETE");
-    }
-  } else if (api && seg[1] == "context" && seg.size() == 4 && seg[3] == "history") {
-    route = "history";
-    if (!get) return not_allowed("GET");
-    auto q = parse_query(url, {"limit", "cursor"});
-    if (!q) return fail(q.error());
-    out.result = api_.history(caller, seg[2], {q->get("limit"), q->get("cursor"), {}, {}});
-  } else if (api && seg[1] == "context" && seg.size() == 4 && seg[3] == "revert") {
-    route = "revert";
-    if (method != bhttp::verb::post) return not_allowed("POST");
-    if (auto st = check_content_type(req, false); !st) return fail(st.error());
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.revert_context(caller, seg[2], req.body());
-  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "contexts") {
-    route = "agent_contexts";
-    if (!get) return not_allowed("GET");
-    auto q = parse_query(url, {"limit", "cursor", "tag", "include_deleted"});
-    if (!q) return fail(q.error());
-    out.result = api_.list_contexts(
-        caller, seg[2],
-        {q->get("limit"), q->get("cursor"), q->get("tag"), q->get("include_deleted")});
-  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "select") {
-    route = "agent_select";
-    if (method != bhttp::verb::post) return not_allowed("POST");
-    if (auto st = check_content_type(req, false); !st) return fail(st.error());
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.select_contexts(caller, seg[2], req.body());
-  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "process") {
-    route = "agent_process";
-    if (method != bhttp::verb::post) return not_allowed("POST");
-    if (auto st = check_content_type(req, false); !st) return fail(st.error());
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    SseStream stream(writer, request_id);
-    out.result = api_.process(caller, seg[2], req.body(), stream);
-    if (stream.began()) {
-      record(200);  // the stream's head said 200
-      return std::nullopt;
-    }
-  } else if (api && seg[1] == "agent" && seg.size() == 4 && seg[3] == "selections") {
-    route = "agent_selections";
-    if (!get) return not_allowed("GET");
-    auto q = parse_query(url, {"limit", "cursor"});
-    if (!q) return fail(q.error());
-    out.result = api_.list_selections(caller, seg[2], {q->get("limit"), q->get("cursor"), {}, {}});
-  } else if (api && seg[1] == "selections" && seg.size() == 3) {
-    route = "selection";
-    if (!get) return not_allowed("GET");
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.get_selection(caller, seg[2]);
-  } else if (api && (seg[1] == "context" || seg[1] == "agent") && seg.size() >= 4 &&
-             seg.size() <= 5 && seg[3] == "grants") {
-    // /api/context/{id}/grants[/{agent}] and /api/agent/{owner}/grants[/{agent}]
-    route = seg[1] == "context" ? "context_grants" : "owner_grants";
-    const auto scope = seg[1] == "context" ? sdk::GrantScope::context : sdk::GrantScope::owner;
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    if (seg.size() == 5) {
-      if (method != bhttp::verb::delete_) return not_allowed("DELETE");
-      out.result = api_.delete_grant(caller, scope, seg[2], seg[4]);
-    } else if (method == bhttp::verb::post) {
-      if (auto st = check_content_type(req, false); !st) return fail(st.error());
-      out.result = api_.put_grant(caller, scope, seg[2], req.body());
-    } else if (get) {
-      out.result = api_.list_grants(caller, scope, seg[2]);
-    } else {
-      return not_allowed("GET, POST");
-    }
-  } else if (api && seg[1] == "audit" && seg.size() == 2) {
-    route = "audit";
-    if (!get) return not_allowed("GET");
-    auto q =
-        parse_query(url, {"context_id", "agent_id", "action", "since", "until", "limit", "cursor"});
-    if (!q) return fail(q.error());
-    out.result = api_.audit_events(
-        caller, {q->get("context_id"), q->get("agent_id"), q->get("action"), q->get("since"),
-                 q->get("until"), q->get("limit"), q->get("cursor")});
-  } else if (api && seg[1] == "audit" && seg.size() == 3 && seg[2] == "verify") {
-    route = "audit_verify";
-    if (!get) return not_allowed("GET");
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.audit_verify(caller);
-  } else if (api && seg[1] == "stats" && seg.size() == 2) {
-    route = "stats";
-    if (!get) return not_allowed("GET");
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.stats(caller);
-  } else if (api && seg[1] == "me" && seg.size() == 2) {
-    route = "me";
-    if (!get) return not_allowed("GET");
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.me(caller);
-  } else if (api && seg[1] == "agents" && seg.size() == 2) {
-    route = "agents";
-    if (method == bhttp::verb::post) {
-      if (auto st = check_content_type(req, false); !st) return fail(st.error());
-      if (auto q = parse_query(url, {}); !q) return fail(q.error());
-      out.result = api_.create_agent(caller, req.body());
-    } else if (get) {
-      auto q = parse_query(url, {"limit", "cursor"});
-      if (!q) return fail(q.error());
-      out.result = api_.list_agents(caller, {q->get("limit"), q->get("cursor"), {}, {}});
-    } else {
-      return not_allowed("GET, POST");
-    }
-  } else if (api && seg[1] == "agents" && seg.size() == 3) {
-    route = "agent";
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    if (get) {
-      out.result = api_.get_agent(caller, seg[2]);
-    } else if (method == bhttp::verb::delete_) {
-      out.result = api_.disable_agent(caller, seg[2]);
-    } else {
-      return not_allowed("GET, DELETE");
-    }
-  } else if (api && seg[1] == "agents" && seg.size() == 4 && seg[3] == "token") {
-    route = "agent_token";
-    if (method != bhttp::verb::post) return not_allowed("POST");
-    if (auto q = parse_query(url, {}); !q) return fail(q.error());
-    out.result = api_.rotate_token(caller, seg[2]);
-  } else {
+  std::vector<std::string> segments(url.segments().begin(), url.segments().end());
+  std::vector<std::string> params;
+  const Route* found = match_route(segments, params);
+  if (found == nullptr) {
     return fail(Error(Errc::not_found, "no route for " + std::string(req.method_string()) + " " +
                                            std::string(url.path())));
   }
+  route = std::string(found->name);
+  // HEAD goes wherever GET does.
+  const auto method = head ? bhttp::verb::get : req.method();
+  const Operation* op = nullptr;
+  for (const auto& o : found->operations) {
+    if (o.method == method) op = &o;
+  }
+  if (op == nullptr) return not_allowed(*found);
+  if (op->body != Body::none) {
+    if (auto st = check_content_type(req, op->body == Body::json_or_merge_patch); !st) {
+      return fail(st.error());
+    }
+  }
+  auto query = parse_query(url, op->query);
+  if (!query) return fail(query.error());
+  RouteAnswer out = op->run(api_, RouteRequest{req, params, *query, caller, request_id, writer});
+  if (out.streamed) {
+    record(200);  // the stream's head said 200
+    return std::nullopt;
+  }
+  if (out.response) return finish(std::move(*out.response));
 
   if (!out.result) return fail(out.result.error());
   const sdk::ApiResponse& r = out.result.value();

@@ -1,7 +1,8 @@
 // docs/openapi.json against the server: the document served at /api/openapi.json is the file;
-// every documented operation reaches a route of the server (never "no route", never 405); and
-// every route the HTTP router has (its `route = "…"` labels in http_router.cpp) is reached by a
-// documented operation, seen in the server's own request metrics.
+// every documented operation reaches a route of the server (never "no route", never 405); every
+// route of the HTTP router's table (plugins/transport-http/http_routes.cpp) is reached by a
+// documented operation, seen in the server's own request metrics; and path by path the table's
+// methods, as its 405 answers list them, are the documented ones.
 //   node --test tests/openapi/openapi.test.mjs   (CTXMGR_BIN, CTXMGR_PLUGIN_DIR, CTXMGR_SOURCE_DIR)
 
 import { test, before, after } from "node:test";
@@ -62,14 +63,28 @@ test("every documented operation has a route, and every route is documented", as
     }
   }
   assert.ok(operations >= 30, `only ${operations} operations documented`);
-  // What the router knows, from its source; what was reached, from its metrics.
-  const router = readFileSync(join(source, "plugins/transport-http/http_router.cpp"), "utf8");
-  const routes = new Set([...router.matchAll(/route = ([^;]+);/g)]
-    .flatMap(m => [...m[1].matchAll(/"([a-z_]+)"/g)].map(q => q[1])));
-  routes.delete("unknown");
+  // What the router knows, from its table; what was reached, from its metrics.
+  const table = readFileSync(join(source, "plugins/transport-http/http_routes.cpp"), "utf8");
+  const entries = [...table.matchAll(/\{"([a-z_]+)",\s*"(\/[^"]*)"/g)].map(m => ({ name: m[1], path: m[2] }));
+  const routes = new Set(entries.map(e => e.name));
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const reached = new Set([...metrics.matchAll(/ctxmgr_http_requests_total\{route="([a-z_]+)"/g)].map(m => m[1]));
   const undocumented = [...routes].filter(r => !reached.has(r));
   assert.deepEqual(undocumented, [], "routes no documented operation reaches");
+  // Path by path, the table's methods (read back from its 405 answers' Allow header) are the
+  // documented ones, and every documented path but /mcp is in the table.
+  for (const { path } of entries) {
+    assert.ok(documented.paths[path], `${path} is routed but not documented`);
+    const url = base + path.replace(/\{(\w+)\}/g, (_, name) => sample[name]);
+    const r = await fetch(url, { method: "PUT", body: "{}" });
+    await r.text();
+    assert.equal(r.status, 405, `PUT ${path}`);
+    const allowed = r.headers.get("allow").split(", ").filter(m => m !== "HEAD").map(m => m.toLowerCase()).sort();
+    const methods = ["get", "post", "patch", "delete"].filter(m => documented.paths[path][m]).sort();
+    assert.deepEqual(allowed, methods, `${path}: routed methods against documented ones`);
+  }
+  const routed = new Set(entries.map(e => e.path));
+  const missing = Object.keys(documented.paths).filter(p => p !== "/mcp" && !routed.has(p));
+  assert.deepEqual(missing, [], "documented paths the table lacks");
   assert.ok(routes.size >= 20);
 });

@@ -1,0 +1,325 @@
+#include "http_routes.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include "openapi_document.hpp"
+
+namespace ctxmgr::http {
+
+namespace bhttp = boost::beast::http;
+using bhttp::verb;
+using sdk::Errc;
+using sdk::Error;
+
+namespace {
+
+// A processing answer as server-sent events, written as they come: the head on begin(), then
+// `event: NAME` / `data: JSON` blocks.
+class SseStream final : public sdk::ProcessStream {
+ public:
+  SseStream(RawWriter& writer, const std::string& request_id)
+      : writer_(writer), request_id_(request_id) {}
+  bool begin() override {
+    began_ = true;
+    return writer_.write(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+        "Cache-Control: no-cache\r\nServer: ctxmgr\r\nX-Request-Id: " +
+        request_id_ + "\r\nConnection: close\r\n\r\n");
+  }
+  bool event(std::string_view name, std::string_view data) override {
+    return writer_.write("event: " + std::string(name) + "\ndata: " + std::string(data) + "\n\n");
+  }
+  bool began() const { return began_; }
+
+ private:
+  RawWriter& writer_;
+  const std::string& request_id_;
+  bool began_ = false;
+};
+
+RouteAnswer answer(sdk::Result<sdk::ApiResponse> result) {
+  RouteAnswer a;
+  a.result = std::move(result);
+  return a;
+}
+
+RouteAnswer respond(Response response) {
+  RouteAnswer a;
+  a.response = std::move(response);
+  return a;
+}
+
+sdk::PageParams page(const Query& q) { return {q.get("limit"), q.get("cursor"), {}, {}}; }
+
+// Grants to one context and to all of an owner's contexts take the same requests.
+template <sdk::GrantScope S>
+std::vector<Operation> grant_list() {
+  return {{verb::get,
+           Body::none,
+           {},
+           [](sdk::ContextApi& api, const RouteRequest& r) {
+             return answer(api.list_grants(r.caller, S, r.params[0]));
+           }},
+          {verb::post, Body::json, {}, [](sdk::ContextApi& api, const RouteRequest& r) {
+             return answer(api.put_grant(r.caller, S, r.params[0], r.req.body()));
+           }}};
+}
+template <sdk::GrantScope S>
+std::vector<Operation> grant_one() {
+  return {{verb::delete_, Body::none, {}, [](sdk::ContextApi& api, const RouteRequest& r) {
+             return answer(api.delete_grant(r.caller, S, r.params[0], r.params[1]));
+           }}};
+}
+
+const std::vector<Route> kRoutes = {
+    // Health and metrics need no identity.
+    {"healthz",
+     "/healthz",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi&, const RouteRequest& r) {
+         return respond(json_response(bhttp::status::ok, R"({"status":"ok"})", r.req));
+       }}}},
+    {"readyz",
+     "/readyz",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         auto st = api.ready();
+         if (!st) return answer(Error(Errc::unavailable, "not ready: " + st.error().message()));
+         return respond(json_response(bhttp::status::ok, R"({"status":"ready"})", r.req));
+       }}}},
+    {"metrics",
+     "/metrics",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         Response res{bhttp::status::ok, r.req.version()};
+         res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+         res.keep_alive(r.req.keep_alive());
+         res.body() = api.metrics_text();
+         res.prepare_payload();
+         return respond(std::move(res));
+       }}}},
+    {"openapi",
+     "/api/openapi.json",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi&, const RouteRequest& r) {
+         return respond(json_response(bhttp::status::ok, std::string(openapi_document()), r.req));
+       }}}},
+    {"context",
+     "/api/context",
+     {{verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         // A retried POST with the same Idempotency-Key makes one context (docs/reliability.md).
+         if (const auto key = r.req.find("Idempotency-Key"); key != r.req.end()) {
+           return answer(api.create_context_once(r.caller, r.req.body(), key->value()));
+         }
+         return answer(api.create_context(r.caller, r.req.body()));
+       }}}},
+    {"context_id",
+     "/api/context/{id}",
+     {{verb::get,
+       Body::none,
+       {"version"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.get_context(r.caller, r.params[0], r.query.view("version")));
+       }},
+      {verb::patch,
+       Body::json_or_merge_patch,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         const auto if_match = r.req.find(bhttp::field::if_match);
+         return answer(api.patch_context(r.caller, r.params[0], r.req.body(),
+                                         if_match != r.req.end()
+                                             ? std::optional<std::string_view>(if_match->value())
+                                             : std::nullopt));
+       }},
+      {verb::delete_,
+       Body::none,
+       {"purge"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.delete_context(r.caller, r.params[0], r.query.view("purge")));
+       }}}},
+    {"history",
+     "/api/context/{id}/history",
+     {{verb::get,
+       Body::none,
+       {"limit", "cursor"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.history(r.caller, r.params[0], page(r.query)));
+       }}}},
+    {"revert",
+     "/api/context/{id}/revert",
+     {{verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.revert_context(r.caller, r.params[0], r.req.body()));
+       }}}},
+    {"context_grants", "/api/context/{id}/grants", grant_list<sdk::GrantScope::context>()},
+    {"context_grants", "/api/context/{id}/grants/{grantee}", grant_one<sdk::GrantScope::context>()},
+    {"agent_contexts",
+     "/api/agent/{agent_id}/contexts",
+     {{verb::get,
+       Body::none,
+       {"limit", "cursor", "tag", "include_deleted"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         const Query& q = r.query;
+         return answer(api.list_contexts(
+             r.caller, r.params[0],
+             {q.get("limit"), q.get("cursor"), q.get("tag"), q.get("include_deleted")}));
+       }}}},
+    {"agent_select",
+     "/api/agent/{agent_id}/select",
+     {{verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.select_contexts(r.caller, r.params[0], r.req.body()));
+       }}}},
+    {"agent_process",
+     "/api/agent/{agent_id}/process",
+     {{verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         SseStream stream(r.writer, r.request_id);
+         RouteAnswer a = answer(api.process(r.caller, r.params[0], r.req.body(), stream));
+         a.streamed = stream.began();
+         return a;
+       }}}},
+    {"agent_selections",
+     "/api/agent/{agent_id}/selections",
+     {{verb::get,
+       Body::none,
+       {"limit", "cursor"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.list_selections(r.caller, r.params[0], page(r.query)));
+       }}}},
+    {"owner_grants", "/api/agent/{agent_id}/grants", grant_list<sdk::GrantScope::owner>()},
+    {"owner_grants", "/api/agent/{agent_id}/grants/{grantee}", grant_one<sdk::GrantScope::owner>()},
+    {"selection",
+     "/api/selections/{selection_id}",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.get_selection(r.caller, r.params[0]));
+       }}}},
+    {"audit",
+     "/api/audit",
+     {{verb::get,
+       Body::none,
+       {"context_id", "agent_id", "action", "since", "until", "limit", "cursor"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         const Query& q = r.query;
+         return answer(api.audit_events(
+             r.caller, {q.get("context_id"), q.get("agent_id"), q.get("action"), q.get("since"),
+                        q.get("until"), q.get("limit"), q.get("cursor")}));
+       }}}},
+    {"audit_verify",
+     "/api/audit/verify",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.audit_verify(r.caller));
+       }}}},
+    {"stats",
+     "/api/stats",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) { return answer(api.stats(r.caller)); }}}},
+    {"me",
+     "/api/me",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) { return answer(api.me(r.caller)); }}}},
+    {"agents",
+     "/api/agents",
+     {{verb::get,
+       Body::none,
+       {"limit", "cursor"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.list_agents(r.caller, page(r.query)));
+       }},
+      {verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.create_agent(r.caller, r.req.body()));
+       }}}},
+    {"agent",
+     "/api/agents/{agent_id}",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.get_agent(r.caller, r.params[0]));
+       }},
+      {verb::delete_,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.disable_agent(r.caller, r.params[0]));
+       }}}},
+    {"agent_token",
+     "/api/agents/{agent_id}/token",
+     {{verb::post,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.rotate_token(r.caller, r.params[0]));
+       }}}},
+};
+
+}  // namespace
+
+Response json_response(bhttp::status status, std::string body, const Request& req) {
+  Response res{status, req.version()};
+  res.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+const std::vector<Route>& routes() { return kRoutes; }
+
+const Route* match_route(const std::vector<std::string>& segments,
+                         std::vector<std::string>& params) {
+  for (const auto& route : kRoutes) {
+    params.clear();
+    std::string_view rest = route.pattern.substr(1);  // after the leading '/'
+    std::size_t i = 0;
+    bool ok = true;
+    while (ok && !rest.empty()) {
+      const auto slash = rest.find('/');
+      const std::string_view part = rest.substr(0, slash);
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+      if (i >= segments.size()) {
+        ok = false;
+      } else if (part.starts_with('{')) {
+        params.push_back(segments[i]);
+      } else {
+        ok = part == segments[i];
+      }
+      ++i;
+    }
+    if (ok && i == segments.size()) return &route;
+  }
+  params.clear();
+  return nullptr;
+}
+
+}  // namespace ctxmgr::http

@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "observe.hpp"
 #include "server.hpp"
 
 namespace ct = ctxmgr::test;
@@ -188,7 +190,11 @@ TEST(HttpThreads, ThreadsPerCoreMultipliesTheCoresUnlessThreadsIsGiven) {
     o.http_options = options;
     ct::Server server(o);
     ASSERT_TRUE(server.start()) << server.log();
-    EXPECT_NE(server.log().find(" " + std::to_string(expected) + " thread(s)"), std::string::npos)
+    // The line is written once the threads run, which may be after the first answer.
+    const std::string line = " " + std::to_string(expected) + " thread(s)";
+    EXPECT_TRUE(ct::time_until([&] { return server.log().find(line) != std::string::npos; },
+                               std::chrono::milliseconds(5000))
+                    .has_value())
         << options << "\n"
         << server.log();
     EXPECT_EQ(ct::HttpClient(server.port()).get("/healthz").status, 200);

@@ -27,23 +27,15 @@ json::value rpc_error(const json::value& id, const RpcError& e) {
 
 std::string text_of(const json::value& v) { return json::serialize(v); }
 
-// The REST error body for a failed operation.
-json::value error_body(const sdk::Error& e, const std::string& request_id) {
-  json::object err{{"code", sdk::code_name(e.code())},
-                   {"message", e.message()},
-                   {"request_id", request_id}};
-  for (const auto& [k, v] : e.fields()) err[k] = v;
-  return json::object{{"error", std::move(err)}};
-}
-
 // A tool result: the REST answer as structured content and as text, or the REST error body as
 // text with isError (an operation's failure is a result, not a protocol error).
 std::string tool_result(const sdk::Result<sdk::ApiResponse>& r, const std::string& request_id) {
-  const std::string body = !r.ok()          ? text_of(error_body(r.error(), request_id))
+  const std::string body = !r.ok()           ? error_body(r.error(), request_id)
                            : r->json.empty() ? std::string("{}")
                                              : r->json;
   const std::string content =
-      "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(json::value(json::string(body))) + "}]";
+      "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(json::value(json::string(body))) +
+      "}]";
   // A failure carries the REST error body as its text only: structuredContent must match the
   // tool's output schema, which describes the success.
   if (!r.ok()) return content + ",\"isError\":true}";
@@ -75,7 +67,8 @@ std::optional<std::string> McpServer::handle(std::string_view line, const Identi
   json::value msg = json::parse(json::string_view(line.data(), line.size()), ec);
   if (ec) return text_of(rpc_error(nullptr, {-32700, "Parse error", nullptr}));
   if (!msg.is_object()) {
-    return text_of(rpc_error(nullptr, {-32600, "Invalid Request: expected one JSON object (no batches)", nullptr}));
+    return text_of(rpc_error(
+        nullptr, {-32600, "Invalid Request: expected one JSON object (no batches)", nullptr}));
   }
   const auto& obj = msg.get_object();
   const auto* method = obj.if_contains("method");
@@ -123,12 +116,12 @@ std::string McpServer::dispatch(const std::string& method, const json::object& p
     initialized_ = true;
     return text_of(json::object{
         {"protocolVersion", version},
-        {"capabilities", json::object{{"tools", json::object{{"listChanged", false}}},
-                                      {"resources", json::object{{"subscribe", false},
-                                                                 {"listChanged", false}}}}},
-        {"serverInfo", json::object{{"name", "context-manager"},
-                                    {"title", "Context Manager"},
-                                    {"version", version_}}},
+        {"capabilities",
+         json::object{{"tools", json::object{{"listChanged", false}}},
+                      {"resources", json::object{{"subscribe", false}, {"listChanged", false}}}}},
+        {"serverInfo",
+         json::object{
+             {"name", "context-manager"}, {"title", "Context Manager"}, {"version", version_}}},
         {"instructions",
          "Store, version, share and read the context of agents. Contexts are JSON objects; "
          "updates are JSON Merge Patches; every change is a new version."}});
@@ -184,9 +177,10 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
     auto id = need_id();
     if (!id) return invalid_arguments("id is required: a string", request_id);
     auto version = int_arg_text(args, "version");
-    return tool_result(api_.get_context(who, *id, version ? std::optional<std::string_view>(*version)
-                                                          : std::nullopt),
-                       request_id);
+    return tool_result(
+        api_.get_context(who, *id,
+                         version ? std::optional<std::string_view>(*version) : std::nullopt),
+        request_id);
   }
   if (name == "context_update") {
     auto id = need_id();
@@ -203,10 +197,10 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
     }
     std::optional<std::string> if_match;
     if (auto m = int_arg_text(args, "if_match")) if_match = "\"" + *m + "\"";
-    return tool_result(api_.patch_context(who, *id, text_of(body),
-                                          if_match ? std::optional<std::string_view>(*if_match)
-                                                   : std::nullopt),
-                       request_id);
+    return tool_result(
+        api_.patch_context(who, *id, text_of(body),
+                           if_match ? std::optional<std::string_view>(*if_match) : std::nullopt),
+        request_id);
   }
   if (name == "context_delete") {
     auto id = need_id();
@@ -216,9 +210,9 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
   if (name == "context_history") {
     auto id = need_id();
     if (!id) return invalid_arguments("id is required: a string", request_id);
-    return tool_result(api_.history(who, *id, {int_arg_text(args, "limit"),
-                                               string_arg(args, "cursor"), {}, {}}),
-                       request_id);
+    return tool_result(
+        api_.history(who, *id, {int_arg_text(args, "limit"), string_arg(args, "cursor"), {}, {}}),
+        request_id);
   }
   if (name == "context_revert") {
     auto id = need_id();
@@ -230,10 +224,11 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
   if (name == "context_list") {
     auto agent = string_arg(args, "agent_id");
     if (!agent) return invalid_arguments("agent_id is required: a string", request_id);
-    return tool_result(api_.list_contexts(who, *agent, {int_arg_text(args, "limit"),
-                                                        string_arg(args, "cursor"),
-                                                        string_arg(args, "tag"), {}}),
-                       request_id);
+    return tool_result(
+        api_.list_contexts(
+            who, *agent,
+            {int_arg_text(args, "limit"), string_arg(args, "cursor"), string_arg(args, "tag"), {}}),
+        request_id);
   }
   if (name == "context_select") {
     auto agent = string_arg(args, "agent_id");
@@ -266,11 +261,11 @@ json::value McpServer::list_resources(const json::object& params, const sdk::Cal
   json::array resources;
   for (const auto& item : v.at("items").as_array()) {
     const std::string id(item.at("id").as_string());
-    resources.push_back(json::object{{"uri", std::string(kScheme) + id},
-                                     {"name", id},
-                                     {"title", "context " + id + " of " +
-                                                   std::string(item.at("agent_id").as_string())},
-                                     {"mimeType", "application/json"}});
+    resources.push_back(json::object{
+        {"uri", std::string(kScheme) + id},
+        {"name", id},
+        {"title", "context " + id + " of " + std::string(item.at("agent_id").as_string())},
+        {"mimeType", "application/json"}});
   }
   json::object out{{"resources", std::move(resources)}};
   if (v.at("next_cursor").is_string()) out["nextCursor"] = v.at("next_cursor");
@@ -289,13 +284,23 @@ json::value McpServer::read_resource(const json::object& params, const sdk::Call
   if (!uri.starts_with(kScheme)) throw not_found();
   auto r = api_.get_context(who, uri.substr(kScheme.size()), std::nullopt);
   if (!r) {
-    if (r.error().code() == sdk::Errc::not_found || r.error().code() == sdk::Errc::invalid_request) {
+    if (r.error().code() == sdk::Errc::not_found ||
+        r.error().code() == sdk::Errc::invalid_request) {
       throw not_found();
     }
     throw RpcError{-32603, r.error().message(), nullptr};
   }
-  return json::object{{"contents", json::array{json::object{
-                                       {"uri", uri}, {"mimeType", "application/json"}, {"text", r->json}}}}};
+  return json::object{
+      {"contents", json::array{json::object{
+                       {"uri", uri}, {"mimeType", "application/json"}, {"text", r->json}}}}};
+}
+
+std::string error_body(const sdk::Error& error, const std::string& request_id) {
+  json::object err{{"code", sdk::code_name(error.code())},
+                   {"message", error.message()},
+                   {"request_id", request_id}};
+  for (const auto& [k, v] : error.fields()) err[k] = v;
+  return json::serialize(json::object{{"error", std::move(err)}});
 }
 
 }  // namespace ctxmgr::mcp

@@ -16,6 +16,10 @@
 
 namespace ctxmgr::mcp {
 
+// The error body of API.md, {"error":{"code","message","request_id",<fields>}}: the one writer of
+// it, for REST answers (transport-http) and for MCP tool errors alike.
+std::string error_body(const sdk::Error& error, const std::string& request_id);
+
 // Who sends a message: what the kernel authenticates, as REST headers would carry it.
 struct Identity {
   std::string agent;          // X-Agent-Id equivalent (trust mode), may be empty
@@ -39,8 +43,7 @@ class McpServer {
                        const boost::json::value& id, const Identity& who);
   std::string call_tool(const boost::json::object& params, const sdk::Caller& caller);
   boost::json::value read_resource(const boost::json::object& params, const sdk::Caller& caller);
-  boost::json::value list_resources(const boost::json::object& params,
-                                    const sdk::Caller& caller);
+  boost::json::value list_resources(const boost::json::object& params, const sdk::Caller& caller);
 
   sdk::ContextApi& api_;
   std::string version_;

@@ -3,6 +3,7 @@
 #include "failed_auth_limiter.hpp"
 #include "http_routes.hpp"
 #include "mcp_endpoint.hpp"
+#include "mcp_server.hpp"
 #include "request_guard.hpp"
 
 #include <algorithm>
@@ -14,8 +15,6 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/string.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
@@ -28,10 +27,6 @@ using sdk::Errc;
 using sdk::Error;
 
 namespace {
-
-std::string quote(std::string_view s) {
-  return boost::json::serialize(boost::json::string_view(s.data(), s.size()));
-}
 
 sdk::Result<Query> parse_query(const boost::urls::url_view& url,
                                const std::vector<std::string_view>& allowed) {
@@ -101,13 +96,7 @@ std::string choose_request_id(const Request& req) {
 
 Response error_response(const Error& error, const std::string& request_id, unsigned version,
                         bool keep_alive) {
-  std::string body = "{\"error\":{\"code\":\"" + std::string(sdk::code_name(error.code())) +
-                     "\",\"message\":" + quote(error.message()) +
-                     ",\"request_id\":" + quote(request_id);
-  for (const auto& [key, value] : error.fields()) {
-    body += "," + quote(key) + ":" + std::to_string(value);
-  }
-  body += "}}";
+  std::string body = mcp::error_body(error, request_id);
   Response res{static_cast<bhttp::status>(sdk::http_status(error.code())), version};
   res.set(bhttp::field::content_type, "application/json; charset=utf-8");
   res.set("X-Request-Id", request_id);

@@ -166,6 +166,129 @@ std::string number(double v) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
+using Component = SelectionComponent;
+
+// Each component's scores divided by its best (so each lies in [0, 1]), the weighted total of
+// every candidate, and the candidates' order: best total first, then newest.
+struct Ranking {
+  std::vector<std::vector<double>> component;
+  std::vector<double> total;
+  std::vector<std::size_t> order;
+};
+
+sdk::Result<Ranking> rank(const std::vector<Component>& parts, const sdk::SelectQuery& query,
+                          const std::vector<sdk::Candidate>& candidates) {
+  Ranking r;
+  r.component.resize(parts.size());
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    auto scores = parts[p].selector->score(query, candidates);
+    if (!scores) return scores.error();
+    if (scores->size() != candidates.size()) {
+      return Error(Errc::internal, "selector '" + parts[p].name + "' returned " +
+                                       std::to_string(scores->size()) + " scores for " +
+                                       std::to_string(candidates.size()) + " candidates");
+    }
+    double best = 0;
+    for (double& s : *scores) {
+      if (!std::isfinite(s) || s < 0) s = 0;  // the contract says finite and >= 0
+      best = std::max(best, s);
+    }
+    if (best > 0) {
+      for (double& s : *scores) s /= best;
+    }
+    r.component[p] = std::move(*scores);
+  }
+  double weight_sum = 0;
+  for (const auto& p : parts) weight_sum += p.weight;
+  r.total.assign(candidates.size(), 0.0);
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    for (std::size_t p = 0; p < parts.size(); ++p)
+      r.total[i] += parts[p].weight * r.component[p][i];
+    if (weight_sum > 0) r.total[i] /= weight_sum;
+  }
+  r.order.resize(candidates.size());
+  std::iota(r.order.begin(), r.order.end(), 0);
+  std::stable_sort(r.order.begin(), r.order.end(), [&](std::size_t a, std::size_t b) {
+    if (r.total[a] != r.total[b]) return r.total[a] > r.total[b];
+    return candidates[a].updated_at_us > candidates[b].updated_at_us;
+  });
+  return r;
+}
+
+// {"<component>":<value>,...} for each component, in order.
+template <class Value>
+std::string per_component(const std::vector<Component>& parts, Value&& value) {
+  std::string out = "{";
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    if (p > 0) out += ',';
+    out += json_quote(parts[p].name) + ":" + number(value(p));
+  }
+  return out + "}";
+}
+
+// What fits the answer: best first, skipping what would pass the token budget, stopping at the
+// limit. `items` for the answer, `results` for the selection log.
+struct Packed {
+  std::string items = "[";
+  std::string results = "[";
+  std::int64_t tokens = 0;
+  bool truncated = false;
+  std::vector<std::size_t> chosen;  // candidate indexes, in order
+};
+
+Packed pack(const SelectRequest& req, const std::vector<Component>& parts, const Ranking& ranking,
+            const std::vector<sdk::SearchHit>& hits, double chars_per_token, bool capped) {
+  Packed out;
+  out.truncated = capped;
+  for (const std::size_t i : ranking.order) {
+    if (static_cast<std::int64_t>(out.chosen.size()) >= req.limit) {
+      out.truncated = true;
+      break;
+    }
+    std::string context = render_context(hits[i].row);
+    const auto tokens =
+        static_cast<std::int64_t>(std::ceil(static_cast<double>(context.size()) / chars_per_token));
+    if (req.token_budget && out.tokens + tokens > *req.token_budget) {
+      out.truncated = true;
+      continue;
+    }
+    out.tokens += tokens;
+    const std::string scores =
+        per_component(parts, [&](std::size_t p) { return ranking.component[p][i]; });
+    if (!out.chosen.empty()) {
+      out.items += ',';
+      out.results += ',';
+    }
+    out.items += "{\"context\":" + context + ",\"score\":" + number(ranking.total[i]) +
+                 ",\"scores\":" + scores + ",\"tokens\":" + std::to_string(tokens) + "}";
+    out.results += "{\"id\":" + json_quote(hits[i].row.id) +
+                   ",\"version\":" + std::to_string(hits[i].row.version) +
+                   ",\"score\":" + number(ranking.total[i]) + ",\"scores\":" + scores +
+                   ",\"tokens\":" + std::to_string(tokens) + "}";
+    out.chosen.push_back(i);
+  }
+  out.items += "]";
+  out.results += "]";
+  return out;
+}
+
+// The selection log's `params`: the request, the words searched, the weights and the outcome.
+std::string record_params(const SelectRequest& req, const Words& words,
+                          const std::vector<Component>& parts, std::size_t candidates,
+                          const Packed& packed) {
+  const std::string weights = per_component(parts, [&](std::size_t p) { return parts[p].weight; });
+  return "{\"limit\":" + std::to_string(req.limit) + ",\"token_budget\":" +
+         (req.token_budget ? std::to_string(*req.token_budget) : std::string("null")) +
+         ",\"include_shared\":" + (req.include_shared ? "true" : "false") +
+         ",\"filter\":{\"tags\":" + json_string_array(req.tags) +
+         ",\"priority\":" + (req.priority ? json_quote(*req.priority) : std::string("null")) +
+         "},\"words\":" + json_string_array(words.query) +
+         ",\"translations\":" + json_string_array(words.expanded) + ",\"weights\":" + weights +
+         ",\"candidates\":" + std::to_string(candidates) +
+         ",\"total_tokens\":" + std::to_string(packed.tokens) +
+         ",\"truncated\":" + (packed.truncated ? "true" : "false") + "}";
+}
+
 }  // namespace
 
 SelectionEngine::SelectionEngine(sdk::StorageSearch* storage,
@@ -193,23 +316,17 @@ sdk::Status SelectionEngine::available() const {
   return {};
 }
 
-sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, std::string_view body,
-                                                   std::size_t max_depth) {
-  if (auto st = available(); !st) return st.error();
-  auto req = parse_request(body, max_depth, settings_.default_selector);
-  if (!req) return req.error();
-
-  // The components: hybrid's weighted list, or one selector alone.
-  std::vector<std::pair<std::pair<std::string, sdk::Selector*>, double>> parts;
-  if (req->selector == "hybrid" && !settings_.hybrid.empty()) {
+sdk::Result<std::vector<Component>> SelectionEngine::components(const std::string& selector) const {
+  std::vector<Component> parts;
+  if (selector == "hybrid" && !settings_.hybrid.empty()) {
     for (const auto& [name, weight] : settings_.hybrid) {
-      for (const auto& s : selectors_) {
-        if (s.first == name) parts.push_back({s, weight});
+      for (const auto& [n, s] : selectors_) {
+        if (n == name) parts.push_back({n, s, weight});
       }
     }
   } else {
-    for (const auto& s : selectors_) {
-      if (s.first == req->selector) parts.push_back({s, 1.0});
+    for (const auto& [n, s] : selectors_) {
+      if (n == selector) parts.push_back({n, s, 1.0});
     }
   }
   if (parts.empty()) {
@@ -217,14 +334,23 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
     if (names.empty()) return Error(Errc::unavailable, "no selector is configured");
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return invalid_request("selector '" + req->selector +
-                           "' is not configured; configured: " + list);
+    return invalid_request("selector '" + selector + "' is not configured; configured: " + list);
   }
+  return parts;
+}
 
+sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, std::string_view body,
+                                                   std::size_t max_depth) {
+  if (auto st = available(); !st) return st.error();
+  auto req = parse_request(body, max_depth, settings_.default_selector);
+  if (!req) return req.error();
+  auto parts = components(req->selector);
+  if (!parts) return parts.error();
   const Words words =
       analyse(req->query, dictionary_, settings_.translations_per_word, req->translate);
   if (words.query.empty()) return invalid_request("query has no words to search for");
 
+  // The candidates: the storage's best by text, the expired ones left out.
   sdk::SearchQuery sq;
   sq.agent_id = std::string(agent_id);
   sq.include_shared = req->include_shared;
@@ -237,128 +363,37 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   auto hits = storage_->search(sq);
   if (!hits) return hits.error();
   const bool capped = static_cast<std::int64_t>(hits->size()) >= sq.limit;
-
   const std::int64_t now = clock_.now_us();
   std::erase_if(*hits, [&](const sdk::SearchHit& h) { return expired(h.row.metadata, now); });
-
   std::vector<sdk::Candidate> candidates;
   candidates.reserve(hits->size());
   for (const auto& h : *hits) {
     candidates.push_back(sdk::Candidate{h.row.id, h.row.context_data, h.row.metadata,
                                         h.row.updated_at_us, h.text_score});
   }
-  // Each component's scores, divided by its best (so each lies in [0, 1]).
-  std::vector<std::vector<double>> component(parts.size());
-  const sdk::SelectQuery query{req->query, now};
-  for (std::size_t p = 0; p < parts.size(); ++p) {
-    auto scores = parts[p].first.second->score(query, candidates);
-    if (!scores) return scores.error();
-    if (scores->size() != candidates.size()) {
-      return Error(Errc::internal, "selector '" + parts[p].first.first + "' returned " +
-                                       std::to_string(scores->size()) + " scores for " +
-                                       std::to_string(candidates.size()) + " candidates");
-    }
-    double best = 0;
-    for (double& s : *scores) {
-      if (!std::isfinite(s) || s < 0) s = 0;  // the contract says finite and >= 0
-      best = std::max(best, s);
-    }
-    if (best > 0) {
-      for (double& s : *scores) s /= best;
-    }
-    component[p] = std::move(*scores);
-  }
-  double weight_sum = 0;
-  for (const auto& p : parts) weight_sum += p.second;
-  std::vector<double> total(candidates.size(), 0.0);
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    for (std::size_t p = 0; p < parts.size(); ++p) total[i] += parts[p].second * component[p][i];
-    if (weight_sum > 0) total[i] /= weight_sum;
-  }
-  std::vector<std::size_t> order(candidates.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    if (total[a] != total[b]) return total[a] > total[b];
-    return candidates[a].updated_at_us > candidates[b].updated_at_us;
-  });
 
-  // Pack: best first, skip what does not fit, stop at the limit.
-  std::string items = "[";
-  std::string results = "[";
-  std::int64_t used = 0;
-  std::size_t n = 0;
-  bool truncated = capped;
-  std::vector<std::size_t> chosen;  // the items, in order
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const std::size_t i = order[k];
-    if (static_cast<std::int64_t>(n) >= req->limit) {
-      truncated = true;
-      break;
-    }
-    std::string context = render_context((*hits)[i].row);
-    const auto tokens = static_cast<std::int64_t>(
-        std::ceil(static_cast<double>(context.size()) / settings_.chars_per_token));
-    if (req->token_budget && used + tokens > *req->token_budget) {
-      truncated = true;
-      continue;
-    }
-    used += tokens;
-    std::string scores = "{";
-    for (std::size_t p = 0; p < parts.size(); ++p) {
-      if (p > 0) scores += ',';
-      scores += json_quote(parts[p].first.first) + ":" + number(component[p][i]);
-    }
-    scores += "}";
-    if (n > 0) {
-      items += ',';
-      results += ',';
-    }
-    items += "{\"context\":" + context + ",\"score\":" + number(total[i]) +
-             ",\"scores\":" + scores + ",\"tokens\":" + std::to_string(tokens) + "}";
-    results += "{\"id\":" + json_quote(candidates[i].id) +
-               ",\"version\":" + std::to_string((*hits)[i].row.version) +
-               ",\"score\":" + number(total[i]) + ",\"scores\":" + scores +
-               ",\"tokens\":" + std::to_string(tokens) + "}";
-    ++n;
-    chosen.push_back(i);
-  }
-  items += "]";
-  results += "]";
+  auto ranking = rank(*parts, sdk::SelectQuery{req->query, now}, candidates);
+  if (!ranking) return ranking.error();
+  const Packed packed = pack(*req, *parts, *ranking, *hits, settings_.chars_per_token, capped);
 
-  std::string weights = "{";
-  for (std::size_t p = 0; p < parts.size(); ++p) {
-    if (p > 0) weights += ',';
-    weights += json_quote(parts[p].first.first) + ":" + number(parts[p].second);
-  }
-  weights += "}";
   sdk::SelectionRecord rec;
   rec.at_us = now;
   rec.agent_id = std::string(agent_id);
   rec.query = req->query;
   rec.selector = req->selector;
-  rec.params =
-      "{\"limit\":" + std::to_string(req->limit) + ",\"token_budget\":" +
-      (req->token_budget ? std::to_string(*req->token_budget) : std::string("null")) +
-      ",\"include_shared\":" + (req->include_shared ? "true" : "false") +
-      ",\"filter\":{\"tags\":" + json_string_array(req->tags) +
-      ",\"priority\":" + (req->priority ? json_quote(*req->priority) : std::string("null")) +
-      "},\"words\":" + json_string_array(words.query) +
-      ",\"translations\":" + json_string_array(words.expanded) + ",\"weights\":" + weights +
-      ",\"candidates\":" + std::to_string(candidates.size()) +
-      ",\"total_tokens\":" + std::to_string(used) +
-      ",\"truncated\":" + (truncated ? "true" : "false") + "}";
-  rec.results = results;
+  rec.params = record_params(*req, words, *parts, candidates.size(), packed);
+  rec.results = packed.results;
   auto id = storage_->append_selection(rec);
   if (!id) return id.error();
 
   SelectOutcome out;
   out.selection_id = *id;
-  out.items = n;
-  for (std::size_t i : chosen) out.rows.push_back(std::move((*hits)[i].row));
+  out.items = packed.chosen.size();
+  for (std::size_t i : packed.chosen) out.rows.push_back(std::move((*hits)[i].row));
   out.json = "{\"selection_id\":" + std::to_string(*id) +
              ",\"selector\":" + json_quote(req->selector) + ",\"query\":" + json_quote(req->query) +
-             ",\"items\":" + items + ",\"total_tokens\":" + std::to_string(used) +
-             ",\"truncated\":" + (truncated ? "true" : "false") + "}";
+             ",\"items\":" + packed.items + ",\"total_tokens\":" + std::to_string(packed.tokens) +
+             ",\"truncated\":" + (packed.truncated ? "true" : "false") + "}";
   return out;
 }
 

@@ -44,6 +44,13 @@ struct SelectOutcome {
   std::vector<sdk::ContextRow> rows;  // the items' contexts, best first
 };
 
+// One selector of a request, with its weight (1 alone; hybrid's configured weights).
+struct SelectionComponent {
+  std::string name;
+  sdk::Selector* selector;
+  double weight;
+};
+
 class SelectionEngine {
  public:
   // `storage` may be null (a storage without the search capability): selection is then 503.
@@ -68,6 +75,8 @@ class SelectionEngine {
 
  private:
   sdk::Status available() const;
+  // The selectors a request's `selector` names: hybrid's weighted list, or one alone.
+  sdk::Result<std::vector<SelectionComponent>> components(const std::string& selector) const;
 
   sdk::StorageSearch* storage_;
   std::vector<std::pair<std::string, sdk::Selector*>> selectors_;

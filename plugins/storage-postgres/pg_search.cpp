@@ -115,167 +115,224 @@ PgStorage::Corpus PgStorage::corpus(PgPool::Lease& lease) {
   return corpus_;
 }
 
+namespace {
+
+// The query's filters, bound by name in both searches (SOCI binds by reference: they live here).
+struct Scope {
+  explicit Scope(const sdk::SearchQuery& q)
+      : agent(q.agent_id),
+        agent2(q.agent_id),
+        agent3(q.agent_id),
+        shared(q.include_shared ? 1 : 0),
+        ntags(static_cast<int>(q.tags.size())),
+        tags(text_array(q.tags)),
+        haspri(q.priority ? 1 : 0),
+        pri(q.priority.value_or("")) {}
+  // The WHERE condition on `c`: the agent's view (its own, and what grants share with it), not
+  // deleted, and the tag and priority filters.
+  static std::string condition(const Sql& sql) {
+    return " NOT c.deleted AND (c.agent_id = :agent OR (:shared = 1 AND ("
+           " EXISTS (SELECT 1 FROM " +
+           sql.table("owner_grants") +
+           " og WHERE og.owner_id = c.agent_id AND og.agent_id = :agent2)"
+           " OR EXISTS (SELECT 1 FROM " +
+           sql.table("context_grants") +
+           " cg WHERE cg.context_id = c.id AND cg.agent_id = :agent3))))"
+           " AND (:ntags = 0 OR (c.metadata_jsonb -> 'tags') ?| CAST(:tags AS text[]))"
+           " AND (:haspri = 0 OR coalesce(c.metadata_jsonb ->> 'priority', 'medium') = :pri)";
+  }
+  std::string agent, agent2, agent3;
+  int shared;
+  int ntags;
+  std::string tags;
+  int haspri;
+  std::string pri;
+};
+
+// The forms of each word (numbered from 1, in the query's order), as the index analysed its text.
+std::map<int, std::vector<std::string>> word_forms(PgPool::Lease& lease, const Sql& sql,
+                                                   const std::vector<std::string>& terms) {
+  std::map<int, std::vector<std::string>> forms;
+  const std::string schema = "\"" + sql.schema() + "\".";
+  std::string words = text_array(terms);
+  const std::size_t cap = terms.size() * 8 + 8;
+  std::vector<int> term(cap);
+  std::vector<std::string> lexeme(cap);
+  lease.sql() << "SELECT CAST(t.n AS INTEGER), l FROM unnest(CAST(:words AS text[])) WITH "
+                 "ORDINALITY AS t(w, n), unnest(tsvector_to_array("
+                 "to_tsvector('pg_catalog.spanish', t.w) || to_tsvector(CAST('" +
+                     schema +
+                     "ctxmgr_es_plain' AS regconfig), t.w) || "
+                     "to_tsvector('pg_catalog.english', t.w) || to_tsvector(CAST('" +
+                     schema + "ctxmgr_en_plain' AS regconfig), t.w))) AS l",
+      soci::into(term), soci::into(lexeme), soci::use(words);
+  if (lease.sql().got_data()) {
+    for (std::size_t i = 0; i < term.size(); ++i) forms[term[i]].push_back(lexeme[i]);
+  }
+  return forms;
+}
+
+// The words as BM25 weighs them: per word its number, tsquery (its forms or'ed), document
+// frequency and idf; per form its word's number and the lexeme.
+struct Words {
+  std::vector<int> number;
+  std::vector<std::string> tsquery;
+  std::vector<double> df, idf;
+  std::vector<int> form_number;
+  std::vector<std::string> form_lexeme;
+};
+
+// Each word's idf from its document frequency: ANALYZE's statistics when the table has them (no
+// table scan), else a count through the GIN index (small or new tables).
+Words weigh(PgPool::Lease& lease, const std::string& table,
+            const std::map<int, std::vector<std::string>>& forms, const SearchCorpus& corp) {
+  Words w;
+  for (const auto& [t, lexemes] : forms) {
+    std::string one;
+    for (const auto& l : lexemes) {
+      if (!one.empty()) one += " | ";
+      one += tsquery_lexeme(l);
+      w.form_number.push_back(t);
+      w.form_lexeme.push_back(l);
+    }
+    w.number.push_back(t);
+    w.tsquery.push_back(one);
+  }
+  for (std::size_t i = 0; i < w.number.size(); ++i) {
+    double df = 0;
+    if (!corp.lexeme_freq.empty()) {
+      for (const auto& l : forms.at(w.number[i])) {
+        auto f = corp.lexeme_freq.find(l);
+        df = std::max(df, (f != corp.lexeme_freq.end() ? f->second : corp.other_freq) * corp.docs);
+      }
+    } else {
+      long long matches = 0;
+      lease.sql() << "SELECT count(*) FROM " + table + " WHERE search @@ CAST(:q AS tsquery)",
+          soci::use(w.tsquery[i]), soci::into(matches);
+      df = static_cast<double>(matches);
+    }
+    df = std::min(df, corp.docs);
+    w.idf.push_back(std::log(1 + (corp.docs - df + 0.5) / (df + 0.5)));
+    w.df.push_back(df);
+  }
+  return w;
+}
+
+// BM25 needs every matching vector unpacked, and even PostgreSQL's own ts_rank (in C) unpacks
+// each: ~8 us a match. So candidates come from at most about `budget` matches: the query's most
+// common words leave the candidate query (they still score the candidates that have them) while
+// the rest would match more; if a single word still does, its newest matches are the candidates
+// instead of its best by ts_rank (`newest`).
+struct CandidateQuery {
+  std::string tsquery;
+  bool newest = false;
+};
+
+CandidateQuery candidate_query(const Words& w, double budget) {
+  std::vector<std::size_t> by_df(w.number.size());
+  std::iota(by_df.begin(), by_df.end(), std::size_t{0});
+  std::sort(by_df.begin(), by_df.end(),
+            [&](std::size_t a, std::size_t b) { return w.df[a] < w.df[b]; });
+  std::vector<bool> keep(w.number.size(), true);
+  double estimate = std::accumulate(w.df.begin(), w.df.end(), 0.0);
+  for (std::size_t k = by_df.size(); k-- > 1 && estimate > budget;) {
+    keep[by_df[k]] = false;
+    estimate -= w.df[by_df[k]];
+  }
+  CandidateQuery c;
+  for (std::size_t i = 0; i < w.number.size(); ++i) {
+    if (!keep[i]) continue;
+    if (!c.tsquery.empty()) c.tsquery += " | ";
+    c.tsquery += w.tsquery[i];
+  }
+  c.newest = estimate > budget;
+  return c;
+}
+
+// The candidates ranked by BM25 in SQL, into `rows` and `scores` (bound by reference: the query
+// runs as this function returns).
+void rank_by_bm25(PgPool::Lease& lease, const Sql& sql, const sdk::SearchQuery& q,
+                  const std::map<int, std::vector<std::string>>& forms, const SearchCorpus& corp,
+                  double rank_budget, Scope& scope, ContextRows& rows,
+                  std::vector<double>& scores) {
+  const std::string ctx = sql.table("context");
+  const Words words = weigh(lease, ctx, forms, corp);
+  const CandidateQuery cand = candidate_query(words, rank_budget);
+  long long lim = q.limit;
+  long long depth = std::max<long long>(lim, 100);
+  double avgdl = corp.avg_length;
+  int newest = cand.newest ? 1 : 0;
+  std::string candidates_q = cand.tsquery, candidates_q2 = cand.tsquery;
+  std::string tw_s = "{";
+  for (std::size_t i = 0; i < words.idf.size(); ++i) {
+    tw_s += (i > 0 ? "," : "") + std::to_string(words.idf[i]);
+  }
+  tw_s += "}";
+  std::string tn_s = int_array(words.number), ln_s = int_array(words.form_number),
+              ll_s = text_array(words.form_lexeme);
+  auto query =
+      (lease.sql()
+       << "WITH idf(n, w) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS float8[]))),"
+          " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS text[]))),"
+          // Candidates by id first: sorting whole rows (their vectors inline) would spill the
+          // sort to disk.
+          " picked AS (SELECT c.id FROM " +
+              ctx + " c WHERE c.search @@ CAST(:candq AS tsquery) AND" + Scope::condition(sql) +
+              " ORDER BY CASE WHEN :newest = 1 THEN 0 ELSE ts_rank(c.search, "
+              "CAST(:candq2 AS tsquery)) END DESC, c.updated_at DESC LIMIT :depth),"
+              " hits AS (SELECT c.* FROM " +
+              ctx +
+              " c JOIN picked USING (id)),"
+              // The length is read here, for the candidates only: in `hits` it would unpack
+              // every match's vector before the LIMIT.
+              " tf AS (SELECT h.id, l.n, max(length(h.search)) AS dl, "
+              "max(coalesce(array_length(u.positions, 1), 1)) AS f"
+              " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = "
+              "u.lexeme GROUP BY h.id, l.n),"
+              " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + "
+              "0.75 * tf.dl / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) "
+              "GROUP BY tf.id)"
+              " SELECT " +
+              Sql::context_columns() +
+              ", scored.s FROM hits JOIN scored USING (id)"
+              " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
+  rows.bind_into(query);
+  query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s), soci::use(ll_s),
+      soci::use(candidates_q), soci::use(scope.agent), soci::use(scope.shared),
+      soci::use(scope.agent2), soci::use(scope.agent3), soci::use(scope.ntags),
+      soci::use(scope.tags), soci::use(scope.haspri), soci::use(scope.pri), soci::use(newest),
+      soci::use(candidates_q2), soci::use(depth), soci::use(avgdl), soci::use(lim);
+}
+
+}  // namespace
+
 sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuery& q) {
   return with_connection(
       "search contexts", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
-        const std::string ctx = sql_.table("context");
-        const std::string schema = "\"" + sql_.schema() + "\".";
-        std::string agent = q.agent_id, agent2 = q.agent_id, agent3 = q.agent_id;
-        int shared = q.include_shared ? 1 : 0;
-        int ntags = static_cast<int>(q.tags.size());
-        std::string tags = text_array(q.tags);
-        int haspri = q.priority ? 1 : 0;
-        std::string pri = q.priority.value_or("");
+        const bool relevance = q.order == sdk::SearchOrder::relevance && !q.terms.empty();
+        const auto forms = relevance ? word_forms(lease, sql_, q.terms)
+                                     : std::map<int, std::vector<std::string>>();
+        // Words without a searchable form (stop words only): nothing matches.
+        if (relevance && forms.empty()) return std::vector<sdk::SearchHit>();
+        Scope scope(q);
         long long lim = q.limit;
-        const std::string scope =
-            " NOT c.deleted AND (c.agent_id = :agent OR (:shared = 1 AND ("
-            " EXISTS (SELECT 1 FROM " +
-            sql_.table("owner_grants") +
-            " og WHERE og.owner_id = c.agent_id AND og.agent_id = :agent2)"
-            " OR EXISTS (SELECT 1 FROM " +
-            sql_.table("context_grants") +
-            " cg WHERE cg.context_id = c.id AND cg.agent_id = :agent3))))"
-            " AND (:ntags = 0 OR (c.metadata_jsonb -> 'tags') ?| CAST(:tags AS text[]))"
-            " AND (:haspri = 0 OR coalesce(c.metadata_jsonb ->> 'priority', 'medium') = :pri)";
         const auto n = static_cast<std::size_t>(std::max<long long>(lim, 1));
         ContextRows rows(n);
         std::vector<double> scores(n);
-        std::vector<sdk::SearchHit> out;
-
-        // The forms of each word, as the index analysed its text.
-        std::map<int, std::vector<std::string>> forms;
-        if (q.order == sdk::SearchOrder::relevance && !q.terms.empty()) {
-          std::string words = text_array(q.terms);
-          const std::size_t cap = q.terms.size() * 8 + 8;
-          std::vector<int> term(cap);
-          std::vector<std::string> lexeme(cap);
-          lease.sql() << "SELECT CAST(t.n AS INTEGER), l FROM unnest(CAST(:words AS text[])) WITH "
-                         "ORDINALITY AS t(w, n), unnest(tsvector_to_array("
-                         "to_tsvector('pg_catalog.spanish', t.w) || to_tsvector(CAST('" +
-                             schema +
-                             "ctxmgr_es_plain' AS regconfig), t.w) || "
-                             "to_tsvector('pg_catalog.english', t.w) || to_tsvector(CAST('" +
-                             schema + "ctxmgr_en_plain' AS regconfig), t.w))) AS l",
-              soci::into(term), soci::into(lexeme), soci::use(words);
-          if (lease.sql().got_data()) {
-            for (std::size_t i = 0; i < term.size(); ++i) forms[term[i]].push_back(lexeme[i]);
-          }
-        }
-        if (!forms.empty()) {
-          std::vector<int> tn, ln;
-          std::vector<std::string> tq, ll;
-          for (const auto& [t, lexemes] : forms) {
-            std::string one;
-            for (const auto& l : lexemes) {
-              if (!one.empty()) one += " | ";
-              one += tsquery_lexeme(l);
-              ln.push_back(t);
-              ll.push_back(l);
-            }
-            tn.push_back(t);
-            tq.push_back(one);
-          }
-          long long depth = std::max<long long>(lim, 100);
-          const Corpus corp = corpus(lease);
-          double avgdl = corp.avg_length;
-          // Each word's idf from its document frequency: ANALYZE's statistics when the table has
-          // them (no table scan), else a count through the GIN index (small or new tables).
-          std::vector<double> idf, dfs;
-          for (std::size_t i = 0; i < tn.size(); ++i) {
-            double df = 0;
-            if (!corp.lexeme_freq.empty()) {
-              for (const auto& l : forms[tn[i]]) {
-                auto f = corp.lexeme_freq.find(l);
-                df = std::max(
-                    df, (f != corp.lexeme_freq.end() ? f->second : corp.other_freq) * corp.docs);
-              }
-            } else {
-              long long matches = 0;
-              lease.sql() << "SELECT count(*) FROM " + ctx + " WHERE search @@ CAST(:q AS tsquery)",
-                  soci::use(tq[i]), soci::into(matches);
-              df = static_cast<double>(matches);
-            }
-            df = std::min(df, corp.docs);
-            idf.push_back(std::log(1 + (corp.docs - df + 0.5) / (df + 0.5)));
-            dfs.push_back(df);
-          }
-          // BM25 needs every matching vector unpacked, and even PostgreSQL's own ts_rank (in C)
-          // unpacks each: ~8 us a match. So candidates come from at most about `rank_budget`
-          // matches: the query's most common words leave the candidate query (they still score
-          // the candidates that have them) while the rest would match more; if a single word still
-          // does, its newest matches are the candidates instead of its best by ts_rank.
-          std::vector<std::size_t> by_df(tn.size());
-          std::iota(by_df.begin(), by_df.end(), std::size_t{0});
-          std::sort(by_df.begin(), by_df.end(),
-                    [&](std::size_t a, std::size_t b) { return dfs[a] < dfs[b]; });
-          std::vector<bool> keep(tn.size(), true);
-          double estimate = std::accumulate(dfs.begin(), dfs.end(), 0.0);
-          for (std::size_t k = by_df.size(); k-- > 1 && estimate > rank_budget_;) {
-            keep[by_df[k]] = false;
-            estimate -= dfs[by_df[k]];
-          }
-          std::string candidates_q;
-          for (std::size_t i = 0; i < tn.size(); ++i) {
-            if (!keep[i]) continue;
-            if (!candidates_q.empty()) candidates_q += " | ";
-            candidates_q += tq[i];
-          }
-          std::string candidates_q2 = candidates_q;
-          int newest = estimate > rank_budget_ ? 1 : 0;
-          std::string tw_s = "{";
-          for (std::size_t i = 0; i < idf.size(); ++i) {
-            tw_s += (i > 0 ? "," : "") + std::to_string(idf[i]);
-          }
-          tw_s += "}";
-          std::string tn_s = int_array(tn), ln_s = int_array(ln), ll_s = text_array(ll);
-          auto query =
-              (lease.sql()
-               << "WITH idf(n, w) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS "
-                  "float8[]))),"
-                  " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS "
-                  "text[]))),"
-                  // Candidates by id first: sorting whole rows (their vectors inline) would
-                  // spill the sort to disk.
-                  " picked AS (SELECT c.id FROM " +
-                      ctx + " c WHERE c.search @@ CAST(:candq AS tsquery) AND" + scope +
-                      " ORDER BY CASE WHEN :newest = 1 THEN 0 ELSE ts_rank(c.search, "
-                      "CAST(:candq2 AS tsquery)) END DESC, c.updated_at DESC LIMIT :depth),"
-                      " hits AS (SELECT c.* FROM " +
-                      ctx +
-                      " c JOIN picked USING (id)),"
-                      // The length is read here, for the candidates only: in `hits` it would unpack
-                      // every match's vector before the LIMIT.
-                      " tf AS (SELECT h.id, l.n, max(length(h.search)) AS dl, "
-                      "max(coalesce(array_length(u.positions, 1), "
-                      "1)) AS f"
-                      " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = "
-                      "u.lexeme"
-                      " GROUP BY h.id, l.n),"
-                      " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + "
-                      "0.75 * tf.dl"
-                      " / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) GROUP BY tf.id)"
-                      " SELECT " +
-                      Sql::context_columns() +
-                      ", scored.s FROM hits JOIN scored USING (id)"
-                      " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
-          rows.bind_into(query);
-          query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s),
-              soci::use(ll_s), soci::use(candidates_q), soci::use(agent), soci::use(shared),
-              soci::use(agent2), soci::use(agent3), soci::use(ntags), soci::use(tags),
-              soci::use(haspri), soci::use(pri), soci::use(newest), soci::use(candidates_q2),
-              soci::use(depth), soci::use(avgdl), soci::use(lim);
-        } else if (q.terms.empty() || q.order != sdk::SearchOrder::relevance) {
+        if (relevance) {
+          rank_by_bm25(lease, sql_, q, forms, corpus(lease), rank_budget_, scope, rows, scores);
+        } else {
           auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
-                                           ", CAST(0 AS float8) FROM " + ctx + " c WHERE" + scope +
+                                           ", CAST(0 AS float8) FROM " + sql_.table("context") +
+                                           " c WHERE" + Scope::condition(sql_) +
                                            " ORDER BY c.updated_at DESC, c.id DESC LIMIT :lim");
           rows.bind_into(query);
-          query, soci::into(scores), soci::use(agent), soci::use(shared), soci::use(agent2),
-              soci::use(agent3), soci::use(ntags), soci::use(tags), soci::use(haspri),
-              soci::use(pri), soci::use(lim);
-        } else {
-          return out;  // words without a searchable form (stop words only): nothing matches
+          query, soci::into(scores), soci::use(scope.agent), soci::use(scope.shared),
+              soci::use(scope.agent2), soci::use(scope.agent3), soci::use(scope.ntags),
+              soci::use(scope.tags), soci::use(scope.haspri), soci::use(scope.pri), soci::use(lim);
         }
         rows.settle(lease.sql());
+        std::vector<sdk::SearchHit> out;
         for (std::size_t i = 0; i < rows.size(); ++i) {
           out.push_back(sdk::SearchHit{rows.row(i), scores[i]});
         }

@@ -25,6 +25,15 @@
 
 namespace ctxmgr::pg {
 
+// BM25's corpus figures: live contexts and their mean vector length (from a sample of 1 000),
+// and each lexeme's share of them from ANALYZE's statistics.
+struct SearchCorpus {
+  double docs = 0;
+  double avg_length = 1;
+  std::unordered_map<std::string, double> lexeme_freq;  // empty: not analysed yet
+  double other_freq = 0;
+};
+
 class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageBackup,
                         public sdk::StorageRetention,
@@ -108,14 +117,9 @@ class PgStorage final : public sdk::StorageSearch,
                                                          std::int64_t limit);
   sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
                                                        const std::string& key, long long limit);
-  // BM25's corpus figures: live contexts and their mean vector length (from a sample of 1 000),
-  // re-read at most every 30 s (they move slowly; no process serves stale data because of them).
-  struct Corpus {
-    double docs = 0;
-    double avg_length = 1;
-    std::unordered_map<std::string, double> lexeme_freq;  // empty: not analysed yet
-    double other_freq = 0;
-  };
+  // BM25's corpus figures (SearchCorpus), re-read at most every 30 s (they move slowly; no
+  // process serves stale data because of them).
+  using Corpus = SearchCorpus;
   Corpus corpus(PgPool::Lease& lease);
   sdk::Result<std::vector<sdk::SelectionRecord>> query_selections(const std::string& where,
                                                                   const std::string& key,

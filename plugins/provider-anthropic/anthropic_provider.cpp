@@ -15,7 +15,7 @@
 #include "http_post.hpp"
 #include "provider_call.hpp"
 #include "provider_options.hpp"
-#include "sse_parser.hpp"
+#include "stream_call.hpp"
 
 namespace {
 
@@ -90,6 +90,36 @@ class AnthropicProvider final : public sdk::Provider {
                    "provider anthropic has no API key (options.api_key, e.g. "
                    "${ANTHROPIC_API_KEY})");
     }
+    json::object body = request_body(r);
+    ctxmgr::provider::HttpRequest req;
+    req.url = base_url_ + "/v1/messages";
+    req.headers = {"x-api-key: " + key_, "anthropic-version: " + version_,
+                   "Content-Type: application/json", "Accept: application/json"};
+    req.connect_timeout = call_.connect_timeout;
+    req.total_timeout = call_.total_timeout;
+    if (sink == nullptr) {
+      req.body = json::serialize(body);
+      auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
+                                                        &ctxmgr::provider::error_message);
+      if (!answer) return answer.error();
+      return parse_message(*answer);
+    }
+    body["stream"] = true;
+    req.body = json::serialize(body);
+    sdk::Completion c;
+    auto st = ctxmgr::provider::stream_with_retries(
+        std::move(req), "anthropic", call_.max_retries, host_, &ctxmgr::provider::error_message,
+        "message_stop", [&](std::string_view event, std::string_view data) {
+          return on_event(event, data, c, *sink);
+        });
+    if (!st) return st.error();
+    return c;
+  }
+
+ private:
+  // The Messages API body of a request: the system prompt and the selected context as system
+  // blocks (the context marked for prompt caching), then the conversation.
+  json::object request_body(const sdk::CompletionRequest& r) const {
     json::object body;
     body["model"] = r.model.empty() ? default_model_ : r.model;
     body["max_tokens"] = r.max_tokens;
@@ -107,96 +137,66 @@ class AnthropicProvider final : public sdk::Provider {
     }
     body["messages"] = std::move(messages);
     if (r.temperature) body["temperature"] = *r.temperature;
-    ctxmgr::provider::HttpRequest req;
-    req.url = base_url_ + "/v1/messages";
-    req.headers = {"x-api-key: " + key_, "anthropic-version: " + version_,
-                   "Content-Type: application/json", "Accept: application/json"};
-    req.body = json::serialize(body);
-    req.connect_timeout = call_.connect_timeout;
-    req.total_timeout = call_.total_timeout;
-    if (sink == nullptr) {
-      auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
-                                                        &ctxmgr::provider::error_message);
-      if (!answer) return answer.error();
-      return parse_message(*answer);
-    }
-    // Streamed: message_start (model, input usage), content_block_delta (text_delta), ping,
-    // message_delta (stop_reason, output usage), message_stop; or an `error` event.
-    body["stream"] = true;
-    req.body = json::serialize(body);
-    sdk::Completion c;
-    std::optional<Error> failed;
-    bool done = false;
-    bool client_gone = false;
-    ctxmgr::provider::SseParser parser([&](std::string_view event, std::string_view data) {
-      boost::system::error_code ec;
-      const auto v = json::parse(data, ec);
-      if (ec || !v.is_object()) {
-        failed = Error(Errc::provider_error, "anthropic streamed a malformed event");
-        return false;
-      }
-      const auto& o = v.as_object();
-      if (event == "error") {
-        const std::string m = ctxmgr::provider::error_message(std::string(data));
-        failed =
-            Error(Errc::provider_error, "anthropic: " + (m.empty() ? "error in the stream" : m));
-        return false;
-      }
-      if (event == "message_start") {
-        if (const auto* m = o.if_contains("message"); m != nullptr && m->is_object()) {
-          const auto& msg = m->as_object();
-          if (const auto* model = msg.if_contains("model");
-              model != nullptr && model->is_string()) {
-            c.model = std::string(model->as_string());
-          }
-          if (const auto* u = msg.if_contains("usage"); u != nullptr && u->is_object()) {
-            add_input_usage(u->as_object(), c.usage);
-          }
-        }
-      } else if (event == "content_block_delta") {
-        const auto* d = o.if_contains("delta");
-        if (d != nullptr && d->is_object()) {
-          const auto* type = d->as_object().if_contains("type");
-          const auto* text = d->as_object().if_contains("text");
-          if (type != nullptr && type->is_string() && type->as_string() == "text_delta" &&
-              text != nullptr && text->is_string()) {
-            c.output_text += std::string(text->as_string());
-            if (!sink->on_text(text->as_string())) {
-              client_gone = true;
-              return false;
-            }
-          }
-        }
-      } else if (event == "message_delta") {
-        if (const auto* d = o.if_contains("delta"); d != nullptr && d->is_object()) {
-          if (const auto* s = d->as_object().if_contains("stop_reason");
-              s != nullptr && s->is_string()) {
-            c.stop_reason = std::string(s->as_string());
-          }
-        }
-        if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
-          if (const auto* n = u->as_object().if_contains("output_tokens");
-              n != nullptr && n->is_int64()) {
-            c.usage.output_tokens = n->as_int64();
-          }
-        }
-      } else if (event == "message_stop") {
-        done = true;
-        return false;
-      }
-      return true;
-    });
-    req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
-    auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
-                                                      &ctxmgr::provider::error_message);
-    if (failed) return *failed;
-    if (!answer) return answer.error();
-    if (client_gone) return Error(Errc::unavailable, "the client went away");
-    if (!done) return Error(Errc::provider_error, "anthropic's stream ended before message_stop");
-    return c;
+    return body;
   }
 
- private:
+  // One event of a streamed Message into `c`: message_start (model, input usage),
+  // content_block_delta (text_delta, passed to the sink), ping, message_delta (stop_reason,
+  // output usage), message_stop; or an `error` event.
+  static sdk::Result<ctxmgr::provider::StreamStep> on_event(std::string_view event,
+                                                            std::string_view data,
+                                                            sdk::Completion& c,
+                                                            sdk::CompletionSink& sink) {
+    using ctxmgr::provider::StreamStep;
+    boost::system::error_code ec;
+    const auto v = json::parse(data, ec);
+    if (ec || !v.is_object())
+      return Error(Errc::provider_error, "anthropic streamed a malformed event");
+    const auto& o = v.as_object();
+    if (event == "error") {
+      const std::string m = ctxmgr::provider::error_message(std::string(data));
+      return Error(Errc::provider_error, "anthropic: " + (m.empty() ? "error in the stream" : m));
+    }
+    if (event == "message_start") {
+      if (const auto* m = o.if_contains("message"); m != nullptr && m->is_object()) {
+        const auto& msg = m->as_object();
+        if (const auto* model = msg.if_contains("model"); model != nullptr && model->is_string()) {
+          c.model = std::string(model->as_string());
+        }
+        if (const auto* u = msg.if_contains("usage"); u != nullptr && u->is_object()) {
+          add_input_usage(u->as_object(), c.usage);
+        }
+      }
+    } else if (event == "content_block_delta") {
+      const auto* d = o.if_contains("delta");
+      if (d != nullptr && d->is_object()) {
+        const auto* type = d->as_object().if_contains("type");
+        const auto* text = d->as_object().if_contains("text");
+        if (type != nullptr && type->is_string() && type->as_string() == "text_delta" &&
+            text != nullptr && text->is_string()) {
+          c.output_text += std::string(text->as_string());
+          if (!sink.on_text(text->as_string())) return StreamStep::client_gone;
+        }
+      }
+    } else if (event == "message_delta") {
+      if (const auto* d = o.if_contains("delta"); d != nullptr && d->is_object()) {
+        if (const auto* s = d->as_object().if_contains("stop_reason");
+            s != nullptr && s->is_string()) {
+          c.stop_reason = std::string(s->as_string());
+        }
+      }
+      if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
+        if (const auto* n = u->as_object().if_contains("output_tokens");
+            n != nullptr && n->is_int64()) {
+          c.usage.output_tokens = n->as_int64();
+        }
+      }
+    } else if (event == "message_stop") {
+      return StreamStep::done;
+    }
+    return StreamStep::more;
+  }
+
   // A Message: the text of its text blocks, stop_reason, usage (cache reads and writes count as
   // input), model.
   static sdk::Result<sdk::Completion> parse_message(const std::string& text) {

@@ -14,7 +14,7 @@
 #include "http_post.hpp"
 #include "provider_call.hpp"
 #include "provider_options.hpp"
-#include "sse_parser.hpp"
+#include "stream_call.hpp"
 
 namespace {
 
@@ -79,6 +79,37 @@ class OpenAiProvider final : public sdk::Provider {
                    "provider openai has no API key (options.api_key, e.g. "
                    "${OPENAI_API_KEY})");
     }
+    json::object body = request_body(r);
+    ctxmgr::provider::HttpRequest req;
+    req.url = base_url_ + "/chat/completions";
+    req.headers = {"Authorization: Bearer " + key_, "Content-Type: application/json",
+                   "Accept: application/json"};
+    req.connect_timeout = call_.connect_timeout;
+    req.total_timeout = call_.total_timeout;
+    if (sink == nullptr) {
+      req.body = json::serialize(body);
+      auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
+                                                        &ctxmgr::provider::error_message);
+      if (!answer) return answer.error();
+      return parse_completion(*answer);
+    }
+    // Streamed: chunks until `data: [DONE]`; the last chunk before it carries the usage.
+    body["stream"] = true;
+    body["stream_options"] = json::object{{"include_usage", true}};
+    req.body = json::serialize(body);
+    sdk::Completion c;
+    auto st = ctxmgr::provider::stream_with_retries(
+        std::move(req), "openai", call_.max_retries, host_, &ctxmgr::provider::error_message,
+        "[DONE]",
+        [&](std::string_view, std::string_view data) { return on_chunk(data, c, *sink); });
+    if (!st) return st.error();
+    return c;
+  }
+
+ private:
+  // The Chat Completions body of a request: the system prompt and the selected context as one
+  // system message, then the conversation.
+  json::object request_body(const sdk::CompletionRequest& r) const {
     json::object body;
     body["model"] = r.model.empty() ? default_model_ : r.model;
     json::array messages;
@@ -91,90 +122,56 @@ class OpenAiProvider final : public sdk::Provider {
     body["messages"] = std::move(messages);
     body[max_tokens_field_] = r.max_tokens;
     if (r.temperature) body["temperature"] = *r.temperature;
-    ctxmgr::provider::HttpRequest req;
-    req.url = base_url_ + "/chat/completions";
-    req.headers = {"Authorization: Bearer " + key_, "Content-Type: application/json",
-                   "Accept: application/json"};
-    req.body = json::serialize(body);
-    req.connect_timeout = call_.connect_timeout;
-    req.total_timeout = call_.total_timeout;
-
-    if (sink == nullptr) {
-      auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
-                                                        &ctxmgr::provider::error_message);
-      if (!answer) return answer.error();
-      return parse_completion(*answer);
-    }
-    // Streamed: chunks of `chat.completion.chunk` until `data: [DONE]`; the last chunk before
-    // it carries the usage (stream_options.include_usage).
-    body["stream"] = true;
-    body["stream_options"] = json::object{{"include_usage", true}};
-    req.body = json::serialize(body);
-    sdk::Completion c;
-    std::optional<Error> failed;
-    bool done = false;
-    bool client_gone = false;
-    ctxmgr::provider::SseParser parser([&](std::string_view, std::string_view data) {
-      if (data == "[DONE]") {
-        done = true;
-        return false;
-      }
-      boost::system::error_code ec;
-      const auto v = json::parse(data, ec);
-      if (ec || !v.is_object()) {
-        failed = Error(Errc::provider_error, "openai streamed a malformed chunk");
-        return false;
-      }
-      const auto& o = v.as_object();
-      if (o.contains("error")) {
-        const std::string m = ctxmgr::provider::error_message(std::string(data));
-        failed = Error(Errc::provider_error, "openai: " + (m.empty() ? "error in the stream" : m));
-        return false;
-      }
-      if (const auto* m = o.if_contains("model"); m != nullptr && m->is_string()) {
-        c.model = std::string(m->as_string());
-      }
-      if (const auto* choices = o.if_contains("choices");
-          choices != nullptr && choices->is_array() && !choices->as_array().empty() &&
-          choices->as_array()[0].is_object()) {
-        const auto& choice = choices->as_array()[0].as_object();
-        if (const auto* f = choice.if_contains("finish_reason"); f != nullptr && f->is_string()) {
-          c.stop_reason = std::string(f->as_string());
-        }
-        const auto* delta = choice.if_contains("delta");
-        const json::value* text = delta != nullptr && delta->is_object()
-                                      ? delta->as_object().if_contains("content")
-                                      : nullptr;
-        if (text != nullptr && text->is_string() && !text->as_string().empty()) {
-          c.output_text += std::string(text->as_string());
-          if (!sink->on_text(text->as_string())) {
-            client_gone = true;
-            return false;
-          }
-        }
-      }
-      if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
-        const auto& usage = u->as_object();
-        if (const auto* p = usage.if_contains("prompt_tokens"); p != nullptr && p->is_int64()) {
-          c.usage.input_tokens = p->as_int64();
-        }
-        if (const auto* p = usage.if_contains("completion_tokens"); p != nullptr && p->is_int64()) {
-          c.usage.output_tokens = p->as_int64();
-        }
-      }
-      return true;
-    });
-    req.on_data = [&](std::string_view bytes) { return parser.feed(bytes); };
-    auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
-                                                      &ctxmgr::provider::error_message);
-    if (failed) return *failed;
-    if (!answer) return answer.error();
-    if (client_gone) return Error(Errc::unavailable, "the client went away");
-    if (!done) return Error(Errc::provider_error, "openai's stream ended before [DONE]");
-    return c;
+    return body;
   }
 
- private:
+  // One `chat.completion.chunk` of a stream into `c` (model, the delta's text passed to the sink,
+  // finish_reason, usage), or `[DONE]`.
+  static sdk::Result<ctxmgr::provider::StreamStep> on_chunk(std::string_view data,
+                                                            sdk::Completion& c,
+                                                            sdk::CompletionSink& sink) {
+    using ctxmgr::provider::StreamStep;
+    if (data == "[DONE]") return StreamStep::done;
+    boost::system::error_code ec;
+    const auto v = json::parse(data, ec);
+    if (ec || !v.is_object())
+      return Error(Errc::provider_error, "openai streamed a malformed chunk");
+    const auto& o = v.as_object();
+    if (o.contains("error")) {
+      const std::string m = ctxmgr::provider::error_message(std::string(data));
+      return Error(Errc::provider_error, "openai: " + (m.empty() ? "error in the stream" : m));
+    }
+    if (const auto* m = o.if_contains("model"); m != nullptr && m->is_string()) {
+      c.model = std::string(m->as_string());
+    }
+    if (const auto* choices = o.if_contains("choices"); choices != nullptr && choices->is_array() &&
+                                                        !choices->as_array().empty() &&
+                                                        choices->as_array()[0].is_object()) {
+      const auto& choice = choices->as_array()[0].as_object();
+      if (const auto* f = choice.if_contains("finish_reason"); f != nullptr && f->is_string()) {
+        c.stop_reason = std::string(f->as_string());
+      }
+      const auto* delta = choice.if_contains("delta");
+      const json::value* text = delta != nullptr && delta->is_object()
+                                    ? delta->as_object().if_contains("content")
+                                    : nullptr;
+      if (text != nullptr && text->is_string() && !text->as_string().empty()) {
+        c.output_text += std::string(text->as_string());
+        if (!sink.on_text(text->as_string())) return StreamStep::client_gone;
+      }
+    }
+    if (const auto* u = o.if_contains("usage"); u != nullptr && u->is_object()) {
+      const auto& usage = u->as_object();
+      if (const auto* p = usage.if_contains("prompt_tokens"); p != nullptr && p->is_int64()) {
+        c.usage.input_tokens = p->as_int64();
+      }
+      if (const auto* p = usage.if_contains("completion_tokens"); p != nullptr && p->is_int64()) {
+        c.usage.output_tokens = p->as_int64();
+      }
+    }
+    return StreamStep::more;
+  }
+
   static sdk::Result<sdk::Completion> parse_completion(const std::string& text) {
     const Error malformed(Errc::provider_error, "openai answered with a malformed completion");
     boost::system::error_code ec;

@@ -74,11 +74,43 @@ void McpEndpoint::evict_for(const std::string& agent) {
 }
 
 Response McpEndpoint::handle(const Request& req, const std::string& request_id) {
+  if (auto refused = refuse_headers(req, request_id)) return std::move(*refused);
+  // Authentication as for REST, before anything else of the message is looked at.
+  const mcp::Identity who{std::string(req["X-Agent-Id"]),
+                          std::string(req[bhttp::field::authorization])};
+  if (auto refused = authenticate(req, request_id, who)) return std::move(*refused);
+  const std::string agent = api_.authenticated_agent(request_id);
+  const std::string session_id(req["Mcp-Session-Id"]);
+  if (req.method() == bhttp::verb::delete_) return close(req, request_id, session_id, agent);
+  if (auto refused = refuse_post(req, request_id)) return std::move(*refused);
+  boost::system::error_code ec;
+  const auto msg = boost::json::parse(req.body(), ec);
+  if (ec || !msg.is_object()) {
+    return rejection(req, bhttp::status::bad_request, -32700, "Parse error: Invalid JSON",
+                     request_id);
+  }
+  const auto* method = msg.as_object().if_contains("method");
+  const bool initialize =
+      method != nullptr && method->is_string() && method->as_string() == "initialize";
+  std::string new_session_id;
+  SessionOr found = initialize ? open(req, request_id, session_id, agent, new_session_id)
+                               : existing(req, request_id, session_id, agent);
+  if (!found.session) return std::move(*found.refusal);
+  std::optional<std::string> reply;
+  found.session->last_used = ++uses_;
+  {
+    std::lock_guard lock(found.session->mu);
+    reply = found.session->server.handle(req.body(), who);
+  }
+  return answer(req, request_id, reply, new_session_id);
+}
+
+std::optional<Response> McpEndpoint::refuse_headers(const Request& req,
+                                                    const std::string& request_id) const {
   if (req.count(bhttp::field::origin) != 0 && !guard_.origin_allowed(req[bhttp::field::origin])) {
     return rejection(req, bhttp::status::forbidden, -32000, "Forbidden: Origin not allowed",
                      request_id);
   }
-  const std::string session_id(req["Mcp-Session-Id"]);
   const std::string_view version = req["MCP-Protocol-Version"];
   if (!version.empty() && !supported_version(version)) {
     return rejection(req, bhttp::status::bad_request, -32000,
@@ -86,37 +118,45 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
                          " (supported versions: 2025-11-25, 2025-06-18, 2025-03-26)",
                      request_id);
   }
-  // Authentication as for REST, before anything else of the message is looked at.
-  const mcp::Identity who{std::string(req["X-Agent-Id"]),
-                          std::string(req[bhttp::field::authorization])};
-  if (auto me = api_.me(sdk::Caller{who.agent, who.authorization, "mcp", request_id}); !me) {
-    auto res = rejection(req,
-                         me.error().code() == sdk::Errc::unauthenticated
-                             ? bhttp::status::unauthorized
-                             : static_cast<bhttp::status>(sdk::http_status(me.error().code())),
-                         -32000, me.error().message(), request_id);
-    if (me.error().code() == sdk::Errc::unauthenticated) {
-      res.set(bhttp::field::www_authenticate, "Bearer");
-    }
-    return res;
+  return std::nullopt;
+}
+
+std::optional<Response> McpEndpoint::authenticate(const Request& req, const std::string& request_id,
+                                                  const mcp::Identity& who) {
+  auto me = api_.me(sdk::Caller{who.agent, who.authorization, "mcp", request_id});
+  if (me) return std::nullopt;
+  const bool unauthenticated = me.error().code() == sdk::Errc::unauthenticated;
+  auto res =
+      rejection(req,
+                unauthenticated ? bhttp::status::unauthorized
+                                : static_cast<bhttp::status>(sdk::http_status(me.error().code())),
+                -32000, me.error().message(), request_id);
+  if (unauthenticated) res.set(bhttp::field::www_authenticate, "Bearer");
+  return res;
+}
+
+Response McpEndpoint::close(const Request& req, const std::string& request_id,
+                            const std::string& session_id, const std::string& agent) {
+  if (session_id.empty()) {
+    return rejection(req, bhttp::status::bad_request, -32000,
+                     "Bad Request: Mcp-Session-Id header is required", request_id);
   }
-  const std::string agent = api_.authenticated_agent(request_id);
-  if (req.method() == bhttp::verb::delete_) {
-    if (session_id.empty()) {
-      return rejection(req, bhttp::status::bad_request, -32000,
-                       "Bad Request: Mcp-Session-Id header is required", request_id);
-    }
-    if (!find(session_id, agent)) {
-      return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
-    }
+  if (!find(session_id, agent)) {
+    return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
+  }
+  {
     std::lock_guard lock(mu_);
     sessions_.erase(session_id);
-    Response res{bhttp::status::ok, req.version()};
-    res.set("X-Request-Id", request_id);
-    res.keep_alive(req.keep_alive());
-    res.prepare_payload();
-    return res;
   }
+  Response res{bhttp::status::ok, req.version()};
+  res.set("X-Request-Id", request_id);
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+std::optional<Response> McpEndpoint::refuse_post(const Request& req,
+                                                 const std::string& request_id) const {
   if (req.method() != bhttp::verb::post) {
     auto res =
         rejection(req, bhttp::status::method_not_allowed, -32000,
@@ -135,44 +175,43 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
     return rejection(req, bhttp::status::unsupported_media_type, -32000,
                      "Unsupported Media Type: Content-Type must be application/json", request_id);
   }
-  boost::system::error_code ec;
-  const auto msg = boost::json::parse(req.body(), ec);
-  if (ec || !msg.is_object()) {
-    return rejection(req, bhttp::status::bad_request, -32700, "Parse error: Invalid JSON",
-                     request_id);
+  return std::nullopt;
+}
+
+McpEndpoint::SessionOr McpEndpoint::open(const Request& req, const std::string& request_id,
+                                         const std::string& session_id, const std::string& agent,
+                                         std::string& new_session_id) {
+  if (!session_id.empty()) {
+    return SessionOr(rejection(req, bhttp::status::bad_request, -32600,
+                               "Invalid Request: Server already initialized", request_id));
   }
-  const auto* method = msg.as_object().if_contains("method");
-  const bool initialize =
-      method != nullptr && method->is_string() && method->as_string() == "initialize";
-  std::shared_ptr<Session> session;
-  std::string new_session_id;
-  if (initialize) {
-    if (!session_id.empty()) {
-      return rejection(req, bhttp::status::bad_request, -32600,
-                       "Invalid Request: Server already initialized", request_id);
-    }
-    session = std::make_shared<Session>(api_, agent);
-    session->last_used = ++uses_;
-    new_session_id = new_request_id();  // a random UUID
-    std::lock_guard lock(mu_);
-    evict_for(agent);
-    sessions_.emplace(new_session_id, session);
-  } else {
-    if (session_id.empty()) {
-      return rejection(req, bhttp::status::bad_request, -32000,
-                       "Bad Request: Mcp-Session-Id header is required", request_id);
-    }
-    session = find(session_id, agent);
-    if (!session) {
-      return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
-    }
-  }
-  std::optional<std::string> reply;
+  auto session = std::make_shared<Session>(api_, agent);
   session->last_used = ++uses_;
-  {
-    std::lock_guard lock(session->mu);
-    reply = session->server.handle(req.body(), who);
+  new_session_id = new_request_id();  // a random UUID
+  std::lock_guard lock(mu_);
+  evict_for(agent);
+  sessions_.emplace(new_session_id, session);
+  return SessionOr(std::move(session));
+}
+
+McpEndpoint::SessionOr McpEndpoint::existing(const Request& req, const std::string& request_id,
+                                             const std::string& session_id,
+                                             const std::string& agent) {
+  if (session_id.empty()) {
+    return SessionOr(rejection(req, bhttp::status::bad_request, -32000,
+                               "Bad Request: Mcp-Session-Id header is required", request_id));
   }
+  auto session = find(session_id, agent);
+  if (!session) {
+    return SessionOr(
+        rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id));
+  }
+  return SessionOr(std::move(session));
+}
+
+Response McpEndpoint::answer(const Request& req, const std::string& request_id,
+                             const std::optional<std::string>& reply,
+                             const std::string& new_session_id) const {
   Response res{reply ? bhttp::status::ok : bhttp::status::accepted, req.version()};
   res.set("X-Request-Id", request_id);
   if (!new_session_id.empty()) res.set("Mcp-Session-Id", new_session_id);
@@ -180,6 +219,7 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
   if (reply) {
     // JSON when the client takes it (the usual Accept lists both); a client that accepts only
     // text/event-stream gets the answer as one SSE `message` event, and the stream ends.
+    const std::string_view accept = req[bhttp::field::accept];
     const bool json = contains_ci(accept, "application/json") || contains_ci(accept, "*/*");
     if (json) {
       res.set(bhttp::field::content_type, "application/json");

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,27 @@ class McpEndpoint {
     Session(sdk::ContextApi& api, std::string owner)
         : agent(std::move(owner)), server(api, CTXMGR_MCP_SERVER_VERSION) {}
   };
+  // A session, or the response that refuses the message.
+  struct SessionOr {
+    explicit SessionOr(std::shared_ptr<Session> s) : session(std::move(s)) {}
+    explicit SessionOr(Response r) : refusal(std::move(r)) {}
+    std::shared_ptr<Session> session;
+    std::optional<Response> refusal;
+  };
+  // The steps of handle(), in order. Each refusal is the response to send.
+  std::optional<Response> refuse_headers(const Request& req, const std::string& request_id) const;
+  std::optional<Response> authenticate(const Request& req, const std::string& request_id,
+                                       const mcp::Identity& who);
+  Response close(const Request& req, const std::string& request_id, const std::string& session_id,
+                 const std::string& agent);  // DELETE
+  std::optional<Response> refuse_post(const Request& req, const std::string& request_id) const;
+  SessionOr open(const Request& req, const std::string& request_id, const std::string& session_id,
+                 const std::string& agent,
+                 std::string& new_session_id);  // initialize
+  SessionOr existing(const Request& req, const std::string& request_id,
+                     const std::string& session_id, const std::string& agent);
+  Response answer(const Request& req, const std::string& request_id,
+                  const std::optional<std::string>& reply, const std::string& new_session_id) const;
   // The session `id` if `agent` opened it.
   std::shared_ptr<Session> find(const std::string& id, const std::string& agent);
   // With mu_ held: makes room for one more session of `agent`.

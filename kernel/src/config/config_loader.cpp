@@ -1,7 +1,7 @@
 #include <charconv>
-#include <tuple>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "config/config.hpp"
 
@@ -29,8 +29,8 @@ sdk::Status read_log(const YamlSource& src, const YAML::Node& node, LogConfig& o
     for (auto& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (level == "warning") level = "warn";
     if (level == "critical") level = "error";
-    static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error",
-                                                     "off"};
+    static const std::vector<std::string> kLevels = {"trace", "debug", "info",
+                                                     "warn",  "error", "off"};
     if (std::find(kLevels.begin(), kLevels.end(), level) == kLevels.end()) {
       return src.error(node["level"], "server.log.level",
                        "expected one of trace, debug, info, warn, error, off; got \"" + *v + "\"");
@@ -112,13 +112,12 @@ sdk::Result<PluginEntry> read_entry(const YamlSource& src, const fs::path& confi
   return e;
 }
 
-sdk::Status read_entries(const YamlSource& src, const fs::path& config_file,
-                         const YAML::Node& node, sdk::Kind kind, const std::string& key,
-                         std::vector<PluginEntry>& out) {
+sdk::Status read_entries(const YamlSource& src, const fs::path& config_file, const YAML::Node& node,
+                         sdk::Kind kind, const std::string& key, std::vector<PluginEntry>& out) {
   if (node.IsNull()) return {};
   if (!node.IsSequence()) {
-    return src.error(node, key, "expected a list of plugins, got " +
-                                    std::string(yaml_type_name(node)));
+    return src.error(node, key,
+                     "expected a list of plugins, got " + std::string(yaml_type_name(node)));
   }
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string path = key + "[" + std::to_string(i) + "]";
@@ -140,6 +139,128 @@ sdk::Status read_entries(const YamlSource& src, const fs::path& config_file,
 
 namespace {
 
+// The `service:` mapping (configuration.md).
+sdk::Status read_service(const YamlSource& src, const YAML::Node& service, ServiceConfig& out) {
+  if (auto st = src.check_mapping(service, "service",
+                                  {"max_json_depth", "auth", "rate_limit", "access_cache_ttl_ms",
+                                   "context_cache", "group_commit"});
+      !st) {
+    return st.error();
+  }
+  if (const auto limit = service["rate_limit"]; limit) {
+    if (auto st = src.check_mapping(limit, "service.rate_limit", {"requests_per_second", "burst"});
+        !st) {
+      return st.error();
+    }
+    if (const auto rps = limit["requests_per_second"]; rps) {
+      auto v = src.number(rps, "service.rate_limit.requests_per_second", 0, 1e9);
+      if (!v) return v.error();
+      out.rate_limit_per_second = *v;
+    }
+    if (const auto burst = limit["burst"]; burst) {
+      auto v = src.number(burst, "service.rate_limit.burst", 0, 1e9);
+      if (!v) return v.error();
+      out.rate_limit_burst = *v;
+    }
+  }
+  if (const auto auth = service["auth"]; auth) {
+    auto v = src.scalar(auth, "service.auth");
+    if (!v) return v.error();
+    if (*v != "trust" && *v != "token") {
+      return src.error(auth, "service.auth", "expected trust or token; got \"" + *v + "\"");
+    }
+    out.auth = *v;
+  }
+  if (const auto depth = service["max_json_depth"]; depth) {
+    auto n = src.integer(depth, "service.max_json_depth", 1, 1024);
+    if (!n) return n.error();
+    out.max_json_depth = *n;
+  }
+  if (const auto gc = service["group_commit"]; gc) {
+    if (auto st =
+            src.check_mapping(gc, "service.group_commit", {"max_batch", "max_wait_us", "lanes"});
+        !st) {
+      return st.error();
+    }
+    if (const auto v = gc["max_batch"]; v) {
+      auto n = src.integer(v, "service.group_commit.max_batch", 0, 64);
+      if (!n) return n.error();
+      out.group_commit_max_batch = *n;
+    }
+    if (const auto v = gc["max_wait_us"]; v) {
+      auto n = src.integer(v, "service.group_commit.max_wait_us", 0, 100000);
+      if (!n) return n.error();
+      out.group_commit_max_wait_us = *n;
+    }
+    if (const auto v = gc["lanes"]; v) {
+      auto n = src.integer(v, "service.group_commit.lanes", 1, 16);
+      if (!n) return n.error();
+      out.group_commit_lanes = *n;
+    }
+  }
+  if (const auto cc = service["context_cache"]; cc) {
+    if (auto st = src.check_mapping(cc, "service.context_cache", {"ttl_ms", "max_bytes"}); !st) {
+      return st.error();
+    }
+    if (const auto v = cc["ttl_ms"]; v) {
+      auto n = src.integer(v, "service.context_cache.ttl_ms", 0, 3600000);
+      if (!n) return n.error();
+      out.context_cache_ttl_ms = *n;
+    }
+    if (const auto v = cc["max_bytes"]; v) {
+      auto n = src.integer(v, "service.context_cache.max_bytes", 0, std::int64_t{1} << 40);
+      if (!n) return n.error();
+      out.context_cache_max_bytes = *n;
+    }
+  }
+  if (const auto ttl = service["access_cache_ttl_ms"]; ttl) {
+    auto n = src.integer(ttl, "service.access_cache_ttl_ms", 0, 3600000);
+    if (!n) return n.error();
+    out.access_cache_ttl_ms = *n;
+  }
+  return {};
+}
+
+// The `audit:` mapping (configuration.md, audit.md).
+sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConfig& out) {
+  if (auto st =
+          src.check_mapping(audit, "audit",
+                            {"reads", "seal_interval_ms", "batch_interval_ms", "batch_capacity",
+                             "key_file", "checkpoint_file", "auth_failure_window_ms"});
+      !st) {
+    return st.error();
+  }
+  if (const auto reads = audit["reads"]; reads) {
+    auto v = src.scalar(reads, "audit.reads");
+    if (!v) return v.error();
+    if (*v != "off" && *v != "sync" && *v != "batch") {
+      return src.error(reads, "audit.reads", "expected off, sync or batch; got \"" + *v + "\"");
+    }
+    out.reads = *v;
+  }
+  for (const auto& [key, target] :
+       {std::pair{"key_file", &out.key_file}, std::pair{"checkpoint_file", &out.checkpoint_file}}) {
+    const auto node = audit[key];
+    if (!node) continue;
+    auto v = src.scalar(node, std::string("audit.") + key);
+    if (!v) return v.error();
+    *target = *v;
+  }
+  const std::tuple<const char*, std::int64_t*, std::int64_t, std::int64_t> numbers[] = {
+      {"auth_failure_window_ms", &out.auth_failure_window_ms, 100, 3600000},
+      {"seal_interval_ms", &out.seal_interval_ms, 10, 3600000},
+      {"batch_interval_ms", &out.batch_interval_ms, 10, 3600000},
+      {"batch_capacity", &out.batch_capacity, 1, 10000000}};
+  for (const auto& [key, target, lo, hi] : numbers) {
+    const auto node = audit[key];
+    if (!node) continue;
+    auto n = src.integer(node, std::string("audit.") + key, lo, hi);
+    if (!n) return n.error();
+    *target = *n;
+  }
+  return {};
+}
+
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(node, "selection",
@@ -156,9 +277,9 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
   }
   if (const auto h = node["hybrid"]; h) {
     if (!h.IsMap()) {
-      return src.error(h, "selection.hybrid",
-                       "expected a mapping of selector name to weight, got " +
-                           std::string(yaml_type_name(h)));
+      return src.error(
+          h, "selection.hybrid",
+          "expected a mapping of selector name to weight, got " + std::string(yaml_type_name(h)));
     }
     std::vector<std::pair<std::string, double>> weights;
     for (const auto& kv : h) {
@@ -215,8 +336,8 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   cfg.file = file;
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (auto st = src.check_mapping(root, "",
-                                  {"server", "service", "audit", "selection", "plugins",
-                                   "storage", "selectors", "providers", "transports"});
+                                  {"server", "service", "audit", "selection", "plugins", "storage",
+                                   "selectors", "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -227,121 +348,10 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
   }
   if (const auto service = root["service"]; service) {
-    if (auto st = src.check_mapping(service, "service", {"max_json_depth", "auth", "rate_limit", "access_cache_ttl_ms",
-                                               "context_cache", "group_commit"});
-        !st) {
-      return st.error();
-    }
-    if (const auto limit = service["rate_limit"]; limit) {
-      if (auto st = src.check_mapping(limit, "service.rate_limit",
-                                      {"requests_per_second", "burst"});
-          !st) {
-        return st.error();
-      }
-      if (const auto rps = limit["requests_per_second"]; rps) {
-        auto v = src.number(rps, "service.rate_limit.requests_per_second", 0, 1e9);
-        if (!v) return v.error();
-        cfg.service.rate_limit_per_second = *v;
-      }
-      if (const auto burst = limit["burst"]; burst) {
-        auto v = src.number(burst, "service.rate_limit.burst", 0, 1e9);
-        if (!v) return v.error();
-        cfg.service.rate_limit_burst = *v;
-      }
-    }
-    if (const auto auth = service["auth"]; auth) {
-      auto v = src.scalar(auth, "service.auth");
-      if (!v) return v.error();
-      if (*v != "trust" && *v != "token") {
-        return src.error(auth, "service.auth", "expected trust or token; got \"" + *v + "\"");
-      }
-      cfg.service.auth = *v;
-    }
-    if (const auto depth = service["max_json_depth"]; depth) {
-      auto n = src.integer(depth, "service.max_json_depth", 1, 1024);
-      if (!n) return n.error();
-      cfg.service.max_json_depth = *n;
-    }
-    if (const auto gc = service["group_commit"]; gc) {
-      if (auto st = src.check_mapping(gc, "service.group_commit",
-                                      {"max_batch", "max_wait_us", "lanes"});
-          !st) {
-        return st.error();
-      }
-      if (const auto v = gc["max_batch"]; v) {
-        auto n = src.integer(v, "service.group_commit.max_batch", 0, 64);
-        if (!n) return n.error();
-        cfg.service.group_commit_max_batch = *n;
-      }
-      if (const auto v = gc["max_wait_us"]; v) {
-        auto n = src.integer(v, "service.group_commit.max_wait_us", 0, 100000);
-        if (!n) return n.error();
-        cfg.service.group_commit_max_wait_us = *n;
-      }
-      if (const auto v = gc["lanes"]; v) {
-        auto n = src.integer(v, "service.group_commit.lanes", 1, 16);
-        if (!n) return n.error();
-        cfg.service.group_commit_lanes = *n;
-      }
-    }
-    if (const auto cc = service["context_cache"]; cc) {
-      if (auto st = src.check_mapping(cc, "service.context_cache", {"ttl_ms", "max_bytes"}); !st) {
-        return st.error();
-      }
-      if (const auto v = cc["ttl_ms"]; v) {
-        auto n = src.integer(v, "service.context_cache.ttl_ms", 0, 3600000);
-        if (!n) return n.error();
-        cfg.service.context_cache_ttl_ms = *n;
-      }
-      if (const auto v = cc["max_bytes"]; v) {
-        auto n = src.integer(v, "service.context_cache.max_bytes", 0, std::int64_t{1} << 40);
-        if (!n) return n.error();
-        cfg.service.context_cache_max_bytes = *n;
-      }
-    }
-    if (const auto ttl = service["access_cache_ttl_ms"]; ttl) {
-      auto n = src.integer(ttl, "service.access_cache_ttl_ms", 0, 3600000);
-      if (!n) return n.error();
-      cfg.service.access_cache_ttl_ms = *n;
-    }
+    if (auto st = read_service(src, service, cfg.service); !st) return st.error();
   }
   if (const auto audit = root["audit"]; audit) {
-    if (auto st =
-            src.check_mapping(audit, "audit",
-                              {"reads", "seal_interval_ms", "batch_interval_ms", "batch_capacity",
-                               "key_file", "checkpoint_file", "auth_failure_window_ms"});
-        !st) {
-      return st.error();
-    }
-    if (const auto reads = audit["reads"]; reads) {
-      auto v = src.scalar(reads, "audit.reads");
-      if (!v) return v.error();
-      if (*v != "off" && *v != "sync" && *v != "batch") {
-        return src.error(reads, "audit.reads",
-                         "expected off, sync or batch; got \"" + *v + "\"");
-      }
-      cfg.audit.reads = *v;
-    }
-    for (const auto& [key, target] : {std::pair{"key_file", &cfg.audit.key_file},
-                                      std::pair{"checkpoint_file", &cfg.audit.checkpoint_file}}) {
-      const auto node = audit[key];
-      if (!node) continue;
-      auto v = src.scalar(node, std::string("audit.") + key);
-      if (!v) return v.error();
-      *target = *v;
-    }
-    const std::tuple<const char*, std::int64_t*, std::int64_t, std::int64_t> numbers[] = {
-        {"auth_failure_window_ms", &cfg.audit.auth_failure_window_ms, 100, 3600000},
-        {"seal_interval_ms", &cfg.audit.seal_interval_ms, 10, 3600000},
-        {"batch_interval_ms", &cfg.audit.batch_interval_ms, 10, 3600000},
-        {"batch_capacity", &cfg.audit.batch_capacity, 1, 10000000}};
-    for (const auto& [key, target, lo, hi] : numbers) {
-      const auto node = audit[key];
-      if (!node) continue;
-      auto n = src.integer(node, std::string("audit.") + key, lo, hi);
-      if (!n) return n.error();
-      *target = *n;
-    }
+    if (auto st = read_audit(src, audit, cfg.audit); !st) return st.error();
   }
   if (const auto selection = root["selection"]; selection) {
     if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();

@@ -1,5 +1,7 @@
 #include "mcp_server.hpp"
 
+#include <cstdint>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -52,12 +54,14 @@ std::optional<std::string> string_arg(const json::object& a, const char* key) {
   return std::string(v->get_string());
 }
 
-std::optional<std::string> int_arg_text(const json::object& a, const char* key) {
+// An integer argument: absent, a number (a huge unsigned one saturates: the kernel's range
+// check answers it), or an error naming the argument.
+sdk::Result<std::optional<std::int64_t>> int_arg(const json::object& a, const char* key) {
   const auto* v = a.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return std::to_string(v->get_int64());
-  if (v->is_uint64()) return std::to_string(v->get_uint64());
-  return std::string("not an integer");
+  if (v == nullptr) return std::optional<std::int64_t>();
+  if (v->is_int64()) return std::optional<std::int64_t>(v->get_int64());
+  if (v->is_uint64()) return std::optional<std::int64_t>(INT64_MAX);
+  return sdk::Error(sdk::Errc::invalid_request, std::string(key) + " must be an integer");
 }
 
 }  // namespace
@@ -176,11 +180,9 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
   if (name == "context_get") {
     auto id = need_id();
     if (!id) return invalid_arguments("id is required: a string", request_id);
-    auto version = int_arg_text(args, "version");
-    return tool_result(
-        api_.get_context(who, *id,
-                         version ? std::optional<std::string_view>(*version) : std::nullopt),
-        request_id);
+    auto version = int_arg(args, "version");
+    if (!version) return tool_result(version.error(), request_id);
+    return tool_result(api_.read_context(who, *id, *version), request_id);
   }
   if (name == "context_update") {
     auto id = need_id();
@@ -195,12 +197,9 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
         return invalid_arguments("unknown argument '" + std::string(kv.key()) + "'", request_id);
       }
     }
-    std::optional<std::string> if_match;
-    if (auto m = int_arg_text(args, "if_match")) if_match = "\"" + *m + "\"";
-    return tool_result(
-        api_.patch_context(who, *id, text_of(body),
-                           if_match ? std::optional<std::string_view>(*if_match) : std::nullopt),
-        request_id);
+    auto if_match = int_arg(args, "if_match");
+    if (!if_match) return tool_result(if_match.error(), request_id);
+    return tool_result(api_.update_context(who, *id, text_of(body), *if_match), request_id);
   }
   if (name == "context_delete") {
     auto id = need_id();
@@ -210,8 +209,10 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
   if (name == "context_history") {
     auto id = need_id();
     if (!id) return invalid_arguments("id is required: a string", request_id);
+    auto limit = int_arg(args, "limit");
+    if (!limit) return tool_result(limit.error(), request_id);
     return tool_result(
-        api_.history(who, *id, {int_arg_text(args, "limit"), string_arg(args, "cursor"), {}, {}}),
+        api_.context_history(who, *id, {*limit, string_arg(args, "cursor"), {}, false}),
         request_id);
   }
   if (name == "context_revert") {
@@ -224,10 +225,11 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
   if (name == "context_list") {
     auto agent = string_arg(args, "agent_id");
     if (!agent) return invalid_arguments("agent_id is required: a string", request_id);
+    auto limit = int_arg(args, "limit");
+    if (!limit) return tool_result(limit.error(), request_id);
     return tool_result(
-        api_.list_contexts(
-            who, *agent,
-            {int_arg_text(args, "limit"), string_arg(args, "cursor"), string_arg(args, "tag"), {}}),
+        api_.agent_contexts(who, *agent,
+                            {*limit, string_arg(args, "cursor"), string_arg(args, "tag"), false}),
         request_id);
   }
   if (name == "context_select") {
@@ -242,33 +244,29 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
 }
 
 json::value McpServer::list_resources(const json::object& params, const sdk::Caller& who) {
-  auto me = api_.me(who);
-  if (!me) throw RpcError{-32603, me.error().message(), nullptr};
-  const std::string agent(json::parse(me->json).at("agent_id").as_string());
+  auto agent = api_.whoami(who);
+  if (!agent) throw RpcError{-32603, agent.error().message(), nullptr};
   std::optional<std::string> cursor;
   if (const auto* c = params.if_contains("cursor")) {
     if (!c->is_string()) throw RpcError{-32602, "Invalid cursor", nullptr};
     cursor = std::string(c->get_string());
   }
-  auto page = api_.list_contexts(who, agent, {std::string("100"), cursor, {}, {}});
+  auto page = api_.agent_context_rows(who, *agent, {100, cursor, {}, false});
   if (!page) {
     if (page.error().code() == sdk::Errc::invalid_request) {
       throw RpcError{-32602, "Invalid cursor", nullptr};
     }
     throw RpcError{-32603, page.error().message(), nullptr};
   }
-  const auto v = json::parse(page->json);
   json::array resources;
-  for (const auto& item : v.at("items").as_array()) {
-    const std::string id(item.at("id").as_string());
-    resources.push_back(json::object{
-        {"uri", std::string(kScheme) + id},
-        {"name", id},
-        {"title", "context " + id + " of " + std::string(item.at("agent_id").as_string())},
-        {"mimeType", "application/json"}});
+  for (const auto& row : page->items) {
+    resources.push_back(json::object{{"uri", std::string(kScheme) + row.id},
+                                     {"name", row.id},
+                                     {"title", "context " + row.id + " of " + row.agent_id},
+                                     {"mimeType", "application/json"}});
   }
   json::object out{{"resources", std::move(resources)}};
-  if (v.at("next_cursor").is_string()) out["nextCursor"] = v.at("next_cursor");
+  if (page->next_cursor) out["nextCursor"] = *page->next_cursor;
   return out;
 }
 
@@ -282,7 +280,7 @@ json::value McpServer::read_resource(const json::object& params, const sdk::Call
     return RpcError{-32002, "Resource not found", json::object{{"uri", uri}}};
   };
   if (!uri.starts_with(kScheme)) throw not_found();
-  auto r = api_.get_context(who, uri.substr(kScheme.size()), std::nullopt);
+  auto r = api_.read_context(who, uri.substr(kScheme.size()), std::nullopt);
   if (!r) {
     if (r.error().code() == sdk::Errc::not_found ||
         r.error().code() == sdk::Errc::invalid_request) {

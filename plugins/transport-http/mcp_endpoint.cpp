@@ -123,7 +123,7 @@ std::optional<Response> McpEndpoint::refuse_headers(const Request& req,
 
 std::optional<Response> McpEndpoint::authenticate(const Request& req, const std::string& request_id,
                                                   const mcp::Identity& who) {
-  auto me = api_.me(sdk::Caller{who.agent, who.authorization, "mcp", request_id});
+  auto me = api_.whoami(sdk::Caller{who.agent, who.authorization, "mcp", request_id});
   if (me) return std::nullopt;
   const bool unauthenticated = me.error().code() == sdk::Errc::unauthenticated;
   auto res =

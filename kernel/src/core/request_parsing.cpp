@@ -81,8 +81,14 @@ sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
                                       std::int64_t fallback) {
   if (!text) return fallback;
   auto v = parse_positive(*text, "limit");
-  if (!v || *v > 1000) return invalid("limit must be an integer from 1 to 1000");
-  return *v;
+  if (!v) return invalid("limit must be an integer from 1 to 1000");
+  return check_limit(*v, fallback);
+}
+
+sdk::Result<std::int64_t> check_limit(std::optional<std::int64_t> limit, std::int64_t fallback) {
+  if (!limit) return fallback;
+  if (*limit < 1 || *limit > 1000) return invalid("limit must be an integer from 1 to 1000");
+  return *limit;
 }
 
 sdk::Result<bool> parse_bool(const std::optional<std::string>& text, std::string_view field,

@@ -28,6 +28,8 @@ sdk::Result<std::string> parse_agent_id(std::string_view id, std::string_view fi
 // `limit`: 1–1000, `fallback` when absent.
 sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
                                       std::int64_t fallback);
+// A limit given as a number (typed calls), checked as parse_limit checks the text.
+sdk::Result<std::int64_t> check_limit(std::optional<std::int64_t> limit, std::int64_t fallback);
 // A positive integer (versions).
 sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field);
 // true | false, `fallback` when absent.

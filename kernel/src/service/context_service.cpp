@@ -11,6 +11,7 @@
 #include "json/json_text.hpp"
 #include "json/merge_patch.hpp"
 #include "log/logging.hpp"
+#include "service/context_answers.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -24,38 +25,6 @@ namespace {
 // Stored documents were written by the kernel; read them back with room to spare even if the
 // configured request depth was lowered since.
 constexpr std::size_t kStoredDepth = 4096;
-
-Error not_found(const std::string& id) {
-  return Error(Errc::not_found, "context " + id + " does not exist");
-}
-
-ApiResponse context_response(const sdk::ContextRow& row, int status = 200) {
-  ApiResponse r;
-  r.json = render_context(row);
-  r.status = status;
-  r.etag = row.version;
-  return r;
-}
-
-// List cursors are "<updated_at_us>.<id>" of the last item of the previous page.
-std::string list_cursor(const sdk::ContextRow& r) {
-  return std::to_string(r.updated_at_us) + "." + r.id;
-}
-
-sdk::Status parse_list_cursor(const std::string& text, sdk::ListQuery& q) {
-  const auto dot = text.find('.');
-  std::int64_t at = 0;
-  if (dot != std::string::npos) {
-    auto [p, ec] = std::from_chars(text.data(), text.data() + dot, at);
-    auto id = canonical_uuid(std::string_view(text).substr(dot + 1));
-    if (ec == std::errc() && p == text.data() + dot && id) {
-      q.after_updated_at_us = at;
-      q.after_id = *id;
-      return {};
-    }
-  }
-  return Error(Errc::invalid_request, "cursor is not one this server gave out");
-}
 
 }  // namespace
 
@@ -288,112 +257,91 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
   });
 }
 
-sdk::Result<ApiResponse> ContextService::get_context(const sdk::Caller& caller,
-                                                     std::string_view id_text,
-                                                     std::optional<std::string_view> version) {
-  return as_caller("read", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    auto id = parse_context_id(id_text);
-    if (!id) return id.error();
-    std::optional<std::int64_t> wanted;
-    if (version) {
-      auto v = parse_positive(*version, "version");
-      if (!v) return v.error();
-      wanted = *v;
-    }
-    auto row = contexts_.get(*id);
-    if (!row) return row.error();
-    if (*row == nullptr || (*row)->deleted) return not_found(*id);
-    auto access = access_of(access_, who, **row);
-    if (!access) return access.error();
-    if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
-    if (auto st =
-            audit_read(caller, who, "read", *id,
-                       "{\"version\":" + std::to_string(wanted.value_or((*row)->version)) + "}");
-        !st) {
-      return st.error();
-    }
-    if (!wanted || *wanted == (*row)->version) return context_response(**row);
-    auto old = storage_.get_version(*id, *wanted);
-    if (!old) return old.error();
-    if (!old->has_value()) {
-      return Error(Errc::not_found, "context " + *id + " has no version " +
-                                        std::to_string(*wanted) +
-                                        " (current: " + std::to_string((*row)->version) + ")");
-    }
-    ApiResponse r;
-    r.json = render_context_version(**row, **old);
-    r.etag = *wanted;
-    return r;
-  });
-}
-
 sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller,
                                                        std::string_view id_text,
                                                        std::string_view body,
                                                        std::optional<std::string_view> if_match) {
   return as_caller("update", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    auto id = parse_context_id(id_text);
-    if (!id) return id.error();
     std::optional<std::int64_t> expected;
     if (if_match) {
       auto v = parse_if_match(*if_match);
       if (!v) return v.error();
       expected = *v;
     }
-    auto obj = parse_body_object(body, settings_.max_json_depth, {"context_data", "metadata"});
-    if (!obj) return obj.error();
-    const auto* data_patch = obj->if_contains("context_data");
-    const auto* meta_patch = obj->if_contains("metadata");
-    if (data_patch == nullptr && meta_patch == nullptr) {
-      return Error(Errc::invalid_request, "body must have context_data and/or metadata");
+    return update_as(caller, who, id_text, body, expected);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::update_context(const sdk::Caller& caller,
+                                                        std::string_view id_text,
+                                                        std::string_view body,
+                                                        std::optional<std::int64_t> expected) {
+  return as_caller("update", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+    if (expected && *expected < 1) {
+      return Error(Errc::invalid_request, "the expected version must be a positive integer");
     }
-    if (data_patch != nullptr && !data_patch->is_object()) {
-      return Error(Errc::invalid_request, "context_data must be a JSON object (a merge patch)");
+    return update_as(caller, who, id_text, body, expected);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::update_as(const sdk::Caller& caller, const Identity& who,
+                                                   std::string_view id_text, std::string_view body,
+                                                   std::optional<std::int64_t> expected) {
+  auto id = parse_context_id(id_text);
+  if (!id) return id.error();
+  auto obj = parse_body_object(body, settings_.max_json_depth, {"context_data", "metadata"});
+  if (!obj) return obj.error();
+  const auto* data_patch = obj->if_contains("context_data");
+  const auto* meta_patch = obj->if_contains("metadata");
+  if (data_patch == nullptr && meta_patch == nullptr) {
+    return Error(Errc::invalid_request, "body must have context_data and/or metadata");
+  }
+  if (data_patch != nullptr && !data_patch->is_object()) {
+    return Error(Errc::invalid_request, "context_data must be a JSON object (a merge patch)");
+  }
+  if (meta_patch != nullptr && !meta_patch->is_object()) {
+    return Error(Errc::invalid_request, "metadata must be a JSON object (a merge patch)");
+  }
+  return write(caller, who, "update", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+    using R = sdk::Result<ApiResponse>;
+    ev.context_id = *id;
+    auto cur = tx.get_for_update(*id);
+    if (!cur) return R(cur.error());
+    if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
+    sdk::ContextRow row = std::move(**cur);
+    auto access = access_of(access_, who, row);
+    if (!access) return R(access.error());
+    if (auto st = require(*access, Access::write, *id, "change"); !st) return R(st.error());
+    if (expected && *expected != row.version) {
+      return R(Error(Errc::precondition_failed,
+                     "If-Match names version " + std::to_string(*expected) +
+                         " but the current version is " + std::to_string(row.version))
+                   .with_field("current_version", row.version));
     }
-    if (meta_patch != nullptr && !meta_patch->is_object()) {
-      return Error(Errc::invalid_request, "metadata must be a JSON object (a merge patch)");
+    if (data_patch != nullptr) {
+      auto doc = parse_json(row.context_data, kStoredDepth);
+      if (!doc) return R(Error(Errc::internal, "stored context_data is unreadable"));
+      merge_patch(*doc, *data_patch);
+      row.context_data = to_json(*doc);
     }
-    return write(caller, who, "update", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-      using R = sdk::Result<ApiResponse>;
-      ev.context_id = *id;
-      auto cur = tx.get_for_update(*id);
-      if (!cur) return R(cur.error());
-      if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
-      sdk::ContextRow row = std::move(**cur);
-      auto access = access_of(access_, who, row);
-      if (!access) return R(access.error());
-      if (auto st = require(*access, Access::write, *id, "change"); !st) return R(st.error());
-      if (expected && *expected != row.version) {
-        return R(Error(Errc::precondition_failed,
-                       "If-Match names version " + std::to_string(*expected) +
-                           " but the current version is " + std::to_string(row.version))
-                     .with_field("current_version", row.version));
-      }
-      if (data_patch != nullptr) {
-        auto doc = parse_json(row.context_data, kStoredDepth);
-        if (!doc) return R(Error(Errc::internal, "stored context_data is unreadable"));
-        merge_patch(*doc, *data_patch);
-        row.context_data = to_json(*doc);
-      }
-      if (meta_patch != nullptr) {
-        auto doc = parse_json(row.metadata, kStoredDepth);
-        if (!doc) return R(Error(Errc::internal, "stored metadata is unreadable"));
-        merge_patch(*doc, *meta_patch);
-        if (auto st = validate_metadata(*doc); !st) return R(st.error());
-        row.metadata = to_json(*doc);
-      }
-      row.version += 1;
-      row.updated_at_us = ev.at_us;
-      row.updated_by = who.agent_id;
-      ev.details = "{\"version\":" + std::to_string(row.version) + "}";
-      if (auto st = tx.update_context(row); !st) return R(st.error());
-      if (auto st = tx.append_history({row.id, row.version, "update", who.agent_id, ev.at_us,
-                                       row.context_data, row.metadata});
-          !st) {
-        return R(st.error());
-      }
-      return R(context_response(row));
-    });
+    if (meta_patch != nullptr) {
+      auto doc = parse_json(row.metadata, kStoredDepth);
+      if (!doc) return R(Error(Errc::internal, "stored metadata is unreadable"));
+      merge_patch(*doc, *meta_patch);
+      if (auto st = validate_metadata(*doc); !st) return R(st.error());
+      row.metadata = to_json(*doc);
+    }
+    row.version += 1;
+    row.updated_at_us = ev.at_us;
+    row.updated_by = who.agent_id;
+    ev.details = "{\"version\":" + std::to_string(row.version) + "}";
+    if (auto st = tx.update_context(row); !st) return R(st.error());
+    if (auto st = tx.append_history({row.id, row.version, "update", who.agent_id, ev.at_us,
+                                     row.context_data, row.metadata});
+        !st) {
+      return R(st.error());
+    }
+    return R(context_response(row));
   });
 }
 
@@ -449,36 +397,6 @@ sdk::Result<ApiResponse> ContextService::delete_context(
       });
 }
 
-sdk::Result<ApiResponse> ContextService::history(const sdk::Caller& caller,
-                                                 std::string_view id_text,
-                                                 const sdk::PageParams& page) {
-  return as_caller("history", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    auto id = parse_context_id(id_text);
-    if (!id) return id.error();
-    auto limit = parse_limit(page.limit, kDefaultPageLimit);
-    if (!limit) return limit.error();
-    std::int64_t before = 0;
-    if (page.cursor) {
-      auto v = parse_positive(*page.cursor, "cursor");
-      if (!v) return Error(Errc::invalid_request, "cursor is not one this server gave out");
-      before = *v;
-    }
-    auto row = storage_.get(*id);
-    if (!row) return row.error();
-    if (!row->has_value()) return not_found(*id);  // a deleted context keeps its history
-    auto access = access_of(access_, who, **row);
-    if (!access) return access.error();
-    if (auto st = require(*access, Access::read, *id, "read"); !st) return st.error();
-    if (auto st = audit_read(caller, who, "history", *id, "{}"); !st) return st.error();
-    auto items = storage_.history(*id, before, *limit + 1);
-    if (!items) return items.error();
-    ApiResponse r;
-    r.json = render_page(*items, *limit, render_history_item,
-                         [](const sdk::HistoryRow& h) { return std::to_string(h.version); });
-    return r;
-  });
-}
-
 sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& caller,
                                                         std::string_view id_text,
                                                         std::string_view body) {
@@ -532,39 +450,6 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
       }
       return R(context_response(row));
     });
-  });
-}
-
-sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller,
-                                                       std::string_view agent_text,
-                                                       const sdk::PageParams& page) {
-  return as_caller("list", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    auto agent = parse_agent_id(agent_text, "agent id");
-    if (!agent) return agent.error();
-    sdk::ListQuery q;
-    q.agent_id = *agent;
-    auto limit = parse_limit(page.limit, kDefaultPageLimit);
-    if (!limit) return limit.error();
-    q.limit = *limit + 1;
-    auto include_deleted = parse_bool(page.include_deleted, "include_deleted", false);
-    if (!include_deleted) return include_deleted.error();
-    q.include_deleted = *include_deleted;
-    if (page.tag) q.tag = *page.tag;
-    auto all = sees_all_of_owner(access_, who, *agent);
-    if (!all) return all.error();
-    if (!*all) q.granted_to = who.agent_id;  // only what was shared with the caller
-    if (page.cursor) {
-      if (auto st = parse_list_cursor(*page.cursor, q); !st) return st.error();
-    }
-    if (auto st = audit_read(caller, who, "list", "", "{\"agent_id\":" + json_quote(*agent) + "}");
-        !st) {
-      return st.error();
-    }
-    auto rows = storage_.list(q);
-    if (!rows) return rows.error();
-    ApiResponse r;
-    r.json = render_page(*rows, *limit, render_context, list_cursor);
-    return r;
   });
 }
 

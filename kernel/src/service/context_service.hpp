@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <type_traits>
 
 #include "audit/audit_batcher.hpp"
 #include "audit/audit_trust.hpp"
@@ -110,11 +111,40 @@ class ContextService final : public sdk::ContextApi {
                                                     std::string_view idempotency_key) override;
   bool identity_from_headers() const override { return settings_.auth == AuthMode::trust; }
   std::string authenticated_agent(std::string_view request_id) const override;
+  // The typed calls (ABI 1.6): the same operations without HTTP text.
+  sdk::Result<std::string> whoami(const sdk::Caller& caller) override;
+  sdk::Result<sdk::ApiResponse> read_context(const sdk::Caller& caller, std::string_view id,
+                                             std::optional<std::int64_t> version) override;
+  sdk::Result<sdk::ApiResponse> update_context(const sdk::Caller& caller, std::string_view id,
+                                               std::string_view body,
+                                               std::optional<std::int64_t> expected) override;
+  sdk::Result<sdk::ApiResponse> context_history(const sdk::Caller& caller, std::string_view id,
+                                                const sdk::TypedPage& page) override;
+  sdk::Result<sdk::ApiResponse> agent_contexts(const sdk::Caller& caller, std::string_view agent_id,
+                                               const sdk::TypedPage& page) override;
+  sdk::Result<sdk::ContextPage> agent_context_rows(const sdk::Caller& caller,
+                                                   std::string_view agent_id,
+                                                   const sdk::TypedPage& page) override;
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);
 
  private:
+  // The operations once their HTTP text is parsed (or given typed): what the text and the typed
+  // calls share.
+  sdk::Result<sdk::ApiResponse> read_as(const sdk::Caller& caller, const Identity& who,
+                                        std::string_view id, std::optional<std::int64_t> version);
+  sdk::Result<sdk::ApiResponse> update_as(const sdk::Caller& caller, const Identity& who,
+                                          std::string_view id, std::string_view body,
+                                          std::optional<std::int64_t> expected);
+  sdk::Result<sdk::ApiResponse> history_as(const sdk::Caller& caller, const Identity& who,
+                                           std::string_view id, std::int64_t limit,
+                                           const std::optional<std::string>& cursor);
+  // One page of an owner's contexts the caller may read, and one row more when there is a next
+  // page (page.limit is set and checked).
+  sdk::Result<std::vector<sdk::ContextRow>> list_as(const sdk::Caller& caller, const Identity& who,
+                                                    std::string_view agent_id,
+                                                    const sdk::TypedPage& page);
   // create_context, with an idempotency key when one is given.
   sdk::Result<sdk::ApiResponse> create(const sdk::Caller& caller, std::string_view body,
                                        std::optional<std::string_view> idempotency_key);
@@ -128,8 +158,8 @@ class ContextService final : public sdk::ContextApi {
   // Resolves the caller, then runs `op(identity)`, counting the outcome and its duration under
   // `name`. Every operation goes through it.
   template <class Fn>
-  sdk::Result<sdk::ApiResponse> as_caller(std::string_view name, const sdk::Caller& caller,
-                                          Fn&& op);
+  auto as_caller(std::string_view name, const sdk::Caller& caller, Fn&& op)
+      -> std::invoke_result_t<Fn&, const Identity&>;
   void count(std::string_view op, const sdk::Error* error);
   // Logs an exception that reached as_caller (with the operation and the request id) and gives
   // the caller an `internal` error naming the request id.
@@ -164,15 +194,16 @@ class ContextService final : public sdk::ContextApi {
 };
 
 template <class Fn>
-sdk::Result<sdk::ApiResponse> ContextService::as_caller(std::string_view name,
-                                                        const sdk::Caller& caller, Fn&& op) {
+auto ContextService::as_caller(std::string_view name, const sdk::Caller& caller, Fn&& op)
+    -> std::invoke_result_t<Fn&, const Identity&> {
+  using R = std::invoke_result_t<Fn&, const Identity&>;  // an sdk::Result of some answer
   const auto started = std::chrono::steady_clock::now();
   // The one boundary between the kernel (and the plugins it calls) and a transport's thread: an
   // exception that escaped them becomes a logged `internal` error, never an unwinding transport.
-  sdk::Result<sdk::ApiResponse> result = [&]() -> sdk::Result<sdk::ApiResponse> {
+  R result = [&]() -> R {
     try {
       auto who = identify(caller);
-      return who ? op(*who) : sdk::Result<sdk::ApiResponse>(who.error());
+      return who ? op(*who) : R(who.error());
     } catch (const std::exception& e) {
       return escaped(name, caller, e.what());
     } catch (...) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ctxmgr/sdk/abi.h"
 #include "ctxmgr/sdk/error.hpp"
@@ -37,6 +38,21 @@ struct PageParams {
   std::optional<std::string> cursor;
   std::optional<std::string> tag;
   std::optional<std::string> include_deleted;
+};
+
+// Since ABI 1.6. List parameters as values, for the typed calls (a transport without HTTP query
+// text: MCP). The kernel checks them as it checks PageParams (limit 1–1000, the cursor's form).
+struct TypedPage {
+  std::optional<std::int64_t> limit;
+  std::optional<std::string> cursor;
+  std::optional<std::string> tag;
+  bool include_deleted = false;
+};
+
+// Since ABI 1.6. A page of an agent's contexts as rows, for a transport that renders them itself.
+struct ContextPage {
+  std::vector<ContextRow> items;
+  std::optional<std::string> next_cursor;  // pass it back for the next page
 };
 
 // Filters of GET /api/audit, as the client wrote them.
@@ -149,6 +165,27 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // authenticate. Thread-safety: per thread; ask on the thread that made the call, after it
   // returned.
   virtual std::string authenticated_agent(std::string_view request_id) const = 0;
+
+  // Since ABI 1.6. Typed calls, for transports that have no HTTP text to pass on (MCP): versions
+  // and limits are numbers, no header syntax (If-Match's quotes) is involved, and the rows of a
+  // list come back as structures. Same rules, audit, metrics and answers as the calls above.
+  // The agent the caller authenticates as (the "me" operation, without its JSON).
+  virtual Result<std::string> whoami(const Caller& caller) = 0;
+  // As get_context; `version` nullopt: the current one.
+  virtual Result<ApiResponse> read_context(const Caller& caller, std::string_view id,
+                                           std::optional<std::int64_t> version) = 0;
+  // As patch_context; `expected_version` is what If-Match would name.
+  virtual Result<ApiResponse> update_context(const Caller& caller, std::string_view id,
+                                             std::string_view body,
+                                             std::optional<std::int64_t> expected_version) = 0;
+  // As history and list_contexts.
+  virtual Result<ApiResponse> context_history(const Caller& caller, std::string_view id,
+                                              const TypedPage& page) = 0;
+  virtual Result<ApiResponse> agent_contexts(const Caller& caller, std::string_view agent_id,
+                                             const TypedPage& page) = 0;
+  // As agent_contexts, the page as rows.
+  virtual Result<ContextPage> agent_context_rows(const Caller& caller, std::string_view agent_id,
+                                                 const TypedPage& page) = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 
@@ -78,23 +79,11 @@ class TagsSelector final : public sdk::Selector {
   std::size_t min_word_length_;
 };
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "weight",
-     .type = CTXMGR_OPT_NUMBER,
-     .flags = CTXMGR_OPT_HAS_MIN,
-     .default_json = "1.0",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "multiplies every score"},
-    {.name = "min_word_length",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2",
-     .min = 1,
-     .max = 64,
-     .allowed = nullptr,
-     .description = "query words shorter than this are ignored"},
+    option::number("weight", 0, 1e6, "1.0", "multiplies every score"),
+    option::integer("min_word_length", 1, 64, "2", "query words shorter than this are ignored"),
 };
 
 }  // namespace

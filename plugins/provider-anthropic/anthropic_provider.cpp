@@ -10,6 +10,7 @@
 
 #include <boost/json.hpp>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
@@ -26,38 +27,12 @@ using sdk::Error;
 
 // The plugin's own options; the call options (timeouts, retries) come from provider-core.
 constexpr std::array<ctxmgr_option_spec, 4> kOwnOptions = {
-    {{.name = "api_key",
-      .type = CTXMGR_OPT_STRING,
-      .flags = CTXMGR_OPT_SECRET,
-      .default_json = "\"\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the API key, e.g. ${ANTHROPIC_API_KEY}; never logged"},
-     {.name = "base_url",
-      .type = CTXMGR_OPT_STRING,
-      .flags = 0,
-      .default_json = "\"https://api.anthropic.com\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the API's root (the request goes to {base_url}/v1/messages)"},
-     {.name = "default_model",
-      .type = CTXMGR_OPT_STRING,
-      .flags = 0,
-      .default_json = "\"claude-sonnet-4-5\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the model when a request names none"},
-     {.name = "anthropic_version",
-      .type = CTXMGR_OPT_STRING,
-      .flags = 0,
-      .default_json = "\"2023-06-01\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the anthropic-version header"}}};
+    {sdk::option::secret("api_key", "\"\"", "the API key, e.g. ${ANTHROPIC_API_KEY}; never logged"),
+     sdk::option::string("base_url", "\"https://api.anthropic.com\"",
+                         "the API's root (the request goes to {base_url}/v1/messages)"),
+     sdk::option::string("default_model", "\"claude-sonnet-4-5\"",
+                         "the model when a request names none"),
+     sdk::option::string("anthropic_version", "\"2023-06-01\"", "the anthropic-version header")}};
 constexpr auto kOptions = ctxmgr::provider::with_call_options(kOwnOptions);
 
 // Input tokens as Anthropic counts them: uncached, written to the cache, read from it.

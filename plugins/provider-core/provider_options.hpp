@@ -9,35 +9,18 @@
 #include <string>
 
 #include "ctxmgr/sdk/abi.h"
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/options.hpp"
 
 namespace ctxmgr::provider {
 
 inline constexpr std::array<ctxmgr_option_spec, 3> kCallOptions = {{
-    {.name = "connect_timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "10000",
-     .min = 1,
-     .max = 600000,
-     .allowed = nullptr,
-     .description = "connecting to the provider, per attempt"},
-    {.name = "timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "120000",
-     .min = 1,
-     .max = 3600000,
-     .allowed = nullptr,
-     .description = "a whole attempt, answer included (then 504)"},
-    {.name = "max_retries",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2",
-     .min = 0,
-     .max = 10,
-     .allowed = nullptr,
-     .description = "retries after 408, 409, 429, 5xx (529 too) and connection failures"},
+    sdk::option::integer("connect_timeout_ms", 1, 600000, "10000",
+                         "connecting to the provider, per attempt"),
+    sdk::option::integer("timeout_ms", 1, 3600000, "120000",
+                         "a whole attempt, answer included (then 504)"),
+    sdk::option::integer("max_retries", 0, 10, "2",
+                         "retries after 408, 409, 429, 5xx (529 too) and connection failures"),
 }};
 
 // A plugin's own options followed by kCallOptions: one table for CTXMGR_PLUGIN.

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 
@@ -15,15 +16,11 @@ namespace {
 
 namespace sdk = ctxmgr::sdk;
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "default_model",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"offline\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the model reported when a request names none"}};
+    option::string("default_model", "\"offline\"", "the model reported when a request names none"),
+};
 
 class OfflineProvider final : public sdk::Provider {
  public:

@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "http_post.hpp"
@@ -25,38 +26,13 @@ using sdk::Error;
 
 // The plugin's own options; the call options (timeouts, retries) come from provider-core.
 constexpr std::array<ctxmgr_option_spec, 4> kOwnOptions = {
-    {{.name = "api_key",
-      .type = CTXMGR_OPT_STRING,
-      .flags = CTXMGR_OPT_SECRET,
-      .default_json = "\"\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the API key, e.g. ${OPENAI_API_KEY}; never logged"},
-     {.name = "base_url",
-      .type = CTXMGR_OPT_STRING,
-      .flags = 0,
-      .default_json = "\"https://api.openai.com/v1\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the API's root; http://127.0.0.1:8000/v1 for vLLM, :11434/v1 for Ollama"},
-     {.name = "default_model",
-      .type = CTXMGR_OPT_STRING,
-      .flags = 0,
-      .default_json = "\"gpt-4o-mini\"",
-      .min = 0,
-      .max = 0,
-      .allowed = nullptr,
-      .description = "the model when a request names none"},
-     {.name = "max_tokens_field",
-      .type = CTXMGR_OPT_STRING,
-      .flags = 0,
-      .default_json = "\"max_completion_tokens\"",
-      .min = 0,
-      .max = 0,
-      .allowed = "max_completion_tokens|max_tokens",
-      .description = "max_tokens for servers that do not know max_completion_tokens"}}};
+    {sdk::option::secret("api_key", "\"\"", "the API key, e.g. ${OPENAI_API_KEY}; never logged"),
+     sdk::option::string("base_url", "\"https://api.openai.com/v1\"",
+                         "the API's root; http://127.0.0.1:8000/v1 for vLLM, :11434/v1 for Ollama"),
+     sdk::option::string("default_model", "\"gpt-4o-mini\"", "the model when a request names none"),
+     sdk::option::choice("max_tokens_field", "max_completion_tokens|max_tokens",
+                         "\"max_completion_tokens\"",
+                         "max_tokens for servers that do not know max_completion_tokens")}};
 constexpr auto kOptions = ctxmgr::provider::with_call_options(kOwnOptions);
 
 class OpenAiProvider final : public sdk::Provider {

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 
@@ -12,31 +13,13 @@ namespace {
 
 namespace sdk = ctxmgr::sdk;
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "high",
-     .type = CTXMGR_OPT_NUMBER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "1.0",
-     .min = 0,
-     .max = 1000,
-     .allowed = nullptr,
-     .description = "score of priority high"},
-    {.name = "medium",
-     .type = CTXMGR_OPT_NUMBER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "0.5",
-     .min = 0,
-     .max = 1000,
-     .allowed = nullptr,
-     .description = "score of priority medium, and of no priority"},
-    {.name = "low",
-     .type = CTXMGR_OPT_NUMBER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "0.1",
-     .min = 0,
-     .max = 1000,
-     .allowed = nullptr,
-     .description = "score of priority low"}};
+    option::number("high", 0, 1000, "1.0", "score of priority high"),
+    option::number("medium", 0, 1000, "0.5", "score of priority medium, and of no priority"),
+    option::number("low", 0, 1000, "0.1", "score of priority low"),
+};
 
 class PrioritySelector final : public sdk::Selector {
  public:

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 
@@ -11,15 +12,12 @@ namespace {
 
 namespace sdk = ctxmgr::sdk;
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "half_life_hours",
-     .type = CTXMGR_OPT_NUMBER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "168",
-     .min = 0.001,
-     .max = 1e6,
-     .allowed = nullptr,
-     .description = "hours after which a context's recency score halves (default one week)"}};
+    option::number("half_life_hours", 0.001, 1e6, "168",
+                   "hours after which a context's recency score halves (default one week)"),
+};
 
 class RecencySelector final : public sdk::Selector {
  public:

@@ -4,6 +4,7 @@
 
 #include <soci/postgresql/soci-postgresql.h>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "pg_pipeline.hpp"
 #include "pg_transaction.hpp"
@@ -127,7 +128,8 @@ sdk::Result<std::optional<sdk::HistoryRow>> PgStorage::get_version(std::string_v
     std::string key(id);
     long long v = version;
     {
-      auto q = (lease->sql() << sql_.select_history("context_id = CAST(:id AS uuid) AND version = :v"));
+      auto q =
+          (lease->sql() << sql_.select_history("context_id = CAST(:id AS uuid) AND version = :v"));
       rows.bind_into(q);
       q, soci::use(key), soci::use(v);
     }
@@ -208,7 +210,6 @@ sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& 
   }
 }
 
-
 sdk::Result<std::vector<sdk::AgentRow>> PgStorage::query_agents(const std::string& where,
                                                                 const std::string& key,
                                                                 long long limit) {
@@ -272,7 +273,8 @@ sdk::Result<std::vector<sdk::GrantRow>> PgStorage::grants(sdk::GrantScope scope,
         soci::use(key);
     std::vector<sdk::GrantRow> out;
     if (!lease.sql().got_data()) return R(out);
-    for (std::size_t i = 0; i < sid.size(); ++i) out.push_back({sid[i], agent[i], perm[i], by[i], at[i]});
+    for (std::size_t i = 0; i < sid.size(); ++i)
+      out.push_back({sid[i], agent[i], perm[i], by[i], at[i]});
     return R(out);
   });
 }
@@ -326,23 +328,33 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::query_events(const std::str
 }
 
 sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(const sdk::AuditQuery& q) {
-  std::vector<std::string> p = {
-      q.context_id ? "1" : "0", q.context_id.value_or("00000000-0000-0000-0000-000000000000"),
-      q.agent_id ? "1" : "0",   q.agent_id.value_or(""),
-      q.action ? "1" : "0",     q.action.value_or(""),
-      q.since_us ? "1" : "0",   std::to_string(q.since_us.value_or(0)),
-      q.until_us ? "1" : "0",   std::to_string(q.until_us.value_or(0)),
-      std::to_string(q.before_seq > 0 ? q.before_seq : INT64_MAX),
-      q.owner ? "1" : "0",      q.owner.value_or("")};
+  std::vector<std::string> p = {q.context_id ? "1" : "0",
+                                q.context_id.value_or("00000000-0000-0000-0000-000000000000"),
+                                q.agent_id ? "1" : "0",
+                                q.agent_id.value_or(""),
+                                q.action ? "1" : "0",
+                                q.action.value_or(""),
+                                q.since_us ? "1" : "0",
+                                std::to_string(q.since_us.value_or(0)),
+                                q.until_us ? "1" : "0",
+                                std::to_string(q.until_us.value_or(0)),
+                                std::to_string(q.before_seq > 0 ? q.before_seq : INT64_MAX),
+                                q.owner ? "1" : "0",
+                                q.owner.value_or("")};
   return query_events(
       "WHERE (:p0 = '0' OR context_id = CAST(:p1 AS uuid)) AND (:p2 = '0' OR agent_id = :p3)"
       " AND (:p4 = '0' OR action = :p5)"
-      " AND (:p6 = '0' OR at >= " + from_us("p7") + ")"
-      " AND (:p8 = '0' OR at < " + from_us("p9") + ")"
-      " AND seq < CAST(:p10 AS BIGINT)"
-      " AND (:p11 = '0' OR EXISTS (SELECT 1 FROM " + sql_.table("context") +
+      " AND (:p6 = '0' OR at >= " +
+          from_us("p7") +
+          ")"
+          " AND (:p8 = '0' OR at < " +
+          from_us("p9") +
+          ")"
+          " AND seq < CAST(:p10 AS BIGINT)"
+          " AND (:p11 = '0' OR EXISTS (SELECT 1 FROM " +
+          sql_.table("context") +
           " o WHERE o.id = context_id AND o.agent_id = :p12))"
-      " ORDER BY seq DESC LIMIT :lim",
+          " ORDER BY seq DESC LIMIT :lim",
       std::move(p), q.limit);
 }
 
@@ -419,7 +431,8 @@ sdk::Result<sdk::StoreStats> PgStorage::stats() {
                        " WHERE NOT deleted GROUP BY agent_id ORDER BY count(*) DESC, agent_id",
         soci::into(agent), soci::into(n);
     if (lease.sql().got_data()) {
-      for (std::size_t i = 0; i < agent.size(); ++i) st.contexts_per_agent.emplace_back(agent[i], n[i]);
+      for (std::size_t i = 0; i < agent.size(); ++i)
+        st.contexts_per_agent.emplace_back(agent[i], n[i]);
     }
     return R(st);
   });
@@ -440,86 +453,34 @@ sdk::Status PgStorage::ping() {
 
 namespace {
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "url",
-     .type = CTXMGR_OPT_STRING,
-     .flags = CTXMGR_OPT_REQUIRED | CTXMGR_OPT_SECRET,
-     .default_json = nullptr,
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "libpq connection string or URL, e.g. ${DATABASE_URL} "
-                    "(postgresql://user:password@host:5432/db)"},
-    {.name = "listen_url",
-     .type = CTXMGR_OPT_STRING,
-     .flags = CTXMGR_OPT_SECRET,
-     .default_json = nullptr,
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "where the change listener LISTENs (a session of its own); default: url. "
-                    "Behind a transaction-mode PgBouncer, the database itself"},
-    {.name = "schema",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"public\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the PostgreSQL schema that holds the tables (created if missing)"},
-    {.name = "pool_size",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "8",
-     .min = 1,
-     .max = 1000,
-     .allowed = nullptr,
-     .description = "connections this process keeps (opened on first use)"},
-    {.name = "rank_budget",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2000",
-     .min = 1,
-     .max = 100000000,
-     .allowed = nullptr,
-     .description = "selection: how many full-text matches are ranked at most to pick the "
-                    "candidates (docs/selection.md); more is more exact and slower"},
-    {.name = "acquire_timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2000",
-     .min = 1,
-     .max = 600000,
-     .allowed = nullptr,
-     .description = "how long a request waits for a free connection before 503"},
-    {.name = "jit",
-     .type = CTXMGR_OPT_BOOLEAN,
-     .flags = 0,
-     .default_json = "false",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "let PostgreSQL JIT-compile this plugin's queries; off: compiling a "
+    option::required(option::secret("url", nullptr,
+                                    "libpq connection string or URL, e.g. ${DATABASE_URL} "
+                                    "(postgresql://user:password@host:5432/db)")),
+    option::secret("listen_url", nullptr,
+                   "where the change listener LISTENs (a session of its own); default: url. "
+                   "Behind a transaction-mode PgBouncer, the database itself"),
+    option::string("schema", "\"public\"",
+                   "the PostgreSQL schema that holds the tables (created if missing)"),
+    option::integer("pool_size", 1, 1000, "8",
+                    "connections this process keeps (opened on first use)"),
+    option::integer("rank_budget", 1, 100000000, "2000",
+                    "selection: how many full-text matches are ranked at most to pick the "
+                    "candidates (docs/selection.md); more is more exact and slower"),
+    option::integer("acquire_timeout_ms", 1, 600000, "2000",
+                    "how long a request waits for a free connection before 503"),
+    option::boolean("jit", "false",
+                    "let PostgreSQL JIT-compile this plugin's queries; off: compiling a "
                     "selection over thousands of matches cost ~60 ms for a 25 ms query "
-                    "(docs/storage-postgres.md)"},
-    {.name = "prepared_statements",
-     .type = CTXMGR_OPT_BOOLEAN,
-     .flags = 0,
-     .default_json = "true",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the hot statements (read, create, audit) are parsed and planned once per "
+                    "(docs/storage-postgres.md)"),
+    option::boolean("prepared_statements", "true",
+                    "the hot statements (read, create, audit) are parsed and planned once per "
                     "connection; off behind PgBouncer in transaction mode before 1.21 "
-                    "(docs/storage-postgres.md)"},
-    {.name = "connect_timeout_s",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "3",
-     .min = 1,
-     .max = 600,
-     .allowed = nullptr,
-     .description = "libpq connect_timeout, unless the URL sets one"},
+                    "(docs/storage-postgres.md)"),
+    option::integer("connect_timeout_s", 1, 600, "3",
+                    "libpq connect_timeout, unless the URL sets one"),
 };
 
 }  // namespace

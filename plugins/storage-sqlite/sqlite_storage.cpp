@@ -10,6 +10,7 @@
 
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "search_tokenizer.hpp"
 #include "sqlite_exec.hpp"
@@ -185,8 +186,9 @@ sdk::Result<std::optional<sdk::HistoryRow>> SqliteStorage::get_version(std::stri
     HistoryInto into;
     std::string key(id);
     long long v = version;
-    auto st = prepare_query(sql, std::string("SELECT ") + kHistoryColumns +
-                                     " FROM context_history WHERE context_id = :id AND version = :v",
+    auto st = prepare_query(sql,
+                            std::string("SELECT ") + kHistoryColumns +
+                                " FROM context_history WHERE context_id = :id AND version = :v",
                             into, key, v);
     st.execute();
     if (!st.fetch()) return std::optional<sdk::HistoryRow>();
@@ -206,9 +208,10 @@ sdk::Result<std::vector<sdk::HistoryRow>> SqliteStorage::history(std::string_vie
     std::string key(id);
     long long before = before_version > 0 ? before_version : INT64_MAX;
     long long lim = limit;
-    auto st = prepare_query(sql, std::string("SELECT ") + kHistoryColumns +
-                                     " FROM context_history WHERE context_id = :id AND version < "
-                                     ":before ORDER BY version DESC LIMIT :lim",
+    auto st = prepare_query(sql,
+                            std::string("SELECT ") + kHistoryColumns +
+                                " FROM context_history WHERE context_id = :id AND version < "
+                                ":before ORDER BY version DESC LIMIT :lim",
                             into, key, before, lim);
     st.execute();
     std::vector<sdk::HistoryRow> out;
@@ -278,8 +281,10 @@ std::vector<sdk::AuditEvent> read_events(soci::session& sql, const std::string& 
   st.exchange(soci::into(ev.details));
   (st.exchange(soci::use(uses)), ...);
   st.alloc();
-  st.prepare("SELECT seq, at, agent_id, action, context_id, transport, request_id, details FROM "
-             "access_log " + where);
+  st.prepare(
+      "SELECT seq, at, agent_id, action, context_id, transport, request_id, details FROM "
+      "access_log " +
+      where);
   st.define_and_bind();
   st.execute();
   std::vector<sdk::AuditEvent> out;
@@ -310,8 +315,8 @@ sdk::Result<std::vector<sdk::AuditEvent>> SqliteStorage::audit(const sdk::AuditQ
         " AND (:hx = 0 OR action = :x) AND at >= :since AND at < :until AND seq < :before"
         " AND (:ho = 0 OR EXISTS (SELECT 1 FROM context o WHERE o.id = access_log.context_id"
         " AND o.agent_id = :o)) ORDER BY seq DESC LIMIT :lim",
-        has_ctx, ctx, has_agent, agent, has_action, action, since, until, before, has_owner,
-        owner, lim);
+        has_ctx, ctx, has_agent, agent, has_action, action, since, until, before, has_owner, owner,
+        lim);
   } catch (const std::exception& e) {
     return fail(e, "read audit log");
   }
@@ -351,8 +356,7 @@ sdk::Result<std::vector<sdk::AuditSeal>> SqliteStorage::seals(std::int64_t after
     long long seq = 0, after = after_seq, lim = limit;
     soci::statement st = (slot->sql.prepare << "SELECT seq, hash FROM access_log_seal WHERE seq > "
                                                ":after ORDER BY seq LIMIT :lim",
-                          soci::into(seq), soci::into(seal.hash), soci::use(after),
-                          soci::use(lim));
+                          soci::into(seq), soci::into(seal.hash), soci::use(after), soci::use(lim));
     st.execute();
     std::vector<sdk::AuditSeal> out;
     while (st.fetch()) {
@@ -407,9 +411,8 @@ sdk::Result<std::vector<sdk::AgentRow>> SqliteStorage::list_agents(std::string_v
 
 sdk::Result<std::optional<sdk::AgentRow>> SqliteStorage::agent_by_token(
     std::string_view token_hash) {
-  auto rows = query_agents(
-      "JOIN agent_tokens t ON t.agent_id = a.agent_id WHERE t.token_hash = :k",
-      std::string(token_hash), 1);
+  auto rows = query_agents("JOIN agent_tokens t ON t.agent_id = a.agent_id WHERE t.token_hash = :k",
+                           std::string(token_hash), 1);
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<sdk::AgentRow>();
   return std::optional<sdk::AgentRow>(rows->front());
@@ -426,7 +429,8 @@ sdk::Result<std::vector<sdk::GrantRow>> SqliteStorage::grants(sdk::GrantScope sc
     soci::statement st =
         (slot->sql.prepare << std::string("SELECT ") + (ctx ? "context_id" : "owner_id") +
                                   ", agent_id, permission, granted_by, granted_at FROM " +
-                                  (ctx ? "context_grants WHERE context_id" : "owner_grants WHERE owner_id") +
+                                  (ctx ? "context_grants WHERE context_id"
+                                       : "owner_grants WHERE owner_id") +
                                   " = :k ORDER BY agent_id",
          soci::into(g.scope_id), soci::into(g.agent_id), soci::into(g.permission),
          soci::into(g.granted_by), soci::into(at), soci::use(key));
@@ -505,68 +509,28 @@ sdk::Status SqliteStorage::ping() {
 
 namespace {
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "path",
-     .type = CTXMGR_OPT_STRING,
-     .flags = CTXMGR_OPT_REQUIRED,
-     .default_json = nullptr,
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the database file; its folder is created if missing"},
-    {.name = "busy_timeout_ms",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "5000",
-     .min = 0,
-     .max = 600000,
-     .allowed = nullptr,
-     .description = "how long a statement waits for another process's lock before 503"},
-    {.name = "synchronous",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"full\"",
-     .min = 0,
-     .max = 0,
-     .allowed = "full|normal",
-     .description = "full: every commit is on disk before it is acknowledged (survives power "
-                    "loss); normal: survives a crash of the process, not of the machine"},
-    {.name = "read_connections",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "4",
-     .min = 1,
-     .max = 64,
-     .allowed = nullptr,
-     .description = "connections for concurrent reads (writes use one connection)"},
-    {.name = "rank_budget",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "2000",
-     .min = 1,
-     .max = 100000000,
-     .allowed = nullptr,
-     .description = "selection: how many full-text matches are ranked at most to pick the "
-                    "candidates (docs/selection.md); more is more exact and slower"},
-    {.name = "search_merge_every",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "1000",
-     .min = 0,
-     .max = 1000000000,
-     .allowed = nullptr,
-     .description = "after this many writes that change the full-text index, merge up to 200 "
+    option::required(
+        option::string("path", nullptr, "the database file; its folder is created if missing")),
+    option::integer("busy_timeout_ms", 0, 600000, "5000",
+                    "how long a statement waits for another process's lock before 503"),
+    option::choice("synchronous", "full|normal", "\"full\"",
+                   "full: every commit is on disk before it is acknowledged (survives power "
+                   "loss); normal: survives a crash of the process, not of the machine"),
+    option::integer("read_connections", 1, 64, "4",
+                    "connections for concurrent reads (writes use one connection)"),
+    option::integer("rank_budget", 1, 100000000, "2000",
+                    "selection: how many full-text matches are ranked at most to pick the "
+                    "candidates (docs/selection.md); more is more exact and slower"),
+    option::integer("search_merge_every", 0, 1000000000, "1000",
+                    "after this many writes that change the full-text index, merge up to 200 "
                     "pages of its segments, so that patches and purges do not leave it "
-                    "fragmented (docs/storage-sqlite.md); 0: only FTS5's own merging"},
-    {.name = "mmap_mib",
-     .type = CTXMGR_OPT_INTEGER,
-     .flags = CTXMGR_OPT_HAS_MIN | CTXMGR_OPT_HAS_MAX,
-     .default_json = "1024",
-     .min = 0,
-     .max = 1048576,
-     .allowed = nullptr,
-     .description = "reads through a memory map of up to this many MiB of the file (address "
-                    "space shared with the OS page cache, not extra memory); 0: read() calls"},
+                    "fragmented (docs/storage-sqlite.md); 0: only FTS5's own merging"),
+    option::integer("mmap_mib", 0, 1048576, "1024",
+                    "reads through a memory map of up to this many MiB of the file (address "
+                    "space shared with the OS page cache, not extra memory); 0: read() calls"),
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 #include "mcp_server.hpp"
@@ -28,8 +29,8 @@ class McpTransport final : public sdk::Transport {
   McpTransport(sdk::Host& host, const sdk::Options& options)
       : host_(host),
         identity_{options.get_string("agent"), options.get_string("token").empty()
-                                                    ? std::string()
-                                                    : "Bearer " + options.get_string("token")},
+                                                   ? std::string()
+                                                   : "Bearer " + options.get_string("token")},
         version_(options.get_string("server_version", "0.0.0")) {
     if (options.get_string("mode", "stdio") != "stdio") {
       throw sdk::Error(sdk::Errc::invalid_request,
@@ -75,7 +76,8 @@ class McpTransport final : public sdk::Transport {
       }
       if (pending.size() > kMaxLine) {
         pending.clear();
-        write_line(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: message larger than 16 MiB"}})");
+        write_line(
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: message larger than 16 MiB"}})");
       }
     }
     if (!stopping_) {
@@ -101,45 +103,20 @@ class McpTransport final : public sdk::Transport {
   std::mutex out_mu_;
 };
 
+namespace option = ctxmgr::sdk::option;
+
 constexpr ctxmgr_option_spec kOptions[] = {
-    {.name = "mode",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"stdio\"",
-     .min = 0,
-     .max = 0,
-     .allowed = "stdio",
-     .description = "the MCP transport: stdio (Streamable HTTP is transport-http's mcp_path)"},
-    {.name = "agent",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "trust mode: the agent the client acts as (CTXMGR_AGENT); empty: admin"},
-    {.name = "token",
-     .type = CTXMGR_OPT_STRING,
-     .flags = CTXMGR_OPT_SECRET,
-     .default_json = "\"\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "token mode: the client's bearer token (CTXMGR_TOKEN)"},
-    {.name = "server_version",
-     .type = CTXMGR_OPT_STRING,
-     .flags = 0,
-     .default_json = "\"0.0.0\"",
-     .min = 0,
-     .max = 0,
-     .allowed = nullptr,
-     .description = "the version announced in serverInfo"},
+    option::choice("mode", "stdio", "\"stdio\"",
+                   "the MCP transport: stdio (Streamable HTTP is transport-http's mcp_path)"),
+    option::string("agent", "\"\"",
+                   "trust mode: the agent the client acts as (CTXMGR_AGENT); empty: admin"),
+    option::secret("token", "\"\"", "token mode: the client's bearer token (CTXMGR_TOKEN)"),
+    option::string("server_version", "\"0.0.0\"", "the version announced in serverInfo"),
 };
 
 }  // namespace
 
 }  // namespace ctxmgr::mcp
 
-CTXMGR_PLUGIN(ctxmgr::sdk::Kind::transport, "mcp", "0.1.0",
-              "Model Context Protocol server (stdio)", ctxmgr::mcp::McpTransport,
-              ctxmgr::mcp::kOptions)
+CTXMGR_PLUGIN(ctxmgr::sdk::Kind::transport, "mcp", "0.1.0", "Model Context Protocol server (stdio)",
+              ctxmgr::mcp::McpTransport, ctxmgr::mcp::kOptions)

@@ -145,6 +145,9 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<std::vector<sdk::ContextRow>> list_as(const sdk::Caller& caller, const Identity& who,
                                                     std::string_view agent_id,
                                                     const sdk::TypedPage& page);
+  // list_as's page as the JSON body of API.md.
+  sdk::Result<sdk::ApiResponse> list_page_as(const sdk::Caller& caller, const Identity& who,
+                                             std::string_view agent_id, const sdk::TypedPage& page);
   // create_context, with an idempotency key when one is given.
   sdk::Result<sdk::ApiResponse> create(const sdk::Caller& caller, std::string_view body,
                                        std::optional<std::string_view> idempotency_key);

@@ -123,12 +123,8 @@ sdk::Result<ApiResponse> ContextService::list_contexts(const sdk::Caller& caller
     if (!limit) return limit.error();
     auto include_deleted = parse_bool(page.include_deleted, "include_deleted", false);
     if (!include_deleted) return include_deleted.error();
-    sdk::TypedPage typed{*limit, page.cursor, page.tag, *include_deleted};
-    auto rows = list_as(caller, who, agent_text, typed);
-    if (!rows) return rows.error();
-    ApiResponse r;
-    r.json = render_page(*rows, *typed.limit, render_context, list_cursor);
-    return r;
+    return list_page_as(caller, who, agent_text,
+                        sdk::TypedPage{*limit, page.cursor, page.tag, *include_deleted});
   });
 }
 
@@ -140,12 +136,19 @@ sdk::Result<ApiResponse> ContextService::agent_contexts(const sdk::Caller& calle
     if (!limit) return limit.error();
     sdk::TypedPage typed = page;
     typed.limit = *limit;
-    auto rows = list_as(caller, who, agent_text, typed);
-    if (!rows) return rows.error();
-    ApiResponse r;
-    r.json = render_page(*rows, *limit, render_context, list_cursor);
-    return r;
+    return list_page_as(caller, who, agent_text, typed);
   });
+}
+
+sdk::Result<ApiResponse> ContextService::list_page_as(const sdk::Caller& caller,
+                                                      const Identity& who,
+                                                      std::string_view agent_text,
+                                                      const sdk::TypedPage& page) {
+  auto rows = list_as(caller, who, agent_text, page);
+  if (!rows) return rows.error();
+  ApiResponse r;
+  r.json = render_page(*rows, *page.limit, render_context, list_cursor);
+  return r;
 }
 
 sdk::Result<sdk::ContextPage> ContextService::agent_context_rows(const sdk::Caller& caller,

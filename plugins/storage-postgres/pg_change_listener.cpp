@@ -107,6 +107,10 @@ void ChangeListener::context_changed(std::string_view payload) {
     changes_lost();
     return;
   }
+  if (payload.front() == '?') {  // a listener's probe: notifications reach this session
+    alive_at_ns_.store(now_ns());
+    return;
+  }
   if (payload.front() != ' ') return;  // another schema whose name starts like ours
   payload.remove_prefix(1);
   std::lock_guard lock(changes_mu_);
@@ -166,25 +170,32 @@ void ChangeListener::run() {
         continue;
       }
       // Whatever was notified while no one listened is lost: move the epoch, report a loss.
+      // Vouching waits for the first probe to come back.
       epoch_.fetch_add(1);
       changes_lost();
-      alive_at_ns_.store(now_ns());
+      asked_at = {};
       in_flight = 0;
       if (reported_down) log_.info("the change listener is connected again");
       reported_down = false;
     }
-    // A question is asked every 250 ms to know the connection is alive, and at once when a
-    // caller waits for a barrier.
+    // Every 250 ms a probe: a notification this session sends on its own channel. Only its
+    // arrival vouches for the connection, because a session that answers queries may still hear
+    // nothing (LISTEN through a transaction-mode pooler lands on a server connection that goes
+    // back to the pool). Between probes, a caller waiting for a barrier gets a plain question.
     const auto now = std::chrono::steady_clock::now();
     if (in_flight == 0) {
       std::lock_guard lock(barrier_mu_);
-      if (barriers_wanted_ > barriers_sent_ || now - asked_at >= kAskEvery) {
-        if (PQsendQuery(conn, "SELECT 1") == 0) {
+      const bool probe = now - asked_at >= kAskEvery;
+      if (barriers_wanted_ > barriers_sent_ || probe) {
+        const std::string question = probe ? "SELECT pg_notify('ctxmgr_contexts', '" + schema_ +
+                                                 "?" + std::to_string(barriers_sent_ + 1) + "')"
+                                           : std::string("SELECT 1");
+        if (PQsendQuery(conn, question.c_str()) == 0) {
           drop();
           continue;
         }
         PQflush(conn);
-        asked_at = now;
+        if (probe) asked_at = now;
         in_flight = ++barriers_sent_;
       }
     }
@@ -225,7 +236,6 @@ void ChangeListener::run() {
       continue;
     }
     if (answered) {
-      alive_at_ns_.store(now_ns());
       {
         std::lock_guard lock(barrier_mu_);
         barriers_done_ = in_flight;

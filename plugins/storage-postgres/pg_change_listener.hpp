@@ -8,9 +8,11 @@
 // arrive, whichever server made the change.
 //
 // A notification sent while the connection was down is lost; so the listener vouches for what it
-// recorded only while it knows the connection is alive: it asks the server a trivial question
-// every 250 ms, and an answer older than one second makes both unavailable. After a reconnect
-// the epoch moves and the context changes report a loss (something may have changed meanwhile).
+// recorded only while it knows notifications reach it: every 250 ms it notifies its own channel
+// (a probe, "<schema>?<n>"), and when no probe has come back for a second both are unavailable.
+// A session that only answers queries is not enough: behind a transaction-mode pooler LISTEN
+// hears nothing. After a reconnect the epoch moves and the context changes report a loss
+// (something may have changed meanwhile).
 //
 // Context changes are also a barrier, so that a cache built on them never serves what another
 // server has already changed: context_changes_since() waits for the answer to a question asked
@@ -77,7 +79,7 @@ class ChangeListener {
   std::string schema_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> epoch_{0};
-  std::atomic<std::int64_t> alive_at_ns_{0};  // steady clock of the last answer; 0: none
+  std::atomic<std::int64_t> alive_at_ns_{0};  // steady clock of the last probe heard; 0: none
 
   mutable std::mutex changes_mu_;      // guards changed_ and lost_through_, and orders seq_'s moves
   std::atomic<std::uint64_t> seq_{0};  // the last change's number (ids and losses alike)

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcurl4-openssl-dev libssl-dev
   postgresql curl
+  pgbouncer         # the listener behind a transaction-mode pooler (tests/e2e/pooler_e2e_test.cpp)
   libstemmer-dev libunistring-dev zlib1g-dev
   dict-freedict-spa-eng dict-freedict-eng-spa
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code

@@ -128,9 +128,12 @@ void ChangeListener::changes_lost() {
 void ChangeListener::run() {
   PGconn* conn = nullptr;
   bool reported_down = false;
+  PGconn* prober = nullptr;  // a second session, which sends the probes
   auto drop = [&] {
     if (conn != nullptr) PQfinish(conn);
     conn = nullptr;
+    if (prober != nullptr) PQfinish(prober);
+    prober = nullptr;
     alive_at_ns_.store(0);
     { std::lock_guard lock(barrier_mu_); }  // a waiter is either asleep or sees the loss
     barrier_cv_.notify_all();               // no barrier passes on a lost connection
@@ -156,14 +159,21 @@ void ChangeListener::run() {
       const std::string name = ("ctxmgr-listener:" + schema_).substr(0, 63);
       const char* values[] = {conninfo_.c_str(), name.c_str(), nullptr};
       conn = PQconnectdbParams(keys, values, 1);
+      prober = PQconnectdbParams(keys, values, 1);
       PGresult* r = nullptr;
       if (PQstatus(conn) == CONNECTION_OK) {
         r = PQexec(conn, (setup_.empty() ? "" : setup_ + "; ")
                              .append("LISTEN ctxmgr_access; LISTEN ctxmgr_contexts")
                              .c_str());
       }
-      const bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+      bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK &&
+                PQstatus(prober) == CONNECTION_OK;
       PQclear(r);
+      if (ok && !setup_.empty()) {  // the prober's statements run under the same settings
+        PGresult* s = PQexec(prober, setup_.c_str());
+        ok = PQresultStatus(s) == PGRES_COMMAND_OK;
+        PQclear(s);
+      }
       if (!ok || PQsetnonblocking(conn, 1) != 0) {
         drop();
         sleep_a_little(kRetryEvery);
@@ -178,24 +188,32 @@ void ChangeListener::run() {
       if (reported_down) log_.info("the change listener is connected again");
       reported_down = false;
     }
-    // Every 250 ms a probe: a notification this session sends on its own channel. Only its
-    // arrival vouches for the connection, because a session that answers queries may still hear
-    // nothing (LISTEN through a transaction-mode pooler lands on a server connection that goes
-    // back to the pool). Between probes, a caller waiting for a barrier gets a plain question.
+    // Every 250 ms a probe: the second session notifies this one's channel, as another server
+    // would. Only its arrival vouches for the listener: a session that answers queries may still
+    // hear nothing (LISTEN through a transaction-mode pooler lands on a server connection that
+    // goes back to the pool, and what is notified to it while it is idle is lost).
     const auto now = std::chrono::steady_clock::now();
+    if (now - asked_at >= kAskEvery) {
+      asked_at = now;
+      const std::string probe = "SELECT pg_notify('ctxmgr_contexts', '" + schema_ + "?" +
+                                std::to_string(++probes_) + "')";
+      PGresult* r = PQexec(prober, probe.c_str());
+      const bool sent = PQresultStatus(r) == PGRES_TUPLES_OK;
+      PQclear(r);
+      if (!sent) {
+        drop();
+        continue;
+      }
+    }
+    // A caller waiting for a barrier gets a question on the listening session.
     if (in_flight == 0) {
       std::lock_guard lock(barrier_mu_);
-      const bool probe = now - asked_at >= kAskEvery;
-      if (barriers_wanted_ > barriers_sent_ || probe) {
-        const std::string question = probe ? "SELECT pg_notify('ctxmgr_contexts', '" + schema_ +
-                                                 "?" + std::to_string(barriers_sent_ + 1) + "')"
-                                           : std::string("SELECT 1");
-        if (PQsendQuery(conn, question.c_str()) == 0) {
+      if (barriers_wanted_ > barriers_sent_) {
+        if (PQsendQuery(conn, "SELECT 1") == 0) {
           drop();
           continue;
         }
         PQflush(conn);
-        if (probe) asked_at = now;
         in_flight = ++barriers_sent_;
       }
     }
@@ -245,6 +263,7 @@ void ChangeListener::run() {
     }
   }
   if (conn != nullptr) PQfinish(conn);
+  if (prober != nullptr) PQfinish(prober);
 }
 
 }  // namespace ctxmgr::pg

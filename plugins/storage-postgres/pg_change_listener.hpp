@@ -8,11 +8,12 @@
 // arrive, whichever server made the change.
 //
 // A notification sent while the connection was down is lost; so the listener vouches for what it
-// recorded only while it knows notifications reach it: every 250 ms it notifies its own channel
-// (a probe, "<schema>?<n>"), and when no probe has come back for a second both are unavailable.
-// A session that only answers queries is not enough: behind a transaction-mode pooler LISTEN
-// hears nothing. After a reconnect the epoch moves and the context changes report a loss
-// (something may have changed meanwhile).
+// recorded only while it knows notifications reach it: every 250 ms a second session of its own
+// notifies the channel (a probe, "<schema>?<n>"), as another server would, and when no probe has
+// come back for a second both are unavailable. A session that answers queries is not enough:
+// behind a transaction-mode pooler LISTEN hears nothing of what is notified while it is idle.
+// After a reconnect the epoch moves and the context changes report a loss (something may have
+// changed meanwhile).
 //
 // Context changes are also a barrier, so that a cache built on them never serves what another
 // server has already changed: context_changes_since() waits for the answer to a question asked
@@ -93,7 +94,8 @@ class ChangeListener {
   mutable std::uint64_t barriers_wanted_ = 0;
   std::uint64_t barriers_sent_ = 0;
   std::uint64_t barriers_done_ = 0;
-  int wake_fd_;  // an eventfd the listener polls beside its connection
+  int wake_fd_;               // an eventfd the listener polls beside its connection
+  std::uint64_t probes_ = 0;  // probes sent (the listener's thread only)
   std::thread thread_;
 };
 

@@ -65,6 +65,29 @@ class StubContextApi final : public sdk::ContextApi {
     if (stream.begin()) stream.event("done", "{}");
     return ok();
   }
+  // The typed calls (SDK 1.6).
+  sdk::Result<std::string> whoami(const sdk::Caller&) override { return std::string("fuzz"); }
+  R read_context(const sdk::Caller&, std::string_view, std::optional<std::int64_t>) override {
+    return ok();
+  }
+  R update_context(const sdk::Caller&, std::string_view, std::string_view,
+                   std::optional<std::int64_t>) override {
+    return ok();
+  }
+  R context_history(const sdk::Caller&, std::string_view, const sdk::TypedPage&) override {
+    return ok();
+  }
+  R agent_contexts(const sdk::Caller&, std::string_view, const sdk::TypedPage&) override {
+    return ok();
+  }
+  sdk::Result<sdk::ContextPage> agent_context_rows(const sdk::Caller&, std::string_view,
+                                                   const sdk::TypedPage&) override {
+    sdk::ContextPage page;
+    page.items.push_back(sdk::ContextRow{"01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10", "fuzz", "{}", "{}",
+                                         1, 0, 0, "fuzz", "fuzz", false});
+    page.next_cursor = "0.01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10";
+    return page;
+  }
 
  private:
   bool trust_;

@@ -152,6 +152,7 @@ void ChangeListener::run() {
   };
   auto asked_at = std::chrono::steady_clock::time_point{};
   std::uint64_t in_flight = 0;  // the number of the question asked; 0: none
+  std::uint64_t probes = 0;     // probes sent
   while (!stopping_.load()) {
     if (conn == nullptr) {
       // Named, so an operator (and the tests) can tell it in pg_stat_activity.
@@ -195,8 +196,8 @@ void ChangeListener::run() {
     const auto now = std::chrono::steady_clock::now();
     if (now - asked_at >= kAskEvery) {
       asked_at = now;
-      const std::string probe = "SELECT pg_notify('ctxmgr_contexts', '" + schema_ + "?" +
-                                std::to_string(++probes_) + "')";
+      const std::string probe =
+          "SELECT pg_notify('ctxmgr_contexts', '" + schema_ + "?" + std::to_string(++probes) + "')";
       PGresult* r = PQexec(prober, probe.c_str());
       const bool sent = PQresultStatus(r) == PGRES_TUPLES_OK;
       PQclear(r);

@@ -94,8 +94,7 @@ class ChangeListener {
   mutable std::uint64_t barriers_wanted_ = 0;
   std::uint64_t barriers_sent_ = 0;
   std::uint64_t barriers_done_ = 0;
-  int wake_fd_;               // an eventfd the listener polls beside its connection
-  std::uint64_t probes_ = 0;  // probes sent (the listener's thread only)
+  int wake_fd_;  // an eventfd the listener polls beside its connection
   std::thread thread_;
 };
 

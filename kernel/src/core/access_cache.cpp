@@ -38,7 +38,7 @@ sdk::Result<V> AccessCache::lookup(Map<V>& map, const std::string& key, Load&& l
   if (epoch_ == nullptr || settings_.ttl.count() <= 0) return load();
   const auto epoch = epoch_->access_epoch();
   if (!epoch) {  // the store cannot vouch for what is cached: trust none of it
-    bypasses_.fetch_add(1, std::memory_order_relaxed);
+    lookups_.bypass();
     return load();
   }
   const auto now = std::chrono::steady_clock::now();
@@ -47,12 +47,12 @@ sdk::Result<V> AccessCache::lookup(Map<V>& map, const std::string& key, Load&& l
     if (seen_epoch_ == *epoch) {
       auto it = map.find(key);
       if (it != map.end() && now - it->second.at < settings_.ttl) {
-        hits_.fetch_add(1, std::memory_order_relaxed);
+        lookups_.hit();
         return it->second.value;
       }
     }
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
+  lookups_.miss();
   const std::uint64_t generation = generation_.load();
   sdk::Result<V> loaded = load();
   if (!loaded || (!keep_empty && is_empty(*loaded))) return loaded;
@@ -80,9 +80,7 @@ void AccessCache::clear_locked() {
 
 void AccessCache::publish(sdk::Metrics& metrics) {
   constexpr std::string_view kName = "ctxmgr_access_cache_lookups_total";
-  metrics.counter_add(kName, "result=\"hit\"", static_cast<double>(hits_.exchange(0)));
-  metrics.counter_add(kName, "result=\"miss\"", static_cast<double>(misses_.exchange(0)));
-  metrics.counter_add(kName, "result=\"bypass\"", static_cast<double>(bypasses_.exchange(0)));
+  lookups_.publish(metrics, kName);
 }
 
 void AccessCache::invalidate() {

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/cache_lookups.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
@@ -83,7 +84,7 @@ class AccessCache {
   Map<std::optional<sdk::AgentRow>> by_id_;
   Map<std::vector<std::string>> permissions_;
   Map<bool> owner_grants_;
-  std::atomic<std::uint64_t> hits_{0}, misses_{0}, bypasses_{0};
+  CacheLookups lookups_;
 };
 
 }  // namespace ctxmgr::kernel

@@ -27,12 +27,7 @@ bool ContextCache::sync() {
   if (!report->complete) {
     clear_locked();
   } else {
-    for (const auto& id : report->ids) {
-      if (auto it = rows_.find(id); it != rows_.end()) {
-        bytes_ -= bytes_of(*it->second.row);
-        rows_.erase(it);
-      }
-    }
+    for (const auto& id : report->ids) drop_locked(id);
   }
   generation_.fetch_add(1);
   if (report->cursor > cursor_.load()) cursor_.store(report->cursor, std::memory_order_release);
@@ -49,20 +44,19 @@ sdk::Result<std::shared_ptr<const sdk::ContextRow>> ContextCache::get(std::strin
   };
   if (!enabled()) return load();
   if (!sync()) {  // the store cannot vouch for what is cached: trust none of it
-    bypasses_.fetch_add(1, std::memory_order_relaxed);
+    lookups_.bypass();
     return load();
   }
   const auto now = std::chrono::steady_clock::now();
-  const std::string key(id);
   {
     std::shared_lock lock(mu_);
-    auto it = rows_.find(key);
+    auto it = rows_.find(id);
     if (it != rows_.end() && now - it->second.at < settings_.ttl) {
-      hits_.fetch_add(1, std::memory_order_relaxed);
+      lookups_.hit();
       return it->second.row;
     }
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
+  lookups_.miss();
   const std::uint64_t generation = generation_.load();
   auto loaded = load();
   if (!loaded || *loaded == nullptr) return loaded;
@@ -70,12 +64,9 @@ sdk::Result<std::shared_ptr<const sdk::ContextRow>> ContextCache::get(std::strin
   if (size > settings_.max_bytes / 8) return loaded;
   std::unique_lock lock(mu_);
   if (generation_.load() != generation) return loaded;
+  drop_locked(id);  // a concurrent miss may have kept it first
   if (bytes_ + size > settings_.max_bytes) clear_locked();
-  auto [it, inserted] = rows_.try_emplace(key, Entry{*loaded, now});
-  if (!inserted) {
-    bytes_ -= bytes_of(*it->second.row);
-    it->second = Entry{*loaded, now};
-  }
+  rows_.emplace(std::string(id), Entry{*loaded, now, size});
   bytes_ += size;
   return loaded;
 }
@@ -84,8 +75,12 @@ void ContextCache::invalidate(std::string_view id) {
   if (!enabled()) return;
   std::unique_lock lock(mu_);
   generation_.fetch_add(1);
-  if (auto it = rows_.find(std::string(id)); it != rows_.end()) {
-    bytes_ -= bytes_of(*it->second.row);
+  drop_locked(id);
+}
+
+void ContextCache::drop_locked(std::string_view id) {
+  if (auto it = rows_.find(id); it != rows_.end()) {
+    bytes_ -= it->second.bytes;
     rows_.erase(it);
   }
 }
@@ -96,10 +91,7 @@ void ContextCache::clear_locked() {
 }
 
 void ContextCache::publish(sdk::Metrics& metrics) {
-  constexpr std::string_view kName = "ctxmgr_context_cache_lookups_total";
-  metrics.counter_add(kName, "result=\"hit\"", static_cast<double>(hits_.exchange(0)));
-  metrics.counter_add(kName, "result=\"miss\"", static_cast<double>(misses_.exchange(0)));
-  metrics.counter_add(kName, "result=\"bypass\"", static_cast<double>(bypasses_.exchange(0)));
+  lookups_.publish(metrics, "ctxmgr_context_cache_lookups_total");
 }
 
 }  // namespace ctxmgr::kernel

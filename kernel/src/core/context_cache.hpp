@@ -25,12 +25,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/cache_lookups.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
@@ -60,6 +62,12 @@ class ContextCache {
   struct Entry {
     std::shared_ptr<const sdk::ContextRow> row;
     std::chrono::steady_clock::time_point at;
+    std::size_t bytes;  // what it counts against max_bytes
+  };
+  // Looks ids up by string_view: no key is built for a read.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
   };
   bool enabled() const {
     return changes_ != nullptr && settings_.ttl.count() > 0 && settings_.max_bytes > 0;
@@ -67,6 +75,7 @@ class ContextCache {
   // Drops what the storage reports changed since the last call; false when it cannot vouch.
   bool sync();
   void clear_locked();
+  void drop_locked(std::string_view id);  // with mu_ held
 
   sdk::Storage& storage_;
   sdk::StorageContextChanges* changes_;
@@ -74,9 +83,9 @@ class ContextCache {
   std::shared_mutex mu_;                      // guards rows_, bytes_ and cursor_'s moves
   std::atomic<std::uint64_t> cursor_{0};      // of the storage's last applied report
   std::atomic<std::uint64_t> generation_{0};  // moves with every drop
-  std::unordered_map<std::string, Entry> rows_;
+  std::unordered_map<std::string, Entry, IdHash, std::equal_to<>> rows_;
   std::size_t bytes_ = 0;
-  std::atomic<std::uint64_t> hits_{0}, misses_{0}, bypasses_{0};
+  CacheLookups lookups_;
 };
 
 }  // namespace ctxmgr::kernel

@@ -71,10 +71,14 @@ sdk::Result<std::string> parse_agent_id(std::string_view id, std::string_view fi
 sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v < 1) {
-    return invalid(std::string(field) + " must be a positive integer");
-  }
+  if (ec != std::errc() || p != text.data() + text.size()) v = 0;
+  if (auto st = check_positive(v, field); !st) return st.error();
   return v;
+}
+
+sdk::Status check_positive(std::optional<std::int64_t> value, std::string_view field) {
+  if (value && *value < 1) return invalid(std::string(field) + " must be a positive integer");
+  return {};
 }
 
 sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,

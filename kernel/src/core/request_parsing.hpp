@@ -32,6 +32,8 @@ sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
 sdk::Result<std::int64_t> check_limit(std::optional<std::int64_t> limit, std::int64_t fallback);
 // A positive integer (versions).
 sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field);
+// A number given as a number (typed calls), checked as parse_positive checks the text.
+sdk::Status check_positive(std::optional<std::int64_t> value, std::string_view field);
 // true | false, `fallback` when absent.
 sdk::Result<bool> parse_bool(const std::optional<std::string>& text, std::string_view field,
                              bool fallback);

@@ -277,9 +277,7 @@ sdk::Result<ApiResponse> ContextService::update_context(const sdk::Caller& calle
                                                         std::string_view body,
                                                         std::optional<std::int64_t> expected) {
   return as_caller("update", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    if (expected && *expected < 1) {
-      return Error(Errc::invalid_request, "the expected version must be a positive integer");
-    }
+    if (auto st = check_positive(expected, "the expected version"); !st) return st.error();
     return update_as(caller, who, id_text, body, expected);
   });
 }

@@ -33,8 +33,7 @@ sdk::Result<ApiResponse> ContextService::read_context(const sdk::Caller& caller,
                                                       std::string_view id_text,
                                                       std::optional<std::int64_t> version) {
   return as_caller("read", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
-    if (version && *version < 1)
-      return Error(Errc::invalid_request, "version must be a positive integer");
+    if (auto st = check_positive(version, "version"); !st) return st.error();
     return read_as(caller, who, id_text, version);
   });
 }

@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "mcp_over_http.hpp"
 #include "server.hpp"
 
 namespace ct = ctxmgr::test;
@@ -117,9 +118,7 @@ TEST_F(HardeningE2E, TrustModeAnswersOnlyLoopbackHostsAndOrigins) {
 
 TEST_F(HardeningE2E, OriginsThatOnlyLookLikeLoopbackAreRefusedOnRestAndMcp) {
   start();
-  const std::string mcp_init =
-      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
-      R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})";
+  const std::string mcp_init = ct::kMcpInitialize;
   for (const std::string base : {"127.0.0.1.evil.com", "127.0.0.1evil.com", "[::1].evil.com",
                                  "localhost.evil.com", "localhostevil.com"}) {
     for (const std::string scheme : {"http://", "HTTP://", "https://"}) {
@@ -334,14 +333,10 @@ TEST_F(HardeningE2E, McpSessionsBelongToTheAgentThatOpenedThem) {
       client_->post("/api/agents", R"({"agent_id":"bob"})", {{"Authorization", "Bearer " + root}});
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string bob(json::parse(made.body).at("token").as_string());
-  const std::string init =
-      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",)"
-      R"("capabilities":{},"clientInfo":{"name":"t","version":"1"}}})";
+  const std::string init = ct::kMcpInitialize;
   const std::string list = R"({"jsonrpc":"2.0","id":2,"method":"tools/list"})";
   auto as = [](const std::string& token, const std::string& session = "") {
-    std::map<std::string, std::string> h = {{"Authorization", "Bearer " + token},
-                                            {"Accept", "application/json, text/event-stream"},
-                                            {"MCP-Protocol-Version", "2025-06-18"}};
+    auto h = ct::mcp_headers({{"Authorization", "Bearer " + token}});
     if (!session.empty()) h["Mcp-Session-Id"] = session;
     return h;
   };

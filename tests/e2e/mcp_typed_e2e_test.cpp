@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "mcp_over_http.hpp"
 #include "server.hpp"
 
 namespace ct = ctxmgr::test;
@@ -26,14 +27,8 @@ class McpTyped : public testing::TestWithParam<std::string> {
     server_ = std::make_unique<ct::Server>(o);
     ASSERT_TRUE(server_->start()) << server_->log();
     client_ = std::make_unique<ct::HttpClient>(server_->port());
-    headers_ = {{"Accept", "application/json, text/event-stream"},
-                {"MCP-Protocol-Version", "2025-06-18"},
-                {"X-Agent-Id", "ana"}};
-    auto init = client_->post(
-        "/mcp",
-        R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":)"
-        R"("2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})",
-        headers_);
+    headers_ = ct::mcp_headers({{"X-Agent-Id", "ana"}});
+    auto init = client_->post("/mcp", ct::kMcpInitialize, headers_);
     ASSERT_EQ(init.status, 200) << init.body;
     headers_["Mcp-Session-Id"] = init.header("mcp-session-id");
   }

@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "mcp_over_http.hpp"
 #include "process.hpp"
 #include "server.hpp"
 
@@ -95,15 +96,9 @@ TEST_F(ThrowingStorageE2E, EveryRestOperationAnswersInternalAndTheServerLives) {
 
 TEST_F(ThrowingStorageE2E, EveryMcpToolCallIsAnErrorAndTheSessionLives) {
   ct::HttpClient c(server_->port());
-  const std::map<std::string, std::string> h = {{"Accept", "application/json, text/event-stream"},
-                                                {"MCP-Protocol-Version", "2025-06-18"}};
-  auto init = c.post("/mcp",
-                     R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":)"
-                     R"("2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})",
-                     h);
+  auto init = c.post("/mcp", ct::kMcpInitialize, ct::mcp_headers());
   ASSERT_EQ(init.status, 200) << init.body;
-  auto session = h;
-  session["Mcp-Session-Id"] = init.header("mcp-session-id");
+  const auto session = ct::mcp_headers({{"Mcp-Session-Id", init.header("mcp-session-id")}});
   const std::string tools[][2] = {
       {"context_create", R"({"agent_id":"a","context_data":{"k":1}})"},
       {"context_get", std::string(R"({"id":")") + kId + "\"}"},

@@ -111,6 +111,24 @@ TEST_P(McpTyped, ResourcesPageThroughRows) {
   EXPECT_NE(std::string(r0.at("title").as_string()).find(" of ana"), std::string::npos);
 }
 
+// The typed calls keep the access rules: an agent without a grant sees neither the context nor
+// its resource.
+TEST_P(McpTyped, AnAgentWithoutRightsSeesNothing) {
+  json::value made;
+  ASSERT_EQ(call("context_create", R"({"agent_id":"ana","context_data":{"k":1}})", &made), "");
+  const std::string id(made.at("id").as_string());
+  auto bob = ct::mcp_headers({{"X-Agent-Id", "bob"}});
+  auto init = client_->post("/mcp", ct::kMcpInitialize, bob);
+  ASSERT_EQ(init.status, 200) << init.body;
+  headers_ =
+      ct::mcp_headers({{"X-Agent-Id", "bob"}, {"Mcp-Session-Id", init.header("mcp-session-id")}});
+  EXPECT_NE(call("context_get", R"({"id":")" + id + R"(","version":1})").find("does not exist"),
+            std::string::npos);
+  EXPECT_NE(call("context_history", R"({"id":")" + id + R"(","limit":5})").find("does not exist"),
+            std::string::npos);
+  EXPECT_EQ(rpc("resources/list", "{}").at("result").at("resources").as_array().size(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, McpTyped, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

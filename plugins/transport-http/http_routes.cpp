@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "ctxmgr/sdk/request_text.hpp"
 #include "openapi_document.hpp"
 
 namespace ctxmgr::http {
@@ -50,6 +51,24 @@ RouteAnswer respond(Response response) {
 }
 
 sdk::PageParams page(const Query& q) { return {q.get("limit"), q.get("cursor"), {}, {}}; }
+
+// The list parameters as values for the typed calls, checked here in the order the kernel's text
+// calls check them (limit, then include_deleted); the cursor stays opaque (the kernel reads it).
+// A parameter a route does not declare is refused before this, so its absence is enough here.
+sdk::Result<sdk::TypedPage> typed_page(const Query& q) {
+  sdk::TypedPage typed;
+  if (const auto text = q.get("limit")) {
+    auto limit = sdk::parse_limit(text, 0);
+    if (!limit) return limit.error();
+    typed.limit = *limit;
+  }
+  auto include_deleted = sdk::parse_bool(q.get("include_deleted"), "include_deleted", false);
+  if (!include_deleted) return include_deleted.error();
+  typed.include_deleted = *include_deleted;
+  typed.cursor = q.get("cursor");
+  typed.tag = q.get("tag");
+  return typed;
+}
 
 // Grants to one context and to all of an owner's contexts take the same requests.
 template <sdk::GrantScope S>
@@ -130,17 +149,25 @@ const std::vector<Route> kRoutes = {
        Body::none,
        {"version"},
        [](sdk::ContextApi& api, const RouteRequest& r) {
-         return answer(api.get_context(r.caller, r.params[0], r.query.view("version")));
+         std::optional<std::int64_t> version;
+         if (const auto text = r.query.view("version")) {
+           auto v = sdk::parse_positive(*text, "version");
+           if (!v) return answer(api.refuse(r.caller, "read", v.error()));
+           version = *v;
+         }
+         return answer(api.read_context(r.caller, r.params[0], version));
        }},
       {verb::patch,
        Body::json_or_merge_patch,
        {},
        [](sdk::ContextApi& api, const RouteRequest& r) {
-         const auto if_match = r.req.find(bhttp::field::if_match);
-         return answer(api.patch_context(r.caller, r.params[0], r.req.body(),
-                                         if_match != r.req.end()
-                                             ? std::optional<std::string_view>(if_match->value())
-                                             : std::nullopt));
+         std::optional<std::int64_t> expected;  // none, or If-Match: *
+         if (const auto h = r.req.find(bhttp::field::if_match); h != r.req.end()) {
+           auto v = sdk::parse_if_match(h->value());
+           if (!v) return answer(api.refuse(r.caller, "update", v.error()));
+           expected = *v;
+         }
+         return answer(api.update_context(r.caller, r.params[0], r.req.body(), expected));
        }},
       {verb::delete_,
        Body::none,
@@ -154,7 +181,9 @@ const std::vector<Route> kRoutes = {
        Body::none,
        {"limit", "cursor"},
        [](sdk::ContextApi& api, const RouteRequest& r) {
-         return answer(api.history(r.caller, r.params[0], page(r.query)));
+         auto typed = typed_page(r.query);
+         if (!typed) return answer(api.refuse(r.caller, "history", typed.error()));
+         return answer(api.context_history(r.caller, r.params[0], *typed));
        }}}},
     {"revert",
      "/api/context/{id}/revert",
@@ -172,10 +201,9 @@ const std::vector<Route> kRoutes = {
        Body::none,
        {"limit", "cursor", "tag", "include_deleted"},
        [](sdk::ContextApi& api, const RouteRequest& r) {
-         const Query& q = r.query;
-         return answer(api.list_contexts(
-             r.caller, r.params[0],
-             {q.get("limit"), q.get("cursor"), q.get("tag"), q.get("include_deleted")}));
+         auto typed = typed_page(r.query);
+         if (!typed) return answer(api.refuse(r.caller, "list", typed.error()));
+         return answer(api.agent_contexts(r.caller, r.params[0], *typed));
        }}}},
     {"agent_select",
      "/api/agent/{agent_id}/select",

@@ -67,9 +67,9 @@ TEST_P(AuthE2E, TrustModeTakesTheHeaderAndRefusesNonLoopback) {
             R"({"agent_id":"bob","role":"agent","auth_mode":"trust"})");
   expect_error(c.get("/api/me", {{"X-Agent-Id", "bad id"}}), 400, "invalid_request");
   // A trust-mode caller may not write in another agent's name.
-  expect_error(c.post("/api/context", R"({"agent_id":"alice","context_data":{}})",
-                      {{"X-Agent-Id", "bob"}}),
-               403, "forbidden");
+  expect_error(
+      c.post("/api/context", R"({"agent_id":"alice","context_data":{}})", {{"X-Agent-Id", "bob"}}),
+      403, "forbidden");
   server_->stop();
 
   o.listen_host = "0.0.0.0";
@@ -96,7 +96,8 @@ TEST_P(AuthE2E, TokenModeRules) {
   // repeats within audit.auth_failure_window_ms come later as one event with their count
   // (hardening_e2e_test).
   auto failed = json::parse(client_->get("/api/audit?action=auth.failed", bearer(root_)).body)
-                    .at("items").as_array();
+                    .at("items")
+                    .as_array();
   ASSERT_EQ(failed.size(), 2u);
   EXPECT_EQ(failed[1].at("agent_id").as_string(), "anonymous");
   EXPECT_EQ(failed[1].at("details").at("reason").as_string(),
@@ -105,8 +106,8 @@ TEST_P(AuthE2E, TokenModeRules) {
   EXPECT_EQ(json::serialize(failed).find("ctxm_wrong"), std::string::npos);
 
   // The admin registers alice; her token is answered once.
-  auto made = client_->post("/api/agents", R"({"agent_id":"alice","display_name":"Alice"})",
-                            bearer(root_));
+  auto made =
+      client_->post("/api/agents", R"({"agent_id":"alice","display_name":"Alice"})", bearer(root_));
   ASSERT_EQ(made.status, 201) << made.body;
   auto v = json::parse(made.body);
   EXPECT_EQ(v.at("agent").at("role").as_string(), "agent");
@@ -129,9 +130,9 @@ TEST_P(AuthE2E, TokenModeRules) {
   EXPECT_EQ(listed.at("items").as_array().size(), 2u);
 
   // A spoofed agent_id is 403; her own is fine; purge stays admin-only.
-  expect_error(client_->post("/api/context", R"({"agent_id":"root","context_data":{}})",
-                             bearer(alice)),
-               403, "forbidden");
+  expect_error(
+      client_->post("/api/context", R"({"agent_id":"root","context_data":{}})", bearer(alice)), 403,
+      "forbidden");
   auto ctx = client_->post("/api/context", R"({"agent_id":"alice","context_data":{"k":1}})",
                            bearer(alice));
   ASSERT_EQ(ctx.status, 201) << ctx.body;
@@ -151,7 +152,9 @@ TEST_P(AuthE2E, TokenModeRules) {
   EXPECT_EQ(client_->del("/api/agents/alice", bearer(root_)).status, 204);
   expect_error(client_->get("/api/me", bearer(alice2)), 401, "unauthenticated");
   EXPECT_TRUE(json::parse(client_->get("/api/agents/alice", bearer(root_)).body)
-                  .at("agent").at("disabled").as_bool());
+                  .at("agent")
+                  .at("disabled")
+                  .as_bool());
 
   // The CLI sees the same registry.
   auto list = cli({"agent", "list"});
@@ -173,8 +176,8 @@ TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
   start_token_server();
   std::map<std::string, std::string> token;
   for (const char* name : {"alice", "bob", "carol"}) {
-    auto r = client_->post("/api/agents", std::string(R"({"agent_id":")") + name + "\"}",
-                           bearer(root_));
+    auto r =
+        client_->post("/api/agents", std::string(R"({"agent_id":")") + name + "\"}", bearer(root_));
     ASSERT_EQ(r.status, 201) << r.body;
     token[name] = std::string(json::parse(r.body).at("token").as_string());
   }
@@ -195,7 +198,9 @@ TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
   expect_error(client_->get(ctx + "/history", as("bob")), 404, "not_found");
   expect_error(client_->get(ctx + "/grants", as("bob")), 404, "not_found");
   EXPECT_TRUE(json::parse(client_->get("/api/agent/alice/contexts", as("bob")).body)
-                  .at("items").as_array().empty());
+                  .at("items")
+                  .as_array()
+                  .empty());
 
   // A read grant: bob reads, but may not change, delete, revert or share (403).
   EXPECT_EQ(client_->post(ctx + "/grants", R"({"agent_id":"bob","permission":"read"})", as("alice"))
@@ -209,18 +214,18 @@ TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
   expect_error(client_->patch(ctx, R"({"context_data":{"x":1}})", as("bob")), 403, "forbidden");
   expect_error(client_->del(ctx, as("bob")), 403, "forbidden");
   expect_error(client_->post(ctx + "/revert", R"({"version":1})", as("bob")), 403, "forbidden");
-  expect_error(client_->post(ctx + "/grants", R"({"agent_id":"carol","permission":"read"})",
-                             as("bob")),
-               403, "forbidden");
+  expect_error(
+      client_->post(ctx + "/grants", R"({"agent_id":"carol","permission":"read"})", as("bob")), 403,
+      "forbidden");
   auto listed = json::parse(client_->get("/api/agent/alice/contexts", as("bob")).body);
   ASSERT_EQ(listed.at("items").as_array().size(), 1u);  // only what was shared
   EXPECT_EQ(listed.at("items").as_array().at(0).at("id").as_string(), a);
 
   // A write grant: bob patches and reverts, still may not delete or share.
-  EXPECT_EQ(client_->post(ctx + "/grants", R"({"agent_id":"bob","permission":"write"})",
-                          as("alice"))
-                .status,
-            200);
+  EXPECT_EQ(
+      client_->post(ctx + "/grants", R"({"agent_id":"bob","permission":"write"})", as("alice"))
+          .status,
+      200);
   auto patched = client_->patch(ctx, R"({"context_data":{"x":1}})", as("bob"));
   EXPECT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(json::parse(patched.body).at("updated_by").as_string(), "bob");
@@ -242,33 +247,108 @@ TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
   expect_error(client_->del(ctx + "/grants/bob", as("alice")), 404, "not_found");
 
   // Sharing all of an owner's contexts.
-  expect_error(client_->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"read"})",
-                             as("bob")),
+  expect_error(client_->post("/api/agent/alice/grants",
+                             R"({"agent_id":"carol","permission":"read"})", as("bob")),
                403, "forbidden");
-  expect_error(client_->post("/api/agent/alice/grants", R"({"agent_id":"ghost","permission":"read"})",
-                             as("alice")),
+  expect_error(client_->post("/api/agent/alice/grants",
+                             R"({"agent_id":"ghost","permission":"read"})", as("alice")),
                404, "not_found");  // token mode: the grantee must exist
-  expect_error(client_->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"admin"})",
-                             as("alice")),
+  expect_error(client_->post("/api/agent/alice/grants",
+                             R"({"agent_id":"carol","permission":"admin"})", as("alice")),
                400, "invalid_request");
-  EXPECT_EQ(client_->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"read"})",
-                          as("alice"))
+  EXPECT_EQ(client_
+                ->post("/api/agent/alice/grants", R"({"agent_id":"carol","permission":"read"})",
+                       as("alice"))
                 .status,
             201);
   EXPECT_EQ(json::parse(client_->get("/api/agent/alice/contexts", as("carol")).body)
-                .at("items").as_array().size(), 2u);
+                .at("items")
+                .as_array()
+                .size(),
+            2u);
   EXPECT_EQ(client_->get("/api/context/" + b, as("carol")).status, 200);
   expect_error(client_->patch("/api/context/" + b, R"({"context_data":{"y":1}})", as("carol")), 403,
                "forbidden");
   EXPECT_EQ(json::parse(client_->get("/api/agent/alice/grants", as("alice")).body)
-                .at("items").as_array().size(), 1u);
+                .at("items")
+                .as_array()
+                .size(),
+            1u);
   EXPECT_EQ(client_->del("/api/agent/alice/grants/carol", as("alice")).status, 204);
   expect_error(client_->get("/api/context/" + b, as("carol")), 404, "not_found");
 
   // Admins see everything.
   EXPECT_EQ(client_->get("/api/context/" + b, bearer(root_)).status, 200);
   EXPECT_EQ(json::parse(client_->get("/api/agent/alice/contexts", bearer(root_)).body)
-                .at("items").as_array().size(), 2u);
+                .at("items")
+                .as_array()
+                .size(),
+            2u);
+}
+
+// The HTTP transport parses versions, If-Match, limits and include_deleted itself (the typed
+// calls, ABI 1.7), yet a caller without a valid token still hears 401 first, and a malformed
+// parameter from a known caller is the kernel's 400, counted under its operation.
+TEST_P(AuthE2E, MalformedParametersAreRefusedOnlyAfterAuthentication) {
+  start_token_server();
+  const auto made =
+      client_->post("/api/context", R"({"agent_id":"root","context_data":{"a":1}})", bearer(root_));
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id(json::parse(made.body).at("id").as_string());
+  const auto wrong = bearer("ctxm_" + std::string(64, '0'));
+
+  expect_error(client_->get("/api/context/" + id + "?version=x"), 401, "unauthenticated");
+  expect_error(client_->get("/api/context/" + id + "?version=x", wrong), 401, "unauthenticated");
+  expect_error(client_->patch("/api/context/" + id, R"({"context_data":{}})", {{"If-Match", "v"}}),
+               401, "unauthenticated");
+  expect_error(client_->get("/api/context/" + id + "/history?limit=0", wrong), 401,
+               "unauthenticated");
+  expect_error(client_->get("/api/agent/root/contexts?include_deleted=yes", wrong), 401,
+               "unauthenticated");
+
+  auto message = [](const ct::HttpReply& r) {
+    return std::string(json::parse(r.body).at("error").at("message").as_string());
+  };
+  auto patched = [&](const std::string& if_match) {
+    auto h = bearer(root_);
+    h["If-Match"] = if_match;
+    return client_->patch("/api/context/" + id, R"({"context_data":{"b":2}})", h);
+  };
+  auto r = client_->get("/api/context/" + id + "?version=0", bearer(root_));
+  expect_error(r, 400, "invalid_request");
+  EXPECT_EQ(message(r), "version must be a positive integer");
+  r = patched("\"x\"");
+  expect_error(r, 400, "invalid_request");
+  EXPECT_EQ(message(r), "If-Match must be a version in quotes, e.g. \"3\"");
+  r = client_->get("/api/context/" + id + "/history?limit=1001", bearer(root_));
+  expect_error(r, 400, "invalid_request");
+  EXPECT_EQ(message(r), "limit must be an integer from 1 to 1000");
+  r = client_->get("/api/agent/root/contexts?include_deleted=yes", bearer(root_));
+  expect_error(r, 400, "invalid_request");
+  EXPECT_EQ(message(r), "include_deleted must be true or false");
+
+  // The well-formed ones reach the typed calls: W/"1" and * as If-Match, a version, a limit.
+  EXPECT_EQ(patched("W/\"1\"").status, 200);
+  expect_error(patched("\"1\""), 412, "precondition_failed");
+  EXPECT_EQ(patched("*").status, 200);
+  EXPECT_EQ(json::parse(client_->get("/api/context/" + id + "?version=1", bearer(root_)).body)
+                .at("context_data"),
+            json::parse(R"({"a":1})"));
+  EXPECT_EQ(json::parse(client_->get("/api/context/" + id + "/history?limit=2", bearer(root_)).body)
+                .at("items")
+                .as_array()
+                .size(),
+            2u);
+
+  // Each refusal counted under its operation, as the kernel's own 400s are.
+  const auto metrics = client_->get("/metrics").body;
+  for (const char* op : {"read", "update", "history", "list"}) {
+    EXPECT_NE(metrics.find("ctxmgr_context_operations_total{op=\"" + std::string(op) +
+                           "\",outcome=\"invalid_request\"} 1"),
+              std::string::npos)
+        << op << "\n"
+        << metrics;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuthE2E, testing::Values("sqlite", "postgres"),

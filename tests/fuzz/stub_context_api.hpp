@@ -88,6 +88,8 @@ class StubContextApi final : public sdk::ContextApi {
     page.next_cursor = "0.01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10";
     return page;
   }
+  // SDK 1.7.
+  R refuse(const sdk::Caller&, std::string_view, sdk::Error error) override { return error; }
 
  private:
   bool trust_;

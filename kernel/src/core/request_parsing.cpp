@@ -1,7 +1,5 @@
 #include "core/request_parsing.hpp"
 
-#include <charconv>
-
 #include "core/ids.hpp"
 #include "core/time_text.hpp"
 #include "json/json_text.hpp"
@@ -66,52 +64,6 @@ sdk::Result<std::string> parse_agent_id(std::string_view id, std::string_view fi
     return invalid(std::string(field) + " must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$");
   }
   return std::string(id);
-}
-
-sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size()) v = 0;
-  if (auto st = check_positive(v, field); !st) return st.error();
-  return v;
-}
-
-sdk::Status check_positive(std::optional<std::int64_t> value, std::string_view field) {
-  if (value && *value < 1) return invalid(std::string(field) + " must be a positive integer");
-  return {};
-}
-
-sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
-                                      std::int64_t fallback) {
-  if (!text) return fallback;
-  auto v = parse_positive(*text, "limit");
-  if (!v) return invalid("limit must be an integer from 1 to 1000");
-  return check_limit(*v, fallback);
-}
-
-sdk::Result<std::int64_t> check_limit(std::optional<std::int64_t> limit, std::int64_t fallback) {
-  if (!limit) return fallback;
-  if (*limit < 1 || *limit > 1000) return invalid("limit must be an integer from 1 to 1000");
-  return *limit;
-}
-
-sdk::Result<bool> parse_bool(const std::optional<std::string>& text, std::string_view field,
-                             bool fallback) {
-  if (!text) return fallback;
-  if (*text == "true") return true;
-  if (*text == "false") return false;
-  return invalid(std::string(field) + " must be true or false");
-}
-
-sdk::Result<std::optional<std::int64_t>> parse_if_match(std::string_view text) {
-  if (text == "*") return std::optional<std::int64_t>();
-  if (text.starts_with("W/")) text.remove_prefix(2);
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    text = text.substr(1, text.size() - 2);
-  }
-  auto v = parse_positive(text, "If-Match");
-  if (!v) return invalid("If-Match must be a version in quotes, e.g. \"3\"");
-  return std::optional<std::int64_t>(*v);
 }
 
 sdk::Status validate_metadata(const json::value& metadata) {

@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/request_text.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -25,20 +26,14 @@ sdk::Result<boost::json::object> parse_body_object(std::string_view body, std::s
 sdk::Result<std::string> parse_context_id(std::string_view id);
 sdk::Result<std::string> parse_agent_id(std::string_view id, std::string_view field);
 
-// `limit`: 1–1000, `fallback` when absent.
-sdk::Result<std::int64_t> parse_limit(const std::optional<std::string>& text,
-                                      std::int64_t fallback);
-// A limit given as a number (typed calls), checked as parse_limit checks the text.
-sdk::Result<std::int64_t> check_limit(std::optional<std::int64_t> limit, std::int64_t fallback);
-// A positive integer (versions).
-sdk::Result<std::int64_t> parse_positive(std::string_view text, std::string_view field);
-// A number given as a number (typed calls), checked as parse_positive checks the text.
-sdk::Status check_positive(std::optional<std::int64_t> value, std::string_view field);
-// true | false, `fallback` when absent.
-sdk::Result<bool> parse_bool(const std::optional<std::string>& text, std::string_view field,
-                             bool fallback);
-// If-Match: "N", W/"N", N or *; nullopt for *.
-sdk::Result<std::optional<std::int64_t>> parse_if_match(std::string_view text);
+// Query and header text (limit, positive numbers, booleans, If-Match): the SDK's checks, which
+// transports use too, so both say the same.
+using sdk::check_limit;
+using sdk::check_positive;
+using sdk::parse_bool;
+using sdk::parse_if_match;
+using sdk::parse_limit;
+using sdk::parse_positive;
 
 // The known metadata keys of API.md: priority high|medium|low, tags an array of strings,
 // expires_at an RFC 3339 time. Other keys are kept as given.

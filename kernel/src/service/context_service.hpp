@@ -125,6 +125,9 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ContextPage> agent_context_rows(const sdk::Caller& caller,
                                                    std::string_view agent_id,
                                                    const sdk::TypedPage& page) override;
+  // ABI 1.7: a request a transport found malformed, answered after authentication.
+  sdk::Result<sdk::ApiResponse> refuse(const sdk::Caller& caller, std::string_view operation,
+                                       sdk::Error error) override;
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);

@@ -1,6 +1,9 @@
 // ContextService's reads: a context (current or an old version), its history, and an owner's
 // contexts — from HTTP text (API.md's parameters) or typed (ABI 1.6), sharing one body each.
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/access.hpp"
 #include "core/context_render.hpp"
 #include "core/page.hpp"
@@ -193,6 +196,17 @@ sdk::Result<std::vector<sdk::ContextRow>> ContextService::list_as(const sdk::Cal
     return st.error();
   }
   return storage_.list(q);
+}
+
+sdk::Result<ApiResponse> ContextService::refuse(const sdk::Caller& caller,
+                                                std::string_view operation, Error error) {
+  // Only the operations a transport parses text for: a name from outside must not add a label
+  // to the operation metrics per distinct text.
+  static constexpr std::string_view kParsed[] = {"read", "update", "history", "list"};
+  const bool known =
+      std::find(std::begin(kParsed), std::end(kParsed), operation) != std::end(kParsed);
+  return as_caller(known ? operation : std::string_view("refused"), caller,
+                   [&](const Identity&) -> sdk::Result<ApiResponse> { return error; });
 }
 
 sdk::Result<std::string> ContextService::whoami(const sdk::Caller& caller) {

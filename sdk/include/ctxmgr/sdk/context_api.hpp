@@ -186,6 +186,14 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // As agent_contexts, the page as rows.
   virtual Result<ContextPage> agent_context_rows(const Caller& caller, std::string_view agent_id,
                                                  const TypedPage& page) = 0;
+
+  // Since ABI 1.7. A request the transport could not turn into a call because a parameter or
+  // header it parses (request_text.hpp) is malformed: the kernel authenticates the caller first,
+  // so an unknown caller is told 401 before the 400, then answers `error`, counted and logged as
+  // `operation` (a name of docs/operations.md: read, update, history, list; another name is
+  // counted as "refused").
+  virtual Result<ApiResponse> refuse(const Caller& caller, std::string_view operation,
+                                     Error error) = 0;
 };
 
 }  // namespace ctxmgr::sdk

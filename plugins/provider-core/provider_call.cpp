@@ -14,7 +14,7 @@ namespace {
 
 sdk::Result<std::string> call(const HttpRequest& request, std::string_view provider,
                               int max_retries, sdk::Host& host, const MessageOf& message_of,
-                              const std::string& label) {
+                              const std::string& label, const std::string& prefix) {
   sdk::Logger& log = host.log();
   const std::string name(provider);
   for (int attempt = 0;; ++attempt) {
@@ -39,7 +39,7 @@ sdk::Result<std::string> call(const HttpRequest& request, std::string_view provi
           name + ": " +
           (res.failure == Failure::none ? "HTTP " + std::to_string(res.status) : res.failure_text) +
           "; retry " + std::to_string(attempt + 1) + " in " + std::to_string(wait.count()) + " ms");
-      host.metrics().counter_add("ctxmgr_provider_retries_total", label, 1);
+      host.metrics().counter_add(prefix + "_retries_total", label, 1);
       std::this_thread::sleep_for(wait);
       continue;
     }
@@ -66,18 +66,19 @@ sdk::Result<std::string> call(const HttpRequest& request, std::string_view provi
 
 sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
                                            int max_retries, sdk::Host& host,
-                                           const MessageOf& message_of) {
-  const std::string label = "provider=\"" + std::string(host.instance_name()) + "\"";
+                                           const MessageOf& message_of, std::string_view family) {
+  const std::string prefix = "ctxmgr_" + std::string(family);
+  const std::string label = std::string(family) + "=\"" + std::string(host.instance_name()) + "\"";
   const auto started = std::chrono::steady_clock::now();
-  auto result = call(request, provider, max_retries, host, message_of, label);
+  auto result = call(request, provider, max_retries, host, message_of, label, prefix);
   host.metrics().counter_add(
-      "ctxmgr_provider_requests_total",
+      prefix + "_requests_total",
       label + ",outcome=\"" +
           std::string(result ? std::string_view("ok") : sdk::code_name(result.error().code())) +
           "\"",
       1);
   host.metrics().observe(
-      "ctxmgr_provider_request_duration_seconds", label,
+      prefix + "_request_duration_seconds", label,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return result;
 }

@@ -23,8 +23,11 @@ using MessageOf = std::function<std::string(const std::string& body)>;
 // Counts into `host`'s metrics, labelled with the instance name: ctxmgr_provider_requests_total
 // {provider,outcome} (outcome: ok or the error code), ctxmgr_provider_retries_total{provider},
 // ctxmgr_provider_request_duration_seconds{provider} (the whole call, retries included).
+// `family` names the metrics: "provider" as above, "embedder" for ctxmgr_embedder_requests_total
+// {embedder,outcome} and its retries and durations.
 sdk::Result<std::string> call_with_retries(const HttpRequest& request, std::string_view provider,
                                            int max_retries, sdk::Host& host,
-                                           const MessageOf& message_of);
+                                           const MessageOf& message_of,
+                                           std::string_view family = "provider");
 
 }  // namespace ctxmgr::provider

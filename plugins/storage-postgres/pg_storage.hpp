@@ -14,6 +14,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
@@ -39,7 +40,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageRetention,
                         public sdk::StorageAccessEpoch,
                         public sdk::StorageBatch,
-                        public sdk::StorageContextChanges {
+                        public sdk::StorageContextChanges,
+                        public sdk::StorageVectors {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -102,6 +104,17 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;
   sdk::Result<std::int64_t> prune_audit(std::int64_t anchor_seq,
                                         const sdk::AuditEvent& record) override;
+
+  // StorageVectors (pg_vectors.cpp)
+  sdk::Result<std::vector<sdk::EmbeddingJob>> claim_embedding_jobs(
+      std::string_view model, std::int64_t limit, std::int64_t now_us,
+      std::int64_t lease_until_us) override;
+  sdk::Status put_vectors(std::string_view model,
+                          const std::vector<sdk::ContextVector>& vectors) override;
+  sdk::Result<std::int64_t> embedding_backlog(std::string_view model) override;
+  sdk::Result<std::vector<sdk::ContextVector>> current_vectors(std::string_view model) override;
+  sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> vector_models() override;
+  sdk::Result<std::int64_t> drop_vectors(std::string_view model) override;
 
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }

@@ -20,6 +20,7 @@
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
 #include "epoch_poller.hpp"
 #include "reader_pool.hpp"
 #include "writer_statements.hpp"
@@ -30,7 +31,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageBackup,
                             public sdk::StorageRetention,
                             public sdk::StorageAccessEpoch,
-                            public sdk::StorageBatch {
+                            public sdk::StorageBatch,
+                            public sdk::StorageVectors {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -86,7 +88,6 @@ class SqliteStorage final : public sdk::StorageSearch,
   // held: every search_merge_every such commits, one step of merging the index (sqlite_search.cpp).
   void after_search_change();
 
-  // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   // StorageRetention (sqlite_retention.cpp)
   sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;
   sdk::Result<std::int64_t> prune_audit(std::int64_t anchor_seq,
@@ -95,6 +96,18 @@ class SqliteStorage final : public sdk::StorageSearch,
   // StorageAccessEpoch: the counter of 07_access_epoch, read every 100 ms (epoch_poller.hpp).
   sdk::Result<std::uint64_t> access_epoch() override { return epoch_.epoch(); }
 
+  // StorageVectors (sqlite_vectors.cpp)
+  sdk::Result<std::vector<sdk::EmbeddingJob>> claim_embedding_jobs(
+      std::string_view model, std::int64_t limit, std::int64_t now_us,
+      std::int64_t lease_until_us) override;
+  sdk::Status put_vectors(std::string_view model,
+                          const std::vector<sdk::ContextVector>& vectors) override;
+  sdk::Result<std::int64_t> embedding_backlog(std::string_view model) override;
+  sdk::Result<std::vector<sdk::ContextVector>> current_vectors(std::string_view model) override;
+  sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> vector_models() override;
+  sdk::Result<std::int64_t> drop_vectors(std::string_view model) override;
+
+  // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   sdk::Error fail(const std::exception& e, const std::string& what);
 
  private:

@@ -5,6 +5,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
+#include "ctxmgr/sdk/embedder.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
@@ -14,6 +15,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::sdk {
@@ -32,6 +34,8 @@ StorageBackup::~StorageBackup() = default;
 StorageRetention::~StorageRetention() = default;
 StorageAccessEpoch::~StorageAccessEpoch() = default;
 StorageContextChanges::~StorageContextChanges() = default;
+StorageVectors::~StorageVectors() = default;
+Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;
 CompletionSink::~CompletionSink() = default;

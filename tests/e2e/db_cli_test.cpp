@@ -42,14 +42,15 @@ class DbCli : public testing::TestWithParam<std::string> {
 TEST_P(DbCli, InitMigrateStatusCheck) {
   auto fresh = db("check");
   EXPECT_EQ(fresh.exit_code, 1) << fresh.out << fresh.err;
-  EXPECT_NE(fresh.out.find("storage: reachable\nschema: 0 of 8\n"), std::string::npos) << fresh.out;
+  EXPECT_NE(fresh.out.find("storage: reachable\nschema: 0 of 9\n"), std::string::npos) << fresh.out;
   EXPECT_NE(fresh.out.find("not at the latest schema: run `ctxmgr db migrate`"), std::string::npos);
   auto init = db("init");
   EXPECT_EQ(init.exit_code, 0) << init.err;
   EXPECT_EQ(init.out,
             "applied 00_base\napplied 01_immutable_log\napplied 02_context_manager\n"
             "applied 03_algorithm_engine\napplied 04_access_control\napplied 05_audit_chain\n"
-            "applied 06_search\napplied 07_access_epoch\napplied 08_context_changes\n");
+            "applied 06_search\napplied 07_access_epoch\napplied 08_context_changes\n"
+            "applied 09_context_vectors\n");
   auto again = db("init");
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_EQ(again.out, "schema is up to date; nothing to apply\n");
@@ -57,12 +58,12 @@ TEST_P(DbCli, InitMigrateStatusCheck) {
   auto status = db("status");
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_EQ(status.out,
-            "schema: 8 of 8 (latest)\napplied: 00_base, 01_immutable_log, 02_context_manager, "
+            "schema: 9 of 9 (latest)\napplied: 00_base, 01_immutable_log, 02_context_manager, "
             "03_algorithm_engine, 04_access_control, 05_audit_chain, 06_search, 07_access_epoch, "
-            "08_context_changes\npending: none\n");
+            "08_context_changes, 09_context_vectors\npending: none\n");
   auto check = db("check");
   EXPECT_EQ(check.exit_code, 0);
-  EXPECT_EQ(check.out.substr(0, 43), "storage: reachable\nschema: 8 of 8 (latest)\n");
+  EXPECT_EQ(check.out.substr(0, 43), "storage: reachable\nschema: 9 of 9 (latest)\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DbCli, testing::Values("sqlite", "postgres"),

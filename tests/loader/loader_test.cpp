@@ -92,15 +92,15 @@ TEST(Loader, MissingCreateEntryPoint) {
 TEST(Loader, NextMajorAbiIsRefusedBeforeLoading) {
   EXPECT_EQ(refusal(selector_at("next_major.so")),
             "plugin " + plugin("next_major.so") + ": built for SDK ABI 2.x; this ctxmgr " +
-                CTXMGR_VERSION_TEXT + " loads SDK ABI 1.0–1." + std::to_string(CTXMGR_SDK_ABI_MINOR) +
-                "; rebuild it against ctxmgr-sdk 1.x");
+                CTXMGR_VERSION_TEXT + " loads SDK ABI 1.0–1." +
+                std::to_string(CTXMGR_SDK_ABI_MINOR) + "; rebuild it against ctxmgr-sdk 1.x");
 }
 
 TEST(Loader, NewerMinorAbi) {
   EXPECT_EQ(refusal(selector_at("newer_minor.so")),
-            "plugin " + plugin("newer_minor.so") +
-                ": built for SDK ABI 1." + std::to_string(CTXMGR_SDK_ABI_MINOR + 5) +
-                ", newer than this ctxmgr's 1." + std::to_string(CTXMGR_SDK_ABI_MINOR) +
+            "plugin " + plugin("newer_minor.so") + ": built for SDK ABI 1." +
+                std::to_string(CTXMGR_SDK_ABI_MINOR + 5) + ", newer than this ctxmgr's 1." +
+                std::to_string(CTXMGR_SDK_ABI_MINOR) +
                 "; upgrade ctxmgr or rebuild against ctxmgr-sdk 1." +
                 std::to_string(CTXMGR_SDK_ABI_MINOR));
 }
@@ -123,15 +123,25 @@ TEST(Loader, OtherToolchain) {
 }
 
 TEST(Loader, BadMagic) {
-  EXPECT_EQ(refusal(selector_at("bad_magic.so")),
-            "plugin " + plugin("bad_magic.so") +
-                ": descriptor has a wrong magic; expected \"CTXMGRP\"");
+  EXPECT_EQ(
+      refusal(selector_at("bad_magic.so")),
+      "plugin " + plugin("bad_magic.so") + ": descriptor has a wrong magic; expected \"CTXMGRP\"");
 }
 
 TEST(Loader, WrongKind) {
   EXPECT_EQ(refusal("storage:\n  plugin: broken\n  path: " + plugin("wrong_kind.so") + "\n"),
             "plugin " + plugin("wrong_kind.so") +
                 ": declares kind 'selector' but is configured under 'storage' (storage)");
+}
+
+TEST(Loader, UnknownKindAndAKindOlderThanItsAbi) {
+  EXPECT_EQ(refusal(selector_at("unknown_kind.so")),
+            "plugin " + plugin("unknown_kind.so") +
+                ": declares unknown kind 9; expected storage, selector, provider, transport or "
+                "embedder");
+  EXPECT_EQ(refusal(selector_at("embedder_before_1_8.so")),
+            "plugin " + plugin("embedder_before_1_8.so") +
+                ": declares kind embedder, which SDK ABI 1.7 does not have (it came with 1.8)");
 }
 
 TEST(Loader, WrongName) {
@@ -161,9 +171,9 @@ TEST(Loader, FactoryThrowingStdException) {
 }
 
 TEST(Loader, FactoryThrowingSomethingElse) {
-  EXPECT_EQ(refusal(selector_at("create_throws_int.so")),
-            "plugin broken (" + plugin("create_throws_int.so") +
-                "): create failed: unknown exception");
+  EXPECT_EQ(
+      refusal(selector_at("create_throws_int.so")),
+      "plugin broken (" + plugin("create_throws_int.so") + "): create failed: unknown exception");
 }
 
 TEST(Loader, FactoryReturningNothing) {
@@ -173,23 +183,25 @@ TEST(Loader, FactoryReturningNothing) {
 }
 
 TEST(Loader, PluginRefusingItsOptions) {
-  const std::string line = refusal("selectors:\n  - plugin: good\n    path: " +
-                                   plugin("selector-good.so") + "\n    options: {mode: reject}\n");
+  const std::string line =
+      refusal("selectors:\n  - plugin: good\n    path: " + plugin("selector-good.so") +
+              "\n    options: {mode: reject}\n");
   EXPECT_EQ(line, "plugin good (" + plugin("selector-good.so") +
                       "): create failed: options.mode: 'reject' asks this test plugin to refuse");
 }
 
 TEST(Loader, UnknownOptionKeyNamesPositionAndAllowedKeys) {
-  const std::string line = refusal("selectors:\n  - plugin: good\n    path: " +
-                                   plugin("selector-good.so") + "\n    options:\n      journal: 1\n");
+  const std::string line =
+      refusal("selectors:\n  - plugin: good\n    path: " + plugin("selector-good.so") +
+              "\n    options:\n      journal: 1\n");
   EXPECT_EQ(line, "plugin " + plugin("selector-good.so") +
                       ": test.yaml:5:7: selectors[0].options.journal: unknown key 'journal'; "
                       "allowed: factor, mode, api_key, retries");
 }
 
 TEST(Loader, OptionOfWrongTypeAndOutOfRange) {
-  const std::string head = "selectors:\n  - plugin: good\n    path: " + plugin("selector-good.so") +
-                           "\n    options:\n";
+  const std::string head =
+      "selectors:\n  - plugin: good\n    path: " + plugin("selector-good.so") + "\n    options:\n";
   EXPECT_EQ(refusal(head + "      retries: abc\n"),
             "plugin " + plugin("selector-good.so") +
                 ": test.yaml:5:16: selectors[0].options.retries: expected an integer, got \"abc\"");
@@ -213,13 +225,15 @@ TEST(Loader, DuplicateNameFromTwoFiles) {
   EXPECT_TRUE(l->reports[0].loaded) << l->reports[0].error;
   EXPECT_FALSE(l->reports[1].loaded);
   EXPECT_EQ(l->reports[1].error, "plugin dup (" + plugin("dup_b.so") +
-                                     "): duplicate name, already loaded from " + plugin("dup_a.so"));
+                                     "): duplicate name, already loaded from " +
+                                     plugin("dup_a.so"));
 }
 
 TEST(Loader, TwoInstancesOfOneFileShareTheLibrary) {
-  auto l = load("selectors:\n  - plugin: good\n    name: a\n    path: " +
-                plugin("selector-good.so") + "\n  - plugin: good\n    name: b\n    path: " +
-                plugin("selector-good.so") + "\n    options: {factor: 3}\n");
+  auto l =
+      load("selectors:\n  - plugin: good\n    name: a\n    path: " + plugin("selector-good.so") +
+           "\n  - plugin: good\n    name: b\n    path: " + plugin("selector-good.so") +
+           "\n    options: {factor: 3}\n");
   ASSERT_EQ(l->reports.size(), 2u);
   EXPECT_TRUE(l->reports[0].loaded);
   EXPECT_TRUE(l->reports[1].loaded) << l->reports[1].error;
@@ -227,23 +241,23 @@ TEST(Loader, TwoInstancesOfOneFileShareTheLibrary) {
 }
 
 TEST(Loader, MissingFileNamesTheFoldersSearched) {
-  EXPECT_EQ(refusal("plugins: {search_paths: [" + kDir.string() +
-                    "]}\nstorage: {plugin: nothere}\n"),
-            "plugin nothere (storage): no file storage-nothere.so in the plugin search paths (" +
-                kDir.string() + "); set plugins.search_paths or the entry's path");
+  EXPECT_EQ(
+      refusal("plugins: {search_paths: [" + kDir.string() + "]}\nstorage: {plugin: nothere}\n"),
+      "plugin nothere (storage): no file storage-nothere.so in the plugin search paths (" +
+          kDir.string() + "); set plugins.search_paths or the entry's path");
 }
 
 TEST(Loader, OptionalPluginFailureIsSkippedAndKernelStaysSound) {
   // Every broken plugin, optional, in one registry, followed by a good one that must still work.
   std::string yaml = "selectors:\n";
-  const char* broken[] = {"not_elf.so",    "no_section.so",        "no_create.so",
-                          "next_major.so", "newer_minor.so",       "toolchain.so",
-                          "bad_magic.so",  "create_throws_std.so", "create_throws_int.so",
-                          "create_returns_null.so", "missing_dep.so", "unresolved.so"};
+  const char* broken[] = {
+      "not_elf.so",           "no_section.so",          "no_create.so",   "next_major.so",
+      "newer_minor.so",       "toolchain.so",           "bad_magic.so",   "create_throws_std.so",
+      "create_throws_int.so", "create_returns_null.so", "missing_dep.so", "unresolved.so"};
   int n = 0;
   for (const char* f : broken) {
-    yaml += "  - {plugin: broken, name: b" + std::to_string(n++) + ", required: false, path: " +
-            plugin(f) + "}\n";
+    yaml += "  - {plugin: broken, name: b" + std::to_string(n++) +
+            ", required: false, path: " + plugin(f) + "}\n";
   }
   yaml += "  - {plugin: good, path: " + plugin("selector-good.so") + "}\n";
   auto l = load(yaml);
@@ -272,9 +286,9 @@ TEST(Loader, ScanListsEveryFileWithItsReason) {
   EXPECT_TRUE(by_file["selector-good.so"]->loaded);
   EXPECT_EQ(by_file["selector-good.so"]->info->name, "good");
   ASSERT_TRUE(by_file.count("dup_b.so"));
-  EXPECT_EQ(by_file["dup_b.so"]->error,
-            "plugin dup (" + plugin("dup_b.so") + "): duplicate name, already found at " +
-                plugin("dup_a.so"));
+  EXPECT_EQ(by_file["dup_b.so"]->error, "plugin dup (" + plugin("dup_b.so") +
+                                            "): duplicate name, already found at " +
+                                            plugin("dup_a.so"));
   ASSERT_TRUE(by_file.count("not_elf.so"));
   EXPECT_FALSE(by_file["not_elf.so"]->loaded);
 }
@@ -286,7 +300,8 @@ TEST(LoaderDeathTest, StaticConstructorThrowingTerminates) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        auto lib = ck::PluginLibrary::open(fs::path(TEST_TERMINATING_DIR) / "static_ctor_throws.so");
+        auto lib =
+            ck::PluginLibrary::open(fs::path(TEST_TERMINATING_DIR) / "static_ctor_throws.so");
         (void)lib;
       },
       "");

@@ -20,7 +20,7 @@ done
 ls "$prefix"/lib*/libctxmgr-sdk.so.1 >/dev/null || fail "missing libctxmgr-sdk.so.1"
 ls "$prefix"/lib*/cmake/ctxmgr-sdk/ctxmgr-sdkConfig.cmake >/dev/null || fail "missing the SDK's CMake package"
 # No test plugin is installed.
-[[ $(ls "$prefix/lib/ctxmgr/plugins" | grep -cv -E '^(storage|selector|provider|transport)-') == 0 ]] ||
+[[ $(ls "$prefix/lib/ctxmgr/plugins" | grep -cv -E '^(storage|selector|provider|transport|embedder)-') == 0 ]] ||
   fail "unexpected files in the plugin folder: $(ls "$prefix/lib/ctxmgr/plugins")"
 
 # From a folder without ./config and without flags: <prefix>/etc/ctxmgr/ctxmgr.yaml and

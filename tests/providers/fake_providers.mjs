@@ -14,7 +14,8 @@ export async function startFakeProvider() {
     req.on("data", c => { body += c; });
     req.on("end", () => {
       received.push({ method: req.method, url: req.url, headers: req.headers, body });
-      const step = script.shift() ?? { status: 500, body: { error: { message: "no scripted answer" } } };
+      const step = script.shift() ?? fake.fallback?.(received.at(-1)) ??
+        { status: 500, body: { error: { message: "no scripted answer" } } };
       if (step.delay) { setTimeout(() => answer(step), step.delay); return; }
       answer(step);
     });
@@ -31,12 +32,37 @@ export async function startFakeProvider() {
     };
   });
   await new Promise(resolve => server.listen(0, "127.0.0.1", resolve));
-  return {
+  // `fallback(request)`: the answer when the script is empty (else a 500).
+  const fake = {
     root: `http://127.0.0.1:${server.address().port}`,
     url: `http://127.0.0.1:${server.address().port}/v1`,
     received,
     script,
+    fallback: undefined,
     close: () => new Promise(resolve => { server.closeAllConnections?.(); server.close(resolve); }),
+  };
+  return fake;
+}
+
+// A deterministic embedding of a text: its words hashed into `dims` buckets (no model; the same
+// text always gives the same vector, texts sharing words get close vectors).
+export function fakeVector(text, dims = 8) {
+  const v = new Array(dims).fill(0);
+  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)) {
+    let h = 2166136261;
+    for (const c of word) h = Math.imul(h ^ c.codePointAt(0), 16777619) >>> 0;
+    v[h % dims] += 1;
+  }
+  return v;
+}
+
+// The OpenAI embeddings answer to a request body {model, input: [texts]}.
+export function embeddings(body, dims = 8) {
+  const { model, input } = JSON.parse(body);
+  return {
+    object: "list", model,
+    data: input.map((text, index) => ({ object: "embedding", index, embedding: fakeVector(text, dims) })),
+    usage: { prompt_tokens: input.length, total_tokens: input.length },
   };
 }
 

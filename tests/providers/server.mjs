@@ -15,8 +15,9 @@ const freePort = () => new Promise(resolve => {
   const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-// `http`: more transport-http options, as YAML flow-mapping entries ("provider_queue: 1").
-export async function startServer(providers, env = {}, http = "") {
+// `http`: more transport-http options, as YAML flow-mapping entries ("provider_queue: 1");
+// `extra`: more top-level YAML (an `embedder:`).
+export async function startServer(providers, env = {}, http = "", extra = "") {
   const dir = mkdtempSync(join(tmpdir(), "ctxmgr-provider-"));
   const port = await freePort();
   writeFileSync(join(dir, "ctxmgr.yaml"),
@@ -24,7 +25,8 @@ export async function startServer(providers, env = {}, http = "") {
     `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
     `providers:\n${providers}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${http ? ", " + http : ""}}}]\n`);
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${http ? ", " + http : ""}}}]\n` +
+    extra);
   const child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   let log = "";

@@ -62,8 +62,9 @@ TEST(Config, EmptyFileIsAValidConfigWithNothingConfigured) {
 
 TEST(Config, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("server: {}\nstorrage: {plugin: x}\n"),
-            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, selection, "
-            "plugins, storage, selectors, providers, transports");
+            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
+            "selection, "
+            "plugins, storage, embedder, embeddings, selectors, providers, transports");
 }
 
 TEST(Config, UnknownNestedKey) {
@@ -119,8 +120,8 @@ TEST(Config, DotenvValuesReachTheConfig) {
   }
   auto env = ck::Environment::load(file, true);
   ASSERT_TRUE(env.ok());
-  auto r = ck::parse_config("server: {log: {level: '${CTXMGR_T_FROM_DOTENV:-info}'}}\n", "c.yaml",
-                            *env);
+  auto r =
+      ck::parse_config("server: {log: {level: '${CTXMGR_T_FROM_DOTENV:-info}'}}\n", "c.yaml", *env);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->config.log.level, "warn");
 }
@@ -171,4 +172,39 @@ TEST(Config, SelectionErrorsNameThePlace) {
             "\"0\"");
   EXPECT_NE(error_of("selection:\n  weights: {}\n").find("unknown key 'weights'"),
             std::string::npos);
+}
+
+// `embedder:` is one mapping; `enabled` empty or false leaves an entry out (the shipped configs
+// write `enabled: ${CTXMGR_EMBEDDINGS_URL:+true}`); the worker's settings are checked.
+TEST(Config, TheEmbedderIsOneEntryThatAVariableTurnsOn) {
+  ::unsetenv("CTXMGR_T_EMB_URL");
+  ck::Environment env;
+  const std::string entry =
+      "embedder: {plugin: openai, enabled: '${CTXMGR_T_EMB_URL:+true}', "
+      "options: {base_url: '${CTXMGR_T_EMB_URL:-x}'}}\n"
+      "embeddings: {batch_size: 8, interval_ms: 100}\n";
+  auto off = ck::parse_config(entry, "ctxmgr.yaml", env);
+  ASSERT_TRUE(off.ok()) << off.error().message();
+  EXPECT_TRUE(off->config.plugins.empty());
+  EXPECT_EQ(off->config.embeddings.batch_size, 8);
+  EXPECT_EQ(off->config.embeddings.interval_ms, 100);
+  EXPECT_EQ(off->config.embeddings.retry_ms, 10000);
+
+  ::setenv("CTXMGR_T_EMB_URL", "http://127.0.0.1:11434/v1", 1);
+  auto on = ck::parse_config(entry, "ctxmgr.yaml", env);
+  ASSERT_TRUE(on.ok()) << on.error().message();
+  ASSERT_EQ(on->config.plugins.size(), 1u);
+  EXPECT_EQ(on->config.plugins[0].kind, ctxmgr::sdk::Kind::embedder);
+  EXPECT_EQ(on->config.plugins[0].yaml_path, "embedder");
+  ::unsetenv("CTXMGR_T_EMB_URL");
+
+  EXPECT_EQ(error_of("embedder: [{plugin: openai}]\n"),
+            "ctxmgr.yaml:1:11: embedder: expected one embedder plugin (a mapping), got a sequence");
+  EXPECT_EQ(error_of("embedder: {plugin: openai, enabled: maybe}\n"),
+            "ctxmgr.yaml:1:37: embedder.enabled: expected true or false, got \"maybe\"");
+  EXPECT_EQ(
+      error_of("embeddings: {batch_size: 0}\n"),
+      "ctxmgr.yaml:1:26: embeddings.batch_size: expected an integer from 1 to 2048, got \"0\"");
+  EXPECT_EQ(error_of("storage: {plugin: sqlite, enabled: false}\n"),
+            "ctxmgr.yaml:1:10: storage: the storage cannot be disabled");
 }

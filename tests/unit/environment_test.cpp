@@ -19,6 +19,12 @@ TEST(Interpolate, VariablesDefaultsAndEscapes) {
   EXPECT_EQ(*ck::interpolate("${CTXMGR_T_UNSET:-}", env), "");
   EXPECT_EQ(*ck::interpolate("cost $$5 and $HOME", env), "cost $5 and $HOME");
   EXPECT_EQ(*ck::interpolate("${CTXMGR_T_SET}${CTXMGR_T_SET}", env), "valuevalue");
+  // :+ gives its word only when the variable is set and not empty (turning an entry on).
+  EXPECT_EQ(*ck::interpolate("${CTXMGR_T_SET:+true}", env), "true");
+  EXPECT_EQ(*ck::interpolate("${CTXMGR_T_EMPTY:+true}", env), "");
+  EXPECT_EQ(*ck::interpolate("${CTXMGR_T_UNSET:+true}", env), "");
+  EXPECT_FALSE(ck::interpolate("${CTXMGR_T_SET:?x}", env).ok());
+  EXPECT_FALSE(ck::interpolate("${CTXMGR_T_SET:}", env).ok());
 }
 
 TEST(Interpolate, UnsetWithoutDefaultIsAnErrorNamingTheVariable) {

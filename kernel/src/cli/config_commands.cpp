@@ -116,6 +116,7 @@ int run_config_show(const CommonOptions& opts) {
   out << YAML::EndSeq << YAML::EndMap;
 
   const std::pair<sdk::Kind, const char*> sections[] = {{sdk::Kind::storage, "storage"},
+                                                        {sdk::Kind::embedder, "embedder"},
                                                         {sdk::Kind::selector, "selectors"},
                                                         {sdk::Kind::provider, "providers"},
                                                         {sdk::Kind::transport, "transports"}};
@@ -125,7 +126,8 @@ int run_config_show(const CommonOptions& opts) {
       if (e.kind != kind) continue;
       if (!open) {
         out << YAML::Key << key << YAML::Value;
-        if (kind != sdk::Kind::storage) out << YAML::BeginSeq;
+        const bool single = kind == sdk::Kind::storage || kind == sdk::Kind::embedder;
+        if (!single) out << YAML::BeginSeq;
         open = true;
       }
       // Validate against the plugin's own table when it can be read; else show what was written.
@@ -161,7 +163,7 @@ int run_config_show(const CommonOptions& opts) {
       if (!note.empty()) out << YAML::Comment("not validated: " + redact_connection_secrets(note));
       out << YAML::EndMap;
     }
-    if (open && kind != sdk::Kind::storage) out << YAML::EndSeq;
+    if (open && kind != sdk::Kind::storage && kind != sdk::Kind::embedder) out << YAML::EndSeq;
   }
   out << YAML::EndMap;
   std::cout << out.c_str() << "\n";

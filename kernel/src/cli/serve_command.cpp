@@ -4,15 +4,16 @@
 #include <csignal>
 #include <iostream>
 
+#include "audit/audit_chain.hpp"
 #include "cli/commands.hpp"
 #include "cli/selection_setup.hpp"
+#include "ctxmgr/sdk/provider.hpp"
+#include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/transport.hpp"
+#include "embedding/embedding_worker.hpp"
 #include "log/logging.hpp"
 #include "plugin/registry.hpp"
-#include "audit/audit_chain.hpp"
 #include "service/context_service.hpp"
-#include "ctxmgr/sdk/storage.hpp"
-#include "ctxmgr/sdk/provider.hpp"
-#include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -97,7 +98,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
   std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<RateLimiter> rate_limiter;  // outlives the service that points to it
-  std::unique_ptr<AccessCache> access;  // outlives the service and the process engine
+  std::unique_ptr<AccessCache> access;        // outlives the service and the process engine
   std::unique_ptr<GroupCommit> group_commit;  // outlives the service
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
@@ -132,21 +133,21 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
         *storages[0].second, registry.storage_access_epoch(),
         AccessCache::Settings{std::chrono::milliseconds(config.service.access_cache_ttl_ms)});
     if (registry.storage_access_epoch() == nullptr) {
-      log.info("the storage has no access epoch (ABI < 1.4): tokens and grants are read per request");
+      log.info(
+          "the storage has no access epoch (ABI < 1.4): tokens and grants are read per request");
     }
     ServiceSettings settings;
     settings.context_changes = registry.storage_context_changes();
-    settings.context_cache = ContextCache::Settings{
-        std::chrono::milliseconds(config.service.context_cache_ttl_ms),
-        static_cast<std::size_t>(config.service.context_cache_max_bytes)};
+    settings.context_cache =
+        ContextCache::Settings{std::chrono::milliseconds(config.service.context_cache_ttl_ms),
+                               static_cast<std::size_t>(config.service.context_cache_max_bytes)};
     if (auto* batch = registry.storage_batch();
         batch != nullptr && config.service.group_commit_max_batch > 0) {
       group_commit = std::make_unique<GroupCommit>(
           *storages[0].second, *batch,
-          GroupCommit::Settings{
-              static_cast<std::size_t>(config.service.group_commit_max_batch),
-              std::chrono::microseconds(config.service.group_commit_max_wait_us),
-              static_cast<std::size_t>(config.service.group_commit_lanes)});
+          GroupCommit::Settings{static_cast<std::size_t>(config.service.group_commit_max_batch),
+                                std::chrono::microseconds(config.service.group_commit_max_wait_us),
+                                static_cast<std::size_t>(config.service.group_commit_lanes)});
       settings.group_commit = group_commit.get();
     }
     settings.max_json_depth = static_cast<std::size_t>(config.service.max_json_depth);
@@ -160,9 +161,10 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
                           : config.audit.reads == "batch" ? ReadAudit::batch
                                                           : ReadAudit::off;
     if (settings.read_audit == ReadAudit::batch) {
-      batcher = std::make_unique<AuditBatcher>(
-          *storages[0].second, registry.storage_batch(), std::chrono::milliseconds(config.audit.batch_interval_ms),
-          static_cast<std::size_t>(config.audit.batch_capacity));
+      batcher =
+          std::make_unique<AuditBatcher>(*storages[0].second, registry.storage_batch(),
+                                         std::chrono::milliseconds(config.audit.batch_interval_ms),
+                                         static_cast<std::size_t>(config.audit.batch_capacity));
       batcher->start();
       settings.batcher = batcher.get();
     }
@@ -174,8 +176,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     selection = std::move(*engine);
     settings.selection = selection.get();
     processing = std::make_unique<ProcessEngine>(
-        *access, selection.get(),
-        registry.of_kind<sdk::Provider>(sdk::Kind::provider));
+        *access, selection.get(), registry.of_kind<sdk::Provider>(sdk::Kind::provider));
     settings.processing = processing.get();
     settings.auth_failure_window = std::chrono::milliseconds(config.audit.auth_failure_window_ms);
     service = std::make_unique<ContextService>(*access, metrics, clock, settings);
@@ -185,10 +186,11 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   if (config.service.auth == "trust") {
     for (auto& [name, transport] : transports) {
       if (!transport->loopback_only()) {
-        log.error("refusing to start: service.auth is trust (identity from the X-Agent-Id "
-                  "header) but transport '{}' listens on {}, which is not a loopback address; "
-                  "set service.auth: token, or listen on 127.0.0.1",
-                  name, transport->endpoint());
+        log.error(
+            "refusing to start: service.auth is trust (identity from the X-Agent-Id "
+            "header) but transport '{}' listens on {}, which is not a loopback address; "
+            "set service.auth: token, or listen on 127.0.0.1",
+            name, transport->endpoint());
         return kExitUsage;
       }
     }
@@ -209,17 +211,36 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   // Failed authentications folded per window are audited as each window ends.
   std::unique_ptr<Periodic> auth_failures;
   if (service) {
-    auth_failures = std::make_unique<Periodic>(
-        "the folding of failed authentications",
-        std::chrono::milliseconds(config.audit.auth_failure_window_ms),
-        [s = service.get()] { s->flush_auth_failures(false); });
+    auth_failures =
+        std::make_unique<Periodic>("the folding of failed authentications",
+                                   std::chrono::milliseconds(config.audit.auth_failure_window_ms),
+                                   [s = service.get()] { s->flush_auth_failures(false); });
     auth_failures->start();
   }
-  // Then selectors and providers, and transports last: they accept requests at once.
+  // The embedder's vectors live beside the contexts: the storage must keep them.
+  const auto embedders = registry.of_kind<sdk::Embedder>(sdk::Kind::embedder);
+  if (!embedders.empty() && registry.storage_vectors() == nullptr) {
+    log.error(
+        "refusing to start: an embedder is configured but the storage plugin keeps no "
+        "vectors (it lacks the vector capability of SDK ABI 1.8)");
+    return kExitUsage;
+  }
+  // Then selectors, providers and the embedder, and transports last: they accept requests at once.
   if (auto st = registry.start_all(); !st) {
     log.error("{}", st.error().message());
     registry.stop_all();
     return kExitFailure;
+  }
+  std::unique_ptr<EmbeddingWorker> embedding;
+  if (!embedders.empty()) {
+    embedding = std::make_unique<EmbeddingWorker>(
+        *registry.storage_vectors(), *embedders[0].second, metrics, clock,
+        EmbeddingWorkerSettings{static_cast<std::size_t>(config.embeddings.batch_size),
+                                std::chrono::milliseconds(config.embeddings.interval_ms),
+                                std::chrono::milliseconds(config.embeddings.retry_ms)});
+    embedding->start();
+    log.info("embedding with '{}' (model {}) in the background", embedders[0].first,
+             embedders[0].second->model_id());
   }
   log.info("ready: {} plugin instance(s) started", registry.size());
 
@@ -240,6 +261,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     auth_failures->stop();
     service->flush_auth_failures(true);
   }
+  if (embedding) embedding->stop();
   if (batcher) batcher->stop();
   if (sealer) sealer->stop();
   registry.stop_all();

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -18,19 +18,20 @@
 namespace ctxmgr::kernel {
 
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn (warning), error, off
+  std::string level = "info";   // trace, debug, info, warn (warning), error, off
   std::string format = "text";  // text | json
   std::string file;             // empty: stderr
 };
 
-// One configured plugin instance (`storage:` or an item of `selectors:`, `providers:`,
-// `transports:`).
+// One configured plugin instance (`storage:`, `embedder:` or an item of `selectors:`,
+// `providers:`, `transports:`).
 struct PluginEntry {
   sdk::Kind kind = sdk::Kind::storage;
   std::string plugin;  // the plugin's declared name; its file is <kind>-<plugin>.so
   std::string name;    // the instance name, unique per kind (default: plugin)
   std::optional<std::filesystem::path> path;  // an explicit file instead of the search
   bool required = true;
+  bool enabled = true;    // `enabled: false` (or empty): left out, as if not written
   YAML::Node options;     // may be null
   YAML::Node node;        // the entry itself, for positions
   std::string yaml_path;  // "storage", "selectors[1]"
@@ -39,9 +40,9 @@ struct PluginEntry {
 // Settings of the kernel's context service.
 struct ServiceConfig {
   std::int64_t max_json_depth = 64;  // deeper request bodies are 400
-  std::string auth = "trust";         // trust | token
-  double rate_limit_per_second = 0;   // per agent; 0: no limit
-  double rate_limit_burst = 0;        // 0: one second's worth (at least 1)
+  std::string auth = "trust";        // trust | token
+  double rate_limit_per_second = 0;  // per agent; 0: no limit
+  double rate_limit_burst = 0;       // 0: one second's worth (at least 1)
   // How long a cached token, agent or grant may be used at most (core/access_cache.hpp); the
   // storage's access epoch drops it sooner on any change. 0: no cache.
   std::int64_t access_cache_ttl_ms = 10000;
@@ -89,14 +90,22 @@ struct SelectionConfig {
   YAML::Node node;  // for positions in errors found later (unknown selector names)
 };
 
+// The embedding worker (docs/semantic.md), active when an `embedder:` is configured.
+struct EmbeddingsConfig {
+  std::int64_t batch_size = 32;    // contexts claimed and embedded per request to the embedder
+  std::int64_t interval_ms = 500;  // how often the worker looks for versions without a vector
+  std::int64_t retry_ms = 10000;   // a claim's lease: a failed batch is tried again after it
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
   ServiceConfig service;
   AuditConfig audit;
   SelectionConfig selection;
+  EmbeddingsConfig embeddings;
   std::vector<std::filesystem::path> plugin_paths;
-  std::vector<PluginEntry> plugins;  // storage, selectors, providers, transports, in that order
+  std::vector<PluginEntry> plugins;  // storage, embedder, selectors, providers, transports
 };
 
 // Reads and checks a config file. Interpolation uses `env`, which must outlive the returned

@@ -66,7 +66,8 @@ bool valid_plugin_name(std::string_view s) {
 sdk::Result<PluginEntry> read_entry(const YamlSource& src, const fs::path& config_file,
                                     const YAML::Node& node, sdk::Kind kind,
                                     const std::string& path) {
-  if (auto st = src.check_mapping(node, path, {"plugin", "name", "path", "required", "options"});
+  if (auto st = src.check_mapping(node, path,
+                                  {"plugin", "name", "path", "required", "enabled", "options"});
       !st) {
     return st.error();
   }
@@ -102,6 +103,18 @@ sdk::Result<PluginEntry> read_entry(const YamlSource& src, const fs::path& confi
     if (!r) return r.error();
     e.required = *r;
   }
+  if (node["enabled"]) {
+    // Empty is false, so that `enabled: ${VAR:+true}` turns an entry on when VAR is set.
+    auto text = src.scalar(node["enabled"], path + ".enabled");
+    if (!text) return text.error();
+    if (!text->empty()) {
+      auto on = src.boolean(node["enabled"], path + ".enabled");
+      if (!on) return on.error();
+      e.enabled = *on;
+    } else {
+      e.enabled = false;
+    }
+  }
   if (node["options"]) {
     e.options = node["options"];
     if (!e.options.IsNull() && !e.options.IsMap()) {
@@ -130,7 +143,7 @@ sdk::Status read_entries(const YamlSource& src, const fs::path& config_file, con
                              " (give one of them another `name:`)");
       }
     }
-    out.push_back(std::move(*e));
+    if (e->enabled) out.push_back(std::move(*e));
   }
   return {};
 }
@@ -222,6 +235,25 @@ sdk::Status read_service(const YamlSource& src, const YAML::Node& service, Servi
 }
 
 // The `audit:` mapping (configuration.md, audit.md).
+// The integer keys of a section that are given, each checked against its bounds.
+struct IntegerKey {
+  const char* key;
+  std::int64_t* target;
+  std::int64_t min;
+  std::int64_t max;
+};
+sdk::Status read_integers(const YamlSource& src, const YAML::Node& section, const std::string& path,
+                          std::initializer_list<IntegerKey> keys) {
+  for (const auto& k : keys) {
+    const auto node = section[k.key];
+    if (!node) continue;
+    auto n = src.integer(node, path + "." + k.key, k.min, k.max);
+    if (!n) return n.error();
+    *k.target = *n;
+  }
+  return {};
+}
+
 sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConfig& out) {
   if (auto st =
           src.check_mapping(audit, "audit",
@@ -246,19 +278,22 @@ sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConf
     if (!v) return v.error();
     *target = *v;
   }
-  const std::tuple<const char*, std::int64_t*, std::int64_t, std::int64_t> numbers[] = {
-      {"auth_failure_window_ms", &out.auth_failure_window_ms, 100, 3600000},
-      {"seal_interval_ms", &out.seal_interval_ms, 10, 3600000},
-      {"batch_interval_ms", &out.batch_interval_ms, 10, 3600000},
-      {"batch_capacity", &out.batch_capacity, 1, 10000000}};
-  for (const auto& [key, target, lo, hi] : numbers) {
-    const auto node = audit[key];
-    if (!node) continue;
-    auto n = src.integer(node, std::string("audit.") + key, lo, hi);
-    if (!n) return n.error();
-    *target = *n;
+  return read_integers(src, audit, "audit",
+                       {{"auth_failure_window_ms", &out.auth_failure_window_ms, 100, 3600000},
+                        {"seal_interval_ms", &out.seal_interval_ms, 10, 3600000},
+                        {"batch_interval_ms", &out.batch_interval_ms, 10, 3600000},
+                        {"batch_capacity", &out.batch_capacity, 1, 10000000}});
+}
+
+sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, EmbeddingsConfig& out) {
+  if (auto st = src.check_mapping(node, "embeddings", {"batch_size", "interval_ms", "retry_ms"});
+      !st) {
+    return st.error();
   }
-  return {};
+  return read_integers(src, node, "embeddings",
+                       {{"batch_size", &out.batch_size, 1, 2048},
+                        {"interval_ms", &out.interval_ms, 10, 3600000},
+                        {"retry_ms", &out.retry_ms, 100, 86400000}});
 }
 
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
@@ -335,9 +370,10 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   Config& cfg = out.config;
   cfg.file = file;
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (auto st = src.check_mapping(root, "",
-                                  {"server", "service", "audit", "selection", "plugins", "storage",
-                                   "selectors", "providers", "transports"});
+  if (auto st =
+          src.check_mapping(root, "",
+                            {"server", "service", "audit", "selection", "plugins", "storage",
+                             "embedder", "embeddings", "selectors", "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -352,6 +388,9 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   }
   if (const auto audit = root["audit"]; audit) {
     if (auto st = read_audit(src, audit, cfg.audit); !st) return st.error();
+  }
+  if (const auto embeddings = root["embeddings"]; embeddings) {
+    if (auto st = read_embeddings(src, embeddings, cfg.embeddings); !st) return st.error();
   }
   if (const auto selection = root["selection"]; selection) {
     if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();
@@ -374,7 +413,18 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
     }
     auto e = read_entry(src, cfg.file, storage, sdk::Kind::storage, "storage");
     if (!e) return e.error();
+    if (!e->enabled) return src.error(storage, "storage", "the storage cannot be disabled");
     cfg.plugins.push_back(std::move(*e));
+  }
+  if (const auto embedder = root["embedder"]; embedder && !embedder.IsNull()) {
+    if (!embedder.IsMap()) {
+      return src.error(
+          embedder, "embedder",
+          "expected one embedder plugin (a mapping), got " + std::string(yaml_type_name(embedder)));
+    }
+    auto e = read_entry(src, cfg.file, embedder, sdk::Kind::embedder, "embedder");
+    if (!e) return e.error();
+    if (e->enabled) cfg.plugins.push_back(std::move(*e));
   }
   const std::pair<const char*, sdk::Kind> lists[] = {{"selectors", sdk::Kind::selector},
                                                      {"providers", sdk::Kind::provider},

@@ -22,14 +22,15 @@ bool valid_name(std::string_view name) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 }  // namespace
 
 sdk::Result<std::map<std::string, std::string, std::less<>>> parse_dotenv(std::string_view text,
-                                                                        std::string_view file) {
+                                                                          std::string_view file) {
   std::map<std::string, std::string, std::less<>> out;
   int line_no = 0;
   while (!text.empty()) {
@@ -131,15 +132,18 @@ sdk::Result<std::string> interpolate(std::string_view text, const Environment& e
       return Error(Errc::invalid_request, "unterminated '${' in \"" + std::string(text) + "\"");
     }
     const std::string_view expr = text.substr(i + 2, close - i - 2);
-    const auto sep = expr.find(":-");
+    // ${VAR}, ${VAR:-default} or ${VAR:+word}: the operator follows the name.
+    const auto sep = expr.find(':');
     const std::string_view name = expr.substr(0, sep);
-    if (!valid_name(name)) {
-      return Error(Errc::invalid_request, "invalid variable name in '${" + std::string(expr) + "}'");
+    const char op = sep == std::string_view::npos || sep + 1 >= expr.size() ? '\0' : expr[sep + 1];
+    if (!valid_name(name) || (sep != std::string_view::npos && op != '-' && op != '+')) {
+      return Error(Errc::invalid_request,
+                   "invalid variable name in '${" + std::string(expr) + "}'");
     }
     auto value = env.get(name);
-    if (sep != std::string_view::npos && (!value || value->empty())) {
-      value = std::string(expr.substr(sep + 2));
-    }
+    const bool set = value && !value->empty();
+    if (op == '-' && !set) value = std::string(expr.substr(sep + 2));
+    if (op == '+') value = set ? std::string(expr.substr(sep + 2)) : std::string();
     if (!value) {
       return Error(Errc::invalid_request, "environment variable " + std::string(name) +
                                               " is not set (write ${" + std::string(name) +

@@ -34,8 +34,9 @@ class Environment {
 sdk::Result<std::map<std::string, std::string, std::less<>>> parse_dotenv(std::string_view text,
                                                                         std::string_view file);
 
-// Expands ${VAR} and ${VAR:-default} (the default is used when VAR is unset or empty, as in the
-// shell); `$$` is a literal `$`. An unset VAR without a default is an error naming it.
+// Expands ${VAR}, ${VAR:-default} (the default when VAR is unset or empty) and ${VAR:+word}
+// (word when VAR is set and not empty, else nothing), as in the shell; `$$` is a literal `$`. An
+// unset VAR without an operator is an error naming it.
 sdk::Result<std::string> interpolate(std::string_view text, const Environment& env);
 
 }  // namespace ctxmgr::kernel

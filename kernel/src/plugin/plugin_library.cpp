@@ -25,13 +25,20 @@ bool OptionSpec::has_max() const { return (flags & CTXMGR_OPT_HAS_MAX) != 0; }
 
 std::string_view option_type_name(std::uint32_t type) {
   switch (type) {
-    case CTXMGR_OPT_STRING: return "string";
-    case CTXMGR_OPT_INTEGER: return "integer";
-    case CTXMGR_OPT_NUMBER: return "number";
-    case CTXMGR_OPT_BOOLEAN: return "boolean";
-    case CTXMGR_OPT_STRING_LIST: return "string list";
-    case CTXMGR_OPT_OBJECT: return "mapping";
-    default: return "unknown";
+    case CTXMGR_OPT_STRING:
+      return "string";
+    case CTXMGR_OPT_INTEGER:
+      return "integer";
+    case CTXMGR_OPT_NUMBER:
+      return "number";
+    case CTXMGR_OPT_BOOLEAN:
+      return "boolean";
+    case CTXMGR_OPT_STRING_LIST:
+      return "string list";
+    case CTXMGR_OPT_OBJECT:
+      return "mapping";
+    default:
+      return "unknown";
   }
 }
 
@@ -80,8 +87,9 @@ sdk::Status check_sections(const fs::path& path) {
     boost::dll::library_info info(path);
     auto sections = info.sections();
     if (std::find(sections.begin(), sections.end(), CTXMGR_PLUGIN_SECTION_NAME) == sections.end()) {
-      return refuse(path, "not a ctxmgr plugin (no 'ctxmgr' section; was it built with "
-                          "CTXMGR_PLUGIN?)");
+      return refuse(path,
+                    "not a ctxmgr plugin (no 'ctxmgr' section; was it built with "
+                    "CTXMGR_PLUGIN?)");
     }
     symbols = info.symbols(CTXMGR_PLUGIN_SECTION_NAME);
   } catch (const std::exception&) {
@@ -94,9 +102,10 @@ sdk::Status check_sections(const fs::path& path) {
     for (const auto& s : symbols) {
       if (s.starts_with(CTXMGR_PLUGIN_ABI_SYMBOL_PREFIX)) {
         const std::string major = s.substr(std::strlen(CTXMGR_PLUGIN_ABI_SYMBOL_PREFIX));
-        return refuse(path, "built for SDK ABI " + major + ".x; this ctxmgr " CTXMGR_VERSION_TEXT
-                            " loads " + abi_range() + "; rebuild it against ctxmgr-sdk " +
-                            std::to_string(sdk::kHostAbi.major) + ".x");
+        return refuse(path, "built for SDK ABI " + major +
+                                ".x; this ctxmgr " CTXMGR_VERSION_TEXT " loads " + abi_range() +
+                                "; rebuild it against ctxmgr-sdk " +
+                                std::to_string(sdk::kHostAbi.major) + ".x");
       }
     }
     return refuse(path, "not a ctxmgr plugin (no " CTXMGR_PLUGIN_ABI_SYMBOL " entry point)");
@@ -122,26 +131,30 @@ sdk::Result<PluginInfo> read_descriptor(const fs::path& path, const ctxmgr_plugi
   const sdk::AbiVersion found{abi->sdk_abi_major, abi->sdk_abi_minor};
   const std::string found_text = std::to_string(found.major) + "." + std::to_string(found.minor);
   if (found.major != sdk::kHostAbi.major) {
-    return refuse(path, "built for SDK ABI " + found_text + "; this ctxmgr " CTXMGR_VERSION_TEXT
-                        " loads " + abi_range() + "; rebuild it against ctxmgr-sdk " +
-                        std::to_string(sdk::kHostAbi.major) + ".x");
+    return refuse(path, "built for SDK ABI " + found_text +
+                            "; this ctxmgr " CTXMGR_VERSION_TEXT " loads " + abi_range() +
+                            "; rebuild it against ctxmgr-sdk " +
+                            std::to_string(sdk::kHostAbi.major) + ".x");
   }
   if (!sdk::abi_compatible(sdk::kHostAbi, found)) {
-    return refuse(path, "built for SDK ABI " + found_text + ", newer than this ctxmgr's " +
-                            std::to_string(sdk::kHostAbi.major) + "." +
-                            std::to_string(sdk::kHostAbi.minor) +
-                            "; upgrade ctxmgr or rebuild against ctxmgr-sdk " +
-                            std::to_string(sdk::kHostAbi.major) + "." +
-                            std::to_string(sdk::kHostAbi.minor));
+    return refuse(
+        path, "built for SDK ABI " + found_text + ", newer than this ctxmgr's " +
+                  std::to_string(sdk::kHostAbi.major) + "." + std::to_string(sdk::kHostAbi.minor) +
+                  "; upgrade ctxmgr or rebuild against ctxmgr-sdk " +
+                  std::to_string(sdk::kHostAbi.major) + "." + std::to_string(sdk::kHostAbi.minor));
   }
   const ctxmgr_build_info host = host_build();
   if (!same_toolchain(abi->build, host)) {
     return refuse(path, "built with " + describe_build(abi->build) + "; this ctxmgr uses " +
                             describe_build(host) + "; rebuild with the same toolchain");
   }
-  if (abi->kind < CTXMGR_KIND_STORAGE || abi->kind > CTXMGR_KIND_TRANSPORT) {
+  if (abi->kind < CTXMGR_KIND_STORAGE || abi->kind > CTXMGR_KIND_EMBEDDER) {
     return refuse(path, "declares unknown kind " + std::to_string(abi->kind) +
-                            "; expected storage, selector, provider or transport");
+                            "; expected storage, selector, provider, transport or embedder");
+  }
+  if (abi->kind == CTXMGR_KIND_EMBEDDER && found.minor < 8) {
+    return refuse(path, "declares kind embedder, which SDK ABI " + found_text +
+                            " does not have (it came with 1.8)");
   }
   if (abi->name == nullptr || *abi->name == '\0') return refuse(path, "declares no name");
 
@@ -154,8 +167,8 @@ sdk::Result<PluginInfo> read_descriptor(const fs::path& path, const ctxmgr_plugi
   info.abi_major = found.major;
   info.abi_minor = found.minor;
   info.build = describe_build(abi->build);
-  if (found.minor >= 1 && abi->struct_size >= offsetof(ctxmgr_plugin_abi, capabilities) +
-                                                  sizeof(abi->capabilities)) {
+  if (found.minor >= 1 &&
+      abi->struct_size >= offsetof(ctxmgr_plugin_abi, capabilities) + sizeof(abi->capabilities)) {
     info.capabilities = abi->capabilities;
   }
   for (std::uint32_t i = 0; i < abi->option_count; ++i) {
@@ -191,8 +204,9 @@ sdk::Result<std::shared_ptr<PluginLibrary>> PluginLibrary::open(const fs::path& 
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return refuse(path, "no such file");
   if (world_writable(path) || world_writable(path.parent_path())) {
-    return refuse(path, "the file or its folder is writable by every user; refusing to load it "
-                        "(chmod o-w)");
+    return refuse(path,
+                  "the file or its folder is writable by every user; refusing to load it "
+                  "(chmod o-w)");
   }
   if (auto st = check_sections(path); !st) return st.error();
 
@@ -222,7 +236,8 @@ sdk::Result<std::unique_ptr<sdk::Plugin>> PluginLibrary::create(
     err.back() = '\0';
     return Error(Errc::internal, prefix + "create failed: " + err.data());
   }
-  if (raw == nullptr) return Error(Errc::internal, prefix + "create failed: plugin returned no object");
+  if (raw == nullptr)
+    return Error(Errc::internal, prefix + "create failed: plugin returned no object");
   return std::unique_ptr<sdk::Plugin>(raw);
 }
 

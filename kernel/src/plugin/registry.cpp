@@ -19,7 +19,7 @@ namespace {
 
 // The start order of kinds; stop runs it backwards.
 constexpr sdk::Kind kStartOrder[] = {sdk::Kind::storage, sdk::Kind::selector, sdk::Kind::provider,
-                                     sdk::Kind::transport};
+                                     sdk::Kind::embedder, sdk::Kind::transport};
 
 std::string file_name_for(const PluginEntry& e) {
   return std::string(sdk::kind_name(e.kind)) + "-" + e.plugin + ".so";
@@ -162,6 +162,10 @@ sdk::StorageAccessEpoch* Registry::storage_access_epoch() const {
 
 sdk::StorageContextChanges* Registry::storage_context_changes() const {
   return storage_capability<sdk::StorageContextChanges>(CTXMGR_CAP_STORAGE_CONTEXT_CHANGES);
+}
+
+sdk::StorageVectors* Registry::storage_vectors() const {
+  return storage_capability<sdk::StorageVectors>(CTXMGR_CAP_STORAGE_VECTORS);
 }
 
 sdk::StorageBatch* Registry::storage_batch() const {

@@ -13,12 +13,13 @@
 
 #include "config/config.hpp"
 #include "ctxmgr/sdk/selector.hpp"
-#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "plugin/host_impl.hpp"
 #include "plugin/plugin_library.hpp"
@@ -48,7 +49,8 @@ class Registry {
   std::vector<LoadReport> load(const Config& config, const YamlSource& source);
   bool ok() const { return failed_required_ == 0; }
 
-  // Starts storage, then selectors and providers, then transports. Stops at the first failure.
+  // Starts storage, then selectors, providers and the embedder, then transports. Stops at the
+  // first failure.
   sdk::Status start_all();
   // Starts the not yet started instances of one kind, in configured order.
   sdk::Status start(sdk::Kind kind);
@@ -68,6 +70,8 @@ class Registry {
   // The storage's access epoch (ABI 1.4), or null.
   sdk::StorageAccessEpoch* storage_access_epoch() const;
   sdk::StorageContextChanges* storage_context_changes() const;
+  // The storage's vectors (ABI 1.8), or null.
+  sdk::StorageVectors* storage_vectors() const;
   // The storage's group-commit capability (ABI 1.4), or null.
   sdk::StorageBatch* storage_batch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.

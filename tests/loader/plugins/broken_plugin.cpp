@@ -48,6 +48,21 @@ const ctxmgr_plugin_abi* abi() {
   }();
   return &image.d;
 }
+#elif defined(BROKEN_UNKNOWN_KIND) || defined(BROKEN_EMBEDDER_BEFORE_1_8)
+// A kind number no SDK has, and the embedder kind (5) claimed by a 1.7 plugin, before it existed.
+const ctxmgr_plugin_abi* abi() {
+  static ctxmgr_plugin_abi d = [] {
+    auto x = descriptor();
+#if defined(BROKEN_UNKNOWN_KIND)
+    x.kind = 9;
+#else
+    x.kind = CTXMGR_KIND_EMBEDDER;
+    x.sdk_abi_minor = 7;
+#endif
+    return x;
+  }();
+  return &d;
+}
 #elif defined(BROKEN_NEWER_MINOR)
 const ctxmgr_plugin_abi* abi() {
   static ctxmgr_plugin_abi d = [] {

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 7
+#define CTXMGR_SDK_ABI_MINOR 8
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -36,7 +36,8 @@ enum ctxmgr_plugin_kind {
   CTXMGR_KIND_STORAGE = 1,
   CTXMGR_KIND_SELECTOR = 2,
   CTXMGR_KIND_PROVIDER = 3,
-  CTXMGR_KIND_TRANSPORT = 4
+  CTXMGR_KIND_TRANSPORT = 4,
+  CTXMGR_KIND_EMBEDDER = 5 /* since ABI 1.8 */
 };
 
 /* The type of one option in a plugin's option table. */
@@ -111,6 +112,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_BATCH 0x10u /* ... also a ctxmgr::sdk::StorageBatch */
 /* ABI 1.5 */
 #define CTXMGR_CAP_STORAGE_CONTEXT_CHANGES 0x20u /* ... also a ctxmgr::sdk::StorageContextChanges */
+/* ABI 1.8 */
+#define CTXMGR_CAP_STORAGE_VECTORS 0x40u /* ... also a ctxmgr::sdk::StorageVectors */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -14,6 +14,7 @@ enum class Kind : std::uint32_t {
   selector = CTXMGR_KIND_SELECTOR,
   provider = CTXMGR_KIND_PROVIDER,
   transport = CTXMGR_KIND_TRANSPORT,
+  embedder = CTXMGR_KIND_EMBEDDER,  // since ABI 1.8
 };
 
 constexpr std::string_view kind_name(Kind k) {
@@ -22,13 +23,15 @@ constexpr std::string_view kind_name(Kind k) {
     case Kind::selector: return "selector";
     case Kind::provider: return "provider";
     case Kind::transport: return "transport";
+    case Kind::embedder: return "embedder";
   }
   return "unknown";
 }
 
 // The base of every plugin object. The kernel creates it through the plugin's factory, calls
 // start() once before use and stop() once before destroying it; both from the main thread.
-// Plugins start in the order storage, selectors, providers, transports and stop in reverse.
+// Plugins start in the order storage, selectors, providers, the embedder, transports and stop in
+// reverse.
 // A plugin joins every thread it started before stop() returns.
 class CTXMGR_SDK_VISIBLE Plugin {
  public:

@@ -31,6 +31,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
 
 namespace ctxmgr::sdk {
 
@@ -85,6 +86,7 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageContextChanges, C>) {
     bits |= CTXMGR_CAP_STORAGE_CONTEXT_CHANGES;
   }
+  if constexpr (std::is_base_of_v<StorageVectors, C>) bits |= CTXMGR_CAP_STORAGE_VECTORS;
   return bits;
 }
 

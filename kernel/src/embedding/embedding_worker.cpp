@@ -1,0 +1,76 @@
+#include "embedding/embedding_worker.hpp"
+
+#include <vector>
+
+#include "embedding/embedding_text.hpp"
+#include "log/logging.hpp"
+
+namespace ctxmgr::kernel {
+
+EmbeddingWorker::EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder,
+                                 MetricsRegistry& metrics, const sdk::Clock& clock,
+                                 EmbeddingWorkerSettings settings)
+    : vectors_(vectors),
+      embedder_(embedder),
+      metrics_(metrics),
+      clock_(clock),
+      settings_(settings),
+      model_(embedder.model_id()) {}
+
+EmbeddingWorker::~EmbeddingWorker() { stop(); }
+
+void EmbeddingWorker::start() {
+  periodic_ = std::make_unique<Periodic>("the embedding worker", settings_.interval, [this] {
+    if (auto done = run_pass(); !done) {
+      kernel_log().warn("embedding worker: {} (model {}; tried again in {} ms)",
+                        done.error().message(), model_, settings_.retry.count());
+    }
+  });
+  periodic_->start();
+}
+
+void EmbeddingWorker::stop() {
+  if (periodic_) periodic_->stop();
+  periodic_.reset();
+}
+
+sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
+  auto stored = embed_all();
+  // The backlog after every pass, a failed one too: it is what an operator watches in an outage.
+  if (auto backlog = vectors_.embedding_backlog(model_); backlog) {
+    metrics_.gauge_set("ctxmgr_embedding_backlog", "", static_cast<double>(*backlog));
+  }
+  return stored;
+}
+
+sdk::Result<std::int64_t> EmbeddingWorker::embed_all() {
+  std::int64_t stored = 0;
+  for (;;) {
+    const std::int64_t now = clock_.now_us();
+    auto jobs = vectors_.claim_embedding_jobs(
+        model_, static_cast<std::int64_t>(settings_.batch_size), now,
+        now + std::chrono::duration_cast<std::chrono::microseconds>(settings_.retry).count());
+    if (!jobs) return jobs.error();
+    if (jobs->empty()) return stored;
+    std::vector<std::string> texts;
+    texts.reserve(jobs->size());
+    for (const auto& j : *jobs) texts.push_back(embedding_text(j.context_data));
+    auto embedded = embedder_.embed(texts);
+    if (!embedded) return embedded.error();
+    if (embedded->size() != jobs->size()) {
+      return sdk::Error(sdk::Errc::provider_error,
+                        "the embedder returned " + std::to_string(embedded->size()) +
+                            " vectors for " + std::to_string(jobs->size()) + " texts");
+    }
+    std::vector<sdk::ContextVector> batch;
+    batch.reserve(jobs->size());
+    for (std::size_t i = 0; i < jobs->size(); ++i) {
+      batch.push_back({(*jobs)[i].context_id, (*jobs)[i].version, std::move((*embedded)[i])});
+    }
+    if (auto st = vectors_.put_vectors(model_, batch); !st) return st.error();
+    stored += static_cast<std::int64_t>(batch.size());
+    metrics_.counter_add("ctxmgr_embedded_total", "", static_cast<double>(batch.size()));
+  }
+}
+
+}  // namespace ctxmgr::kernel

@@ -1,0 +1,60 @@
+#pragma once
+// Embeds what has no vector yet, in the background (docs/semantic.md): a write never waits for
+// the embedder. Each pass claims the versions whose context has no vector of the embedder's
+// model (StorageVectors: one worker per version, even across servers), renders them
+// (embedding_text.hpp), embeds them in one call and stores the vectors; it goes on while there is
+// work, then sleeps `interval`. A failed call leaves its claims to run out (`retry`) and the pass
+// ends: an outage costs one call per interval, not a storm. Restarts, outages and a new model are
+// caught up the same way, from the stored JSON.
+//
+// Metrics: ctxmgr_embedding_backlog (live contexts whose current version has no vector of the
+// model, after each pass), ctxmgr_embedded_total (vectors stored); the embedder counts its own
+// calls (ctxmgr_embedder_*).
+//
+// Thread-safety: start() and stop() from one thread; run_pass() from one thread at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "audit/periodic.hpp"
+#include "ctxmgr/sdk/embedder.hpp"
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
+#include "metrics/metrics_registry.hpp"
+
+namespace ctxmgr::kernel {
+
+struct EmbeddingWorkerSettings {
+  std::size_t batch_size = 32;
+  std::chrono::milliseconds interval{500};
+  std::chrono::milliseconds retry{10000};
+};
+
+class EmbeddingWorker {
+ public:
+  EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder, MetricsRegistry& metrics,
+                  const sdk::Clock& clock, EmbeddingWorkerSettings settings);
+  ~EmbeddingWorker();
+  EmbeddingWorker(const EmbeddingWorker&) = delete;
+  EmbeddingWorker& operator=(const EmbeddingWorker&) = delete;
+
+  void start();
+  void stop();
+  // One pass: embeds until nothing is left or a call fails. The vectors stored, or the error.
+  sdk::Result<std::int64_t> run_pass();
+
+ private:
+  sdk::Result<std::int64_t> embed_all();
+
+  sdk::StorageVectors& vectors_;
+  sdk::Embedder& embedder_;
+  MetricsRegistry& metrics_;
+  const sdk::Clock& clock_;
+  EmbeddingWorkerSettings settings_;
+  std::string model_;
+  std::unique_ptr<Periodic> periodic_;
+};
+
+}  // namespace ctxmgr::kernel

@@ -340,6 +340,35 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
       });
 }
 
+sdk::Result<std::vector<sdk::SearchHit>> PgStorage::in_view(const sdk::SearchQuery& q,
+                                                            const std::vector<std::string>& ids) {
+  if (ids.empty()) return std::vector<sdk::SearchHit>();
+  return with_connection(
+      "read contexts in view",
+      [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
+        Scope scope(q);
+        std::string list = text_array(ids);
+        const auto n = ids.size();
+        ContextRows rows(n);
+        std::vector<double> scores(n);
+        {  // the statement runs when `query` goes out of this scope
+          auto query = (lease.sql() << "SELECT " + std::string(Sql::context_columns()) +
+                                           ", CAST(0 AS float8) FROM " + sql_.table("context") +
+                                           " c WHERE c.id = ANY(CAST(:ids AS uuid[])) AND" +
+                                           Scope::condition(sql_));
+          rows.bind_into(query);
+          query, soci::into(scores), soci::use(list), soci::use(scope.agent),
+              soci::use(scope.shared), soci::use(scope.agent2), soci::use(scope.agent3),
+              soci::use(scope.ntags), soci::use(scope.tags), soci::use(scope.haspri),
+              soci::use(scope.pri);
+        }
+        rows.settle(lease.sql());
+        std::vector<sdk::SearchHit> out;
+        for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(sdk::SearchHit{rows.row(i), 0});
+        return out;
+      });
+}
+
 sdk::Result<std::int64_t> PgStorage::append_selection(const sdk::SelectionRecord& r) {
   return with_connection(
       "record selection", [&](PgPool::Lease& lease) -> sdk::Result<std::int64_t> {

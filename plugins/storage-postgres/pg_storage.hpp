@@ -115,6 +115,8 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::ContextVector>> current_vectors(std::string_view model) override;
   sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> vector_models() override;
   sdk::Result<std::int64_t> drop_vectors(std::string_view model) override;
+  sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
+                                                   const std::vector<std::string>& ids) override;
 
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }

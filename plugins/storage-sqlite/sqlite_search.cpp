@@ -74,6 +74,25 @@ std::string json_string_array(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+// The values kScopeFilter binds, from a query (SOCI binds by reference: they live here).
+struct ScopeBinds {
+  explicit ScopeBinds(const sdk::SearchQuery& q)
+      : agent(q.agent_id),
+        agent2(q.agent_id),
+        agent3(q.agent_id),
+        shared(q.include_shared ? 1 : 0),
+        ntags(static_cast<int>(q.tags.size())),
+        tags(json_string_array(q.tags)),
+        haspri(q.priority ? 1 : 0),
+        pri(q.priority.value_or("")) {}
+  std::string agent, agent2, agent3;
+  int shared;
+  int ntags;
+  std::string tags;
+  int haspri;
+  std::string pri;
+};
+
 std::string columns_of(const char* alias) {
   std::string cols;
   std::string_view all = kContextColumns;
@@ -98,12 +117,7 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
     auto slot = readers_.acquire();
     soci::session& sql = slot->sql;
     ScoredInto into;
-    std::string agent = q.agent_id, agent2 = q.agent_id, agent3 = q.agent_id;
-    int shared = q.include_shared ? 1 : 0;
-    int ntags = static_cast<int>(q.tags.size());
-    std::string tags = json_string_array(q.tags);
-    int haspri = q.priority ? 1 : 0;
-    std::string pri = q.priority.value_or("");
+    ScopeBinds b(q);
     long long lim = q.limit;
     const bool text = q.order == sdk::SearchOrder::relevance && !q.terms.empty();
     std::string match = match_expression(q.terms);
@@ -154,7 +168,8 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
                 " LIMIT :depth) t JOIN context c ON c.rowid = "
                 "t.rid WHERE" +
                 kScopeFilter + " ORDER BY t.s DESC, c.updated_at DESC LIMIT :lim",
-            into, match, depth, agent, shared, agent2, agent3, ntags, tags, haspri, pri, lim);
+            into, match, depth, b.agent, b.shared, b.agent2, b.agent3, b.ntags, b.tags, b.haspri,
+            b.pri, lim);
         out.clear();
         collect(st);
         if (static_cast<long long>(out.size()) >= lim || depth < 0) break;
@@ -169,12 +184,39 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::search(const sdk::Search
       auto st = prepare_query(sql,
                               "SELECT " + cols + ", 0.0 FROM context c WHERE" + kScopeFilter +
                                   " ORDER BY c.updated_at DESC, c.id DESC LIMIT :lim",
-                              into, agent, shared, agent2, agent3, ntags, tags, haspri, pri, lim);
+                              into, b.agent, b.shared, b.agent2, b.agent3, b.ntags, b.tags,
+                              b.haspri, b.pri, lim);
       collect(st);
     }
     return out;
   } catch (const std::exception& e) {
     return fail(e, "search contexts");
+  }
+}
+
+sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::in_view(
+    const sdk::SearchQuery& q, const std::vector<std::string>& ids) {
+  if (!readers_.is_open()) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  if (ids.empty()) return std::vector<sdk::SearchHit>();
+  try {
+    auto slot = readers_.acquire();
+    ScoredInto into;
+    std::string list = json_string_array(ids);
+    ScopeBinds b(q);
+    static const std::string cols = columns_of("c");
+    auto st = prepare_query(slot->sql,
+                            "SELECT " + cols +
+                                ", 0.0 FROM context c WHERE c.id IN (SELECT value FROM "
+                                "json_each(:ids)) AND" +
+                                kScopeFilter,
+                            into, list, b.agent, b.shared, b.agent2, b.agent3, b.ntags, b.tags,
+                            b.haspri, b.pri);
+    std::vector<sdk::SearchHit> out;
+    st.execute();
+    while (st.fetch()) out.push_back(sdk::SearchHit{into.context.row(), 0.0});
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read contexts in view");
   }
 }
 

@@ -106,6 +106,8 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::ContextVector>> current_vectors(std::string_view model) override;
   sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> vector_models() override;
   sdk::Result<std::int64_t> drop_vectors(std::string_view model) override;
+  sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
+                                                   const std::vector<std::string>& ids) override;
 
   // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   sdk::Error fail(const std::exception& e, const std::string& what);

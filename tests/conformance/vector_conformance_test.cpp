@@ -148,6 +148,56 @@ TEST_P(VectorConformance, ConcurrentWorkersNeverClaimOneVersionTwice) {
   for (int i = 1; i <= kContexts; ++i) EXPECT_EQ(claimed.count(ct::uuid(i)), 1u) << i;
 }
 
+// Neighbours found in memory are looked up through in_view, which keeps the text search's rules:
+// the agent's own contexts, those a grant shares (only with include_shared), not deleted, and the
+// tag and priority filters.
+TEST_P(VectorConformance, InViewKeepsTheSearchRules) {
+  create(row(ct::uuid(1), "ana", 1000, R"({"a":1})", R"({"tags":["x"]})"));
+  create(row(ct::uuid(2), "ana", 2000, R"({"a":2})", R"({"priority":"high"})"));
+  create(row(ct::uuid(3), "bob", 3000));
+  create(row(ct::uuid(4), "bob", 4000));
+  create(row(ct::uuid(5), "carl", 5000));
+  create(row(ct::uuid(6), "ana", 6000));
+  change(ct::uuid(6), "{}", true);
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE(
+        (*tx)->put_grant(sdk::GrantScope::context, {ct::uuid(3), "ana", "read", "bob", 5}).ok());
+    ASSERT_TRUE((*tx)->put_grant(sdk::GrantScope::owner, {"carl", "ana", "read", "carl", 5}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  std::vector<std::string> all;
+  for (int i = 1; i <= 7; ++i) all.push_back(ct::uuid(i));  // 7 does not exist
+  auto ids = [&](const sdk::SearchQuery& q) {
+    auto hits = vectors_->in_view(q, all);
+    EXPECT_TRUE(hits.ok()) << hits.error().message();
+    std::vector<std::string> out;
+    if (hits.ok()) {
+      for (const auto& h : *hits) {
+        EXPECT_EQ(h.text_score, 0);
+        out.push_back(h.row.id);
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  sdk::SearchQuery q;
+  q.agent_id = "ana";
+  EXPECT_EQ(ids(q), (std::vector<std::string>{ct::uuid(1), ct::uuid(2), ct::uuid(3), ct::uuid(5)}));
+  q.include_shared = false;
+  EXPECT_EQ(ids(q), (std::vector<std::string>{ct::uuid(1), ct::uuid(2)}));
+  q.include_shared = true;
+  q.tags = {"x"};
+  EXPECT_EQ(ids(q), (std::vector<std::string>{ct::uuid(1)}));
+  q.tags.clear();
+  q.priority = "high";
+  EXPECT_EQ(ids(q), (std::vector<std::string>{ct::uuid(2)}));
+  q.priority.reset();
+  q.agent_id = "dora";
+  EXPECT_TRUE(ids(q).empty());
+  EXPECT_TRUE(vectors_->in_view(q, {})->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, VectorConformance, ctxmgr::test::kStorageCases,
                          [](const auto& info) { return info.param.name; });
 

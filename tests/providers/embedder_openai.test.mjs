@@ -2,7 +2,8 @@
 // server on loopback: every context's current version is embedded in the background (batches,
 // the rendered text, the key sent and never logged), the backlog in /metrics goes to 0 and comes
 // back after an update, and a 401, a 429 and a malformed answer each leave the backlog to be
-// caught up later instead of storing anything wrong.
+// caught up later instead of storing anything wrong; selection finds by meaning what words miss,
+// never outside the caller's view, and stays lexical (saying why) while the embedder fails.
 //   node --test tests/providers/embedder_openai.test.mjs   (CTXMGR_BIN and CTXMGR_PLUGIN_DIR set by ctest)
 
 import { test, before, after } from "node:test";
@@ -19,7 +20,7 @@ before(async () => {
   server = await startServer("  - {plugin: offline}", { EMBED_TEST_KEY: KEY }, "",
     `embedder: {plugin: openai, options: {base_url: "${fake.url}", model: fake-embed, ` +
     `api_key: "\${EMBED_TEST_KEY}", batch_size: 2, max_retries: 1, timeout_ms: 2000}}\n` +
-    `embeddings: {interval_ms: 50, retry_ms: 400}\n`);
+    `embeddings: {interval_ms: 50, retry_ms: 400, cool_down_ms: 300}\n`);
 });
 after(async () => { server.stop(); await fake.close(); });
 
@@ -95,11 +96,64 @@ test("a 401, a 429 and a malformed answer leave the backlog for later", async ()
   await until("the retried call", async () => (await metric("ctxmgr_embedded_total")) === before + 2);
   assert.ok((await metric('ctxmgr_embedder_retries_total{embedder="openai"}')) >= 1);
 
-  // One vector for two texts is not stored at all: both are embedded again later.
+  // An answer without a vector per text is not stored at all: both are embedded again later.
   fake.received.length = 0;
-  fake.script.push({ status: 200, body: { object: "list", data: [{ index: 0, embedding: [1, 2, 3, 4, 5, 6, 7, 8] }] } });
+  fake.script.push({ status: 200, body: { object: "list", data: [] } });
   await Promise.all([create({ note: "batched one" }), create({ note: "batched two" })]);
   await until("both embedded", async () => (await metric("ctxmgr_embedded_total")) === before + 4, 10000);
   assert.match(server.log(), /malformed embeddings/);
   assert.equal(await metric("ctxmgr_embedding_backlog"), 0);
+});
+
+test("semantic selection: by meaning, within the view, lexical while the embedder fails", async () => {
+  // Carol's own store (the earlier tests wrote alice's).
+  const add = async (data, agent = "carol") => {
+    const r = await server.api("POST", "/api/context", agent, { agent_id: agent, context_data: data });
+    assert.equal(r.status, 201, r.text);
+    return r.json.id;
+  };
+  const embedded = await metric("ctxmgr_embedded_total");
+  const mine = await add({ note: "la facturación sale los lunes" });
+  await add({ note: "the office plants need water" });
+  // Bob's note is the closest of all to the query, and carol may not read it.
+  const bobs = await server.api("POST", "/api/context", "bob", { agent_id: "bob", context_data: { note: "cobros" } });
+  assert.equal(bobs.status, 201);
+  // (the backlog gauge is set after each pass: the count of vectors stored is what moves now)
+  await until("every vector", async () => (await metric("ctxmgr_embedded_total")) === embedded + 3);
+
+  const select = body => server.api("POST", "/api/agent/carol/select", "carol", body);
+  const semantic = await select({ query: "cobros", selector: "semantic", limit: 3 });
+  assert.equal(semantic.status, 200, semantic.text);
+  const ids = semantic.json.items.map(i => i.context.id);
+  assert.equal(ids[0], mine, JSON.stringify(semantic.json.items.map(i => [i.context.context_data, i.scores])));
+  assert.ok(!ids.includes(bobs.json.id));
+  assert.ok(semantic.json.items[0].scores.semantic > 0);
+
+  // Hybrid (the default with an embedder) has the semantic component beside the others.
+  const hybrid = await select({ query: "cobros" });
+  assert.equal(hybrid.status, 200, hybrid.text);
+  assert.equal(hybrid.json.items[0].context.id, mine);
+  assert.ok("semantic" in hybrid.json.items[0].scores);
+  assert.ok(!hybrid.json.items.some(i => i.context.id === bobs.json.id));
+  const record = await server.api("GET", `/api/selections/${hybrid.json.selection_id}`, "carol");
+  assert.deepEqual(record.json.params.semantic, { model: "fake-embed", neighbours: record.json.params.semantic.neighbours, added: record.json.params.semantic.added });
+  assert.ok(record.json.params.semantic.neighbours >= 1);
+
+  // The embedder fails: selection answers from words alone and says why, then asks it again
+  // only after the cool-down.
+  fake.script.push({ status: 500, body: openaiError("model crashed", "server_error") },
+                   { status: 500, body: openaiError("model crashed", "server_error") });
+  const lexical = await select({ query: "facturación" });
+  assert.equal(lexical.status, 200, lexical.text);
+  assert.ok(!("semantic" in lexical.json.items[0].scores));
+  const why = await server.api("GET", `/api/selections/${lexical.json.selection_id}`, "carol");
+  assert.match(why.json.params.semantic.skipped, /model crashed/);
+  const cooling = await select({ query: "facturación" });
+  const whyNow = await server.api("GET", `/api/selections/${cooling.json.selection_id}`, "carol");
+  assert.match(whyNow.json.params.semantic.skipped, /the embedder failed \d+ ms ago/);
+  await new Promise(r => setTimeout(r, 350));
+  fake.script.length = 0;
+  const back = await select({ query: "cobros" });
+  assert.equal(back.json.items[0].context.id, mine);
+  assert.ok("semantic" in back.json.items[0].scores);
 });

@@ -44,11 +44,17 @@ export async function startFakeProvider() {
   return fake;
 }
 
-// A deterministic embedding of a text: its words hashed into `dims` buckets (no model; the same
-// text always gives the same vector, texts sharing words get close vectors).
-export function fakeVector(text, dims = 8) {
+// Words the fake "understands" alike across languages, as a real model would: each maps to one
+// concept before hashing, so `cobros` lands beside `facturación` and `invoices`.
+const CONCEPTS = { cobros: "billing", facturación: "billing", facturacion: "billing",
+                   invoices: "billing", billing: "billing", factura: "billing" };
+
+// A deterministic embedding of a text: its words (or their concept) hashed into `dims` buckets
+// (no model; the same text always gives the same vector, texts sharing words get close vectors).
+export function fakeVector(text, dims = 256) {
   const v = new Array(dims).fill(0);
-  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)) {
+  for (const raw of text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean)) {
+    const word = CONCEPTS[raw] ?? raw;
     let h = 2166136261;
     for (const c of word) h = Math.imul(h ^ c.codePointAt(0), 16777619) >>> 0;
     v[h % dims] += 1;
@@ -57,7 +63,7 @@ export function fakeVector(text, dims = 8) {
 }
 
 // The OpenAI embeddings answer to a request body {model, input: [texts]}.
-export function embeddings(body, dims = 8) {
+export function embeddings(body, dims = 256) {
   const { model, input } = JSON.parse(body);
   return {
     object: "list", model,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "log/logging.hpp"
+#include "selection/semantic_component.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -11,20 +12,25 @@ namespace {
 // Debian's FreeDict dictionaries (dict-freedict-spa-eng, dict-freedict-eng-spa).
 const char* const kDefaultDictionaries[] = {"/usr/share/dictd/freedict-spa-eng",
                                             "/usr/share/dictd/freedict-eng-spa"};
-// hybrid without `selection.hybrid`: relevance first, then priority, then freshness.
+// hybrid without `selection.hybrid`: relevance first, then priority, then freshness; meaning
+// beside words when an embedder is configured (docs/semantic.md).
 const std::pair<const char*, double> kDefaultWeights[] = {
-    {"keyword", 0.7}, {"priority", 0.2}, {"recency", 0.1}};
+    {"keyword", 0.7}, {"priority", 0.2}, {"recency", 0.1}, {kSemanticComponent, 0.5}};
 
 }  // namespace
 
 sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& config,
                                                               const YamlSource& source,
                                                               const Registry& registry,
-                                                              const sdk::Clock& clock) {
+                                                              const sdk::Clock& clock,
+                                                              SemanticSearch* semantic) {
   const SelectionConfig& sc = config.selection;
   auto selectors = registry.of_kind<sdk::Selector>(sdk::Kind::selector);
+  // `semantic` is the kernel's own component: a weight for it is kept without an embedder too
+  // (the record then says it was skipped), so one config serves both.
   auto known = [&](const std::string& name) {
-    return std::any_of(selectors.begin(), selectors.end(),
+    return name == kSemanticComponent ||
+           std::any_of(selectors.begin(), selectors.end(),
                        [&](const auto& s) { return s.first == name; });
   };
   SelectionSettings settings;
@@ -42,10 +48,14 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
     }
   } else {
     for (const auto& [name, weight] : kDefaultWeights) {
-      if (known(name)) settings.hybrid.emplace_back(name, weight);
+      const bool semantic_part = std::string_view(name) == kSemanticComponent;
+      if (semantic_part ? semantic != nullptr : known(name)) {
+        settings.hybrid.emplace_back(name, weight);
+      }
     }
   }
-  if (settings.default_selector != "hybrid" && !known(settings.default_selector)) {
+  if (settings.default_selector != "hybrid" && settings.default_selector != kSemanticComponent &&
+      !known(settings.default_selector)) {
     return source.error(
         sc.node["default"], "selection.default",
         "no selector instance named '" + settings.default_selector + "' is configured");
@@ -76,7 +86,7 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
   kernel_log().info("selection: {} selector(s), hybrid of {}, {} dictionary words",
                     selectors.size(), settings.hybrid.size(), dictionary.size());
   return std::make_unique<SelectionEngine>(storage, std::move(selectors), std::move(dictionary),
-                                           clock, std::move(settings));
+                                           clock, std::move(settings), semantic);
 }
 
 }  // namespace ctxmgr::kernel

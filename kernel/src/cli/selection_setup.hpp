@@ -11,9 +11,11 @@
 namespace ctxmgr::kernel {
 
 // An error names the config position (an unknown selector name, an unreadable dictionary).
+// `semantic`: the vectors' search when an embedder is configured, else null.
 sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& config,
                                                               const YamlSource& source,
                                                               const Registry& registry,
-                                                              const sdk::Clock& clock);
+                                                              const sdk::Clock& clock,
+                                                              SemanticSearch* semantic);
 
 }  // namespace ctxmgr::kernel

@@ -101,6 +101,8 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<AccessCache> access;        // outlives the service and the process engine
   std::unique_ptr<GroupCommit> group_commit;  // outlives the service
   std::unique_ptr<ContextService> service;
+  std::unique_ptr<VectorIndex> vector_index;  // before selection: the engine searches it
+  std::unique_ptr<SemanticSearch> semantic;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
   if (auto st = registry.start(sdk::Kind::storage); !st) {
@@ -168,7 +170,15 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
       batcher->start();
       settings.batcher = batcher.get();
     }
-    auto engine = build_selection(config, source, registry, clock);
+    // With an embedder, selection searches the vectors the embedding worker keeps in `index`.
+    if (const auto embedders = registry.of_kind<sdk::Embedder>(sdk::Kind::embedder);
+        !embedders.empty() && registry.storage_vectors() != nullptr) {
+      vector_index = std::make_unique<VectorIndex>();
+      semantic = std::make_unique<SemanticSearch>(
+          *embedders[0].second, *registry.storage_vectors(), *vector_index, clock,
+          std::chrono::milliseconds(config.embeddings.cool_down_ms));
+    }
+    auto engine = build_selection(config, source, registry, clock, semantic.get());
     if (!engine) {
       log.error("{}", engine.error().message());
       return kExitUsage;
@@ -233,11 +243,13 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   }
   std::unique_ptr<EmbeddingWorker> embedding;
   if (!embedders.empty()) {
+    if (!vector_index) vector_index = std::make_unique<VectorIndex>();
     embedding = std::make_unique<EmbeddingWorker>(
-        *registry.storage_vectors(), *embedders[0].second, metrics, clock,
+        *registry.storage_vectors(), *embedders[0].second, *vector_index, metrics, clock,
         EmbeddingWorkerSettings{static_cast<std::size_t>(config.embeddings.batch_size),
                                 std::chrono::milliseconds(config.embeddings.interval_ms),
-                                std::chrono::milliseconds(config.embeddings.retry_ms)});
+                                std::chrono::milliseconds(config.embeddings.retry_ms),
+                                std::chrono::milliseconds(config.embeddings.reload_ms)});
     embedding->start();
     log.info("embedding with '{}' (model {}) in the background", embedders[0].first,
              embedders[0].second->model_id());

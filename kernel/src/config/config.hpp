@@ -92,9 +92,12 @@ struct SelectionConfig {
 
 // The embedding worker (docs/semantic.md), active when an `embedder:` is configured.
 struct EmbeddingsConfig {
-  std::int64_t batch_size = 32;    // contexts claimed and embedded per request to the embedder
-  std::int64_t interval_ms = 500;  // how often the worker looks for versions without a vector
-  std::int64_t retry_ms = 10000;   // a claim's lease: a failed batch is tried again after it
+  std::int64_t batch_size = 32;       // contexts claimed and embedded per request to the embedder
+  std::int64_t interval_ms = 500;     // how often the worker looks for versions without a vector
+  std::int64_t retry_ms = 10000;      // a claim's lease: a failed batch is tried again after it
+  std::int64_t reload_ms = 30000;     // how often the in-memory index is read again from the store
+  std::int64_t cool_down_ms = 10000;  // after a failed query embedding, selection stays lexical
+                                      // this long without asking the embedder
 };
 
 struct Config {

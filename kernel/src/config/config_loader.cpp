@@ -286,14 +286,18 @@ sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConf
 }
 
 sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, EmbeddingsConfig& out) {
-  if (auto st = src.check_mapping(node, "embeddings", {"batch_size", "interval_ms", "retry_ms"});
+  if (auto st =
+          src.check_mapping(node, "embeddings",
+                            {"batch_size", "interval_ms", "retry_ms", "reload_ms", "cool_down_ms"});
       !st) {
     return st.error();
   }
   return read_integers(src, node, "embeddings",
                        {{"batch_size", &out.batch_size, 1, 2048},
                         {"interval_ms", &out.interval_ms, 10, 3600000},
-                        {"retry_ms", &out.retry_ms, 100, 86400000}});
+                        {"retry_ms", &out.retry_ms, 100, 86400000},
+                        {"reload_ms", &out.reload_ms, 100, 86400000},
+                        {"cool_down_ms", &out.cool_down_ms, 0, 3600000}});
 }
 
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,

@@ -8,10 +8,11 @@
 namespace ctxmgr::kernel {
 
 EmbeddingWorker::EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder,
-                                 MetricsRegistry& metrics, const sdk::Clock& clock,
-                                 EmbeddingWorkerSettings settings)
+                                 VectorIndex& index, MetricsRegistry& metrics,
+                                 const sdk::Clock& clock, EmbeddingWorkerSettings settings)
     : vectors_(vectors),
       embedder_(embedder),
+      index_(index),
       metrics_(metrics),
       clock_(clock),
       settings_(settings),
@@ -34,7 +35,21 @@ void EmbeddingWorker::stop() {
   periodic_.reset();
 }
 
+sdk::Status EmbeddingWorker::reload_if_due() {
+  const std::int64_t now = clock_.steady_ns();
+  if (reloaded_ns_ != 0 && std::chrono::nanoseconds(now - reloaded_ns_) < settings_.reload) {
+    return {};
+  }
+  auto all = vectors_.current_vectors(model_);
+  if (!all) return all.error();
+  index_.replace_all(*all);
+  reloaded_ns_ = now;
+  metrics_.gauge_set("ctxmgr_vector_index_size", "", static_cast<double>(index_.size()));
+  return {};
+}
+
 sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
+  if (auto st = reload_if_due(); !st) return st.error();
   auto stored = embed_all();
   // The backlog after every pass, a failed one too: it is what an operator watches in an outage.
   if (auto backlog = vectors_.embedding_backlog(model_); backlog) {
@@ -68,6 +83,7 @@ sdk::Result<std::int64_t> EmbeddingWorker::embed_all() {
       batch.push_back({(*jobs)[i].context_id, (*jobs)[i].version, std::move((*embedded)[i])});
     }
     if (auto st = vectors_.put_vectors(model_, batch); !st) return st.error();
+    index_.put(batch);
     stored += static_cast<std::int64_t>(batch.size());
     metrics_.counter_add("ctxmgr_embedded_total", "", static_cast<double>(batch.size()));
   }

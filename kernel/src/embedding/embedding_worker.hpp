@@ -7,6 +7,10 @@
 // ends: an outage costs one call per interval, not a storm. Restarts, outages and a new model are
 // caught up the same way, from the stored JSON.
 //
+// It also keeps the in-memory index (vector_index.hpp) that selection searches: what it stores
+// goes in at once, and every `reload` (and at its first pass) the index is read again from the
+// store, which brings in other servers' vectors and drops those of deleted contexts.
+//
 // Metrics: ctxmgr_embedding_backlog (live contexts whose current version has no vector of the
 // model, after each pass), ctxmgr_embedded_total (vectors stored); the embedder counts its own
 // calls (ctxmgr_embedder_*).
@@ -22,6 +26,7 @@
 #include "ctxmgr/sdk/embedder.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
+#include "embedding/vector_index.hpp"
 #include "metrics/metrics_registry.hpp"
 
 namespace ctxmgr::kernel {
@@ -30,12 +35,14 @@ struct EmbeddingWorkerSettings {
   std::size_t batch_size = 32;
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds retry{10000};
+  std::chrono::milliseconds reload{30000};
 };
 
 class EmbeddingWorker {
  public:
-  EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder, MetricsRegistry& metrics,
-                  const sdk::Clock& clock, EmbeddingWorkerSettings settings);
+  EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder, VectorIndex& index,
+                  MetricsRegistry& metrics, const sdk::Clock& clock,
+                  EmbeddingWorkerSettings settings);
   ~EmbeddingWorker();
   EmbeddingWorker(const EmbeddingWorker&) = delete;
   EmbeddingWorker& operator=(const EmbeddingWorker&) = delete;
@@ -47,13 +54,16 @@ class EmbeddingWorker {
 
  private:
   sdk::Result<std::int64_t> embed_all();
+  sdk::Status reload_if_due();
 
   sdk::StorageVectors& vectors_;
   sdk::Embedder& embedder_;
+  VectorIndex& index_;
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;
   EmbeddingWorkerSettings settings_;
   std::string model_;
+  std::int64_t reloaded_ns_ = 0;  // steady time of the last reload, 0: never
   std::unique_ptr<Periodic> periodic_;
 };
 

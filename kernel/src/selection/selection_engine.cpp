@@ -10,6 +10,7 @@
 #include "core/request_parsing.hpp"
 #include "core/time_text.hpp"
 #include "json/json_text.hpp"
+#include "selection/semantic_component.hpp"
 #include "selection/text_analysis.hpp"
 
 namespace ctxmgr::kernel {
@@ -275,7 +276,7 @@ Packed pack(const SelectRequest& req, const std::vector<Component>& parts, const
 // The selection log's `params`: the request, the words searched, the weights and the outcome.
 std::string record_params(const SelectRequest& req, const Words& words,
                           const std::vector<Component>& parts, std::size_t candidates,
-                          const Packed& packed) {
+                          const Packed& packed, const std::string& semantic) {
   const std::string weights = per_component(parts, [&](std::size_t p) { return parts[p].weight; });
   return "{\"limit\":" + std::to_string(req.limit) + ",\"token_budget\":" +
          (req.token_budget ? std::to_string(*req.token_budget) : std::string("null")) +
@@ -286,7 +287,8 @@ std::string record_params(const SelectRequest& req, const Words& words,
          ",\"translations\":" + json_string_array(words.expanded) + ",\"weights\":" + weights +
          ",\"candidates\":" + std::to_string(candidates) +
          ",\"total_tokens\":" + std::to_string(packed.tokens) +
-         ",\"truncated\":" + (packed.truncated ? "true" : "false") + "}";
+         ",\"truncated\":" + (packed.truncated ? "true" : "false") +
+         (semantic.empty() ? std::string() : ",\"semantic\":" + semantic) + "}";
 }
 
 }  // namespace
@@ -294,8 +296,9 @@ std::string record_params(const SelectRequest& req, const Words& words,
 SelectionEngine::SelectionEngine(sdk::StorageSearch* storage,
                                  std::vector<std::pair<std::string, sdk::Selector*>> selectors,
                                  BilingualDictionary dictionary, const sdk::Clock& clock,
-                                 SelectionSettings settings)
+                                 SelectionSettings settings, SemanticSearch* semantic)
     : storage_(storage),
+      semantic_(semantic),
       selectors_(std::move(selectors)),
       dictionary_(std::move(dictionary)),
       clock_(clock),
@@ -305,6 +308,7 @@ std::vector<std::string> SelectionEngine::selector_names() const {
   std::vector<std::string> out;
   if (!settings_.hybrid.empty()) out.emplace_back("hybrid");
   for (const auto& [name, s] : selectors_) out.push_back(name);
+  if (semantic_ != nullptr) out.emplace_back(kSemanticComponent);
   return out;
 }
 
@@ -320,10 +324,13 @@ sdk::Result<std::vector<Component>> SelectionEngine::components(const std::strin
   std::vector<Component> parts;
   if (selector == "hybrid" && !settings_.hybrid.empty()) {
     for (const auto& [name, weight] : settings_.hybrid) {
+      if (name == kSemanticComponent) parts.push_back({name, nullptr, weight});
       for (const auto& [n, s] : selectors_) {
         if (n == name) parts.push_back({n, s, weight});
       }
     }
+  } else if (selector == kSemanticComponent && semantic_ != nullptr) {
+    parts.push_back({selector, nullptr, 1.0});
   } else {
     for (const auto& [n, s] : selectors_) {
       if (n == selector) parts.push_back({n, s, 1.0});
@@ -363,6 +370,29 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   auto hits = storage_->search(sq);
   if (!hits) return hits.error();
   const bool capped = static_cast<std::int64_t>(hits->size()) >= sq.limit;
+  // The semantic component's neighbours join the candidates; without it, it leaves the ranking
+  // (a request for it alone falls back to keyword) and the record says why.
+  std::string semantic_record;
+  const auto semantic_part = std::find_if(parts->begin(), parts->end(), [](const Component& c) {
+    return c.name == kSemanticComponent && c.selector == nullptr;
+  });
+  SemanticStep semantic;
+  if (semantic_part != parts->end()) {
+    semantic = run_semantic(semantic_, req->query, sq, static_cast<std::size_t>(sq.limit), *hits);
+    semantic_record = semantic.record;
+    if (semantic.scores) {
+      semantic_part->selector = semantic.scores.get();
+    } else {
+      parts->erase(semantic_part);
+      if (parts->empty()) {
+        for (const auto& [n, s] : selectors_) {
+          if (n == "keyword") parts->push_back({n, s, 1.0});
+        }
+        if (parts->empty())
+          return Error(Errc::unavailable, "semantic selection: " + semantic_record);
+      }
+    }
+  }
   const std::int64_t now = clock_.now_us();
   std::erase_if(*hits, [&](const sdk::SearchHit& h) { return expired(h.row.metadata, now); });
   std::vector<sdk::Candidate> candidates;
@@ -381,7 +411,7 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   rec.agent_id = std::string(agent_id);
   rec.query = req->query;
   rec.selector = req->selector;
-  rec.params = record_params(*req, words, *parts, candidates.size(), packed);
+  rec.params = record_params(*req, words, *parts, candidates.size(), packed, semantic_record);
   rec.results = packed.results;
   auto id = storage_->append_selection(rec);
   if (!id) return id.error();

@@ -8,6 +8,8 @@
 //   2. The storage proposes candidates: the agent's view (own, and shared with include_shared),
 //      filtered by tags and priority, matching any of the words, best BM25 first, at most
 //      `candidates`. Expired contexts (metadata.expires_at in the past) are dropped here.
+//      With the `semantic` component (semantic_component.hpp), the query's nearest contexts in
+//      the same view are added, and every candidate gets its similarity to the query.
 //   3. Each selector of the request scores every candidate; scores are divided by the best one
 //      (each component in [0, 1]) and `hybrid` sums them with its configured weights.
 //   4. Best first; an item whose tokens do not fit the remaining budget is skipped (never cut),
@@ -24,6 +26,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "embedding/semantic_search.hpp"
 #include "selection/bilingual_dictionary.hpp"
 
 namespace ctxmgr::kernel {
@@ -44,7 +47,8 @@ struct SelectOutcome {
   std::vector<sdk::ContextRow> rows;  // the items' contexts, best first
 };
 
-// One selector of a request, with its weight (1 alone; hybrid's configured weights).
+// One selector of a request, with its weight (1 alone; hybrid's configured weights). The
+// `semantic` component has no plugin: its selector is set per request.
 struct SelectionComponent {
   std::string name;
   sdk::Selector* selector;
@@ -54,10 +58,11 @@ struct SelectionComponent {
 class SelectionEngine {
  public:
   // `storage` may be null (a storage without the search capability): selection is then 503.
+  // `semantic` may be null (no embedder): the `semantic` component is then skipped.
   SelectionEngine(sdk::StorageSearch* storage,
                   std::vector<std::pair<std::string, sdk::Selector*>> selectors,
                   BilingualDictionary dictionary, const sdk::Clock& clock,
-                  SelectionSettings settings);
+                  SelectionSettings settings, SemanticSearch* semantic = nullptr);
 
   // Runs a selection over `agent_id`'s view for a request body of API.md.
   sdk::Result<SelectOutcome> select(std::string_view agent_id, std::string_view body,
@@ -79,6 +84,7 @@ class SelectionEngine {
   sdk::Result<std::vector<SelectionComponent>> components(const std::string& selector) const;
 
   sdk::StorageSearch* storage_;
+  SemanticSearch* semantic_;
   std::vector<std::pair<std::string, sdk::Selector*>> selectors_;
   BilingualDictionary dictionary_;
   const sdk::Clock& clock_;

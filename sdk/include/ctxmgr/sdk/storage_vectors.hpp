@@ -25,6 +25,7 @@
 
 #include "ctxmgr/sdk/abi.h"
 #include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/storage_search.hpp"
 
 namespace ctxmgr::sdk {
 
@@ -67,6 +68,12 @@ class CTXMGR_SDK_VISIBLE StorageVectors {
   // Forgets every vector and claim of `model` (all models when empty): a rebuild. Returns how
   // many vectors went.
   virtual Result<std::int64_t> drop_vectors(std::string_view model) = 0;
+  // The contexts among `ids` that lie in `view`'s scope — the agent's view (own, and shared by a
+  // grant when include_shared), its tags and priority filters, not deleted — as hits with
+  // text_score 0, in no particular order; `view.terms`, `order` and `limit` are not used. So that
+  // neighbours found in memory pass exactly the rules a text search applies.
+  virtual Result<std::vector<SearchHit>> in_view(const SearchQuery& view,
+                                                 const std::vector<std::string>& ids) = 0;
 };
 
 // How the storages keep a vector: the hex text of its little-endian float32 values (SOCI moves

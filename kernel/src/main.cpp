@@ -127,6 +127,20 @@ int main(int argc, char** argv) {
                     "without a key); never one whose signature is wrong");
   restore->callback([&] { code = run_restore(opts, restore_cmd); });
 
+  auto* embeddings =
+      app.add_subcommand("embeddings", "the vectors of semantic selection (docs/semantic.md)");
+  embeddings->require_subcommand(1);
+  bool embeddings_json = false;
+  auto* emb_status = embeddings->add_subcommand(
+      "status", "the embedder's model, how many live contexts have a current vector, the backlog");
+  emb_status->add_flag("--json", embeddings_json, "print it as JSON");
+  emb_status->callback([&] { code = run_embeddings_status(opts, embeddings_json); });
+  bool rebuild_all = false;
+  auto* emb_rebuild = embeddings->add_subcommand(
+      "rebuild", "drop the configured model's vectors; running servers make them again");
+  emb_rebuild->add_flag("--all", rebuild_all, "drop the vectors of every model");
+  emb_rebuild->callback([&] { code = run_embeddings_rebuild(opts, rebuild_all); });
+
   bool stats_json = false;
   auto* stats = app.add_subcommand("stats", "contexts per agent, the latest accesses, totals");
   stats->add_flag("--json", stats_json, "print the JSON of GET /api/stats");

@@ -8,6 +8,8 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { startFakeProvider, embeddings, openaiError } from "./fake_providers.mjs";
 import { startServer } from "./server.mjs";
 
@@ -156,4 +158,26 @@ test("semantic selection: by meaning, within the view, lexical while the embedde
   const back = await select({ query: "cobros" });
   assert.equal(back.json.items[0].context.id, mine);
   assert.ok("semantic" in back.json.items[0].scores);
+});
+
+test("ctxmgr embeddings status and rebuild", async () => {
+  const cli = (...args) => execFileSync(process.env.CTXMGR_BIN,
+    ["--config", join(server.dir, "ctxmgr.yaml"), "embeddings", ...args],
+    { env: { ...process.env, EMBED_TEST_KEY: KEY }, encoding: "utf8" });
+  await until("an empty backlog", async () => (await metric("ctxmgr_embedding_backlog")) === 0);
+  const status = JSON.parse(cli("status", "--json"));
+  assert.equal(status.embedder, "openai");
+  assert.equal(status.model, "fake-embed");
+  assert.ok(status.live_contexts >= 10);
+  assert.equal(status.backlog, 0);
+  assert.equal(status.current, status.live_contexts);
+  assert.equal(status.stored["fake-embed"], status.live_contexts);
+  assert.match(cli("status"), new RegExp(`^embedder: openai, model fake-embed\\ncurrent: ${status.live_contexts} of ${status.live_contexts} live contexts\\nbacklog: 0\\n`));
+
+  // A rebuild drops them; the running server's worker makes every one again.
+  const before = await metric("ctxmgr_embedded_total");
+  assert.match(cli("rebuild"), new RegExp(`^dropped ${status.stored["fake-embed"]} vector\\(s\\) of model fake-embed;`));
+  await until("everything embedded again", async () =>
+    (await metric("ctxmgr_embedded_total")) === before + status.live_contexts, 10000);
+  assert.equal(JSON.parse(cli("status", "--json")).backlog, 0);
 });

@@ -49,4 +49,9 @@ int run_restore(const CommonOptions& opts, const RestoreCommand& cmd);
 // action: init | migrate | status | check
 int run_db(const CommonOptions& opts, const std::string& action);
 
+// The vectors of semantic selection (embeddings_commands.cpp).
+int run_embeddings_status(const CommonOptions& opts, bool as_json);
+// Drops the configured model's vectors (every model's with `all`) to be made again.
+int run_embeddings_rebuild(const CommonOptions& opts, bool all);
+
 }  // namespace ctxmgr::kernel

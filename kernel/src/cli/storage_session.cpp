@@ -1,5 +1,6 @@
 #include "cli/storage_session.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -12,7 +13,7 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
-std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts) {
+std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts, bool with_embedder) {
   auto s = std::make_unique<StorageSession>();
   auto boot = bootstrap(opts);
   if (!boot) {
@@ -21,10 +22,14 @@ std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts) {
     return s;
   }
   s->boot = std::move(*boot);
-  // Only the storage is loaded: these commands need no transport or provider.
+  // Only the storage (and the embedder when asked) is loaded: these commands need no transport
+  // or provider.
   Config config = s->boot.loaded.config;
-  std::erase_if(config.plugins, [](const PluginEntry& e) { return e.kind != sdk::Kind::storage; });
-  if (config.plugins.empty()) {
+  std::erase_if(config.plugins, [&](const PluginEntry& e) {
+    return e.kind != sdk::Kind::storage && !(with_embedder && e.kind == sdk::Kind::embedder);
+  });
+  if (std::none_of(config.plugins.begin(), config.plugins.end(),
+                   [](const PluginEntry& e) { return e.kind == sdk::Kind::storage; })) {
     std::cerr << "ctxmgr: " << config.file.string() << ": no storage is configured\n";
     s->exit_code = kExitUsage;
     return s;

@@ -19,6 +19,8 @@ struct StorageSession {
   int exit_code = kExitOk;  // kExitOk when storage is usable
 };
 
-std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts);
+// `with_embedder`: the configured embedder is loaded too (not started: its model id is known
+// from its options), for the embeddings commands.
+std::unique_ptr<StorageSession> open_storage(const CommonOptions& opts, bool with_embedder = false);
 
 }  // namespace ctxmgr::kernel

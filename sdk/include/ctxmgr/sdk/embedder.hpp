@@ -23,7 +23,8 @@ class CTXMGR_SDK_VISIBLE Embedder : public Plugin {
  public:
   ~Embedder() override;
   // What names this instance's vectors: the same id means comparable vectors (same model, same
-  // dimensions), so two servers configured alike share them. Fixed for the object's life.
+  // dimensions), so two servers configured alike share them. Fixed for the object's life and
+  // known from construction, before start() (the embeddings commands ask without starting it).
   virtual std::string model_id() const = 0;
   // The length of every vector embed() returns; 0 when only the first answer will tell.
   virtual std::int32_t dimensions() const = 0;

@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -28,8 +31,16 @@ class DiskFull : public testing::Test {
     auto m = ct::run_process({"/bin/mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", dir_});
     if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a tmpfs here: " << m.err;
     mounted_ = true;
+    // Under ASan, LeakSanitizer's exit-time tracer crashed ("Tracer caught signal 11") in 2 of 12
+    // runs of the first test below, after SQLite had hit the full disk, and never elsewhere: the
+    // servers of these tests skip the leak check (the rest of the suite keeps it). ASan's other
+    // checks stay on.
+    if (const char* asan = std::getenv("ASAN_OPTIONS")) {
+      ::setenv("ASAN_OPTIONS", (std::string(asan) + ":detect_leaks=0").c_str(), 1);
+    }
   }
   void TearDown() override {
+    if (server_ && HasFailure()) std::cerr << "--- server log ---\n" << server_->log();
     server_.reset();
     if (mounted_) ct::run_process({"/bin/umount", dir_});
   }

@@ -38,6 +38,10 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
   settings.candidates = sc.candidates;
   settings.chars_per_token = sc.chars_per_token;
   settings.translations_per_word = static_cast<std::size_t>(sc.translations_per_word);
+  settings.feedback =
+      FeedbackSettings{sc.feedback_enabled, static_cast<std::size_t>(sc.feedback_docs),
+                       static_cast<std::size_t>(sc.feedback_terms),
+                       static_cast<std::size_t>(sc.feedback_min_docs), sc.feedback_weight};
   if (sc.hybrid) {
     for (const auto& [name, weight] : *sc.hybrid) {
       if (!known(name)) {

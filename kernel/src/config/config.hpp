@@ -87,6 +87,12 @@ struct SelectionConfig {
   // dictd dictionaries (path without .index/.dict.dz); unset: Debian's FreeDict spa-eng and
   // eng-spa when installed.
   std::optional<std::vector<std::filesystem::path>> dictionaries;
+  // Pseudo-relevance feedback (selection/feedback.hpp).
+  bool feedback_enabled = true;
+  std::int64_t feedback_docs = 3;
+  std::int64_t feedback_terms = 4;
+  std::int64_t feedback_min_docs = 2;
+  double feedback_weight = 0.5;
   YAML::Node node;  // for positions in errors found later (unknown selector names)
 };
 

@@ -304,7 +304,7 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(node, "selection",
                                   {"default", "hybrid", "candidates", "chars_per_token",
-                                   "translations_per_word", "dictionaries"});
+                                   "translations_per_word", "dictionaries", "feedback"});
       !st) {
     return st.error();
   }
@@ -345,6 +345,30 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
     auto v = src.number(n, "selection.chars_per_token", 0.5, 100);
     if (!v) return v.error();
     out.chars_per_token = *v;
+  }
+  if (const auto f = node["feedback"]; f) {
+    if (auto st = src.check_mapping(f, "selection.feedback",
+                                    {"enabled", "docs", "terms", "min_docs", "weight"});
+        !st) {
+      return st.error();
+    }
+    if (f["enabled"]) {
+      auto on = src.boolean(f["enabled"], "selection.feedback.enabled");
+      if (!on) return on.error();
+      out.feedback_enabled = *on;
+    }
+    if (auto st = read_integers(src, f, "selection.feedback",
+                                {{"docs", &out.feedback_docs, 1, 100},
+                                 {"terms", &out.feedback_terms, 1, 50},
+                                 {"min_docs", &out.feedback_min_docs, 1, 100}});
+        !st) {
+      return st.error();
+    }
+    if (f["weight"]) {
+      auto w = src.number(f["weight"], "selection.feedback.weight", 0, 10);
+      if (!w) return w.error();
+      out.feedback_weight = *w;
+    }
   }
   if (const auto d = node["dictionaries"]; d) {
     auto paths = src.string_list(d, "selection.dictionaries");

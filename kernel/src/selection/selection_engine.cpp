@@ -32,6 +32,7 @@ struct SelectRequest {
   std::string selector;
   bool include_shared = true;
   bool translate = true;
+  bool expand = true;  // pseudo-relevance feedback
   std::vector<std::string> tags;
   std::optional<std::string> priority;
 };
@@ -49,13 +50,14 @@ sdk::Result<std::int64_t> integer_field(const json::value& v, std::string_view n
 }
 
 sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_depth,
-                                         const std::string& default_selector) {
-  auto obj = parse_body_object(
-      body, max_depth,
-      {"query", "limit", "token_budget", "selector", "include_shared", "translate", "filter"});
+                                         const SelectionSettings& settings) {
+  auto obj = parse_body_object(body, max_depth,
+                               {"query", "limit", "token_budget", "selector", "include_shared",
+                                "translate", "expand", "filter"});
   if (!obj) return obj.error();
   SelectRequest r;
-  r.selector = default_selector;
+  r.selector = settings.default_selector;
+  r.expand = settings.feedback.enabled;
   const auto* q = obj->if_contains("query");
   if (q == nullptr) return invalid_request("query is required");
   if (!q->is_string()) return invalid_request("query must be a string");
@@ -80,7 +82,8 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
     r.selector = std::string(v->as_string());
   }
   for (auto [name, out] : {std::pair<const char*, bool*>{"include_shared", &r.include_shared},
-                           std::pair<const char*, bool*>{"translate", &r.translate}}) {
+                           std::pair<const char*, bool*>{"translate", &r.translate},
+                           std::pair<const char*, bool*>{"expand", &r.expand}}) {
     if (const auto* v = obj->if_contains(name)) {
       if (!v->is_bool()) return invalid_request(std::string(name) + " must be true or false");
       *out = v->as_bool();
@@ -275,6 +278,7 @@ Packed pack(const SelectRequest& req, const std::vector<Component>& parts, const
 
 // The selection log's `params`: the request, the words searched, the weights and the outcome.
 std::string record_params(const SelectRequest& req, const Words& words,
+                          const std::vector<std::string>& feedback,
                           const std::vector<Component>& parts, std::size_t candidates,
                           const Packed& packed, const std::string& semantic) {
   const std::string weights = per_component(parts, [&](std::size_t p) { return parts[p].weight; });
@@ -284,7 +288,8 @@ std::string record_params(const SelectRequest& req, const Words& words,
          ",\"filter\":{\"tags\":" + json_string_array(req.tags) +
          ",\"priority\":" + (req.priority ? json_quote(*req.priority) : std::string("null")) +
          "},\"words\":" + json_string_array(words.query) +
-         ",\"translations\":" + json_string_array(words.expanded) + ",\"weights\":" + weights +
+         ",\"translations\":" + json_string_array(words.expanded) +
+         ",\"feedback\":" + json_string_array(feedback) + ",\"weights\":" + weights +
          ",\"candidates\":" + std::to_string(candidates) +
          ",\"total_tokens\":" + std::to_string(packed.tokens) +
          ",\"truncated\":" + (packed.truncated ? "true" : "false") +
@@ -349,7 +354,7 @@ sdk::Result<std::vector<Component>> SelectionEngine::components(const std::strin
 sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, std::string_view body,
                                                    std::size_t max_depth) {
   if (auto st = available(); !st) return st.error();
-  auto req = parse_request(body, max_depth, settings_.default_selector);
+  auto req = parse_request(body, max_depth, settings_);
   if (!req) return req.error();
   auto parts = components(req->selector);
   if (!parts) return parts.error();
@@ -370,6 +375,17 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   auto hits = storage_->search(sq);
   if (!hits) return hits.error();
   const bool capped = static_cast<std::int64_t>(hits->size()) >= sq.limit;
+  std::vector<std::string> feedback;
+  if (req->expand) {
+    feedback = feedback_terms(*hits, sq.terms, settings_.feedback);
+    if (!feedback.empty()) {
+      sdk::SearchQuery expansion = sq;
+      expansion.terms = feedback;
+      auto more = storage_->search(expansion);
+      if (!more) return more.error();
+      interpolate(*hits, std::move(*more), settings_.feedback.weight);
+    }
+  }
   // The semantic component's neighbours join the candidates; without it, it leaves the ranking
   // (a request for it alone falls back to keyword) and the record says why.
   std::string semantic_record;
@@ -411,7 +427,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   rec.agent_id = std::string(agent_id);
   rec.query = req->query;
   rec.selector = req->selector;
-  rec.params = record_params(*req, words, *parts, candidates.size(), packed, semantic_record);
+  rec.params =
+      record_params(*req, words, feedback, *parts, candidates.size(), packed, semantic_record);
   rec.results = packed.results;
   auto id = storage_->append_selection(rec);
   if (!id) return id.error();

@@ -7,7 +7,9 @@
 //      each word's one-word translations from the bilingual dictionaries are added.
 //   2. The storage proposes candidates: the agent's view (own, and shared with include_shared),
 //      filtered by tags and priority, matching any of the words, best BM25 first, at most
-//      `candidates`. Expired contexts (metadata.expires_at in the past) are dropped here.
+//      `candidates`. With feedback (feedback.hpp) the best words of the first hits make a second
+//      search whose scores are interpolated with the first's. Expired contexts
+//      (metadata.expires_at in the past) are dropped here.
 //      With the `semantic` component (semantic_component.hpp), the query's nearest contexts in
 //      the same view are added, and every candidate gets its similarity to the query.
 //   3. Each selector of the request scores every candidate; scores are divided by the best one
@@ -28,6 +30,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "embedding/semantic_search.hpp"
 #include "selection/bilingual_dictionary.hpp"
+#include "selection/feedback.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -38,6 +41,7 @@ struct SelectionSettings {
   std::int64_t candidates = 100;  // how many the storage proposes at most
   double chars_per_token = 4.0;   // the token estimator
   std::size_t translations_per_word = 2;
+  FeedbackSettings feedback;  // pseudo-relevance feedback (feedback.hpp)
 };
 
 struct SelectOutcome {

@@ -16,15 +16,16 @@ const freePort = () => new Promise(resolve => {
 });
 
 // `http`: more transport-http options, as YAML flow-mapping entries ("provider_queue: 1");
-// `extra`: more top-level YAML (an `embedder:`).
-export async function startServer(providers, env = {}, http = "", extra = "") {
+// `extra`: more top-level YAML (an `embedder:`); `storage`: the `storage:` mapping's YAML
+// instead of SQLite in the server's folder (PostgreSQL for the tests that share one database).
+export async function startServer(providers, env = {}, http = "", extra = "", storage = "") {
   const dir = mkdtempSync(join(tmpdir(), "ctxmgr-provider-"));
   const port = await freePort();
   writeFileSync(join(dir, "ctxmgr.yaml"),
     `plugins: {search_paths: [${pluginDir}]}\naudit: {reads: sync}\n` +
     `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
     `providers:\n${providers}\n` +
-    `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
+    `storage: ${storage || `{plugin: sqlite, options: {path: ${join(dir, "context.db")}}}`}\n` +
     `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${http ? ", " + http : ""}}}]\n` +
     extra);
   const child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"],

@@ -1,0 +1,61 @@
+// Two servers on one PostgreSQL, both embedding with the same model: they share the work without
+// embedding any version twice (the fake embeddings server counts every text it is sent), and each
+// server's selection finds by meaning what the other one embedded (its index follows the store).
+// Skipped without CTXMGR_TEST_PG_DSN.
+//   node --test tests/providers/embedder_shared.test.mjs   (CTXMGR_BIN and CTXMGR_PLUGIN_DIR set by ctest)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startFakeProvider, embeddings } from "./fake_providers.mjs";
+import { startServer } from "./server.mjs";
+
+const dsn = process.env.CTXMGR_TEST_PG_DSN;
+const schema = `emb_${process.pid}_${Date.now()}`;
+
+let fake, a, b;
+before(async () => {
+  if (!dsn) return;
+  fake = await startFakeProvider();
+  fake.fallback = request => ({ status: 200, body: embeddings(request.body), delay: 5 });
+  const extra = `embedder: {plugin: openai, options: {base_url: "${fake.url}", model: fake-embed, batch_size: 4}}\n` +
+    `embeddings: {interval_ms: 20, batch_size: 4, reload_ms: 200}\n`;
+  const storage = `{plugin: postgres, options: {url: "${dsn}", schema: ${schema}}}`;
+  a = await startServer("  - {plugin: offline}", {}, "", extra, storage);
+  b = await startServer("  - {plugin: offline}", {}, "", extra, storage);
+});
+after(async () => { a?.stop(); b?.stop(); await fake?.close(); });
+
+const metric = async (server, name) => {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find(l => l.startsWith(name + " "));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+};
+const until = async (what, check, ms = 15000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 25));
+  }
+};
+
+test("two servers share the embedding work and each other's vectors", { skip: !dsn && "no CTXMGR_TEST_PG_DSN" }, async () => {
+  const N = 40;
+  for (let i = 0; i < N; i++) {
+    const r = await a.api("POST", "/api/context", "ana", { agent_id: "ana", context_data: { note: `nota ${i} sobre el tema ${i}` } });
+    assert.equal(r.status, 201, r.text);
+  }
+  const target = await a.api("POST", "/api/context", "ana", { agent_id: "ana", context_data: { note: "la facturación sale los lunes" } });
+  await until("every version embedded once", async () =>
+    (await metric(a, "ctxmgr_embedded_total")) + (await metric(b, "ctxmgr_embedded_total")) === N + 1);
+  const texts = fake.received.filter(r => r.url === "/v1/embeddings").flatMap(r => JSON.parse(r.body).input)
+    .filter(t => t.startsWith("note: "));  // the documents, not the queries
+  assert.equal(texts.length, N + 1, "a version was embedded twice");
+  assert.equal(new Set(texts).size, N + 1);
+
+  // B finds by meaning the note A wrote, once its index has reloaded from the store.
+  await until("B's index follows A's vectors", async () => {
+    const r = await b.api("POST", "/api/agent/ana/select", "ana", { query: "cobros", selector: "semantic", limit: 1 });
+    return r.status === 200 && r.json.items[0]?.context.id === target.json.id;
+  });
+});

@@ -106,7 +106,7 @@ inline std::optional<std::vector<float>> vector_from_hex(std::string_view hex) {
   std::vector<float> out(hex.size() / 8);
   for (std::size_t i = 0; i < out.size(); ++i) {
     unsigned char bytes[4];
-    for (int j = 0; j < 4; ++j) {
+    for (std::size_t j = 0; j < 4; ++j) {
       const int hi = nibble(hex[i * 8 + j * 2]);
       const int lo = nibble(hex[i * 8 + j * 2 + 1]);
       if (hi < 0 || lo < 0) return std::nullopt;

@@ -105,6 +105,34 @@ test("a 401, a 429 and a malformed answer leave the backlog for later", async ()
   await until("both embedded", async () => (await metric("ctxmgr_embedded_total")) === before + 4, 10000);
   assert.match(server.log(), /malformed embeddings/);
   assert.equal(await metric("ctxmgr_embedding_backlog"), 0);
+
+  // 503 with retry-after 0: retried by the call; a hang past timeout_ms: a timeout, tried again
+  // after retry_ms.
+  fake.script.push({ status: 503, headers: { "retry-after": "0" }, body: openaiError("warming up", "server_error") });
+  await create({ note: "unavailable once" });
+  await until("the 503 retried", async () => (await metric("ctxmgr_embedded_total")) === before + 5);
+  fake.script.push({ hang: 3000 });
+  await create({ note: "the embedder hangs" });
+  await until("the timeout logged", async () => /embedder openai did not answer within 2000 ms/.test(server.log()));
+  await until("embedded after the timeout", async () => (await metric("ctxmgr_embedded_total")) === before + 6, 10000);
+});
+
+test("a write nudges the worker: no waiting out its interval", async () => {
+  const idle = await startServer("  - {plugin: offline}", {}, "",
+    `embedder: {plugin: openai, options: {base_url: "${fake.url}", model: fake-embed}}\n` +
+    `embeddings: {interval_ms: 600000}\n`);
+  try {
+    const at = async () => {
+      const text = await (await fetch(`${idle.url}/metrics`)).text();
+      const line = text.split("\n").find(l => l.startsWith("ctxmgr_embedded_total "));
+      return line === undefined ? 0 : Number(line.split(" ")[1]);
+    };
+    const r = await idle.api("POST", "/api/context", "dan", { agent_id: "dan", context_data: { note: "nudged" } });
+    assert.equal(r.status, 201);
+    await until("embedded within seconds, not 10 minutes", async () => (await at()) === 1, 5000);
+  } finally {
+    idle.stop();
+  }
 });
 
 test("semantic selection: by meaning, within the view, lexical while the embedder fails", async () => {

@@ -1,6 +1,7 @@
 #pragma once
-// A background thread that runs a task every `interval` and once more when stopped: what the
-// audit sealer, the read-audit batcher and the folding of failed authentications need. It is the
+// A background thread that runs a task every `interval` (sooner when nudged) and once more when
+// stopped: what the audit sealer, the read-audit batcher, the folding of failed authentications
+// and the embedding worker need. It is the
 // boundary of its thread, as ContextService::as_caller is of a transport's: what the task throws
 // (the kernel's code or a plugin's) is logged with the task's name and the thread goes on.
 
@@ -19,14 +20,26 @@ namespace ctxmgr::kernel {
 class Periodic {
  public:
   // `name` says what the task is, in the log ("the audit sealer").
-  Periodic(std::string name, std::chrono::milliseconds interval, std::function<void()> task)
-      : name_(std::move(name)), interval_(interval), task_(std::move(task)) {}
+  // `last_run`: run the task once more when stopped (to flush what is queued); false for a task
+  // whose run may wait on the network (the embedding worker), so that stopping stays prompt.
+  Periodic(std::string name, std::chrono::milliseconds interval, std::function<void()> task,
+           bool last_run = true)
+      : name_(std::move(name)), interval_(interval), task_(std::move(task)), last_run_(last_run) {}
   ~Periodic() { stop(); }
   Periodic(const Periodic&) = delete;
   Periodic& operator=(const Periodic&) = delete;
 
   void start() {
     thread_ = std::thread([this] { run(); });
+  }
+  // Runs the task as soon as the thread is free instead of waiting out the interval (work has
+  // arrived). Any thread; before start() it only makes the first run come sooner.
+  void nudge() {
+    {
+      std::lock_guard lock(mu_);
+      nudged_ = true;
+    }
+    wake_.notify_all();
   }
   // Wakes the thread, lets it run the task a last time, joins it. Safe to call twice.
   void stop() {
@@ -43,7 +56,10 @@ class Periodic {
   void run() {
     std::unique_lock lock(mu_);
     for (;;) {
-      const bool stopping = wake_.wait_for(lock, interval_, [&] { return stopping_; });
+      const bool stopping =
+          wake_.wait_for(lock, interval_, [&] { return stopping_ || nudged_; }) && stopping_;
+      nudged_ = false;
+      if (stopping && !last_run_) return;
       lock.unlock();
       run_task();
       lock.lock();
@@ -68,6 +84,8 @@ class Periodic {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool nudged_ = false;
+  bool last_run_;
   std::thread thread_;
 };
 

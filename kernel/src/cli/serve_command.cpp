@@ -100,9 +100,11 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<RateLimiter> rate_limiter;  // outlives the service that points to it
   std::unique_ptr<AccessCache> access;        // outlives the service and the process engine
   std::unique_ptr<GroupCommit> group_commit;  // outlives the service
-  std::unique_ptr<ContextService> service;
-  std::unique_ptr<VectorIndex> vector_index;  // before selection: the engine searches it
+  // Semantic selection's parts outlive the selection engine and the service that use them.
+  std::unique_ptr<VectorIndex> vector_index;
   std::unique_ptr<SemanticSearch> semantic;
+  std::unique_ptr<EmbeddingWorker> embedding;  // nudged by the service after each change
+  std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
   if (auto st = registry.start(sdk::Kind::storage); !st) {
@@ -170,13 +172,21 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
       batcher->start();
       settings.batcher = batcher.get();
     }
-    // With an embedder, selection searches the vectors the embedding worker keeps in `index`.
+    // With an embedder, the worker keeps the vectors (nudged by every change) in `index`, and
+    // selection searches them. The worker starts with the plugins, below.
     if (const auto embedders = registry.of_kind<sdk::Embedder>(sdk::Kind::embedder);
         !embedders.empty() && registry.storage_vectors() != nullptr) {
       vector_index = std::make_unique<VectorIndex>();
       semantic = std::make_unique<SemanticSearch>(
           *embedders[0].second, *registry.storage_vectors(), *vector_index, clock,
           std::chrono::milliseconds(config.embeddings.cool_down_ms));
+      embedding = std::make_unique<EmbeddingWorker>(
+          *registry.storage_vectors(), *embedders[0].second, *vector_index, metrics, clock,
+          EmbeddingWorkerSettings{static_cast<std::size_t>(config.embeddings.batch_size),
+                                  std::chrono::milliseconds(config.embeddings.interval_ms),
+                                  std::chrono::milliseconds(config.embeddings.retry_ms),
+                                  std::chrono::milliseconds(config.embeddings.reload_ms)});
+      settings.embedding = embedding.get();
     }
     auto engine = build_selection(config, source, registry, clock, semantic.get());
     if (!engine) {
@@ -241,15 +251,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     registry.stop_all();
     return kExitFailure;
   }
-  std::unique_ptr<EmbeddingWorker> embedding;
-  if (!embedders.empty()) {
-    if (!vector_index) vector_index = std::make_unique<VectorIndex>();
-    embedding = std::make_unique<EmbeddingWorker>(
-        *registry.storage_vectors(), *embedders[0].second, *vector_index, metrics, clock,
-        EmbeddingWorkerSettings{static_cast<std::size_t>(config.embeddings.batch_size),
-                                std::chrono::milliseconds(config.embeddings.interval_ms),
-                                std::chrono::milliseconds(config.embeddings.retry_ms),
-                                std::chrono::milliseconds(config.embeddings.reload_ms)});
+  if (embedding) {
     embedding->start();
     log.info("embedding with '{}' (model {}) in the background", embedders[0].first,
              embedders[0].second->model_id());

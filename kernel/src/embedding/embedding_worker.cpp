@@ -16,23 +16,26 @@ EmbeddingWorker::EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& em
       metrics_(metrics),
       clock_(clock),
       settings_(settings),
-      model_(embedder.model_id()) {}
+      model_(embedder.model_id()),
+      periodic_(std::make_unique<Periodic>(
+          "the embedding worker", settings_.interval,
+          [this] {
+            if (auto done = run_pass(); !done) {
+              kernel_log().warn("embedding worker: {} (model {}; tried again in {} ms)",
+                                done.error().message(), model_, settings_.retry.count());
+            }
+          },
+          false)) {}
 
 EmbeddingWorker::~EmbeddingWorker() { stop(); }
 
-void EmbeddingWorker::start() {
-  periodic_ = std::make_unique<Periodic>("the embedding worker", settings_.interval, [this] {
-    if (auto done = run_pass(); !done) {
-      kernel_log().warn("embedding worker: {} (model {}; tried again in {} ms)",
-                        done.error().message(), model_, settings_.retry.count());
-    }
-  });
-  periodic_->start();
-}
+void EmbeddingWorker::start() { periodic_->start(); }
+
+void EmbeddingWorker::nudge() { periodic_->nudge(); }
 
 void EmbeddingWorker::stop() {
-  if (periodic_) periodic_->stop();
-  periodic_.reset();
+  stopping_ = true;
+  periodic_->stop();
 }
 
 sdk::Status EmbeddingWorker::reload_if_due() {
@@ -49,8 +52,11 @@ sdk::Status EmbeddingWorker::reload_if_due() {
 }
 
 sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
+  const std::int64_t now = clock_.steady_ns();
+  if (failed_ns_ != 0 && std::chrono::nanoseconds(now - failed_ns_) < settings_.retry) return 0;
   if (auto st = reload_if_due(); !st) return st.error();
   auto stored = embed_all();
+  failed_ns_ = stored ? 0 : now;
   // The backlog after every pass, a failed one too: it is what an operator watches in an outage.
   if (auto backlog = vectors_.embedding_backlog(model_); backlog) {
     metrics_.gauge_set("ctxmgr_embedding_backlog", "", static_cast<double>(*backlog));
@@ -60,7 +66,7 @@ sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
 
 sdk::Result<std::int64_t> EmbeddingWorker::embed_all() {
   std::int64_t stored = 0;
-  for (;;) {
+  while (!stopping_) {
     const std::int64_t now = clock_.now_us();
     auto jobs = vectors_.claim_embedding_jobs(
         model_, static_cast<std::int64_t>(settings_.batch_size), now,
@@ -87,6 +93,7 @@ sdk::Result<std::int64_t> EmbeddingWorker::embed_all() {
     stored += static_cast<std::int64_t>(batch.size());
     metrics_.counter_add("ctxmgr_embedded_total", "", static_cast<double>(batch.size()));
   }
+  return stored;  // stopping: the rest waits for the next start
 }
 
 }  // namespace ctxmgr::kernel

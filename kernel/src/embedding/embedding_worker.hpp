@@ -3,9 +3,10 @@
 // the embedder. Each pass claims the versions whose context has no vector of the embedder's
 // model (StorageVectors: one worker per version, even across servers), renders them
 // (embedding_text.hpp), embeds them in one call and stores the vectors; it goes on while there is
-// work, then sleeps `interval`. A failed call leaves its claims to run out (`retry`) and the pass
-// ends: an outage costs one call per interval, not a storm. Restarts, outages and a new model are
-// caught up the same way, from the stored JSON.
+// work, then sleeps `interval` or until a write nudges it. A failed call leaves its claims to run
+// out and the worker waits `retry` before it calls again, nudged or not: an outage costs one call
+// per `retry`, not one per write. Restarts, outages and a new model are caught up the same way,
+// from the stored JSON.
 //
 // It also keeps the in-memory index (vector_index.hpp) that selection searches: what it stores
 // goes in at once, and every `reload` (and at its first pass) the index is read again from the
@@ -17,6 +18,7 @@
 //
 // Thread-safety: start() and stop() from one thread; run_pass() from one thread at a time.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -48,6 +50,9 @@ class EmbeddingWorker {
   EmbeddingWorker& operator=(const EmbeddingWorker&) = delete;
 
   void start();
+  // A context changed: the next pass starts now instead of at the interval. Any thread, even
+  // before start().
+  void nudge();
   void stop();
   // One pass: embeds until nothing is left or a call fails. The vectors stored, or the error.
   sdk::Result<std::int64_t> run_pass();
@@ -64,6 +69,8 @@ class EmbeddingWorker {
   EmbeddingWorkerSettings settings_;
   std::string model_;
   std::int64_t reloaded_ns_ = 0;  // steady time of the last reload, 0: never
+  std::int64_t failed_ns_ = 0;    // steady time of the last failed pass, 0: none since a success
+  std::atomic<bool> stopping_{false};  // a pass in progress ends after its current batch
   std::unique_ptr<Periodic> periodic_;
 };
 

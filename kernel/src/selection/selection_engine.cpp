@@ -375,8 +375,13 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   auto hits = storage_->search(sq);
   if (!hits) return hits.error();
   const bool capped = static_cast<std::int64_t>(hits->size()) >= sq.limit;
+  // Feedback widens the pool for the components that rank by text or meaning; a request made
+  // only of others (priority, recency) would rank the wider pool without a word of the query.
+  const bool ranks_by_content = std::any_of(parts->begin(), parts->end(), [](const Component& c) {
+    return c.name == "keyword" || c.name == kSemanticComponent;
+  });
   std::vector<std::string> feedback;
-  if (req->expand) {
+  if (req->expand && ranks_by_content) {
     feedback = feedback_terms(*hits, sq.terms, settings_.feedback);
     if (!feedback.empty()) {
       sdk::SearchQuery expansion = sq;

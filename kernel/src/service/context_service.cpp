@@ -69,6 +69,8 @@ sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const 
   // Whatever the outcome (a failed commit may still have landed), before the answer goes out:
   // this server reads its own writes.
   if (!changed.empty()) contexts_.invalidate(changed);
+  // A new version to embed (or a purge the index will drop): the worker need not wait its turn.
+  if (!changed.empty() && result && settings_.embedding != nullptr) settings_.embedding->nudge();
   return result;
 }
 

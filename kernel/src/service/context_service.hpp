@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "embedding/embedding_worker.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
@@ -46,6 +47,7 @@ struct ServiceSettings {
   sdk::StorageContextChanges* context_changes = nullptr;
   ContextCache::Settings context_cache;
   std::chrono::milliseconds auth_failure_window{10000};  // see AuthFailureFolder
+  EmbeddingWorker* embedding = nullptr;  // nudged after each change; null: none; outlives it
 };
 
 class ContextService final : public sdk::ContextApi {

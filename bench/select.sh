@@ -5,6 +5,9 @@
 #   bench/select.sh [seconds per run, default 15]
 # BENCH_BACKEND=postgres uses a throwaway PostgreSQL (scripts/pg-temp.sh) instead of SQLite.
 # BENCH_SIZES overrides the sizes (default "10000 100000").
+# BENCH_SEMANTIC=1 adds an embedder (bench/fake_embedder.mjs, 384 dimensions, on loopback): the
+# table then has the time to embed every context after the load and hybrid's latency with its
+# semantic component (the query embedded, exact cosine over every vector, neighbours in view).
 # Run it on an otherwise idle machine, never while a build runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +21,19 @@ trap bench_cleanup EXIT
 [[ $backend == postgres ]] && bench_pg_start
 export BENCH_VOCAB=$work/vocab.txt
 
-echo "| backend | contexts | connections | selections/s | p50 ms | p99 ms | errors | load s |"
-echo "|---|---|---|---|---|---|---|---|"
+semantic=${BENCH_SEMANTIC:-0}
+embedder_yaml=
+if [[ $semantic == 1 ]]; then
+  eport=$(free_port)
+  node bench/fake_embedder.mjs "$eport" 384 &
+  epid=$!
+  trap 'kill $epid 2>/dev/null; bench_cleanup' EXIT
+  embedder_yaml="embedder: {plugin: openai, options: {base_url: 'http://127.0.0.1:$eport/v1', model: fake-384, batch_size: 64}}
+embeddings: {batch_size: 64}"
+fi
+
+echo "| backend | contexts | semantic | connections | selections/s | p50 ms | p99 ms | errors | load s | embed s |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for size in ${BENCH_SIZES:-10000 100000}; do
   port=$(free_port)
   if [[ $backend == postgres ]]; then
@@ -32,6 +46,7 @@ server: {log: {level: warn}}
 selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]
 storage: $storage
 transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
+$embedder_yaml
 YAML
   "$bin/ctxmgr" --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &
   pid=$!
@@ -39,6 +54,14 @@ YAML
   start=$(date +%s)
   python3 bench/select_load.py "$port" "$size" "$BENCH_VOCAB"
   load=$(($(date +%s) - start))
+  embed=-
+  if [[ $semantic == 1 ]]; then
+    # Until the worker has a vector for every context (the backlog gauge is set after each pass).
+    until curl -s "http://127.0.0.1:$port/metrics" | grep -q "^ctxmgr_embedded_total $size\b"; do
+      sleep 1
+    done
+    embed=$(($(date +%s) - start - load))
+  fi
   # Steady state: autovacuum would have analysed the table a minute after the load; BM25's idf
   # reads ANALYZE's lexeme statistics (without them, a count per query word: docs/selection.md).
   if [[ $backend == postgres ]]; then psql -q "$CTXMGR_TEST_PG_DSN" -c "ANALYZE s$size.context"; fi
@@ -51,8 +74,8 @@ YAML
     p99=$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$line")
     errors=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$line")
     awk -v b="$backend" -v s="$size" -v c="$conns" -v r="$rps" -v p50="$p50" -v p99="$p99" \
-      -v e="$errors" -v l="$load" \
-      'BEGIN { printf "| %s | %s | %s | %s | %.2f | %.2f | %s | %s |\n", b, s, c, r, p50/1000, p99/1000, e, l }'
+      -v e="$errors" -v l="$load" -v m="$semantic" -v x="$embed" \
+      'BEGIN { printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s |\n", b, s, (m == 1 ? "on" : "off"), c, r, p50/1000, p99/1000, e, l, x }'
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 done

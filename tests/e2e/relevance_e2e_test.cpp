@@ -203,6 +203,7 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
   const std::vector<std::pair<std::string, std::string>> runs = {
       {"hybrid", R"("selector":"hybrid")"},
       {"hybrid, no feedback", R"("selector":"hybrid","expand":false)"},
+      {"hybrid, rank fusion", R"("selector":"hybrid","fusion":"rank")"},
       {"hybrid, no translation", R"("selector":"hybrid","translate":false)"},
       {"keyword", R"("selector":"keyword")"},
       {"keyword, no feedback", R"("selector":"keyword","expand":false)"},

@@ -175,6 +175,8 @@ TEST_P(SelectE2E, BadRequestsAreRefusedWithTheReason) {
       {R"({"query":"x","limit":1001})", "limit must be between 1 and 1000"},
       {R"({"query":"x","token_budget":-1})", "token_budget must be between"},
       {R"({"query":"x","include_shared":"yes"})", "include_shared must be true or false"},
+      {R"({"query":"x","expand":1})", "expand must be true or false"},
+      {R"({"query":"x","fusion":"max"})", "fusion must be weighted or rank"},
       {R"({"query":"x","filter":{"priority":"urgent"}})", "filter.priority must be high"},
       {R"({"query":"x","filter":{"tags":"a"}})", "filter.tags must be an array of strings"},
       {R"({"query":"x","filter":{"owner":"a"}})", "filter.owner is not a known field"},

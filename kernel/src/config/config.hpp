@@ -87,6 +87,7 @@ struct SelectionConfig {
   // dictd dictionaries (path without .index/.dict.dz); unset: Debian's FreeDict spa-eng and
   // eng-spa when installed.
   std::optional<std::vector<std::filesystem::path>> dictionaries;
+  std::string fusion = "weighted";  // weighted | rank (reciprocal rank fusion)
   // Pseudo-relevance feedback (selection/feedback.hpp).
   bool feedback_enabled = true;
   std::int64_t feedback_docs = 3;

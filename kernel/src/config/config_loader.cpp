@@ -304,7 +304,7 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(node, "selection",
                                   {"default", "hybrid", "candidates", "chars_per_token",
-                                   "translations_per_word", "dictionaries", "feedback"});
+                                   "translations_per_word", "dictionaries", "feedback", "fusion"});
       !st) {
     return st.error();
   }
@@ -345,6 +345,14 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
     auto v = src.number(n, "selection.chars_per_token", 0.5, 100);
     if (!v) return v.error();
     out.chars_per_token = *v;
+  }
+  if (const auto f = node["fusion"]; f) {
+    auto v = src.scalar(f, "selection.fusion");
+    if (!v) return v.error();
+    if (*v != "weighted" && *v != "rank") {
+      return src.error(f, "selection.fusion", "expected weighted or rank; got \"" + *v + "\"");
+    }
+    out.fusion = *v;
   }
   if (const auto f = node["feedback"]; f) {
     if (auto st = src.check_mapping(f, "selection.feedback",

@@ -32,7 +32,8 @@ struct SelectRequest {
   std::string selector;
   bool include_shared = true;
   bool translate = true;
-  bool expand = true;  // pseudo-relevance feedback
+  bool expand = true;            // pseudo-relevance feedback
+  std::optional<Fusion> fusion;  // how hybrid's components combine; unset: the configured one
   std::vector<std::string> tags;
   std::optional<std::string> priority;
 };
@@ -53,7 +54,7 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
                                          const SelectionSettings& settings) {
   auto obj = parse_body_object(body, max_depth,
                                {"query", "limit", "token_budget", "selector", "include_shared",
-                                "translate", "expand", "filter"});
+                                "translate", "expand", "fusion", "filter"});
   if (!obj) return obj.error();
   SelectRequest r;
   r.selector = settings.default_selector;
@@ -80,6 +81,12 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
       return invalid_request("selector must be a selector's name");
     }
     r.selector = std::string(v->as_string());
+  }
+  if (const auto* v = obj->if_contains("fusion")) {
+    if (!v->is_string() || (v->as_string() != "weighted" && v->as_string() != "rank")) {
+      return invalid_request("fusion must be weighted or rank");
+    }
+    r.fusion = v->as_string() == "rank" ? Fusion::rank : Fusion::weighted;
   }
   for (auto [name, out] : {std::pair<const char*, bool*>{"include_shared", &r.include_shared},
                            std::pair<const char*, bool*>{"translate", &r.translate},
@@ -180,8 +187,32 @@ struct Ranking {
   std::vector<std::size_t> order;
 };
 
+// Reciprocal rank fusion: each component's contribution is weight / (kRrfK + its rank of the
+// candidate), ranks from 1, a candidate a component scores 0 contributing nothing; the total is
+// then divided by the best one so that it lies in (0, 1] like the weighted mean's.
+constexpr double kRrfK = 60;
+
+void fuse_by_rank(const std::vector<Component>& parts, Ranking& r, std::size_t n) {
+  r.total.assign(n, 0.0);
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    std::vector<std::size_t> by(n);
+    std::iota(by.begin(), by.end(), 0);
+    const auto& scores = r.component[p];
+    std::stable_sort(by.begin(), by.end(),
+                     [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+    for (std::size_t rank = 0; rank < n; ++rank) {
+      if (scores[by[rank]] <= 0) break;
+      r.total[by[rank]] += parts[p].weight / (kRrfK + static_cast<double>(rank + 1));
+    }
+  }
+  const double best = n == 0 ? 0 : *std::max_element(r.total.begin(), r.total.end());
+  if (best > 0) {
+    for (double& t : r.total) t /= best;
+  }
+}
+
 sdk::Result<Ranking> rank(const std::vector<Component>& parts, const sdk::SelectQuery& query,
-                          const std::vector<sdk::Candidate>& candidates) {
+                          const std::vector<sdk::Candidate>& candidates, Fusion fusion) {
   Ranking r;
   r.component.resize(parts.size());
   for (std::size_t p = 0; p < parts.size(); ++p) {
@@ -202,13 +233,18 @@ sdk::Result<Ranking> rank(const std::vector<Component>& parts, const sdk::Select
     }
     r.component[p] = std::move(*scores);
   }
-  double weight_sum = 0;
-  for (const auto& p : parts) weight_sum += p.weight;
-  r.total.assign(candidates.size(), 0.0);
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    for (std::size_t p = 0; p < parts.size(); ++p)
-      r.total[i] += parts[p].weight * r.component[p][i];
-    if (weight_sum > 0) r.total[i] /= weight_sum;
+  if (fusion == Fusion::rank) {
+    fuse_by_rank(parts, r, candidates.size());
+  } else {
+    double weight_sum = 0;
+    for (const auto& p : parts) weight_sum += p.weight;
+    r.total.assign(candidates.size(), 0.0);
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      for (std::size_t p = 0; p < parts.size(); ++p) {
+        r.total[i] += parts[p].weight * r.component[p][i];
+      }
+      if (weight_sum > 0) r.total[i] /= weight_sum;
+    }
   }
   r.order.resize(candidates.size());
   std::iota(r.order.begin(), r.order.end(), 0);
@@ -278,7 +314,7 @@ Packed pack(const SelectRequest& req, const std::vector<Component>& parts, const
 
 // The selection log's `params`: the request, the words searched, the weights and the outcome.
 std::string record_params(const SelectRequest& req, const Words& words,
-                          const std::vector<std::string>& feedback,
+                          const std::vector<std::string>& feedback, Fusion fusion,
                           const std::vector<Component>& parts, std::size_t candidates,
                           const Packed& packed, const std::string& semantic) {
   const std::string weights = per_component(parts, [&](std::size_t p) { return parts[p].weight; });
@@ -289,7 +325,8 @@ std::string record_params(const SelectRequest& req, const Words& words,
          ",\"priority\":" + (req.priority ? json_quote(*req.priority) : std::string("null")) +
          "},\"words\":" + json_string_array(words.query) +
          ",\"translations\":" + json_string_array(words.expanded) +
-         ",\"feedback\":" + json_string_array(feedback) + ",\"weights\":" + weights +
+         ",\"feedback\":" + json_string_array(feedback) + ",\"fusion\":\"" +
+         (fusion == Fusion::rank ? "rank" : "weighted") + "\",\"weights\":" + weights +
          ",\"candidates\":" + std::to_string(candidates) +
          ",\"total_tokens\":" + std::to_string(packed.tokens) +
          ",\"truncated\":" + (packed.truncated ? "true" : "false") +
@@ -423,7 +460,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
                                         h.row.updated_at_us, h.text_score});
   }
 
-  auto ranking = rank(*parts, sdk::SelectQuery{req->query, now}, candidates);
+  auto ranking = rank(*parts, sdk::SelectQuery{req->query, now}, candidates,
+                      req->fusion.value_or(settings_.fusion));
   if (!ranking) return ranking.error();
   const Packed packed = pack(*req, *parts, *ranking, *hits, settings_.chars_per_token, capped);
 
@@ -432,8 +470,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   rec.agent_id = std::string(agent_id);
   rec.query = req->query;
   rec.selector = req->selector;
-  rec.params =
-      record_params(*req, words, feedback, *parts, candidates.size(), packed, semantic_record);
+  rec.params = record_params(*req, words, feedback, req->fusion.value_or(settings_.fusion), *parts,
+                             candidates.size(), packed, semantic_record);
   rec.results = packed.results;
   auto id = storage_->append_selection(rec);
   if (!id) return id.error();

@@ -34,6 +34,10 @@
 
 namespace ctxmgr::kernel {
 
+// How hybrid combines its components: the weighted mean of their scores (each divided by its
+// best), or reciprocal rank fusion (weight / (60 + rank)).
+enum class Fusion { weighted, rank };
+
 struct SelectionSettings {
   std::string default_selector = "hybrid";
   // hybrid's components: selector instance name and weight.
@@ -42,6 +46,7 @@ struct SelectionSettings {
   double chars_per_token = 4.0;   // the token estimator
   std::size_t translations_per_word = 2;
   FeedbackSettings feedback;  // pseudo-relevance feedback (feedback.hpp)
+  Fusion fusion = Fusion::weighted;
 };
 
 struct SelectOutcome {

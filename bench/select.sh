@@ -5,6 +5,7 @@
 #   bench/select.sh [seconds per run, default 15]
 # BENCH_BACKEND=postgres uses a throwaway PostgreSQL (scripts/pg-temp.sh) instead of SQLite.
 # BENCH_SIZES overrides the sizes (default "10000 100000").
+# BENCH_FEEDBACK=0 turns pseudo-relevance feedback off (selection.feedback.enabled: false).
 # BENCH_SEMANTIC=1 adds an embedder (bench/fake_embedder.mjs, 384 dimensions, on loopback): the
 # table then has the time to embed every context after the load and hybrid's latency with its
 # semantic component (the query embedded, exact cosine over every vector, neighbours in view).
@@ -46,6 +47,7 @@ server: {log: {level: warn}}
 selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]
 storage: $storage
 transports: [{plugin: http, options: {listen: "127.0.0.1:$port"}}]
+selection: {feedback: {enabled: $([[ ${BENCH_FEEDBACK:-1} == 0 ]] && echo false || echo true)}}
 $embedder_yaml
 YAML
   "$bin/ctxmgr" --config "$work/ctxmgr.yaml" serve 2>"$work/server.log" &

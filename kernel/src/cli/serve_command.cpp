@@ -111,6 +111,14 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     log.error("{}", st.error().message());
     return kExitFailure;
   }
+  // The embedder's vectors live beside the contexts: the storage must keep them.
+  const auto embedders = registry.of_kind<sdk::Embedder>(sdk::Kind::embedder);
+  if (!embedders.empty() && registry.storage_vectors() == nullptr) {
+    log.error(
+        "refusing to start: an embedder is configured but the storage plugin keeps no "
+        "vectors (it lacks the vector capability of SDK ABI 1.8)");
+    return kExitUsage;
+  }
   SystemClock clock;
   // The audit chain's keys and checkpoint, from outside the database (made at the first start).
   auto trust = load_audit_trust(config.audit, env, true);
@@ -174,8 +182,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     }
     // With an embedder, the worker keeps the vectors (nudged by every change) in `index`, and
     // selection searches them. The worker starts with the plugins, below.
-    if (const auto embedders = registry.of_kind<sdk::Embedder>(sdk::Kind::embedder);
-        !embedders.empty() && registry.storage_vectors() != nullptr) {
+    if (!embedders.empty()) {
       vector_index = std::make_unique<VectorIndex>();
       semantic = std::make_unique<SemanticSearch>(
           *embedders[0].second, *registry.storage_vectors(), *vector_index, clock,
@@ -236,14 +243,6 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
                                    std::chrono::milliseconds(config.audit.auth_failure_window_ms),
                                    [s = service.get()] { s->flush_auth_failures(false); });
     auth_failures->start();
-  }
-  // The embedder's vectors live beside the contexts: the storage must keep them.
-  const auto embedders = registry.of_kind<sdk::Embedder>(sdk::Kind::embedder);
-  if (!embedders.empty() && registry.storage_vectors() == nullptr) {
-    log.error(
-        "refusing to start: an embedder is configured but the storage plugin keeps no "
-        "vectors (it lacks the vector capability of SDK ABI 1.8)");
-    return kExitUsage;
   }
   // Then selectors, providers and the embedder, and transports last: they accept requests at once.
   if (auto st = registry.start_all(); !st) {

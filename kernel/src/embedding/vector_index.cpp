@@ -41,36 +41,50 @@ void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
   for (const auto& v : vectors) put_locked(v);
 }
 
+float VectorIndex::length(const std::vector<float>& v) {
+  return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0f));
+}
+
 std::vector<Neighbour> VectorIndex::nearest(const std::vector<float>& query, std::size_t k) const {
-  const auto q = normalised(query);
-  std::vector<Neighbour> all;
-  {
-    std::shared_lock lock(mu_);
-    all.reserve(entries_.size());
-    for (const auto& [id, e] : entries_) {
-      if (e.unit.size() != q.size()) continue;
-      all.push_back(Neighbour{id, e.version, dot(e.unit, q)});
-    }
+  // Cosine against unit vectors: the dot product over the query's length, no normalised copy.
+  const float norm = length(query);
+  const float scale = norm > 0 ? 1.0f / norm : 0.0f;
+  struct Scored {
+    float similarity;
+    const std::string* id;  // a key of entries_, valid while the lock is held
+    std::int64_t version;
+  };
+  std::shared_lock lock(mu_);
+  std::vector<Scored> all;
+  all.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) {
+    if (e.unit.size() != query.size()) continue;
+    all.push_back(Scored{dot(e.unit, query) * scale, &id, e.version});
   }
   const std::size_t n = std::min(k, all.size());
-  auto better = [](const Neighbour& a, const Neighbour& b) {
-    if (a.similarity != b.similarity) return a.similarity > b.similarity;
-    return a.context_id < b.context_id;  // ties in a stable order
-  };
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(), better);
-  all.resize(n);
-  return all;
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+                    [](const Scored& a, const Scored& b) {
+                      if (a.similarity != b.similarity) return a.similarity > b.similarity;
+                      return *a.id < *b.id;  // ties in a stable order
+                    });
+  // Only the k best ids are copied.
+  std::vector<Neighbour> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(Neighbour{*all[i].id, all[i].version, all[i].similarity});
+  return out;
 }
 
 std::optional<float> VectorIndex::similarity(const std::string& context_id, std::int64_t version,
                                              const std::vector<float>& query) const {
-  const auto q = normalised(query);
+  const float norm = length(query);
   std::shared_lock lock(mu_);
   const auto it = entries_.find(context_id);
-  if (it == entries_.end() || it->second.version != version || it->second.unit.size() != q.size()) {
+  if (it == entries_.end() || it->second.version != version ||
+      it->second.unit.size() != query.size()) {
     return std::nullopt;
   }
-  return dot(it->second.unit, q);
+  return norm > 0 ? dot(it->second.unit, query) / norm : 0.0f;
 }
 
 std::size_t VectorIndex::size() const {

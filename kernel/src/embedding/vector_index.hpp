@@ -49,6 +49,7 @@ class VectorIndex {
     std::vector<float> unit;
   };
   static float dot(const std::vector<float>& a, const std::vector<float>& b);
+  static float length(const std::vector<float>& v);
   void put_locked(const sdk::ContextVector& v);
 
   mutable std::shared_mutex mu_;

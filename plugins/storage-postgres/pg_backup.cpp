@@ -213,7 +213,8 @@ class PgRestore final : public sdk::RestoreTransaction {
         sql << "ALTER TABLE " + q.table(t) + " DISABLE TRIGGER USER";
       }
       sql << "TRUNCATE " + q.table("context_grants") + ", " + q.table("owner_grants") + ", " +
-                 q.table("context_vectors") + ", " + q.table("context_history") + ", " +
+                 q.table("context_vectors") + ", " + q.table("context_postings") + ", " +
+                 q.table("context_history") + ", " +
                  q.table("context") + ", " +
                  q.table("agent_tokens") + ", " + q.table("agents") + ", " +
                  q.table("access_log_seal") + ", " + q.table("access_log") + ", " +

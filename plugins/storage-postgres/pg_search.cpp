@@ -1,13 +1,15 @@
-// PgStorage's search capability: candidates through the `search` tsvector and its GIN index,
-// ranked by BM25 computed in SQL, and the selection log.
+// PgStorage's search capability: BM25 computed in SQL over the postings table
+// (10_search_postings.sql: lexeme, context, term frequency, document length), and the selection
+// log.
 //
 // BM25 (k1 = 1.2, b = 0.75) over the query's words: a word's forms are the lexemes the four
 // analyses give it (see 06_search.sql); its frequency in a context is that of its most frequent
 // form, its document frequency the largest of its forms' (from ANALYZE's lexeme statistics, or
 // counted through the GIN index while the table has none), and a context's length the number of
-// lexemes in its vector. BM25 orders the candidates that ts_rank puts first (as many as asked,
-// at least 100), drawn from about `rank_budget` (an option, 2 000) matches at most (below): every
-// match's vector must be unpacked to rank it, ~8 us each.
+// lexemes in its vector. The candidates (as many as asked, at least 100) are the best by the
+// BM25 of the words that pick them, from about `rank_budget` (an option, 2 000) postings at most
+// (below); every word's BM25 then orders them. No context's vector is unpacked: before the
+// postings table, ranking unpacked each match's vector and read its row, ~25 us a match.
 
 #include <algorithm>
 #include <cmath>
@@ -147,6 +149,7 @@ struct Scope {
   std::string tags;
   int haspri;
   std::string pri;
+  std::string candidates;  // the tsquery of the words that pick candidates (rank_by_bm25)
 };
 
 // The forms of each word (numbered from 1, in the query's order), as the index analysed its text.
@@ -218,30 +221,30 @@ Words weigh(PgPool::Lease& lease, const std::string& table,
   return w;
 }
 
-// BM25 needs every matching vector unpacked, and even PostgreSQL's own ts_rank (in C) unpacks
-// each: ~8 us a match. So candidates come from at most about `budget` matches: the query's most
-// common words leave the candidate query (they still score the candidates that have them) while
-// the rest would match more; if a single word still does, its newest matches are the candidates
-// instead of its best by ts_rank (`newest`).
-struct CandidateQuery {
-  std::string tsquery;
+// Which words pick the candidates. Candidates come from at most about `budget` postings, so a
+// query's most common words leave the picking (they still score the candidates that have them)
+// while the rest would match more; if a single word still does, its newest matches in the view
+// are the candidates instead of its best (`newest`).
+struct CandidateWords {
+  std::vector<int> pick;  // per word of Words: 1 when it picks candidates
+  std::string tsquery;    // the picking words' forms or'ed, for the newest matches
   bool newest = false;
 };
 
-CandidateQuery candidate_query(const Words& w, double budget) {
+CandidateWords candidate_words(const Words& w, double budget) {
   std::vector<std::size_t> by_df(w.number.size());
   std::iota(by_df.begin(), by_df.end(), std::size_t{0});
   std::sort(by_df.begin(), by_df.end(),
             [&](std::size_t a, std::size_t b) { return w.df[a] < w.df[b]; });
-  std::vector<bool> keep(w.number.size(), true);
+  CandidateWords c;
+  c.pick.assign(w.number.size(), 1);
   double estimate = std::accumulate(w.df.begin(), w.df.end(), 0.0);
   for (std::size_t k = by_df.size(); k-- > 1 && estimate > budget;) {
-    keep[by_df[k]] = false;
+    c.pick[by_df[k]] = 0;
     estimate -= w.df[by_df[k]];
   }
-  CandidateQuery c;
   for (std::size_t i = 0; i < w.number.size(); ++i) {
-    if (!keep[i]) continue;
+    if (c.pick[i] == 0) continue;
     if (!c.tsquery.empty()) c.tsquery += " | ";
     c.tsquery += w.tsquery[i];
   }
@@ -249,59 +252,111 @@ CandidateQuery candidate_query(const Words& w, double budget) {
   return c;
 }
 
-// The candidates ranked by BM25 in SQL, into `rows` and `scores` (bound by reference: the query
-// runs as this function returns).
+// BM25 of a word in a context from its postings row(s): `f` its frequency (its most frequent
+// form's), `dl` the context's length.
+constexpr const char* kBm25Term =
+    "idf.w * x.f * 2.2 / (x.f + 1.2 * (0.25 + 0.75 * x.dl / CAST(:avgdl AS float8)))";
+
+// The candidates (`picked`, ids) by the picking words' BM25, read from the postings' primary key
+// alone; the view is checked in score order, each candidate by its id, until `depth` pass.
+std::string picked_by_postings(const Sql& sql) {
+  return " ptf AS (SELECT p.context_id AS id, l.n, max(p.tf) AS f, max(p.dl) AS dl FROM lex l "
+         "JOIN idf USING (n) JOIN " +
+         sql.table("context_postings") +
+         " p ON p.lexeme = l.lexeme WHERE idf.pick = 1 GROUP BY p.context_id, l.n),"
+         " partial AS (SELECT x.id, sum(" +
+         kBm25Term +
+         ") AS s FROM ptf x JOIN idf USING (n) GROUP BY x.id),"
+         " picked AS (SELECT pr.id FROM (SELECT id, s FROM partial ORDER BY s DESC) pr"
+         " CROSS JOIN LATERAL (SELECT 1 FROM " +
+         sql.table("context") + " c WHERE c.id = pr.id AND" + Scope::condition(sql) +
+         ") v ORDER BY pr.s DESC LIMIT :depth),";
+}
+
+// The newest matches in the view (`picked`, ids), one branch per way into it so that each walks
+// an owner's (agent_id, updated_at) index and stops at `depth`: with the view's OR in one
+// condition PostgreSQL reads every match's row and sorts them all.
+std::string picked_newest(const Sql& sql) {
+  const std::string ctx = sql.table("context");
+  auto filters = [](const std::string& k) {
+    return " AND NOT c.deleted AND c.search @@ CAST(:q" + k + " AS tsquery) AND (:nt" + k +
+           " = 0 OR (c.metadata_jsonb -> 'tags') ?| CAST(:tg" + k + " AS text[])) AND (:hp" + k +
+           " = 0 OR coalesce(c.metadata_jsonb ->> 'priority', 'medium') = :pr" + k + ")";
+  };
+  return " picked AS (SELECT id FROM ((SELECT c.id, c.updated_at FROM " + ctx +
+         " c WHERE c.agent_id = :ag1" + filters("1") +
+         " ORDER BY c.updated_at DESC, c.id DESC LIMIT :dp1) UNION"
+         " (SELECT x.id, x.updated_at FROM " +
+         sql.table("owner_grants") + " og CROSS JOIN LATERAL (SELECT c.id, c.updated_at FROM " +
+         ctx + " c WHERE c.agent_id = og.owner_id" + filters("2") +
+         " ORDER BY c.updated_at DESC, c.id DESC LIMIT :dp2) x WHERE :sh2 = 1 AND og.agent_id = "
+         ":ag2 AND og.owner_id <> :ag2b) UNION"
+         " (SELECT c.id, c.updated_at FROM " +
+         sql.table("context_grants") + " cg JOIN " + ctx +
+         " c ON c.id = cg.context_id WHERE :sh3 = 1 AND cg.agent_id = :ag3" + filters("3") +
+         ")) u ORDER BY updated_at DESC, id DESC LIMIT :depth),";
+}
+
+// The candidates ranked by BM25 over every word, into `rows` and `scores` (bound by reference:
+// the query runs as this function returns).
 void rank_by_bm25(PgPool::Lease& lease, const Sql& sql, const sdk::SearchQuery& q,
                   const std::map<int, std::vector<std::string>>& forms, const SearchCorpus& corp,
                   double rank_budget, Scope& scope, ContextRows& rows,
                   std::vector<double>& scores) {
-  const std::string ctx = sql.table("context");
-  const Words words = weigh(lease, ctx, forms, corp);
-  const CandidateQuery cand = candidate_query(words, rank_budget);
+  const Words words = weigh(lease, sql.table("context"), forms, corp);
+  const CandidateWords cand = candidate_words(words, rank_budget);
+  scope.candidates = cand.tsquery;
   long long lim = q.limit;
   long long depth = std::max<long long>(lim, 100);
   double avgdl = corp.avg_length;
-  int newest = cand.newest ? 1 : 0;
-  std::string candidates_q = cand.tsquery, candidates_q2 = cand.tsquery;
   std::string tw_s = "{";
   for (std::size_t i = 0; i < words.idf.size(); ++i) {
     tw_s += (i > 0 ? "," : "") + std::to_string(words.idf[i]);
   }
   tw_s += "}";
-  std::string tn_s = int_array(words.number), ln_s = int_array(words.form_number),
-              ll_s = text_array(words.form_lexeme);
+  std::string tn_s = int_array(words.number), tp_s = int_array(cand.pick),
+              ln_s = int_array(words.form_number), ll_s = text_array(words.form_lexeme);
   auto query =
       (lease.sql()
-       << "WITH idf(n, w) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS float8[]))),"
-          " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS text[]))),"
-          // Candidates by id first: sorting whole rows (their vectors inline) would spill the
-          // sort to disk.
-          " picked AS (SELECT c.id FROM " +
-              ctx + " c WHERE c.search @@ CAST(:candq AS tsquery) AND" + Scope::condition(sql) +
-              " ORDER BY CASE WHEN :newest = 1 THEN 0 ELSE ts_rank(c.search, "
-              "CAST(:candq2 AS tsquery)) END DESC, c.updated_at DESC LIMIT :depth),"
-              " hits AS (SELECT c.* FROM " +
-              ctx +
-              " c JOIN picked USING (id)),"
-              // The length is read here, for the candidates only: in `hits` it would unpack
-              // every match's vector before the LIMIT.
-              " tf AS (SELECT h.id, l.n, max(length(h.search)) AS dl, "
-              "max(coalesce(array_length(u.positions, 1), 1)) AS f"
-              " FROM hits h CROSS JOIN LATERAL unnest(h.search) u JOIN lex l ON l.lexeme = "
-              "u.lexeme GROUP BY h.id, l.n),"
-              " scored AS (SELECT tf.id, sum(idf.w * tf.f * 2.2 / (tf.f + 1.2 * (0.25 + "
-              "0.75 * tf.dl / CAST(:avgdl AS float8)))) AS s FROM tf JOIN idf USING (n) "
-              "GROUP BY tf.id)"
+       << "WITH idf(n, w, pick) AS (SELECT * FROM unnest(CAST(:tn AS int[]), CAST(:tw AS "
+          "float8[]), CAST(:tp AS int[]))),"
+          " lex(n, lexeme) AS (SELECT * FROM unnest(CAST(:ln AS int[]), CAST(:ll AS text[])))," +
+              (cand.newest ? picked_newest(sql) : picked_by_postings(sql)) +
+              // Every word's BM25 for the candidates: a primary-key probe per candidate and form
+              // (LIMIT 1 keeps the probe a nested loop: as a join, the planner may read every
+              // posting of a common word instead).
+              " full_tf AS (SELECT pk.id, l.n, max(p.tf) AS f, max(p.dl) AS dl FROM picked pk "
+              "CROSS "
+              "JOIN lex l CROSS JOIN LATERAL (SELECT p.tf, p.dl FROM " +
+              sql.table("context_postings") +
+              " p WHERE p.lexeme = l.lexeme AND p.context_id = pk.id LIMIT 1) p GROUP BY pk.id, "
+              "l.n),"
+              " scored AS (SELECT x.id, sum(" +
+              kBm25Term +
+              ") AS s FROM full_tf x JOIN idf USING (n) GROUP BY x.id)"
               " SELECT " +
-              Sql::context_columns() +
-              ", scored.s FROM hits JOIN scored USING (id)"
-              " ORDER BY scored.s DESC, updated_at DESC LIMIT :lim");
+              Sql::context_columns() + ", scored.s FROM " + sql.table("context") +
+              " c JOIN scored USING (id) ORDER BY scored.s DESC, c.updated_at DESC LIMIT :lim");
   rows.bind_into(query);
-  query, soci::into(scores), soci::use(tn_s), soci::use(tw_s), soci::use(ln_s), soci::use(ll_s),
-      soci::use(candidates_q), soci::use(scope.agent), soci::use(scope.shared),
-      soci::use(scope.agent2), soci::use(scope.agent3), soci::use(scope.ntags),
-      soci::use(scope.tags), soci::use(scope.haspri), soci::use(scope.pri), soci::use(newest),
-      soci::use(candidates_q2), soci::use(depth), soci::use(avgdl), soci::use(lim);
+  query, soci::into(scores), soci::use(tn_s, "tn"), soci::use(tw_s, "tw"), soci::use(tp_s, "tp"),
+      soci::use(ln_s, "ln"), soci::use(ll_s, "ll"), soci::use(depth, "depth"),
+      soci::use(avgdl, "avgdl"), soci::use(lim, "lim");
+  if (cand.newest) {
+    for (const std::string b : {"1", "2", "3"}) {
+      query, soci::use(scope.candidates, "q" + b), soci::use(scope.ntags, "nt" + b),
+          soci::use(scope.tags, "tg" + b), soci::use(scope.haspri, "hp" + b),
+          soci::use(scope.pri, "pr" + b);
+    }
+    query, soci::use(scope.agent, "ag1"), soci::use(depth, "dp1"), soci::use(depth, "dp2"),
+        soci::use(scope.shared, "sh2"), soci::use(scope.agent, "ag2"),
+        soci::use(scope.agent, "ag2b"), soci::use(scope.shared, "sh3"),
+        soci::use(scope.agent, "ag3");
+  } else {
+    query, soci::use(scope.agent, "agent"), soci::use(scope.shared, "shared"),
+        soci::use(scope.agent2, "agent2"), soci::use(scope.agent3, "agent3"),
+        soci::use(scope.ntags, "ntags"), soci::use(scope.tags, "tags"),
+        soci::use(scope.haspri, "haspri"), soci::use(scope.pri, "pri");
+  }
 }
 
 }  // namespace

@@ -232,6 +232,48 @@ TEST_P(RankBudget, CommonWordsLeaveTheCandidateQueryButStillScore) {
   EXPECT_EQ(ids({"gamma"}), std::vector<std::string>{uuid(3)});  // within the budget
 }
 
+// A single word over the budget takes its newest matches in the view: the agent's own, those of
+// owners who granted it theirs, and contexts granted to it one by one, never another's, however
+// new; filters still apply, and a context reached two ways comes once.
+TEST_P(RankBudget, TheNewestMatchesOfACommonWordKeepTheView) {
+  text(1, R"({"w":"topic"})", R"({"tags":["ops"]})", "alice");
+  text(2, R"({"w":"topic"})", R"({"tags":["dev"]})", "bob");  // granted to alice
+  text(3, R"({"w":"topic"})", "{}", "carol");                 // owner grant
+  text(4, R"({"w":"topic"})", "{}", "carol");                 // owner grant and granted alone
+  text(5, R"({"w":"topic"})", "{}", "dave");                  // not shared, the newest
+  text(6, R"({"w":"topic"})", "{}", "alice");
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE(
+        (*tx)->put_grant(sdk::GrantScope::context, {uuid(2), "alice", "read", "bob", 1}).ok());
+    ASSERT_TRUE(
+        (*tx)->put_grant(sdk::GrantScope::context, {uuid(4), "alice", "read", "carol", 1}).ok());
+    ASSERT_TRUE(
+        (*tx)->put_grant(sdk::GrantScope::owner, {"carol", "alice", "write", "carol", 1}).ok());
+    auto d = row(uuid(6), "alice", 5000, R"({"w":"topic"})");
+    d.version = 2;
+    d.deleted = true;
+    ASSERT_TRUE((*tx)->update_context(d).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(sorted(ids({"topic"})), (V{uuid(1), uuid(2), uuid(3), uuid(4)}));
+  EXPECT_EQ(ids({"topic"}, "alice", false), V{uuid(1)});
+  EXPECT_EQ(ids({"topic"}, "dave"), V{uuid(5)});
+  sdk::SearchQuery q;
+  q.agent_id = "alice";
+  q.terms = {"topic"};
+  q.tags = {"dev", "ops"};
+  EXPECT_EQ(sorted(ids_of(q)), (V{uuid(1), uuid(2)}));
+  q.tags.clear();
+  q.limit = 2;  // the newest two in the view, by BM25 (equal here, then newest first)
+  EXPECT_EQ(ids_of(q), (V{uuid(4), uuid(3)}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, RankBudget, ctxmgr::test::kStorageCases,
                          [](const auto& info) { return info.param.name; });
 

@@ -29,8 +29,8 @@ class DbCli : public testing::TestWithParam<std::string> {
       storage = "{plugin: postgres, options: {url: '${CTXMGR_TEST_PG_DSN}', schema: " +
                 ct::unique_name("cli") + "}}";
     }
-    ct::write_file(dir_ + "/c.yaml", "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage: " +
-                                         storage + "\n");
+    ct::write_file(dir_ + "/c.yaml",
+                   "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\nstorage: " + storage + "\n");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   ct::ProcessResult db(const std::string& action) {
@@ -42,7 +42,8 @@ class DbCli : public testing::TestWithParam<std::string> {
 TEST_P(DbCli, InitMigrateStatusCheck) {
   auto fresh = db("check");
   EXPECT_EQ(fresh.exit_code, 1) << fresh.out << fresh.err;
-  EXPECT_NE(fresh.out.find("storage: reachable\nschema: 0 of 9\n"), std::string::npos) << fresh.out;
+  EXPECT_NE(fresh.out.find("storage: reachable\nschema: 0 of 10\n"), std::string::npos)
+      << fresh.out;
   EXPECT_NE(fresh.out.find("not at the latest schema: run `ctxmgr db migrate`"), std::string::npos);
   auto init = db("init");
   EXPECT_EQ(init.exit_code, 0) << init.err;
@@ -50,7 +51,7 @@ TEST_P(DbCli, InitMigrateStatusCheck) {
             "applied 00_base\napplied 01_immutable_log\napplied 02_context_manager\n"
             "applied 03_algorithm_engine\napplied 04_access_control\napplied 05_audit_chain\n"
             "applied 06_search\napplied 07_access_epoch\napplied 08_context_changes\n"
-            "applied 09_context_vectors\n");
+            "applied 09_context_vectors\napplied 10_search_postings\n");
   auto again = db("init");
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_EQ(again.out, "schema is up to date; nothing to apply\n");
@@ -58,12 +59,12 @@ TEST_P(DbCli, InitMigrateStatusCheck) {
   auto status = db("status");
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_EQ(status.out,
-            "schema: 9 of 9 (latest)\napplied: 00_base, 01_immutable_log, 02_context_manager, "
+            "schema: 10 of 10 (latest)\napplied: 00_base, 01_immutable_log, 02_context_manager, "
             "03_algorithm_engine, 04_access_control, 05_audit_chain, 06_search, 07_access_epoch, "
-            "08_context_changes, 09_context_vectors\npending: none\n");
+            "08_context_changes, 09_context_vectors, 10_search_postings\npending: none\n");
   auto check = db("check");
   EXPECT_EQ(check.exit_code, 0);
-  EXPECT_EQ(check.out.substr(0, 43), "storage: reachable\nschema: 9 of 9 (latest)\n");
+  EXPECT_EQ(check.out.substr(0, 45), "storage: reachable\nschema: 10 of 10 (latest)\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DbCli, testing::Values("sqlite", "postgres"),
@@ -73,10 +74,15 @@ TEST(PostgresSecrets, PasswordNeverShown) {
   if (!ct::Server::available("postgres")) GTEST_SKIP() << "no PostgreSQL plugin";
   const std::string dir = ct::make_temp_dir();
   // Port 1: nothing listens there, so the connection fails and errors are printed.
-  ct::write_file(dir + "/c.yaml", "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR "]}\n"
-                                  "server: {log: {file: " + dir + "/log.txt}}\n"
-                                  "storage: {plugin: postgres, options: {url: '${DATABASE_URL}'}}\n");
-  ct::write_file(dir + "/.env", "DATABASE_URL=postgresql://architect:Sup3rS3cret@127.0.0.1:1/tzzr_db\n");
+  ct::write_file(dir + "/c.yaml",
+                 "plugins: {search_paths: [" CTXMGR_PLUGIN_DIR
+                 "]}\n"
+                 "server: {log: {file: " +
+                     dir +
+                     "/log.txt}}\n"
+                     "storage: {plugin: postgres, options: {url: '${DATABASE_URL}'}}\n");
+  ct::write_file(dir + "/.env",
+                 "DATABASE_URL=postgresql://architect:Sup3rS3cret@127.0.0.1:1/tzzr_db\n");
   auto check = ct::run_process({CTXMGR_BIN, "--config", dir + "/c.yaml", "db", "check"}, {}, dir);
   EXPECT_EQ(check.exit_code, 1);
   auto show = ct::run_process({CTXMGR_BIN, "--config", dir + "/c.yaml", "config", "show"}, {}, dir);

@@ -10,6 +10,9 @@ find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(CURL REQUIRED)
 
+# hnswlib (libhnswlib-dev) is header-only: the kernel's vector index (embedding/vector_index.cpp).
+find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
+
 # Snowball stemmers (libstemmer-dev) and GNU libunistring ship no CMake package.
 find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)
 find_library(STEMMER_LIBRARY stemmer REQUIRED)

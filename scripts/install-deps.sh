@@ -13,6 +13,7 @@ packages=(
   postgresql curl
   pgbouncer         # the listener behind a transaction-mode pooler (tests/e2e/pooler_e2e_test.cpp)
   libstemmer-dev libunistring-dev zlib1g-dev
+  libhnswlib-dev    # the HNSW graph of the vector index (header-only)
   dict-freedict-spa-eng dict-freedict-eng-spa
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
   help2man lintian  # the Debian package's manual page, and its check

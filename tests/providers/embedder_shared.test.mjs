@@ -1,6 +1,7 @@
 // Two servers on one PostgreSQL, both embedding with the same model: they share the work without
 // embedding any version twice (the fake embeddings server counts every text it is sent), and each
 // server's selection finds by meaning what the other one embedded (its index follows the store).
+// B searches an HNSW graph (hnsw_threshold: 1), A every vector: both keep to the caller's view.
 // Skipped without CTXMGR_TEST_PG_DSN.
 //   node --test tests/providers/embedder_shared.test.mjs   (CTXMGR_BIN and CTXMGR_PLUGIN_DIR set by ctest)
 
@@ -21,7 +22,8 @@ before(async () => {
     `embeddings: {interval_ms: 20, batch_size: 4, reload_ms: 200}\n`;
   const storage = `{plugin: postgres, options: {url: "${dsn}", schema: ${schema}}}`;
   a = await startServer("  - {plugin: offline}", {}, "", extra, storage);
-  b = await startServer("  - {plugin: offline}", {}, "", extra, storage);
+  b = await startServer("  - {plugin: offline}", {}, "",
+    extra.replace("reload_ms: 200}", "reload_ms: 200, hnsw_threshold: 1}"), storage);
 });
 after(async () => { a?.stop(); b?.stop(); await fake?.close(); });
 
@@ -46,16 +48,25 @@ test("two servers share the embedding work and each other's vectors", { skip: !d
     assert.equal(r.status, 201, r.text);
   }
   const target = await a.api("POST", "/api/context", "ana", { agent_id: "ana", context_data: { note: "la facturación sale los lunes" } });
+  // Bob's note is the nearest of all to the query, and ana may not read it.
+  const bobs = await a.api("POST", "/api/context", "bob", { agent_id: "bob", context_data: { note: "cobros" } });
+  assert.equal(bobs.status, 201, bobs.text);
   await until("every version embedded once", async () =>
-    (await metric(a, "ctxmgr_embedded_total")) + (await metric(b, "ctxmgr_embedded_total")) === N + 1);
+    (await metric(a, "ctxmgr_embedded_total")) + (await metric(b, "ctxmgr_embedded_total")) === N + 2);
   const texts = fake.received.filter(r => r.url === "/v1/embeddings").flatMap(r => JSON.parse(r.body).input)
     .filter(t => t.startsWith("note: "));  // the documents, not the queries
-  assert.equal(texts.length, N + 1, "a version was embedded twice");
-  assert.equal(new Set(texts).size, N + 1);
+  assert.equal(texts.length, N + 2, "a version was embedded twice");
+  assert.equal(new Set(texts).size, N + 2);
 
   // B finds by meaning the note A wrote, once its index has reloaded from the store.
-  await until("B's index follows A's vectors", async () => {
-    const r = await b.api("POST", "/api/agent/ana/select", "ana", { query: "cobros", selector: "semantic", limit: 1 });
-    return r.status === 200 && r.json.items[0]?.context.id === target.json.id;
-  });
+  for (const [server, approximate] of [[b, 1], [a, 0]]) {
+    await until("the index follows the other server's vectors", async () => {
+      const r = await server.api("POST", "/api/agent/ana/select", "ana", { query: "cobros", selector: "semantic", limit: 5 });
+      assert.equal(r.status, 200, r.text);
+      assert.ok(!r.json.items.some(i => i.context.id === bobs.json.id), "a context outside ana's view");
+      return r.json.items[0]?.context.id === target.json.id;
+    });
+    await until("the index's kind on /metrics", async () =>
+      (await metric(server, "ctxmgr_vector_index_approximate")) === approximate);
+  }
 });

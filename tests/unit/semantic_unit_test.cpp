@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "embedding/embedding_text.hpp"
@@ -56,6 +57,67 @@ TEST(VectorIndex, NearestByCosineWithVersionsAndLengthsChecked) {
   EXPECT_NEAR(*index.similarity("a", 3, {0, 1, 0}), 1.0, 1e-6);
   index.replace_all({});
   EXPECT_EQ(index.size(), 0u);
+}
+
+// From the threshold on, an HNSW graph answers: it finds (nearly) what exact search finds, with
+// the exact cosine, and follows every put and reload — a moved vector, a vanished context, one
+// that comes back.
+TEST(VectorIndex, AnHnswGraphFromTheThresholdOnFollowsTheVectors) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> gauss;
+  auto random_vector = [&] {
+    std::vector<float> v(32);
+    for (float& x : v) x = gauss(rng);
+    return v;
+  };
+  std::vector<sdk::ContextVector> all;
+  for (int i = 0; i < 2000; ++i) all.push_back({"v" + std::to_string(i), 1, random_vector()});
+  ck::VectorIndex graph(ck::VectorIndexSettings{500, 100});
+  ck::VectorIndex exact(ck::VectorIndexSettings{0, 100});
+  for (std::size_t at = 0; at < all.size(); at += 100) {
+    const std::vector<sdk::ContextVector> batch(
+        all.begin() + static_cast<std::ptrdiff_t>(at),
+        all.begin() + static_cast<std::ptrdiff_t>(at + 100));
+    graph.put(batch);
+    exact.put(batch);
+    EXPECT_EQ(graph.approximate(), at + 100 >= 500) << at;
+  }
+  EXPECT_FALSE(exact.approximate());
+  std::size_t found = 0;
+  for (int q = 0; q < 50; ++q) {
+    const auto query = random_vector();
+    const auto want = exact.nearest(query, 10);
+    const auto got = graph.nearest(query, 10);
+    ASSERT_EQ(got.size(), 10u);
+    for (std::size_t i = 1; i < got.size(); ++i)
+      EXPECT_GE(got[i - 1].similarity, got[i].similarity);
+    for (const auto& g : got) {
+      EXPECT_NEAR(g.similarity, *exact.similarity(g.context_id, 1, query), 1e-5);
+      for (const auto& w : want) found += w.context_id == g.context_id ? 1 : 0;
+    }
+  }
+  EXPECT_GE(found, 475u) << "recall@10 of the graph against exact search, of 500";
+  // A new version moves the point: the query equal to it finds it first.
+  const auto target = random_vector();
+  graph.put({{"v7", 2, target}});
+  auto near = graph.nearest(target, 3);
+  ASSERT_FALSE(near.empty());
+  EXPECT_EQ(near[0].context_id, "v7");
+  EXPECT_EQ(near[0].version, 2);
+  EXPECT_NEAR(near[0].similarity, 1.0, 1e-5);
+  // A reload without it removes it, however close; one with it brings it back.
+  std::vector<sdk::ContextVector> reload = all;
+  reload.erase(reload.begin() + 7);
+  graph.replace_all(reload);
+  EXPECT_EQ(graph.size(), 1999u);
+  for (const auto& n : graph.nearest(target, 50)) EXPECT_NE(n.context_id, "v7");
+  reload.push_back({"v7", 3, target});
+  graph.replace_all(reload);
+  near = graph.nearest(target, 1);
+  ASSERT_EQ(near.size(), 1u);
+  EXPECT_EQ(near[0].context_id, "v7");
+  EXPECT_EQ(near[0].version, 3);
+  EXPECT_TRUE(graph.approximate());
 }
 
 namespace {

@@ -183,7 +183,9 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     // With an embedder, the worker keeps the vectors (nudged by every change) in `index`, and
     // selection searches them. The worker starts with the plugins, below.
     if (!embedders.empty()) {
-      vector_index = std::make_unique<VectorIndex>();
+      vector_index = std::make_unique<VectorIndex>(
+          VectorIndexSettings{static_cast<std::size_t>(config.embeddings.hnsw_threshold),
+                              static_cast<std::size_t>(config.embeddings.hnsw_ef_search)});
       semantic = std::make_unique<SemanticSearch>(
           *embedders[0].second, *registry.storage_vectors(), *vector_index, clock,
           std::chrono::milliseconds(config.embeddings.cool_down_ms));

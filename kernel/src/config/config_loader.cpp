@@ -288,7 +288,8 @@ sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConf
 sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, EmbeddingsConfig& out) {
   if (auto st =
           src.check_mapping(node, "embeddings",
-                            {"batch_size", "interval_ms", "retry_ms", "reload_ms", "cool_down_ms"});
+                            {"batch_size", "interval_ms", "retry_ms", "reload_ms", "cool_down_ms",
+                             "hnsw_threshold", "hnsw_ef_search"});
       !st) {
     return st.error();
   }
@@ -297,7 +298,9 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
                         {"interval_ms", &out.interval_ms, 10, 3600000},
                         {"retry_ms", &out.retry_ms, 100, 86400000},
                         {"reload_ms", &out.reload_ms, 100, 86400000},
-                        {"cool_down_ms", &out.cool_down_ms, 0, 3600000}});
+                        {"cool_down_ms", &out.cool_down_ms, 0, 3600000},
+                        {"hnsw_threshold", &out.hnsw_threshold, 0, 1000000000},
+                        {"hnsw_ef_search", &out.hnsw_ef_search, 1, 100000}});
 }
 
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,

@@ -48,6 +48,7 @@ sdk::Status EmbeddingWorker::reload_if_due() {
   index_.replace_all(*all);
   reloaded_ns_ = now;
   metrics_.gauge_set("ctxmgr_vector_index_size", "", static_cast<double>(index_.size()));
+  metrics_.gauge_set("ctxmgr_vector_index_approximate", "", index_.approximate() ? 1 : 0);
   return {};
 }
 

@@ -1,11 +1,76 @@
 #include "embedding/vector_index.hpp"
 
+#include <hnswlib/hnswlib.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <mutex>
 #include <numeric>
+#include <string_view>
+#include <unordered_set>
+
+#include "log/logging.hpp"
 
 namespace ctxmgr::kernel {
+
+// An HNSW graph over unit vectors of one length: inner product is cosine, and hnswlib's distance
+// is 1 - cosine. Labels are numbered as contexts arrive; a removed context's label is marked
+// deleted (searches skip it) and comes back if the context does. hnswlib throws on failure.
+class VectorIndex::Graph {
+ public:
+  Graph(std::size_t dims, std::size_t capacity, std::size_t ef_search)
+      : dims_(dims),
+        space_(dims),
+        hnsw_(&space_, std::max<std::size_t>(capacity, 16), kM, kEfConstruction, kSeed) {
+    hnsw_.setEf(ef_search);
+  }
+
+  std::size_t dims() const { return dims_; }
+
+  void put(const std::string& context_id, const std::vector<float>& unit) {
+    auto [it, added] = labels_.try_emplace(context_id, ids_.size());
+    if (added) {
+      ids_.push_back(context_id);
+      if (hnsw_.cur_element_count >= hnsw_.max_elements_) {
+        hnsw_.resizeIndex(2 * hnsw_.max_elements_);
+      }
+    }
+    hnsw_.addPoint(unit.data(), it->second);  // an existing label moves (and is undeleted)
+  }
+
+  void remove(const std::string& context_id) {
+    const auto it = labels_.find(context_id);
+    if (it != labels_.end()) hnsw_.markDelete(it->second);
+  }
+
+  // (context id, cosine) of the k nearest to a unit `query`, best first.
+  std::vector<std::pair<const std::string*, float>> search(const std::vector<float>& query,
+                                                           std::size_t k) const {
+    auto found = hnsw_.searchKnn(query.data(), k);  // the farthest on top
+    std::vector<std::pair<const std::string*, float>> out(found.size());
+    for (std::size_t i = found.size(); i-- > 0; found.pop()) {
+      out[i] = {&ids_[found.top().second], 1.0f - found.top().first};
+    }
+    return out;
+  }
+
+ private:
+  // hnswlib's usual parameters: 16 links a node, 100 candidates while inserting.
+  static constexpr std::size_t kM = 16;
+  static constexpr std::size_t kEfConstruction = 100;
+  static constexpr std::size_t kSeed = 42;
+
+  std::size_t dims_;
+  hnswlib::InnerProductSpace space_;  // before hnsw_, which keeps a pointer to it
+  hnswlib::HierarchicalNSW<float> hnsw_;
+  std::unordered_map<std::string, std::size_t> labels_;
+  std::vector<std::string> ids_;  // by label
+};
+
+VectorIndex::VectorIndex(VectorIndexSettings settings) : settings_(settings) {}
+
+VectorIndex::~VectorIndex() = default;
 
 std::vector<float> VectorIndex::normalised(std::vector<float> v) {
   double sum = 0;
@@ -21,40 +86,122 @@ float VectorIndex::dot(const std::vector<float>& a, const std::vector<float>& b)
   return std::inner_product(a.begin(), a.end(), b.begin(), 0.0f);
 }
 
+float VectorIndex::length(const std::vector<float>& v) {
+  return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0f));
+}
+
 void VectorIndex::put_locked(const sdk::ContextVector& v) {
   auto& e = entries_[v.context_id];
   if (!e.unit.empty() && e.version > v.version) return;
   e.version = v.version;
   e.unit = normalised(v.values);
+  if (graph_ && e.unit.size() == graph_->dims()) graph_->put(v.context_id, e.unit);
+}
+
+void VectorIndex::remove_locked(const std::string& context_id) {
+  entries_.erase(context_id);
+  if (graph_) graph_->remove(context_id);
 }
 
 void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
-  std::unordered_map<std::string, Entry> fresh;
-  fresh.reserve(vectors.size());
-  for (const auto& v : vectors) fresh[v.context_id] = Entry{v.version, normalised(v.values)};
-  std::unique_lock lock(mu_);
-  entries_.swap(fresh);
+  // The updating thread is the only one that changes entries_: it reads them without the lock.
+  std::unordered_set<std::string_view> present;
+  present.reserve(vectors.size());
+  std::vector<const sdk::ContextVector*> changed;
+  for (const auto& v : vectors) {
+    present.insert(v.context_id);
+    const auto it = entries_.find(v.context_id);
+    if (it == entries_.end() || it->second.version != v.version ||
+        it->second.unit.size() != v.values.size()) {
+      changed.push_back(&v);
+    }
+  }
+  std::vector<std::string> gone;
+  for (const auto& [id, e] : entries_) {
+    if (present.count(id) == 0) gone.push_back(id);
+  }
+  try {
+    std::unique_lock lock(mu_);
+    for (const auto* v : changed) put_locked(*v);
+    for (const auto& id : gone) remove_locked(id);
+  } catch (const std::exception& e) {
+    drop_graph(e);
+  }
+  build_graph_if_due();
 }
 
 void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
-  std::unique_lock lock(mu_);
-  for (const auto& v : vectors) put_locked(v);
+  try {
+    std::unique_lock lock(mu_);
+    for (const auto& v : vectors) put_locked(v);
+  } catch (const std::exception& e) {
+    drop_graph(e);
+  }
+  build_graph_if_due();
 }
 
-float VectorIndex::length(const std::vector<float>& v) {
-  return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0f));
+void VectorIndex::drop_graph(const std::exception& e) {
+  kernel_log().warn("vector index: the HNSW graph failed ({}); searches compare every vector",
+                    e.what());
+  std::unique_lock lock(mu_);
+  graph_.reset();
+  graph_failed_ = true;
+}
+
+void VectorIndex::build_graph_if_due() {
+  if (graph_ || graph_failed_ || settings_.hnsw_threshold == 0 ||
+      entries_.size() < settings_.hnsw_threshold) {
+    return;
+  }
+  // The graph takes the most common length (one model's vectors have one).
+  std::unordered_map<std::size_t, std::size_t> lengths;
+  for (const auto& [id, e] : entries_) ++lengths[e.unit.size()];
+  const std::size_t dims =
+      std::max_element(lengths.begin(), lengths.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  try {
+    auto graph = std::make_unique<Graph>(dims, 2 * entries_.size(), settings_.ef_search);
+    for (const auto& [id, e] : entries_) {
+      if (e.unit.size() == dims) graph->put(id, e.unit);
+    }
+    std::unique_lock lock(mu_);
+    graph_ = std::move(graph);
+  } catch (const std::exception& e) {
+    drop_graph(e);
+  }
 }
 
 std::vector<Neighbour> VectorIndex::nearest(const std::vector<float>& query, std::size_t k) const {
+  std::shared_lock lock(mu_);
+  if (!graph_ || query.size() != graph_->dims() || k == 0) return nearest_exact(query, k);
+  std::vector<Neighbour> out;
+  try {
+    for (const auto& [id, similarity] : graph_->search(normalised(query), k)) {
+      out.push_back(Neighbour{*id, entries_.at(*id).version, similarity});
+    }
+  } catch (const std::exception& e) {
+    kernel_log().warn("vector index: an HNSW search failed ({}); this one compares every vector",
+                      e.what());
+    return nearest_exact(query, k);
+  }
+  std::sort(out.begin(), out.end(), [](const Neighbour& a, const Neighbour& b) {
+    if (a.similarity != b.similarity) return a.similarity > b.similarity;
+    return a.context_id < b.context_id;  // ties in a stable order
+  });
+  return out;
+}
+
+std::vector<Neighbour> VectorIndex::nearest_exact(const std::vector<float>& query,
+                                                  std::size_t k) const {
   // Cosine against unit vectors: the dot product over the query's length, no normalised copy.
   const float norm = length(query);
   const float scale = norm > 0 ? 1.0f / norm : 0.0f;
   struct Scored {
     float similarity;
-    const std::string* id;  // a key of entries_, valid while the lock is held
+    const std::string* id;  // a key of entries_, valid while the caller holds the lock
     std::int64_t version;
   };
-  std::shared_lock lock(mu_);
   std::vector<Scored> all;
   all.reserve(entries_.size());
   for (const auto& [id, e] : entries_) {
@@ -90,6 +237,11 @@ std::optional<float> VectorIndex::similarity(const std::string& context_id, std:
 std::size_t VectorIndex::size() const {
   std::shared_lock lock(mu_);
   return entries_.size();
+}
+
+bool VectorIndex::approximate() const {
+  std::shared_lock lock(mu_);
+  return graph_ != nullptr;
 }
 
 }  // namespace ctxmgr::kernel

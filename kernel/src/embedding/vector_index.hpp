@@ -4,11 +4,18 @@
 // made from; a caller checks that version against the context's current one, so a vector the
 // index still holds for an older version is never taken for the new one.
 //
-// Search is exact: every vector is compared (about 1 ms per 10 000 vectors of 768 dimensions on
-// one core here). Thread-safety: any method from any thread; searches share a lock, updates take
-// it alone.
+// Below `hnsw_threshold` vectors search is exact: every vector is compared (about 1 ms per 10 000
+// vectors of 768 dimensions on one core here). From it on, an HNSW graph (hnswlib) answers:
+// approximate, logarithmic, built once when the index reaches the threshold and then updated in
+// place by every put and reload (a changed vector moves, a vanished context is marked deleted).
+//
+// Thread-safety: searches (nearest, similarity, size) from any thread, concurrently with updates;
+// updates (replace_all, put) from one thread at a time — the embedding worker's. The graph is built
+// outside the lock, so searches stay exact, not blocked, while it is built.
 
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -25,9 +32,20 @@ struct Neighbour {
   float similarity = 0;  // cosine, in [-1, 1]
 };
 
+struct VectorIndexSettings {
+  std::size_t hnsw_threshold = 20000;  // vectors from which the graph answers; 0: always exact
+  std::size_t ef_search = 200;         // candidates a graph search keeps (recall against time)
+};
+
 class VectorIndex {
  public:
-  // Replaces everything with `vectors` (a reload from the store).
+  explicit VectorIndex(VectorIndexSettings settings = {});
+  ~VectorIndex();
+  VectorIndex(const VectorIndex&) = delete;
+  VectorIndex& operator=(const VectorIndex&) = delete;
+
+  // Makes the index hold exactly `vectors` (a reload from the store): what changed is put, what
+  // is gone is removed; vectors already held at the same version are left as they are.
   void replace_all(const std::vector<sdk::ContextVector>& vectors);
   // Adds or replaces these (newer versions win; an older one is ignored).
   void put(const std::vector<sdk::ContextVector>& vectors);
@@ -39,6 +57,8 @@ class VectorIndex {
   std::optional<float> similarity(const std::string& context_id, std::int64_t version,
                                   const std::vector<float>& query) const;
   std::size_t size() const;
+  // Whether nearest() searches the HNSW graph (else every vector).
+  bool approximate() const;
 
   // `v` scaled to length 1 (all zeros stays zeros).
   static std::vector<float> normalised(std::vector<float> v);
@@ -48,12 +68,24 @@ class VectorIndex {
     std::int64_t version = 0;
     std::vector<float> unit;
   };
+  class Graph;  // vector_index.cpp: hnswlib stays out of this header
+
   static float dot(const std::vector<float>& a, const std::vector<float>& b);
   static float length(const std::vector<float>& v);
+  // Under the unique lock.
   void put_locked(const sdk::ContextVector& v);
+  void remove_locked(const std::string& context_id);
+  // Builds the graph when the index has reached the threshold (the updating thread, no lock held).
+  void build_graph_if_due();
+  // After hnswlib threw: searches compare every vector from then on.
+  void drop_graph(const std::exception& e);
+  std::vector<Neighbour> nearest_exact(const std::vector<float>& query, std::size_t k) const;
 
+  const VectorIndexSettings settings_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
+  std::unique_ptr<Graph> graph_;
+  bool graph_failed_ = false;  // the updating thread's alone
 };
 
 }  // namespace ctxmgr::kernel

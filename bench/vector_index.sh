@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The kernel's vector index on random vectors of 384 dimensions, at 10 000 and 100 000: exact
-# search and the HNSW graph (bench/vector_index_bench.cpp): the time to fill it in the worker's
+# The kernel's vector index on vectors of 384 dimensions, at 10 000 and 100 000, random (no
+# structure) and clustered around 1 000 centres (topics): exact search and the HNSW graph (bench/vector_index_bench.cpp): the time to fill it in the worker's
 # batches of 64 (with the graph's build), the time per nearest() of 400 neighbours (200 queries),
 # the graph's recall@10 against exact search, and peak memory (/usr/bin/time -v, beside the raw
 # vectors both runs hold). Prints a Markdown table.
@@ -13,15 +13,17 @@ bench_setup
 work=$(mktemp -d /tmp/ctxmgr-vectors.XXXXXX)
 trap bench_cleanup EXIT
 bin=$(find build/release -name vector_index_bench -type f -executable | head -n 1)
-echo "| vectors | search | fill s | nearest(400) ms | recall@10 | peak RSS MiB |"
-echo "|---|---|---|---|---|---|"
-for n in 10000 100000; do
+echo "| data | vectors | search | fill s | nearest(400) ms | recall@10 | peak RSS MiB |"
+echo "|---|---|---|---|---|---|---|"
+for data in ${BENCH_DATA:-clustered random}; do
+for n in ${BENCH_SIZES:-10000 100000}; do
   for mode in exact hnsw; do
     threshold=0; [[ $mode == hnsw ]] && threshold=1
-    line=$(/usr/bin/time -v "$bin" "$n" 384 "$threshold" 200 2>"$work/time" | grep '^RESULT')
+    line=$(/usr/bin/time -v "$bin" "$n" 384 "$threshold" 200 "$data" 2>"$work/time" | grep '^RESULT')
     rss=$(awk '/Maximum resident set size/ {print int($NF / 1024)}' "$work/time")
     awk -v n="$n" -v m="$mode" -v rss="$rss" -v line="$line" 'BEGIN {
       split(line, f, " "); for (i in f) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
-      printf "| %s | %s | %s | %s | %s | %s |\n", n, m, v["fill_s"], v["search_ms"], v["recall10"], rss }'
+      printf "| %s | %s | %s | %s | %s | %s | %s |\n", v["data"], n, m, v["fill_s"], v["search_ms"], v["recall10"], rss }'
   done
+done
 done

@@ -15,6 +15,7 @@ packages=(
   libstemmer-dev libunistring-dev zlib1g-dev
   libhnswlib-dev    # the HNSW graph of the vector index (header-only)
   dict-freedict-spa-eng dict-freedict-eng-spa
+  mythes-es mythes-en-us   # thesauri for synonyms (off by default; the relevance test loads them)
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
   help2man lintian  # the Debian package's manual page, and its check
   clang             # the libFuzzer targets (scripts/fuzz.sh)

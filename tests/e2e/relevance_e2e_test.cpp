@@ -186,6 +186,10 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
   ASSERT_GE(set.queries.size(), 40u);
   ct::ServerOptions o;
   o.backend = GetParam();
+  // Debian's thesauri loaded, synonyms off unless a request asks (the default).
+  o.extra_yaml =
+      "selection: {thesaurus: {files: [/usr/share/mythes/th_es_ES_v2.dat, "
+      "/usr/share/mythes/th_en_US_v2.dat]}}\n";
   ct::Server server(o);
   ASSERT_TRUE(server.start()) << server.log();
   ct::HttpClient client(server.port());
@@ -207,6 +211,8 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
       {"hybrid, no translation", R"("selector":"hybrid","translate":false)"},
       {"keyword", R"("selector":"keyword")"},
       {"keyword, no feedback", R"("selector":"keyword","expand":false)"},
+      {"keyword, synonyms", R"("selector":"keyword","synonyms":true)"},
+      {"hybrid, synonyms", R"("selector":"hybrid","synonyms":true)"},
       {"recency", R"("selector":"recency")"},
       {"priority", R"("selector":"priority")"}};
   std::map<std::string, Score> score;
@@ -226,6 +232,20 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
       score[name].ndcg += ndcg / set.queries.size();
       score[name].recall += recall / set.queries.size();
     }
+  }
+  // Synonyms only when asked (they lower nDCG@10 here, so they are off by default); the record
+  // lists the ones searched.
+  for (const bool asked : {false, true}) {
+    auto r = client.post("/api/agent/eval/select",
+                         std::string(R"({"query":"cobro pendiente","limit":3)") +
+                             (asked ? R"(,"synonyms":true})" : "}"),
+                         as);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto id = json::parse(r.body).at("selection_id").as_int64();
+    auto rec = client.get("/api/selections/" + std::to_string(id), as);
+    ASSERT_EQ(rec.status, 200) << rec.body;
+    const auto& synonyms = json::parse(rec.body).at("params").at("synonyms").as_array();
+    EXPECT_EQ(synonyms.empty(), !asked) << rec.body;
   }
   const PlainBm25 baseline(set);
   for (const auto& q : set.queries) {

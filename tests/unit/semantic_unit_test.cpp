@@ -4,13 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "embedding/embedding_text.hpp"
 #include "embedding/vector_index.hpp"
 #include "selection/feedback.hpp"
+#include "selection/thesaurus.hpp"
 
 namespace ck = ctxmgr::kernel;
 namespace sdk = ctxmgr::sdk;
@@ -160,4 +165,39 @@ TEST(Feedback, InterpolationKeepsTheQuerysOrderAndAddsTheNewOnesBelowTheirWeight
   EXPECT_DOUBLE_EQ(first[1].text_score, 0.5 + 0.5);  // b: 2/4 + 0.5 * 10/10
   EXPECT_EQ(first[2].row.id, "c");
   EXPECT_DOUBLE_EQ(first[2].text_score, 0.25);  // c: 0.5 * 5/10
+}
+
+// MyThes files in either encoding: one-word synonyms only, round robin over the senses, the word
+// itself and repeats left out, folded lookups; a file in another format is refused with its line.
+TEST(Thesaurus, OneWordSynonymsOfEachSenseInTurn) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("thesaurus-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream es(dir / "es.dat", std::ios::binary);
+    // "cobro" and "recaudación" in ISO 8859-1 (ó is 0xF3).
+    es << "ISO8859-1\ncobro|2\n-|ingreso|recaudaci\xf3n|cobro\n-|recaudaci\xf3n|cobranza|"
+          "colecta\nmucho texto|1\n-|largo\n";
+    std::ofstream en(dir / "en.dat", std::ios::binary);
+    en << "UTF-8\ninvoice|2\n(noun)|bill|account|statement (generic term)|financial statement\n"
+          "(verb)|charge (generic term)|bill (generic term)\n";
+    std::ofstream bad(dir / "bad.dat", std::ios::binary);
+    bad << "UTF-8\ninvoice|two\n";
+  }
+  ck::Thesaurus t;
+  ASSERT_TRUE(t.load(dir / "es.dat").ok());
+  ASSERT_TRUE(t.load(dir / "en.dat").ok());
+  EXPECT_EQ(t.size(), 2u);  // "mucho texto" is a phrase
+  EXPECT_EQ(t.synonyms("cobro", 10),
+            (std::vector<std::string>{"ingreso", "recaudación", "cobranza", "colecta"}));
+  EXPECT_EQ(t.synonyms("cobro", 2), (std::vector<std::string>{"ingreso", "recaudación"}));
+  EXPECT_EQ(t.synonyms("invoice", 10), (std::vector<std::string>{"bill", "account"}));
+  EXPECT_TRUE(t.synonyms("nada", 10).empty());
+  auto refused = t.load(dir / "bad.dat");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("line 2: expected 'word|number of senses'"),
+            std::string::npos)
+      << refused.error().message();
+  EXPECT_FALSE(t.load(dir / "missing.dat").ok());
+  std::filesystem::remove_all(dir);
 }

@@ -12,6 +12,9 @@ namespace {
 // Debian's FreeDict dictionaries (dict-freedict-spa-eng, dict-freedict-eng-spa).
 const char* const kDefaultDictionaries[] = {"/usr/share/dictd/freedict-spa-eng",
                                             "/usr/share/dictd/freedict-eng-spa"};
+// Debian's MyThes thesauri (mythes-es, mythes-en-us: the English one made from WordNet).
+const char* const kDefaultThesauri[] = {"/usr/share/mythes/th_es_ES_v2.dat",
+                                        "/usr/share/mythes/th_en_US_v2.dat"};
 // hybrid without `selection.hybrid`: relevance first, then priority, then freshness; meaning
 // beside words when an embedder is configured (docs/semantic.md).
 const std::pair<const char*, double> kDefaultWeights[] = {
@@ -38,6 +41,8 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
   settings.candidates = sc.candidates;
   settings.chars_per_token = sc.chars_per_token;
   settings.translations_per_word = static_cast<std::size_t>(sc.translations_per_word);
+  settings.synonyms = sc.thesaurus_enabled;
+  settings.synonyms_per_word = static_cast<std::size_t>(sc.thesaurus_per_word);
   settings.feedback =
       FeedbackSettings{sc.feedback_enabled, static_cast<std::size_t>(sc.feedback_docs),
                        static_cast<std::size_t>(sc.feedback_terms),
@@ -81,16 +86,36 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
       }
     }
   }
+  // Thesauri are loaded only when wanted (the English one is 18 MB of text).
+  Thesaurus thesaurus;
+  if (sc.thesaurus_files) {
+    for (const auto& t : *sc.thesaurus_files) {
+      if (auto st = thesaurus.load(t); !st) {
+        return source.error(sc.node["thesaurus"]["files"], "selection.thesaurus.files",
+                            st.error().message());
+      }
+    }
+  } else if (sc.thesaurus_enabled) {
+    for (const char* t : kDefaultThesauri) {
+      if (!std::filesystem::exists(t)) {
+        kernel_log().warn("thesaurus {} not installed: no synonyms from it", t);
+      } else if (auto st = thesaurus.load(t); !st) {
+        kernel_log().warn("thesaurus {} skipped: {}", t, st.error().message());
+      }
+    }
+  }
   auto* storage = registry.storage_search();
   if (storage == nullptr) {
     kernel_log().warn(
         "the storage plugin has no full-text search (SDK ABI 1.1): selection "
         "answers 503");
   }
-  kernel_log().info("selection: {} selector(s), hybrid of {}, {} dictionary words",
-                    selectors.size(), settings.hybrid.size(), dictionary.size());
+  kernel_log().info(
+      "selection: {} selector(s), hybrid of {}, {} dictionary words, {} thesaurus words",
+      selectors.size(), settings.hybrid.size(), dictionary.size(), thesaurus.size());
   return std::make_unique<SelectionEngine>(storage, std::move(selectors), std::move(dictionary),
-                                           clock, std::move(settings), semantic);
+                                           std::move(thesaurus), clock, std::move(settings),
+                                           semantic);
 }
 
 }  // namespace ctxmgr::kernel

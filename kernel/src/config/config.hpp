@@ -94,6 +94,12 @@ struct SelectionConfig {
   std::int64_t feedback_terms = 4;
   std::int64_t feedback_min_docs = 2;
   double feedback_weight = 0.5;
+  // Synonyms from MyThes thesauri (selection/thesaurus.hpp): whether requests ask for them by
+  // default, how many a word, and the files (unset: Debian's mythes-es and mythes-en-us when
+  // enabled, none otherwise; set: loaded, for requests that ask).
+  bool thesaurus_enabled = false;
+  std::int64_t thesaurus_per_word = 2;
+  std::optional<std::vector<std::filesystem::path>> thesaurus_files;
   YAML::Node node;  // for positions in errors found later (unknown selector names)
 };
 

@@ -307,7 +307,8 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(node, "selection",
                                   {"default", "hybrid", "candidates", "chars_per_token",
-                                   "translations_per_word", "dictionaries", "feedback", "fusion"});
+                                   "translations_per_word", "dictionaries", "feedback", "fusion",
+                                   "thesaurus"});
       !st) {
     return st.error();
   }
@@ -379,6 +380,29 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
       auto w = src.number(f["weight"], "selection.feedback.weight", 0, 10);
       if (!w) return w.error();
       out.feedback_weight = *w;
+    }
+  }
+  if (const auto t = node["thesaurus"]; t) {
+    if (auto st = src.check_mapping(t, "selection.thesaurus", {"enabled", "per_word", "files"});
+        !st) {
+      return st.error();
+    }
+    if (t["enabled"]) {
+      auto on = src.boolean(t["enabled"], "selection.thesaurus.enabled");
+      if (!on) return on.error();
+      out.thesaurus_enabled = *on;
+    }
+    if (auto st = read_integers(src, t, "selection.thesaurus",
+                                {{"per_word", &out.thesaurus_per_word, 0, 20}});
+        !st) {
+      return st.error();
+    }
+    if (t["files"]) {
+      auto paths = src.string_list(t["files"], "selection.thesaurus.files");
+      if (!paths) return paths.error();
+      std::vector<fs::path> resolved;
+      for (const auto& p : *paths) resolved.push_back(resolve_near(file, p));
+      out.thesaurus_files = std::move(resolved);
     }
   }
   if (const auto d = node["dictionaries"]; d) {

@@ -32,6 +32,7 @@ struct SelectRequest {
   std::string selector;
   bool include_shared = true;
   bool translate = true;
+  bool synonyms = false;         // the thesauri's synonyms; default: selection.thesaurus.enabled
   bool expand = true;            // pseudo-relevance feedback
   std::optional<Fusion> fusion;  // how hybrid's components combine; unset: the configured one
   std::vector<std::string> tags;
@@ -54,10 +55,11 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
                                          const SelectionSettings& settings) {
   auto obj = parse_body_object(body, max_depth,
                                {"query", "limit", "token_budget", "selector", "include_shared",
-                                "translate", "expand", "fusion", "filter"});
+                                "translate", "synonyms", "expand", "fusion", "filter"});
   if (!obj) return obj.error();
   SelectRequest r;
   r.selector = settings.default_selector;
+  r.synonyms = settings.synonyms;
   r.expand = settings.feedback.enabled;
   const auto* q = obj->if_contains("query");
   if (q == nullptr) return invalid_request("query is required");
@@ -90,6 +92,7 @@ sdk::Result<SelectRequest> parse_request(std::string_view body, std::size_t max_
   }
   for (auto [name, out] : {std::pair<const char*, bool*>{"include_shared", &r.include_shared},
                            std::pair<const char*, bool*>{"translate", &r.translate},
+                           std::pair<const char*, bool*>{"synonyms", &r.synonyms},
                            std::pair<const char*, bool*>{"expand", &r.expand}}) {
     if (const auto* v = obj->if_contains(name)) {
       if (!v->is_bool()) return invalid_request(std::string(name) + " must be true or false");
@@ -134,12 +137,14 @@ bool expired(std::string_view metadata, std::int64_t now_us) {
 struct Words {
   std::vector<std::string> query;     // the query's own words, as written
   std::vector<std::string> expanded;  // their translations not already among them
+  std::vector<std::string> synonyms;  // their synonyms not already among either
 };
 
 // Words go to the storage as written: its analysis needs the accents (Spanish stems do). The
 // folded form decides what is a stop word, what repeats, and what the dictionary is asked.
 Words analyse(std::string_view query, const BilingualDictionary& dict, std::size_t per_word,
-              bool translate) {
+              bool translate, const Thesaurus& thesaurus, std::size_t synonyms_per_word,
+              bool synonyms) {
   Words w;
   std::vector<std::string> stop;
   std::vector<std::string> seen;  // folded
@@ -157,15 +162,20 @@ Words analyse(std::string_view query, const BilingualDictionary& dict, std::size
     if (w.query.size() >= kMaxWords) break;
   }
   if (w.query.empty()) w.query = std::move(stop);  // "the who": search what there is
-  if (translate) {
-    for (const auto& f : folded_query) {
-      for (auto& t : dict.translate(f, per_word)) {
-        std::string tf = fold_word(t);
-        if (std::find(seen.begin(), seen.end(), tf) != seen.end()) continue;
-        seen.push_back(std::move(tf));
-        w.expanded.push_back(std::move(t));
-      }
+  // The words of `more` whose folded form is new, appended to `out`.
+  auto add_unseen = [&seen](std::vector<std::string> more, std::vector<std::string>& out) {
+    for (auto& t : more) {
+      std::string tf = fold_word(t);
+      if (std::find(seen.begin(), seen.end(), tf) != seen.end()) continue;
+      seen.push_back(std::move(tf));
+      out.push_back(std::move(t));
     }
+  };
+  for (const auto& f : folded_query) {
+    if (translate) add_unseen(dict.translate(f, per_word), w.expanded);
+  }
+  for (const auto& f : folded_query) {
+    if (synonyms) add_unseen(thesaurus.synonyms(f, synonyms_per_word), w.synonyms);
   }
   return w;
 }
@@ -325,6 +335,7 @@ std::string record_params(const SelectRequest& req, const Words& words,
          ",\"priority\":" + (req.priority ? json_quote(*req.priority) : std::string("null")) +
          "},\"words\":" + json_string_array(words.query) +
          ",\"translations\":" + json_string_array(words.expanded) +
+         ",\"synonyms\":" + json_string_array(words.synonyms) +
          ",\"feedback\":" + json_string_array(feedback) + ",\"fusion\":\"" +
          (fusion == Fusion::rank ? "rank" : "weighted") + "\",\"weights\":" + weights +
          ",\"candidates\":" + std::to_string(candidates) +
@@ -337,12 +348,14 @@ std::string record_params(const SelectRequest& req, const Words& words,
 
 SelectionEngine::SelectionEngine(sdk::StorageSearch* storage,
                                  std::vector<std::pair<std::string, sdk::Selector*>> selectors,
-                                 BilingualDictionary dictionary, const sdk::Clock& clock,
-                                 SelectionSettings settings, SemanticSearch* semantic)
+                                 BilingualDictionary dictionary, Thesaurus thesaurus,
+                                 const sdk::Clock& clock, SelectionSettings settings,
+                                 SemanticSearch* semantic)
     : storage_(storage),
       semantic_(semantic),
       selectors_(std::move(selectors)),
       dictionary_(std::move(dictionary)),
+      thesaurus_(std::move(thesaurus)),
       clock_(clock),
       settings_(std::move(settings)) {}
 
@@ -396,7 +409,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   auto parts = components(req->selector);
   if (!parts) return parts.error();
   const Words words =
-      analyse(req->query, dictionary_, settings_.translations_per_word, req->translate);
+      analyse(req->query, dictionary_, settings_.translations_per_word, req->translate, thesaurus_,
+              settings_.synonyms_per_word, req->synonyms);
   if (words.query.empty()) return invalid_request("query has no words to search for");
 
   // The candidates: the storage's best by text, the expired ones left out.
@@ -407,6 +421,7 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   sq.priority = req->priority;
   sq.terms = words.query;
   sq.terms.insert(sq.terms.end(), words.expanded.begin(), words.expanded.end());
+  sq.terms.insert(sq.terms.end(), words.synonyms.begin(), words.synonyms.end());
   sq.order = sdk::SearchOrder::relevance;
   sq.limit = std::max<std::int64_t>(settings_.candidates, req->limit);
   auto hits = storage_->search(sq);

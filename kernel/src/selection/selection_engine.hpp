@@ -30,6 +30,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "embedding/semantic_search.hpp"
 #include "selection/bilingual_dictionary.hpp"
+#include "selection/thesaurus.hpp"
 #include "selection/feedback.hpp"
 
 namespace ctxmgr::kernel {
@@ -45,6 +46,8 @@ struct SelectionSettings {
   std::int64_t candidates = 100;  // how many the storage proposes at most
   double chars_per_token = 4.0;   // the token estimator
   std::size_t translations_per_word = 2;
+  bool synonyms = false;  // requests ask for the thesauri's synonyms unless they say
+  std::size_t synonyms_per_word = 2;
   FeedbackSettings feedback;  // pseudo-relevance feedback (feedback.hpp)
   Fusion fusion = Fusion::weighted;
 };
@@ -70,7 +73,7 @@ class SelectionEngine {
   // `semantic` may be null (no embedder): the `semantic` component is then skipped.
   SelectionEngine(sdk::StorageSearch* storage,
                   std::vector<std::pair<std::string, sdk::Selector*>> selectors,
-                  BilingualDictionary dictionary, const sdk::Clock& clock,
+                  BilingualDictionary dictionary, Thesaurus thesaurus, const sdk::Clock& clock,
                   SelectionSettings settings, SemanticSearch* semantic = nullptr);
 
   // Runs a selection over `agent_id`'s view for a request body of API.md.
@@ -96,6 +99,7 @@ class SelectionEngine {
   SemanticSearch* semantic_;
   std::vector<std::pair<std::string, sdk::Selector*>> selectors_;
   BilingualDictionary dictionary_;
+  Thesaurus thesaurus_;
   const sdk::Clock& clock_;
   SelectionSettings settings_;
 };

@@ -194,7 +194,8 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
           EmbeddingWorkerSettings{static_cast<std::size_t>(config.embeddings.batch_size),
                                   std::chrono::milliseconds(config.embeddings.interval_ms),
                                   std::chrono::milliseconds(config.embeddings.retry_ms),
-                                  std::chrono::milliseconds(config.embeddings.reload_ms)});
+                                  std::chrono::milliseconds(config.embeddings.reload_ms),
+                                  std::chrono::milliseconds(config.embeddings.settle_ms)});
       settings.embedding = embedding.get();
     }
     auto engine = build_selection(config, source, registry, clock, semantic.get());

@@ -111,6 +111,7 @@ struct EmbeddingsConfig {
   std::int64_t reload_ms = 30000;     // how often the in-memory index is read again from the store
   std::int64_t cool_down_ms = 10000;  // after a failed query embedding, selection stays lexical
                                       // this long without asking the embedder
+  std::int64_t settle_ms = 200;  // a pass waits this long before claiming (writes in bursts)
   std::int64_t hnsw_threshold = 20000;  // vectors from which an HNSW graph answers; 0: exact
   std::int64_t hnsw_ef_search = 200;    // candidates a graph search keeps
 };

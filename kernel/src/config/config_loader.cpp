@@ -289,7 +289,7 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
   if (auto st =
           src.check_mapping(node, "embeddings",
                             {"batch_size", "interval_ms", "retry_ms", "reload_ms", "cool_down_ms",
-                             "hnsw_threshold", "hnsw_ef_search"});
+                             "settle_ms", "hnsw_threshold", "hnsw_ef_search"});
       !st) {
     return st.error();
   }
@@ -299,6 +299,7 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
                         {"retry_ms", &out.retry_ms, 100, 86400000},
                         {"reload_ms", &out.reload_ms, 100, 86400000},
                         {"cool_down_ms", &out.cool_down_ms, 0, 3600000},
+                        {"settle_ms", &out.settle_ms, 0, 60000},
                         {"hnsw_threshold", &out.hnsw_threshold, 0, 1000000000},
                         {"hnsw_ef_search", &out.hnsw_ef_search, 1, 100000}});
 }

@@ -1,5 +1,7 @@
 #include "embedding/embedding_worker.hpp"
 
+#include <algorithm>
+#include <thread>
 #include <vector>
 
 #include "embedding/embedding_text.hpp"
@@ -55,6 +57,11 @@ sdk::Status EmbeddingWorker::reload_if_due() {
 sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
   const std::int64_t now = clock_.steady_ns();
   if (failed_ns_ != 0 && std::chrono::nanoseconds(now - failed_ns_) < settings_.retry) return 0;
+  // Short steps: stopping is not kept waiting.
+  for (auto waited = std::chrono::milliseconds(0); waited < settings_.settle && !stopping_;
+       waited += std::chrono::milliseconds(10)) {
+    std::this_thread::sleep_for(std::min(std::chrono::milliseconds(10), settings_.settle));
+  }
   if (auto st = reload_if_due(); !st) return st.error();
   auto stored = embed_all();
   failed_ns_ = stored ? 0 : now;

@@ -38,6 +38,9 @@ struct EmbeddingWorkerSettings {
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds retry{10000};
   std::chrono::milliseconds reload{30000};
+  // How long a pass waits before claiming: writes come in bursts (a load, an import), and one
+  // pass then takes them in full batches instead of a claim and a store per write.
+  std::chrono::milliseconds settle{200};
 };
 
 class EmbeddingWorker {

@@ -157,27 +157,6 @@ TEST(Feedback, TheTopicsWordsOfTheFirstHitsNotTheQuerysNorOneNotesAlone) {
   EXPECT_TRUE(ck::feedback_terms({}, {"x"}, s).empty());
 }
 
-// A word in more than max_share of the first search's hits (once they are min_pool or more) is
-// too common to say anything of the topic, however much it weighs in the first hits.
-TEST(Feedback, AWordInMostOfThePoolIsLeftOut) {
-  std::vector<sdk::SearchHit> hits = {hit("1", 3, R"({"t":"cobros sirunu"})"),
-                                      hit("2", 2, R"({"t":"cobros sirunu"})"),
-                                      hit("3", 1, R"({"t":"cobros sirunu"})")};
-  for (int i = 0; i < 17; ++i) {
-    hits.push_back(hit("p" + std::to_string(i), 0.5, R"({"t":"sirunu otra cosa"})"));
-  }
-  ck::FeedbackSettings s;  // max_share 0.5, min_pool 20
-  // "sirunu" is in all 20 hits, "cobros" in 3 of them.
-  EXPECT_EQ(ck::feedback_terms(hits, {"facturación"}, s), std::vector<std::string>{"cobros"});
-  s.max_share = 1.0;
-  EXPECT_EQ(ck::feedback_terms(hits, {"facturación"}, s),
-            (std::vector<std::string>{"cobros", "sirunu"}));
-  s.max_share = 0.5;
-  hits.pop_back();  // 19 hits: too few for the pool to decide
-  EXPECT_EQ(ck::feedback_terms(hits, {"facturación"}, s),
-            (std::vector<std::string>{"cobros", "sirunu"}));
-}
-
 TEST(Feedback, InterpolationKeepsTheQuerysOrderAndAddsTheNewOnesBelowTheirWeight) {
   std::vector<sdk::SearchHit> first = {hit("a", 4, "{}"), hit("b", 2, "{}")};
   ck::interpolate(first, {hit("b", 10, "{}"), hit("c", 5, "{}")}, 0.5);

@@ -94,8 +94,6 @@ struct SelectionConfig {
   std::int64_t feedback_terms = 4;
   std::int64_t feedback_min_docs = 2;
   double feedback_weight = 0.5;
-  double feedback_max_share = 0.5;
-  std::int64_t feedback_min_pool = 20;
   // Synonyms from MyThes thesauri (selection/thesaurus.hpp): whether requests ask for them by
   // default, how many a word, and the files (unset: Debian's mythes-es and mythes-en-us when
   // enabled, none otherwise; set: loaded, for requests that ask).

@@ -306,10 +306,10 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
 
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
                            SelectionConfig& out) {
-  if (auto st = src.check_mapping(
-          node, "selection",
-          {"default", "hybrid", "candidates", "chars_per_token", "translations_per_word",
-           "dictionaries", "feedback", "fusion", "thesaurus"});
+  if (auto st = src.check_mapping(node, "selection",
+                                  {"default", "hybrid", "candidates", "chars_per_token",
+                                   "translations_per_word", "dictionaries", "feedback", "fusion",
+                                   "thesaurus"});
       !st) {
     return st.error();
   }
@@ -360,9 +360,8 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
     out.fusion = *v;
   }
   if (const auto f = node["feedback"]; f) {
-    if (auto st = src.check_mapping(
-            f, "selection.feedback",
-            {"enabled", "docs", "terms", "min_docs", "weight", "max_share", "min_pool"});
+    if (auto st = src.check_mapping(f, "selection.feedback",
+                                    {"enabled", "docs", "terms", "min_docs", "weight"});
         !st) {
       return st.error();
     }
@@ -374,8 +373,7 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
     if (auto st = read_integers(src, f, "selection.feedback",
                                 {{"docs", &out.feedback_docs, 1, 100},
                                  {"terms", &out.feedback_terms, 1, 50},
-                                 {"min_docs", &out.feedback_min_docs, 1, 100},
-                                 {"min_pool", &out.feedback_min_pool, 1, 100000}});
+                                 {"min_docs", &out.feedback_min_docs, 1, 100}});
         !st) {
       return st.error();
     }
@@ -383,11 +381,6 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
       auto w = src.number(f["weight"], "selection.feedback.weight", 0, 10);
       if (!w) return w.error();
       out.feedback_weight = *w;
-    }
-    if (f["max_share"]) {
-      auto m = src.number(f["max_share"], "selection.feedback.max_share", 0, 1);
-      if (!m) return m.error();
-      out.feedback_max_share = *m;
     }
   }
   if (const auto t = node["thesaurus"]; t) {

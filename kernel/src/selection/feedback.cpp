@@ -30,43 +30,6 @@ void string_values(const json::value& v, std::vector<std::string_view>& out) {
 
 }  // namespace
 
-namespace {
-
-// The words of a hit: its context's string values and its metadata's tags (priority's
-// high/medium/low and the like say nothing of the topic).
-std::vector<std::string> hit_words(const sdk::SearchHit& hit) {
-  std::vector<std::string> words;
-  std::vector<std::string_view> strings;
-  boost::system::error_code ec;
-  const json::value data = json::parse(hit.row.context_data, ec);
-  if (!ec) string_values(data, strings);
-  const json::value meta = json::parse(hit.row.metadata, ec);
-  if (!ec && meta.is_object()) {
-    if (const auto* tags = meta.get_object().if_contains("tags")) string_values(*tags, strings);
-  }
-  for (const auto s : strings) {
-    for (auto& w : split_words(s)) words.push_back(std::move(w));
-  }
-  return words;
-}
-
-// How many of `hits` hold each of `words` (folded).
-std::unordered_map<std::string, std::size_t> pool_counts(const std::vector<sdk::SearchHit>& hits,
-                                                         const std::vector<std::string>& words) {
-  std::unordered_map<std::string, std::size_t> count;
-  for (const auto& w : words) count.emplace(w, 0);
-  for (const auto& h : hits) {
-    std::unordered_set<std::string> in_hit;
-    for (const auto& w : hit_words(h)) {
-      std::string f = fold_word(w);
-      if (count.count(f) != 0 && in_hit.insert(f).second) ++count[f];
-    }
-  }
-  return count;
-}
-
-}  // namespace
-
 std::vector<std::string> feedback_terms(const std::vector<sdk::SearchHit>& hits,
                                         const std::vector<std::string>& query_words,
                                         const FeedbackSettings& settings) {
@@ -80,7 +43,20 @@ std::vector<std::string> feedback_terms(const std::vector<sdk::SearchHit>& hits,
   std::unordered_map<std::string, std::size_t> docs_with;  // folded word -> feedback docs
   std::unordered_map<std::string, std::string> shown;      // folded word -> first form seen
   for (std::size_t i = 0; i < n; ++i) {
-    const auto words = hit_words(hits[i]);
+    // The context's string values and its metadata's tags (priority's high/medium/low and the
+    // like say nothing of the topic).
+    std::vector<std::string> words;
+    std::vector<std::string_view> strings;
+    boost::system::error_code ec;
+    const json::value data = json::parse(hits[i].row.context_data, ec);
+    if (!ec) string_values(data, strings);
+    const json::value meta = json::parse(hits[i].row.metadata, ec);
+    if (!ec && meta.is_object()) {
+      if (const auto* tags = meta.get_object().if_contains("tags")) string_values(*tags, strings);
+    }
+    for (const auto s : strings) {
+      for (auto& w : split_words(s)) words.push_back(std::move(w));
+    }
     if (words.empty()) continue;
     const double doc_weight = hits[i].text_score / total / static_cast<double>(words.size());
     std::unordered_set<std::string> in_doc;
@@ -106,20 +82,8 @@ std::vector<std::string> feedback_terms(const std::vector<sdk::SearchHit>& hits,
     if (a.second != b.second) return a.second > b.second;
     return a.first < b.first;  // ties in a stable order
   });
-  // A word in most of what the first search found says nothing of the topic.
-  std::unordered_map<std::string, std::size_t> in_pool;
-  const bool pool_decides = hits.size() >= settings.min_pool;
-  if (pool_decides) {
-    std::vector<std::string> candidates;
-    for (const auto& [f, w] : ranked) candidates.push_back(f);
-    in_pool = pool_counts(hits, candidates);
-  }
   std::vector<std::string> out;
   for (std::size_t i = 0; i < ranked.size() && out.size() < settings.terms; ++i) {
-    if (pool_decides && static_cast<double>(in_pool[ranked[i].first]) >
-                            settings.max_share * static_cast<double>(hits.size())) {
-      continue;
-    }
     out.push_back(shown.at(ranked[i].first));
   }
   return out;

@@ -8,10 +8,7 @@
 //
 // with P(d|q) the hit's share of their text scores (RM1), over the string values of each hit's
 // context_data and its metadata's tags (not the keys), stop words, the query's own words and
-// words found in fewer than `min_docs` of those hits left out, and so are words found in more than
-// `max_share` of all the hits the first search returned (when it returned at least `min_pool`):
-// the pool's own idf — a word in most of what matched says nothing of the topic, and searching
-// it would match much of the store. The `terms` best become a second
+// words found in fewer than `min_docs` of those hits left out. The `terms` best become a second
 // text search, and each candidate's text score is then  s1/max1 + weight * s2/max2  (RM3's
 // interpolation of the two searches: the expansion can bring a note in, the query's own words still
 // rank first).
@@ -26,12 +23,10 @@ namespace ctxmgr::kernel {
 
 struct FeedbackSettings {
   bool enabled = true;
-  std::size_t docs = 3;       // first hits read
-  std::size_t terms = 4;      // words added
-  std::size_t min_docs = 2;   // a word must be in this many of the first hits
-  double weight = 0.5;        // of the expansion's scores beside the query's
-  double max_share = 0.5;     // of the first search's hits a word may be in
-  std::size_t min_pool = 20;  // hits the first search must return for max_share to apply
+  std::size_t docs = 3;      // first hits read
+  std::size_t terms = 4;     // words added
+  std::size_t min_docs = 2;  // a word must be in this many of the first hits
+  double weight = 0.5;       // of the expansion's scores beside the query's
 };
 
 // The expansion words, best first, as first written in the hits (the storage analyses them

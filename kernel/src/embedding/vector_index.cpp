@@ -1,5 +1,9 @@
 #include "embedding/vector_index.hpp"
 
+// hnswlib 0.6.2's SSE path prefetches one link past the end of a node's list (a heap read out of
+// bounds that AddressSanitizer reports); without manual vectorisation it neither prefetches nor
+// uses SIMD distances (the compiler's own vectorisation remains).
+#define NO_MANUAL_VECTORIZATION
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>

@@ -14,12 +14,13 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
-#include "ctxmgr/sdk/storage_vectors.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
+#include "ctxmgr/sdk/storage_vectors.hpp"
 #include "pg_change_listener.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
@@ -41,7 +42,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageAccessEpoch,
                         public sdk::StorageBatch,
                         public sdk::StorageContextChanges,
-                        public sdk::StorageVectors {
+                        public sdk::StorageVectors,
+                        public sdk::StorageVectorChanges {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -115,6 +117,9 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::ContextVector>> current_vectors(std::string_view model) override;
   sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> vector_models() override;
   sdk::Result<std::int64_t> drop_vectors(std::string_view model) override;
+  // StorageVectorChanges (pg_vectors.cpp)
+  sdk::Result<sdk::VectorChanges> vectors_since(std::string_view model, std::int64_t cursor,
+                                                std::int64_t limit) override;
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
 

@@ -2,14 +2,27 @@
 // (schemas/postgres/09_context_vectors.sql). Servers sharing the database claim jobs with one
 // INSERT ... ON CONFLICT DO UPDATE ... WHERE: when two claim one version at once, the second
 // waits for the first's row and then finds it claimed, so each version is embedded once.
-// Vectors travel as hex text (sdk::vector_to_hex) and are stored as bytes.
+// Vectors travel as hex text (sdk::vector_to_hex) and are stored as bytes. Stores are numbered
+// (schemas/postgres/11_vector_seq.sql) one transaction at a time, so that a reader following the
+// numbers (vectors_since) never misses a store that commits late.
 
+#include <algorithm>
+
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "pg_sql.hpp"
 #include "pg_storage.hpp"
 #include "pg_transaction.hpp"
 
 namespace ctxmgr::pg {
+
+namespace {
+
+// Taken by every store of vectors until it commits: numbers from context_vectors_seq are then
+// handed out and committed in one order, whichever server stores.
+constexpr long long kVectorStoreLock = 0x637478'7665'6373LL;  // "ctxvecs"
+
+}  // namespace
 
 sdk::Result<std::vector<sdk::EmbeddingJob>> PgStorage::claim_embedding_jobs(
     std::string_view model, std::int64_t limit, std::int64_t now_us, std::int64_t lease_until_us) {
@@ -71,12 +84,14 @@ sdk::Status PgStorage::put_vectors(std::string_view model,
       ctx +
       " c WHERE c.id = CAST(:id AS UUID)"
       " ON CONFLICT (context_id, model) DO UPDATE SET version = EXCLUDED.version,"
-      " dims = EXCLUDED.dims, vector = EXCLUDED.vector WHERE cv.version <= EXCLUDED.version";
+      " dims = EXCLUDED.dims, vector = EXCLUDED.vector, seq = DEFAULT"
+      " WHERE cv.version <= EXCLUDED.version";
   auto tx = begin();
   if (!tx) return tx.error();
   auto& pt = static_cast<PgTransaction&>(**tx);
   try {
     const std::string m(model);
+    pt.session() << "SELECT pg_advisory_xact_lock(" + std::to_string(kVectorStoreLock) + ")";
     for (const auto& v : vectors) {
       const long long version = v.version;
       const int dims = static_cast<int>(v.values.size());
@@ -169,6 +184,46 @@ sdk::Result<std::int64_t> PgStorage::drop_vectors(std::string_view model) {
   }
   if (auto st = (*tx)->commit(); !st) return st.error();
   return static_cast<std::int64_t>(dropped);
+}
+
+sdk::Result<sdk::VectorChanges> PgStorage::vectors_since(std::string_view model,
+                                                         std::int64_t cursor, std::int64_t limit) {
+  using R = sdk::Result<sdk::VectorChanges>;
+  return with_connection("read vectors since a cursor", [&](PgPool::Lease& lease) -> R {
+    const std::string m(model);
+    const long long after = cursor, n = std::max<std::int64_t>(limit, 1);
+    long long seq = 0, version = 0;
+    int current = 0;
+    std::string id, hex;
+    soci::indicator hex_ind = soci::i_ok;
+    sdk::VectorChanges out;
+    out.cursor = cursor;
+    long long rows = 0;
+    // Every stored row after the cursor moves it; only those of a live context's current version
+    // are returned (the vector is left unread otherwise).
+    soci::statement st =
+        (lease.sql().prepare
+             << "SELECT v.seq, CAST(v.context_id AS TEXT), v.version,"
+                " CASE WHEN NOT c.deleted AND c.version = v.version THEN 1 ELSE 0 END,"
+                " CASE WHEN NOT c.deleted AND c.version = v.version"
+                " THEN encode(v.vector, 'hex') END FROM " +
+                    sql_.table("context_vectors") + " v JOIN " + sql_.table("context") +
+                    " c ON c.id = v.context_id WHERE v.model = :model AND v.seq > :after"
+                    " AND v.version > 0 ORDER BY v.seq LIMIT :n",
+         soci::use(m, "model"), soci::use(after, "after"), soci::use(n, "n"), soci::into(seq),
+         soci::into(id), soci::into(version), soci::into(current), soci::into(hex, hex_ind));
+    st.execute();
+    while (st.fetch()) {
+      ++rows;
+      out.cursor = seq;
+      if (current == 0 || hex_ind != soci::i_ok) continue;
+      auto values = sdk::vector_from_hex(hex);
+      if (!values) return sdk::Error(sdk::Errc::internal, "a stored vector is malformed: " + id);
+      out.vectors.push_back({id, version, std::move(*values)});
+    }
+    out.more = rows == n;
+    return R(std::move(out));
+  });
 }
 
 }  // namespace ctxmgr::pg

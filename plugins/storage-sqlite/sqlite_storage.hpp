@@ -20,6 +20,7 @@
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "epoch_poller.hpp"
 #include "reader_pool.hpp"
@@ -32,7 +33,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageRetention,
                             public sdk::StorageAccessEpoch,
                             public sdk::StorageBatch,
-                            public sdk::StorageVectors {
+                            public sdk::StorageVectors,
+                            public sdk::StorageVectorChanges {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -106,6 +108,9 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::ContextVector>> current_vectors(std::string_view model) override;
   sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> vector_models() override;
   sdk::Result<std::int64_t> drop_vectors(std::string_view model) override;
+  // StorageVectorChanges (sqlite_vectors.cpp)
+  sdk::Result<sdk::VectorChanges> vectors_since(std::string_view model, std::int64_t cursor,
+                                                std::int64_t limit) override;
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
 

@@ -1,7 +1,12 @@
-// SqliteStorage's vector capability (sdk/storage_vectors.hpp): claims, vectors and the backlog in
-// context_vectors (schemas/sqlite/09_context_vectors.sql). Claims run in the one write
-// transaction SQLite allows at a time, so no two workers ever get the same version.
+// SqliteStorage's vector capabilities (sdk/storage_vectors.hpp, sdk/storage_vector_changes.hpp):
+// claims, vectors, their numbers and the backlog in context_vectors
+// (schemas/sqlite/09_context_vectors.sql, 11_vector_seq.sql). Claims and stores run in the one
+// write transaction SQLite allows at a time, so no two workers ever get the same version and
+// vectors are numbered in commit order.
 
+#include <algorithm>
+
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "sqlite_rows.hpp"
 #include "sqlite_storage.hpp"
@@ -58,18 +63,24 @@ sdk::Status SqliteStorage::put_vectors(std::string_view model,
   auto& sql = static_cast<SqliteTransaction&>(**tx).session();
   try {
     const std::string m(model);
+    // Numbered after every vector of the model stored before (the (model, seq) index finds the
+    // highest); inside the write transaction, so no other store numbers meanwhile.
+    long long seq = 0;
+    sql << "SELECT coalesce(max(seq), 0) FROM context_vectors WHERE model = :model",
+        soci::use(m, "model"), soci::into(seq);
     for (const auto& v : vectors) {
       const long long version = v.version;
       const int dims = static_cast<int>(v.values.size());
       const std::string hex = sdk::vector_to_hex(v.values);
+      ++seq;
       // Through a SELECT, so that a context purged meanwhile gets no row.
-      sql << "INSERT INTO context_vectors (context_id, model, version, dims, vector)"
-             " SELECT id, :model, :v, :dims, :vec FROM context WHERE id = :id"
+      sql << "INSERT INTO context_vectors (context_id, model, version, dims, vector, seq)"
+             " SELECT id, :model, :v, :dims, :vec, :seq FROM context WHERE id = :id"
              " ON CONFLICT (context_id, model) DO UPDATE SET version = excluded.version,"
-             " dims = excluded.dims, vector = excluded.vector"
+             " dims = excluded.dims, vector = excluded.vector, seq = excluded.seq"
              " WHERE context_vectors.version <= excluded.version",
           soci::use(m, "model"), soci::use(version, "v"), soci::use(dims, "dims"),
-          soci::use(hex, "vec"), soci::use(v.context_id, "id");
+          soci::use(hex, "vec"), soci::use(seq, "seq"), soci::use(v.context_id, "id");
     }
   } catch (const std::exception& e) {
     return fail(e, "store vectors");
@@ -154,6 +165,46 @@ sdk::Result<std::int64_t> SqliteStorage::drop_vectors(std::string_view model) {
   }
   if (auto st = (*tx)->commit(); !st) return st.error();
   return static_cast<std::int64_t>(dropped);
+}
+
+sdk::Result<sdk::VectorChanges> SqliteStorage::vectors_since(std::string_view model,
+                                                             std::int64_t cursor,
+                                                             std::int64_t limit) {
+  try {
+    auto slot = readers_.acquire();
+    const std::string m(model);
+    const long long after = cursor, n = std::max<std::int64_t>(limit, 1);
+    long long seq = 0, version = 0, current = 0;
+    std::string id, hex;
+    soci::indicator hex_ind = soci::i_ok;
+    sdk::VectorChanges out;
+    out.cursor = cursor;
+    long long rows = 0;
+    // Every stored row after the cursor moves it; only those of a live context's current version
+    // are returned (the vector is left unread otherwise).
+    soci::statement q =
+        (slot->sql.prepare
+             << "SELECT v.seq, v.context_id, v.version, c.deleted = 0 AND c.version = v.version,"
+                " CASE WHEN c.deleted = 0 AND c.version = v.version THEN v.vector END"
+                " FROM context_vectors v JOIN context c ON c.id = v.context_id"
+                " WHERE v.model = :model AND v.seq > :after AND v.version > 0"
+                " ORDER BY v.seq LIMIT :n",
+         soci::use(m, "model"), soci::use(after, "after"), soci::use(n, "n"), soci::into(seq),
+         soci::into(id), soci::into(version), soci::into(current), soci::into(hex, hex_ind));
+    q.execute();
+    while (q.fetch()) {
+      ++rows;
+      out.cursor = seq;
+      if (current == 0 || hex_ind != soci::i_ok) continue;
+      auto values = sdk::vector_from_hex(hex);
+      if (!values) return sdk::Error(sdk::Errc::internal, "a stored vector is malformed: " + id);
+      out.vectors.push_back({id, version, std::move(*values)});
+    }
+    out.more = rows == n;
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "read vectors since a cursor");
+  }
 }
 
 }  // namespace ctxmgr::sqlite

@@ -15,6 +15,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 
@@ -35,6 +36,7 @@ StorageRetention::~StorageRetention() = default;
 StorageAccessEpoch::~StorageAccessEpoch() = default;
 StorageContextChanges::~StorageContextChanges() = default;
 StorageVectors::~StorageVectors() = default;
+StorageVectorChanges::~StorageVectorChanges() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

@@ -1,8 +1,11 @@
 // The vector capability (sdk/storage_vectors.hpp) on every storage: claims go to one worker until
 // their lease ends, vectors round-trip exactly, stale and foreign-model vectors are never current,
-// deletes and purges leave the backlog, and concurrent workers never get one version twice.
+// deletes and purges leave the backlog, and concurrent workers never get one version twice; the
+// vectors stored since a cursor come in store order, and a reader following the cursor while
+// many store at once misses none.
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -20,6 +23,8 @@ class VectorConformance : public ct::StorageConformance {
     if (IsSkipped() || HasFatalFailure()) return;
     vectors_ = registry_->storage_vectors();
     ASSERT_NE(vectors_, nullptr) << "the storage has no vector capability";
+    changes_ = registry_->storage_vector_changes();
+    ASSERT_NE(changes_, nullptr) << "the storage has no vector-changes capability";
   }
   // A new version of a context, committed (deleted when `deleted`).
   void change(const std::string& id, const std::string& data, bool deleted = false) {
@@ -46,8 +51,26 @@ class VectorConformance : public ct::StorageConformance {
     EXPECT_TRUE(n.ok()) << n.error().message();
     return n.ok() ? *n : -1;
   }
+  // The ids (with versions) of vectors_since(cursor, limit); `cursor` moves to the answer's.
+  std::vector<std::pair<std::string, std::int64_t>> since(std::int64_t& cursor,
+                                                          std::int64_t limit = 1000,
+                                                          bool* more = nullptr,
+                                                          const std::string& model = "m1") {
+    auto got = changes_->vectors_since(model, cursor, limit);
+    EXPECT_TRUE(got.ok()) << got.error().message();
+    if (!got.ok()) return {};
+    EXPECT_GE(got->cursor, cursor);
+    cursor = got->cursor;
+    if (more != nullptr) *more = got->more;
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (const auto& v : got->vectors) out.emplace_back(v.context_id, v.version);
+    return out;
+  }
   sdk::StorageVectors* vectors_ = nullptr;
+  sdk::StorageVectorChanges* changes_ = nullptr;
 };
+
+using IdVersions = std::vector<std::pair<std::string, std::int64_t>>;
 
 TEST_P(VectorConformance, ClaimsAreLeasedAndVectorsRoundTrip) {
   create(row(ct::uuid(1), "a", 1000, R"({"n":"uno"})"));
@@ -146,6 +169,93 @@ TEST_P(VectorConformance, ConcurrentWorkersNeverClaimOneVersionTwice) {
   for (auto& t : workers) t.join();
   EXPECT_EQ(claimed.size(), static_cast<std::size_t>(kContexts));
   for (int i = 1; i <= kContexts; ++i) EXPECT_EQ(claimed.count(ct::uuid(i)), 1u) << i;
+}
+
+TEST_P(VectorConformance, VectorsSinceACursorComeInStoreOrder) {
+  for (int i = 1; i <= 4; ++i) create(row(ct::uuid(i), "a", 1000 * i));
+  const std::vector<float> v = {0.5f, -0.25f, 1e-3f};
+  std::int64_t cursor = 0;
+  EXPECT_TRUE(since(cursor).empty());
+  EXPECT_EQ(cursor, 0);
+
+  ASSERT_TRUE(vectors_->put_vectors("m1", {{ct::uuid(3), 1, v}, {ct::uuid(1), 1, v}}).ok());
+  ASSERT_TRUE(vectors_->put_vectors("m2", {{ct::uuid(2), 1, v}}).ok());  // another model's
+  EXPECT_EQ(since(cursor), (IdVersions{{ct::uuid(3), 1}, {ct::uuid(1), 1}}));
+  const std::int64_t after_first = cursor;
+  EXPECT_GT(after_first, 0);
+  EXPECT_TRUE(since(cursor).empty());  // nothing new: the cursor stays
+  EXPECT_EQ(cursor, after_first);
+
+  ASSERT_TRUE(vectors_->put_vectors("m1", {{ct::uuid(2), 1, v}}).ok());
+  EXPECT_EQ(since(cursor), (IdVersions{{ct::uuid(2), 1}}));
+  // The values come back bit for bit.
+  auto full = changes_->vectors_since("m1", 0, 1000);
+  ASSERT_TRUE(full.ok()) << full.error().message();
+  ASSERT_EQ(full->vectors.size(), 3u);
+  EXPECT_EQ(full->vectors[0].values, v);
+  EXPECT_FALSE(full->more);
+  EXPECT_EQ(full->cursor, cursor);
+
+  // Page by page: `more` until the limit is not reached.
+  std::int64_t paged = 0;
+  bool more = false;
+  EXPECT_EQ(since(paged, 2, &more), (IdVersions{{ct::uuid(3), 1}, {ct::uuid(1), 1}}));
+  EXPECT_TRUE(more);
+  EXPECT_EQ(since(paged, 2, &more), (IdVersions{{ct::uuid(2), 1}}));
+  EXPECT_FALSE(more);
+  EXPECT_EQ(paged, cursor);
+
+  // A new version stored again comes again; a late vector of an old version is not a store.
+  change(ct::uuid(1), R"({"n":"one"})");
+  EXPECT_TRUE(since(cursor).empty());
+  ASSERT_TRUE(vectors_->put_vectors("m1", {{ct::uuid(1), 2, v}}).ok());
+  ASSERT_TRUE(vectors_->put_vectors("m1", {{ct::uuid(1), 1, v}}).ok());
+  EXPECT_EQ(since(cursor), (IdVersions{{ct::uuid(1), 2}}));
+  EXPECT_TRUE(since(cursor).empty());
+
+  // Stale and deleted contexts' vectors are passed over (a full read no longer has them), and
+  // the cursor still moves past them.
+  ASSERT_TRUE(vectors_->put_vectors("m1", {{ct::uuid(4), 1, v}}).ok());
+  change(ct::uuid(4), R"({"n":"cuatro"})");
+  change(ct::uuid(2), R"({"n":"dos"})", true);
+  const std::int64_t before = cursor;
+  EXPECT_TRUE(since(cursor).empty());
+  EXPECT_GT(cursor, before);
+  std::int64_t from_start = 0;
+  EXPECT_EQ(since(from_start), (IdVersions{{ct::uuid(3), 1}, {ct::uuid(1), 2}}));
+  EXPECT_EQ(from_start, cursor);
+}
+
+TEST_P(VectorConformance, AReaderFollowingTheCursorMissesNoConcurrentStore) {
+  constexpr int kWriters = 4, kPerWriter = 40, kBatch = 4;
+  for (int i = 1; i <= kWriters * kPerWriter; ++i) create(row(ct::uuid(i), "a", 1000 + i));
+  std::atomic<int> writing{kWriters};
+  std::set<std::string> seen;
+  std::thread reader([&] {
+    std::int64_t cursor = 0;
+    for (;;) {
+      const bool done = writing.load() == 0;  // then every store has committed before this read
+      bool more = false;
+      for (const auto& [id, version] : since(cursor, 7, &more)) seen.insert(id);
+      if (done && !more) break;
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int k = 0; k < kPerWriter; k += kBatch) {
+        std::vector<sdk::ContextVector> batch;
+        for (int j = k; j < k + kBatch; ++j) {
+          batch.push_back({ct::uuid(1 + w * kPerWriter + j), 1, {1.0f, static_cast<float>(j)}});
+        }
+        EXPECT_TRUE(vectors_->put_vectors("m1", batch).ok());
+      }
+      --writing;
+    });
+  }
+  for (auto& t : writers) t.join();
+  reader.join();
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kWriters * kPerWriter));
 }
 
 // Neighbours found in memory are looked up through in_view, which keeps the text search's rules:

@@ -2,6 +2,8 @@
 // embedding any version twice (the fake embeddings server counts every text it is sent), and each
 // server's selection finds by meaning what the other one embedded (its index follows the store).
 // B searches an HNSW graph (hnsw_threshold: 1), A every vector: both keep to the caller's view.
+// Each index reads the vectors stored since its last read (reload_ms) and all of them again
+// every reconcile_ms, which drops a deleted context's.
 // Skipped without CTXMGR_TEST_PG_DSN.
 //   node --test tests/providers/embedder_shared.test.mjs   (CTXMGR_BIN and CTXMGR_PLUGIN_DIR set by ctest)
 
@@ -19,11 +21,11 @@ before(async () => {
   fake = await startFakeProvider();
   fake.fallback = request => ({ status: 200, body: embeddings(request.body), delay: 5 });
   const extra = `embedder: {plugin: openai, options: {base_url: "${fake.url}", model: fake-embed, batch_size: 4}}\n` +
-    `embeddings: {interval_ms: 20, batch_size: 4, reload_ms: 200}\n`;
+    `embeddings: {interval_ms: 20, batch_size: 4, reload_ms: 200, reconcile_ms: 1500}\n`;
   const storage = `{plugin: postgres, options: {url: "${dsn}", schema: ${schema}}}`;
   a = await startServer("  - {plugin: offline}", {}, "", extra, storage);
   b = await startServer("  - {plugin: offline}", {}, "",
-    extra.replace("reload_ms: 200}", "reload_ms: 200, hnsw_threshold: 1}"), storage);
+    extra.replace("reconcile_ms: 1500}", "reconcile_ms: 1500, hnsw_threshold: 1}"), storage);
 });
 after(async () => { a?.stop(); b?.stop(); await fake?.close(); });
 
@@ -68,5 +70,14 @@ test("two servers share the embedding work and each other's vectors", { skip: !d
     });
     await until("the index's kind on /metrics", async () =>
       (await metric(server, "ctxmgr_vector_index_approximate")) === approximate);
+    await until("every vector in the index", async () =>
+      (await metric(server, "ctxmgr_vector_index_size")) === N + 2);
+  }
+  // A deleted context's vector leaves both indexes at their next full read.
+  const gone = await a.api("DELETE", `/api/context/${target.json.id}`, "ana");
+  assert.equal(gone.status, 204, gone.text);
+  for (const server of [a, b]) {
+    await until("the deleted context's vector dropped", async () =>
+      (await metric(server, "ctxmgr_vector_index_size")) === N + 1);
   }
 });

@@ -42,7 +42,8 @@ export async function startServer(providers, env = {}, http = "", extra = "", st
       body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await r.text();
     const sse = (r.headers.get("content-type") ?? "").startsWith("text/event-stream");
-    return { status: r.status, headers: r.headers, text, json: sse ? undefined : JSON.parse(text) };
+    // A body-less answer (204) has no JSON.
+    return { status: r.status, headers: r.headers, text, json: sse || text === "" ? undefined : JSON.parse(text) };
   };
   return { dir, api, url: `http://127.0.0.1:${port}`, log: () => log, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
 }

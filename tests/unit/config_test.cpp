@@ -182,13 +182,15 @@ TEST(Config, TheEmbedderIsOneEntryThatAVariableTurnsOn) {
   const std::string entry =
       "embedder: {plugin: openai, enabled: '${CTXMGR_T_EMB_URL:+true}', "
       "options: {base_url: '${CTXMGR_T_EMB_URL:-x}'}}\n"
-      "embeddings: {batch_size: 8, interval_ms: 100}\n";
+      "embeddings: {batch_size: 8, interval_ms: 100, reconcile_ms: 60000}\n";
   auto off = ck::parse_config(entry, "ctxmgr.yaml", env);
   ASSERT_TRUE(off.ok()) << off.error().message();
   EXPECT_TRUE(off->config.plugins.empty());
   EXPECT_EQ(off->config.embeddings.batch_size, 8);
   EXPECT_EQ(off->config.embeddings.interval_ms, 100);
   EXPECT_EQ(off->config.embeddings.retry_ms, 10000);
+  EXPECT_EQ(off->config.embeddings.reload_ms, 5000);
+  EXPECT_EQ(off->config.embeddings.reconcile_ms, 60000);
 
   ::setenv("CTXMGR_T_EMB_URL", "http://127.0.0.1:11434/v1", 1);
   auto on = ck::parse_config(entry, "ctxmgr.yaml", env);
@@ -205,6 +207,10 @@ TEST(Config, TheEmbedderIsOneEntryThatAVariableTurnsOn) {
   EXPECT_EQ(
       error_of("embeddings: {batch_size: 0}\n"),
       "ctxmgr.yaml:1:26: embeddings.batch_size: expected an integer from 1 to 2048, got \"0\"");
+  EXPECT_EQ(
+      error_of("embeddings: {reconcile_ms: 10}\n"),
+      "ctxmgr.yaml:1:28: embeddings.reconcile_ms: expected an integer from 1000 to 604800000, "
+      "got \"10\"");
   EXPECT_EQ(error_of("storage: {plugin: sqlite, enabled: false}\n"),
             "ctxmgr.yaml:1:10: storage: the storage cannot be disabled");
 }

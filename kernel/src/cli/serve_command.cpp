@@ -190,11 +190,13 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
           *embedders[0].second, *registry.storage_vectors(), *vector_index, clock,
           std::chrono::milliseconds(config.embeddings.cool_down_ms));
       embedding = std::make_unique<EmbeddingWorker>(
-          *registry.storage_vectors(), *embedders[0].second, *vector_index, metrics, clock,
+          *registry.storage_vectors(), registry.storage_vector_changes(), *embedders[0].second,
+          *vector_index, metrics, clock,
           EmbeddingWorkerSettings{static_cast<std::size_t>(config.embeddings.batch_size),
                                   std::chrono::milliseconds(config.embeddings.interval_ms),
                                   std::chrono::milliseconds(config.embeddings.retry_ms),
                                   std::chrono::milliseconds(config.embeddings.reload_ms),
+                                  std::chrono::milliseconds(config.embeddings.reconcile_ms),
                                   std::chrono::milliseconds(config.embeddings.settle_ms)});
       settings.embedding = embedding.get();
     }

@@ -105,13 +105,14 @@ struct SelectionConfig {
 
 // The embedding worker (docs/semantic.md), active when an `embedder:` is configured.
 struct EmbeddingsConfig {
-  std::int64_t batch_size = 32;       // contexts claimed and embedded per request to the embedder
-  std::int64_t interval_ms = 500;     // how often the worker looks for versions without a vector
-  std::int64_t retry_ms = 10000;      // a claim's lease: a failed batch is tried again after it
-  std::int64_t reload_ms = 30000;     // how often the in-memory index is read again from the store
-  std::int64_t cool_down_ms = 10000;  // after a failed query embedding, selection stays lexical
-                                      // this long without asking the embedder
-  std::int64_t settle_ms = 200;  // a pass waits this long before claiming (writes in bursts)
+  std::int64_t batch_size = 32;         // contexts claimed and embedded per request to the embedder
+  std::int64_t interval_ms = 500;       // how often the worker looks for versions without a vector
+  std::int64_t retry_ms = 10000;        // a claim's lease: a failed batch is tried again after it
+  std::int64_t reload_ms = 5000;        // how often the in-memory index reads what was stored since
+  std::int64_t reconcile_ms = 600000;   // how often it reads every vector again
+  std::int64_t cool_down_ms = 10000;    // after a failed query embedding, selection stays lexical
+                                        // this long without asking the embedder
+  std::int64_t settle_ms = 200;         // a pass waits this long before claiming (writes in bursts)
   std::int64_t hnsw_threshold = 20000;  // vectors from which an HNSW graph answers; 0: exact
   std::int64_t hnsw_ef_search = 200;    // candidates a graph search keeps
 };

@@ -288,8 +288,8 @@ sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConf
 sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, EmbeddingsConfig& out) {
   if (auto st =
           src.check_mapping(node, "embeddings",
-                            {"batch_size", "interval_ms", "retry_ms", "reload_ms", "cool_down_ms",
-                             "settle_ms", "hnsw_threshold", "hnsw_ef_search"});
+                            {"batch_size", "interval_ms", "retry_ms", "reload_ms", "reconcile_ms",
+                             "cool_down_ms", "settle_ms", "hnsw_threshold", "hnsw_ef_search"});
       !st) {
     return st.error();
   }
@@ -298,6 +298,7 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
                         {"interval_ms", &out.interval_ms, 10, 3600000},
                         {"retry_ms", &out.retry_ms, 100, 86400000},
                         {"reload_ms", &out.reload_ms, 100, 86400000},
+                        {"reconcile_ms", &out.reconcile_ms, 1000, 604800000},
                         {"cool_down_ms", &out.cool_down_ms, 0, 3600000},
                         {"settle_ms", &out.settle_ms, 0, 60000},
                         {"hnsw_threshold", &out.hnsw_threshold, 0, 1000000000},
@@ -306,10 +307,10 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
 
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
                            SelectionConfig& out) {
-  if (auto st = src.check_mapping(node, "selection",
-                                  {"default", "hybrid", "candidates", "chars_per_token",
-                                   "translations_per_word", "dictionaries", "feedback", "fusion",
-                                   "thesaurus"});
+  if (auto st = src.check_mapping(
+          node, "selection",
+          {"default", "hybrid", "candidates", "chars_per_token", "translations_per_word",
+           "dictionaries", "feedback", "fusion", "thesaurus"});
       !st) {
     return st.error();
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "embedding/embedding_text.hpp"
@@ -9,10 +10,12 @@
 
 namespace ctxmgr::kernel {
 
-EmbeddingWorker::EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder,
-                                 VectorIndex& index, MetricsRegistry& metrics,
-                                 const sdk::Clock& clock, EmbeddingWorkerSettings settings)
+EmbeddingWorker::EmbeddingWorker(sdk::StorageVectors& vectors, sdk::StorageVectorChanges* changes,
+                                 sdk::Embedder& embedder, VectorIndex& index,
+                                 MetricsRegistry& metrics, const sdk::Clock& clock,
+                                 EmbeddingWorkerSettings settings)
     : vectors_(vectors),
+      changes_(changes),
       embedder_(embedder),
       index_(index),
       metrics_(metrics),
@@ -40,14 +43,59 @@ void EmbeddingWorker::stop() {
   periodic_->stop();
 }
 
+namespace {
+
+// Stored rows looked at per vectors_since call: bounds one answer's memory.
+constexpr std::int64_t kChangesPage = 4096;
+
+}  // namespace
+
+sdk::Result<std::vector<sdk::ContextVector>> EmbeddingWorker::read_all(std::int64_t& cursor) {
+  cursor = 0;
+  if (changes_ == nullptr) return vectors_.current_vectors(model_);
+  // Page by page from the first number; a context stored again meanwhile comes twice, and its
+  // newer version is kept.
+  std::unordered_map<std::string, sdk::ContextVector> latest;
+  for (bool more = true; more && !stopping_;) {
+    auto page = changes_->vectors_since(model_, cursor, kChangesPage);
+    if (!page) return page.error();
+    cursor = page->cursor;
+    more = page->more;
+    for (auto& v : page->vectors) {
+      auto& held = latest[v.context_id];
+      if (held.values.empty() || held.version <= v.version) held = std::move(v);
+    }
+  }
+  std::vector<sdk::ContextVector> all;
+  all.reserve(latest.size());
+  for (auto& [id, v] : latest) all.push_back(std::move(v));
+  return all;
+}
+
 sdk::Status EmbeddingWorker::reload_if_due() {
   const std::int64_t now = clock_.steady_ns();
-  if (reloaded_ns_ != 0 && std::chrono::nanoseconds(now - reloaded_ns_) < settings_.reload) {
-    return {};
+  auto since = [now](std::int64_t then) { return std::chrono::nanoseconds(now - then); };
+  if (reloaded_ns_ != 0 && since(reloaded_ns_) < settings_.reload) return {};
+  const bool full =
+      changes_ == nullptr || reconciled_ns_ == 0 || since(reconciled_ns_) >= settings_.reconcile;
+  if (full) {
+    std::int64_t cursor = 0;
+    auto all = read_all(cursor);
+    if (!all) return all.error();
+    index_.replace_all(*all);
+    cursor_ = cursor;
+    reconciled_ns_ = now;
+  } else {
+    // What was stored since the last read, this worker's own vectors included (put() leaves a
+    // version it holds as it is).
+    for (bool more = true; more && !stopping_;) {
+      auto page = changes_->vectors_since(model_, cursor_, kChangesPage);
+      if (!page) return page.error();
+      index_.put(page->vectors);
+      cursor_ = page->cursor;
+      more = page->more;
+    }
   }
-  auto all = vectors_.current_vectors(model_);
-  if (!all) return all.error();
-  index_.replace_all(*all);
   reloaded_ns_ = now;
   metrics_.gauge_set("ctxmgr_vector_index_size", "", static_cast<double>(index_.size()));
   metrics_.gauge_set("ctxmgr_vector_index_approximate", "", index_.approximate() ? 1 : 0);

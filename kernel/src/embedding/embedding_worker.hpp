@@ -9,8 +9,10 @@
 // from the stored JSON.
 //
 // It also keeps the in-memory index (vector_index.hpp) that selection searches: what it stores
-// goes in at once, and every `reload` (and at its first pass) the index is read again from the
-// store, which brings in other servers' vectors and drops those of deleted contexts.
+// goes in at once; every `reload` it reads the vectors stored since its last read (other servers'
+// too: sdk/storage_vector_changes.hpp), and at its first pass and every `reconcile` it reads them
+// all again, which also drops those of contexts deleted or changed since. A storage without the
+// vector-changes capability (ABI 1.8) is read in full at every `reload`.
 //
 // Metrics: ctxmgr_embedding_backlog (live contexts whose current version has no vector of the
 // model, after each pass), ctxmgr_embedded_total (vectors stored); the embedder counts its own
@@ -27,6 +29,7 @@
 #include "audit/periodic.hpp"
 #include "ctxmgr/sdk/embedder.hpp"
 #include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "embedding/vector_index.hpp"
 #include "metrics/metrics_registry.hpp"
@@ -37,7 +40,8 @@ struct EmbeddingWorkerSettings {
   std::size_t batch_size = 32;
   std::chrono::milliseconds interval{500};
   std::chrono::milliseconds retry{10000};
-  std::chrono::milliseconds reload{30000};
+  std::chrono::milliseconds reload{5000};       // the vectors stored since the last read
+  std::chrono::milliseconds reconcile{600000};  // every vector read again
   // How long a pass waits before claiming: writes come in bursts (a load, an import), and one
   // pass then takes them in full batches instead of a claim and a store per write.
   std::chrono::milliseconds settle{200};
@@ -45,9 +49,10 @@ struct EmbeddingWorkerSettings {
 
 class EmbeddingWorker {
  public:
-  EmbeddingWorker(sdk::StorageVectors& vectors, sdk::Embedder& embedder, VectorIndex& index,
-                  MetricsRegistry& metrics, const sdk::Clock& clock,
-                  EmbeddingWorkerSettings settings);
+  // `changes` may be null (a storage of ABI 1.8).
+  EmbeddingWorker(sdk::StorageVectors& vectors, sdk::StorageVectorChanges* changes,
+                  sdk::Embedder& embedder, VectorIndex& index, MetricsRegistry& metrics,
+                  const sdk::Clock& clock, EmbeddingWorkerSettings settings);
   ~EmbeddingWorker();
   EmbeddingWorker(const EmbeddingWorker&) = delete;
   EmbeddingWorker& operator=(const EmbeddingWorker&) = delete;
@@ -63,16 +68,21 @@ class EmbeddingWorker {
  private:
   sdk::Result<std::int64_t> embed_all();
   sdk::Status reload_if_due();
+  // Every vector of the model from the store, and the cursor after them (0 without changes_).
+  sdk::Result<std::vector<sdk::ContextVector>> read_all(std::int64_t& cursor);
 
   sdk::StorageVectors& vectors_;
+  sdk::StorageVectorChanges* changes_;
   sdk::Embedder& embedder_;
   VectorIndex& index_;
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;
   EmbeddingWorkerSettings settings_;
   std::string model_;
-  std::int64_t reloaded_ns_ = 0;  // steady time of the last reload, 0: never
-  std::int64_t failed_ns_ = 0;    // steady time of the last failed pass, 0: none since a success
+  std::int64_t reloaded_ns_ = 0;    // steady time of the last reload, 0: never
+  std::int64_t reconciled_ns_ = 0;  // steady time of the last full read, 0: never
+  std::int64_t cursor_ = 0;         // changes_'s cursor after the last read
+  std::int64_t failed_ns_ = 0;      // steady time of the last failed pass, 0: none since a success
   std::atomic<bool> stopping_{false};  // a pass in progress ends after its current batch
   std::unique_ptr<Periodic> periodic_;
 };

@@ -96,7 +96,8 @@ float VectorIndex::length(const std::vector<float>& v) {
 
 void VectorIndex::put_locked(const sdk::ContextVector& v) {
   auto& e = entries_[v.context_id];
-  if (!e.unit.empty() && e.version > v.version) return;
+  // The same version again (the worker's own vector, read back from the store) changes nothing.
+  if (!e.unit.empty() && e.version >= v.version) return;
   e.version = v.version;
   e.unit = normalised(v.values);
   if (graph_ && e.unit.size() == graph_->dims()) graph_->put(v.context_id, e.unit);

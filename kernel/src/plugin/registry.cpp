@@ -168,6 +168,10 @@ sdk::StorageVectors* Registry::storage_vectors() const {
   return storage_capability<sdk::StorageVectors>(CTXMGR_CAP_STORAGE_VECTORS);
 }
 
+sdk::StorageVectorChanges* Registry::storage_vector_changes() const {
+  return storage_capability<sdk::StorageVectorChanges>(CTXMGR_CAP_STORAGE_VECTOR_CHANGES);
+}
+
 sdk::StorageBatch* Registry::storage_batch() const {
   return storage_capability<sdk::StorageBatch>(CTXMGR_CAP_STORAGE_BATCH);
 }

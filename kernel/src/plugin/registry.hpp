@@ -19,6 +19,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "plugin/host_impl.hpp"
@@ -72,6 +73,8 @@ class Registry {
   sdk::StorageContextChanges* storage_context_changes() const;
   // The storage's vectors (ABI 1.8), or null.
   sdk::StorageVectors* storage_vectors() const;
+  // The storage's vectors since a cursor (ABI 1.9), or null.
+  sdk::StorageVectorChanges* storage_vector_changes() const;
   // The storage's group-commit capability (ABI 1.4), or null.
   sdk::StorageBatch* storage_batch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.

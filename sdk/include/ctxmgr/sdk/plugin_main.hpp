@@ -31,6 +31,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
+#include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
 
 namespace ctxmgr::sdk {
@@ -87,6 +88,9 @@ constexpr std::uint32_t capabilities_of() {
     bits |= CTXMGR_CAP_STORAGE_CONTEXT_CHANGES;
   }
   if constexpr (std::is_base_of_v<StorageVectors, C>) bits |= CTXMGR_CAP_STORAGE_VECTORS;
+  if constexpr (std::is_base_of_v<StorageVectorChanges, C>) {
+    bits |= CTXMGR_CAP_STORAGE_VECTOR_CHANGES;
+  }
   return bits;
 }
 

@@ -1,16 +1,20 @@
 // Relevance on the labelled set (tests/data/relevance, made by its generate.py): every selector
 // through a real server on every backend, beside a plain BM25 baseline computed here over the
-// same texts (lower-cased words, no folding, no stems, no translation). Prints nDCG@10 and
-// recall@10 per selector (bench/README.md reports them) and asserts floors under them.
+// same texts (lower-cased words, no folding, no stems, no translation), and again with the
+// bench's fake embedder for the semantic component. Prints nDCG@10 and recall@10 per selector
+// (bench/README.md reports them) and asserts floors under them.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -179,6 +183,56 @@ struct Score {
 
 class RelevanceE2E : public testing::TestWithParam<std::string> {};
 
+const std::map<std::string, std::string> kAs{{"X-Agent-Id", "eval"}};
+
+// Creates the set's contexts as agent `eval`: context id -> key.
+std::map<std::string, std::string> load_contexts(ct::HttpClient& client, const LabelledSet& set) {
+  std::map<std::string, std::string> key_of;
+  for (const auto& [key, c] : set.contexts) {
+    json::object body{{"agent_id", "eval"},
+                      {"context_data", c.at("context_data")},
+                      {"metadata", c.at("metadata")}};
+    auto r = client.post("/api/context", json::serialize(body), kAs);
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) break;
+    key_of[std::string(json::parse(r.body).at("id").as_string())] = key;
+  }
+  return key_of;
+}
+
+// The mean nDCG@10 and recall@10 of every query selected with `fields` (JSON members), and the
+// answers' selection records' ids.
+Score run_queries(ct::HttpClient& client, const LabelledSet& set,
+                  const std::map<std::string, std::string>& key_of, const std::string& fields,
+                  std::vector<std::int64_t>* records = nullptr) {
+  Score score;
+  for (const auto& q : set.queries) {
+    auto r = client.post(
+        "/api/agent/eval/select",
+        "{\"query\":" + json::serialize(json::value(q.text)) + "," + fields + ",\"limit\":10}",
+        kAs);
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return score;
+    std::vector<std::string> ranked;
+    const json::value answer = json::parse(r.body);
+    for (const auto& item : answer.at("items").as_array()) {
+      ranked.push_back(key_of.at(std::string(item.at("context").at("id").as_string())));
+    }
+    if (records != nullptr) records->push_back(answer.at("selection_id").as_int64());
+    const auto [ndcg, recall] = metrics(ranked, q);
+    score.ndcg += ndcg / static_cast<double>(set.queries.size());
+    score.recall += recall / static_cast<double>(set.queries.size());
+  }
+  return score;
+}
+
+void print_scores(const std::string& title, const std::map<std::string, Score>& score) {
+  std::cout << title << "\n";
+  for (const auto& [name, s] : score) {
+    std::printf("  %-24s nDCG@10 %.3f  recall@10 %.3f\n", name.c_str(), s.ndcg, s.recall);
+  }
+}
+
 TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
   if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
   const LabelledSet set = load_set();
@@ -193,16 +247,9 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
   ct::Server server(o);
   ASSERT_TRUE(server.start()) << server.log();
   ct::HttpClient client(server.port());
-  const std::map<std::string, std::string> as{{"X-Agent-Id", "eval"}};
-  std::map<std::string, std::string> key_of;  // context id -> key
-  for (const auto& [key, c] : set.contexts) {
-    json::object body{{"agent_id", "eval"},
-                      {"context_data", c.at("context_data")},
-                      {"metadata", c.at("metadata")}};
-    auto r = client.post("/api/context", json::serialize(body), as);
-    ASSERT_EQ(r.status, 201) << r.body;
-    key_of[std::string(json::parse(r.body).at("id").as_string())] = key;
-  }
+  const std::map<std::string, std::string>& as = kAs;
+  const auto key_of = load_contexts(client, set);
+  ASSERT_EQ(key_of.size(), set.contexts.size());
 
   const std::vector<std::pair<std::string, std::string>> runs = {
       {"hybrid", R"("selector":"hybrid")"},
@@ -217,21 +264,8 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
       {"priority", R"("selector":"priority")"}};
   std::map<std::string, Score> score;
   for (const auto& [name, fields] : runs) {
-    for (const auto& q : set.queries) {
-      auto r = client.post(
-          "/api/agent/eval/select",
-          "{\"query\":" + json::serialize(json::value(q.text)) + "," + fields + ",\"limit\":10}",
-          as);
-      ASSERT_EQ(r.status, 200) << r.body;
-      std::vector<std::string> ranked;
-      const json::value answer = json::parse(r.body);
-      for (const auto& item : answer.at("items").as_array()) {
-        ranked.push_back(key_of.at(std::string(item.at("context").at("id").as_string())));
-      }
-      const auto [ndcg, recall] = metrics(ranked, q);
-      score[name].ndcg += ndcg / set.queries.size();
-      score[name].recall += recall / set.queries.size();
-    }
+    score[name] = run_queries(client, set, key_of, fields);
+    ASSERT_FALSE(HasFailure()) << name;
   }
   // Synonyms only when asked (they lower nDCG@10 here, so they are off by default); the record
   // lists the ones searched.
@@ -253,11 +287,9 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
     score["plain BM25 (baseline)"].ndcg += ndcg / set.queries.size();
     score["plain BM25 (baseline)"].recall += recall / set.queries.size();
   }
-  std::cout << "relevance on " << GetParam() << " (" << set.contexts.size() << " contexts, "
-            << set.queries.size() << " queries)\n";
-  for (const auto& [name, s] : score) {
-    std::printf("  %-24s nDCG@10 %.3f  recall@10 %.3f\n", name.c_str(), s.ndcg, s.recall);
-  }
+  print_scores("relevance on " + GetParam() + " (" + std::to_string(set.contexts.size()) +
+                   " contexts, " + std::to_string(set.queries.size()) + " queries)",
+               score);
   const Score base = score["plain BM25 (baseline)"];
   const Score hybrid = score["hybrid"];
   // A change that makes selection worse fails here.
@@ -271,6 +303,79 @@ TEST_P(RelevanceE2E, SelectorsBeatPlainBm25OnTheLabelledSet) {
   EXPECT_GE(hybrid.recall, score["hybrid, no feedback"].recall);
   EXPECT_GE(score["keyword"].ndcg, score["keyword, no feedback"].ndcg);
   server.stop();
+}
+
+// A number from the server's /metrics, -1 when it has no such line.
+double metric(ct::HttpClient& client, const std::string& name) {
+  const auto text = client.get("/metrics").body;
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+// With an embedder: the bench's fake (bench/fake_embedder.mjs, real HTTP on loopback: each text's
+// words, as written, hashed into 384 buckets; no model). Its `semantic` component is a bag of the
+// words as written — no stems, no translation, no meaning — so this run shows the fusion's
+// mechanics on the set and what a weak component does to hybrid, not a model's recall.
+TEST_P(RelevanceE2E, HybridWithTheFakeEmbedder) {
+  if (!ct::Server::available(GetParam())) GTEST_SKIP() << "backend not available here";
+  if (!std::filesystem::exists(NODE_EXECUTABLE)) GTEST_SKIP() << "no node for the fake embedder";
+  const LabelledSet set = load_set();
+  const std::string dir = ct::make_temp_dir();
+  const int eport = ct::free_port();
+  ct::ChildProcess fake({NODE_EXECUTABLE, FAKE_EMBEDDER, std::to_string(eport), "384"}, {},
+                        dir + "/embedder.log");
+  ct::HttpClient embedder(eport);
+  for (int i = 0; i < 200 && embedder.post("/v1/embeddings", R"({"input":["a"]})").status != 200;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ct::ServerOptions o;
+  o.backend = GetParam();
+  o.extra_yaml =
+      "embedder: {plugin: openai, options: {base_url: 'http://127.0.0.1:" + std::to_string(eport) +
+      "/v1', model: fake-384, batch_size: 64}}\n"
+      "embeddings: {batch_size: 64, interval_ms: 20, settle_ms: 0, reload_ms: 200}\n";
+  ct::Server server(o);
+  ASSERT_TRUE(server.start()) << server.log();
+  ct::HttpClient client(server.port());
+  const auto key_of = load_contexts(client, set);
+  ASSERT_EQ(key_of.size(), set.contexts.size());
+  const auto n = static_cast<double>(set.contexts.size());
+  for (int i = 0; i < 1200 && metric(client, "ctxmgr_vector_index_size") < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(metric(client, "ctxmgr_vector_index_size"), n) << server.log();
+
+  std::map<std::string, Score> score;
+  std::vector<std::int64_t> records;
+  score["semantic"] = run_queries(client, set, key_of, R"("selector":"semantic")");
+  score["hybrid with semantic"] =
+      run_queries(client, set, key_of, R"("selector":"hybrid")", &records);
+  score["hybrid with semantic, rank fusion"] =
+      run_queries(client, set, key_of, R"("selector":"hybrid","fusion":"rank")");
+  score["keyword"] = run_queries(client, set, key_of, R"("selector":"keyword")");
+  ASSERT_FALSE(HasFailure());
+  print_scores("relevance on " + GetParam() + " with the fake embedder", score);
+  // The component ran for every query (not skipped): its model is in every record.
+  for (const auto id : records) {
+    auto rec = client.get("/api/selections/" + std::to_string(id), kAs);
+    ASSERT_EQ(rec.status, 200) << rec.body;
+    const json::value record = json::parse(rec.body);
+    const auto* semantic = record.at("params").as_object().if_contains("semantic");
+    ASSERT_NE(semantic, nullptr) << rec.body;
+    EXPECT_EQ(semantic->at("model"), "fake-384") << rec.body;
+  }
+  const PlainBm25 baseline(set);
+  Score base;
+  for (const auto& q : set.queries) {
+    const auto [ndcg, recall] = metrics(baseline.rank(q.text), q);
+    base.ndcg += ndcg / static_cast<double>(set.queries.size());
+  }
+  // Words as written rank like plain BM25 at best; fused with the text search they must not
+  // undo its analysis (stems, accents, translations, feedback).
+  EXPECT_GE(score["hybrid with semantic"].ndcg, base.ndcg * kHybridOverBaseline);
+  server.stop();
+  std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RelevanceE2E, testing::Values("sqlite", "postgres"),

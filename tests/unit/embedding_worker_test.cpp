@@ -45,6 +45,7 @@ class MemoryVectors final : public sdk::StorageVectors, public sdk::StorageVecto
   sdk::Result<std::vector<sdk::EmbeddingJob>> claim_embedding_jobs(std::string_view, std::int64_t,
                                                                    std::int64_t,
                                                                    std::int64_t) override {
+    ++claims;
     return std::vector<sdk::EmbeddingJob>{};
   }
   sdk::Status put_vectors(std::string_view, const std::vector<sdk::ContextVector>&) override {
@@ -89,6 +90,7 @@ class MemoryVectors final : public sdk::StorageVectors, public sdk::StorageVecto
   std::int64_t last_seq = 0;
   std::vector<std::int64_t> cursors;  // of every vectors_since call
   int full_reads = 0;                 // current_vectors calls
+  int claims = 0;                     // looks for work
 };
 
 class NoEmbedder final : public sdk::Embedder {
@@ -166,4 +168,31 @@ TEST(EmbeddingWorker, ReadsEverythingAtEachReloadFromAStorageWithoutNumberedStor
   EXPECT_EQ(store.full_reads, 2);
   EXPECT_EQ(index.size(), 2u);
   EXPECT_TRUE(store.cursors.empty());
+}
+
+// A look for work reads the whole store: a pass looks only when a write nudged it, at its first
+// pass and every `interval`; the index follows the store every `reload` in between.
+TEST(EmbeddingWorker, LooksForWorkWhenNudgedAndEveryIntervalOnly) {
+  MemoryVectors store;
+  NoEmbedder embedder;
+  ck::VectorIndex index;
+  ck::MetricsRegistry metrics;
+  ManualClock clock;
+  auto s = settings();
+  s.interval = std::chrono::milliseconds(5000);
+  ck::EmbeddingWorker worker(store, &store, embedder, index, metrics, clock, s);
+  ASSERT_TRUE(worker.run_pass().ok());
+  EXPECT_EQ(store.claims, 1);
+  clock.steady += 1'000'000'000;
+  ASSERT_TRUE(worker.run_pass().ok());  // a reload, no look
+  EXPECT_EQ(store.claims, 1);
+  EXPECT_EQ(store.cursors.size(), 2u);
+  worker.nudge();
+  ASSERT_TRUE(worker.run_pass().ok());
+  EXPECT_EQ(store.claims, 2);
+  ASSERT_TRUE(worker.run_pass().ok());  // the nudge is spent
+  EXPECT_EQ(store.claims, 2);
+  clock.steady += 5'000'000'000;
+  ASSERT_TRUE(worker.run_pass().ok());
+  EXPECT_EQ(store.claims, 3);
 }

@@ -106,7 +106,7 @@ struct SelectionConfig {
 // The embedding worker (docs/semantic.md), active when an `embedder:` is configured.
 struct EmbeddingsConfig {
   std::int64_t batch_size = 32;         // contexts claimed and embedded per request to the embedder
-  std::int64_t interval_ms = 500;       // how often the worker looks for versions without a vector
+  std::int64_t interval_ms = 10000;     // how often the worker looks for versions without a vector
   std::int64_t retry_ms = 10000;        // a claim's lease: a failed batch is tried again after it
   std::int64_t reload_ms = 5000;        // how often the in-memory index reads what was stored since
   std::int64_t reconcile_ms = 600000;   // how often it reads every vector again

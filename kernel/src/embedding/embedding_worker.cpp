@@ -23,7 +23,8 @@ EmbeddingWorker::EmbeddingWorker(sdk::StorageVectors& vectors, sdk::StorageVecto
       settings_(settings),
       model_(embedder.model_id()),
       periodic_(std::make_unique<Periodic>(
-          "the embedding worker", settings_.interval,
+          // It wakes for the sooner of its two duties; run_pass() tells which is due.
+          "the embedding worker", std::min(settings_.interval, settings_.reload),
           [this] {
             if (auto done = run_pass(); !done) {
               kernel_log().warn("embedding worker: {} (model {}; tried again in {} ms)",
@@ -36,7 +37,10 @@ EmbeddingWorker::~EmbeddingWorker() { stop(); }
 
 void EmbeddingWorker::start() { periodic_->start(); }
 
-void EmbeddingWorker::nudge() { periodic_->nudge(); }
+void EmbeddingWorker::nudge() {
+  nudged_ = true;
+  periodic_->nudge();
+}
 
 void EmbeddingWorker::stop() {
   stopping_ = true;
@@ -104,13 +108,25 @@ sdk::Status EmbeddingWorker::reload_if_due() {
 
 sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
   const std::int64_t now = clock_.steady_ns();
-  if (failed_ns_ != 0 && std::chrono::nanoseconds(now - failed_ns_) < settings_.retry) return 0;
+  const bool nudged = nudged_.exchange(false);
+  if (failed_ns_ != 0 && std::chrono::nanoseconds(now - failed_ns_) < settings_.retry) {
+    if (nudged) nudged_ = true;  // kept for the first pass after the wait
+    return 0;
+  }
+  // Looking for work reads the whole store (every live context against its vectors): only when a
+  // write nudged, at the first pass, and every `interval`. Between looks only the index follows.
+  const bool look =
+      nudged || looked_ns_ == 0 || std::chrono::nanoseconds(now - looked_ns_) >= settings_.interval;
+  if (!look) {
+    if (auto st = reload_if_due(); !st) return st.error();
+    return 0;
+  }
+  looked_ns_ = now;
   // Short steps: stopping is not kept waiting.
   for (auto waited = std::chrono::milliseconds(0); waited < settings_.settle && !stopping_;
        waited += std::chrono::milliseconds(10)) {
     std::this_thread::sleep_for(std::min(std::chrono::milliseconds(10), settings_.settle));
   }
-  if (auto st = reload_if_due(); !st) return st.error();
   auto stored = embed_all();
   failed_ns_ = stored ? 0 : now;
   // The backlog after every pass, a failed one too: it is what an operator watches in an outage.
@@ -123,6 +139,9 @@ sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
 sdk::Result<std::int64_t> EmbeddingWorker::embed_all() {
   std::int64_t stored = 0;
   while (!stopping_) {
+    // A long backlog keeps one pass going for minutes: the index still follows the other
+    // servers' vectors (and /metrics its size) every `reload`.
+    if (auto st = reload_if_due(); !st) return st.error();
     const std::int64_t now = clock_.now_us();
     auto jobs = vectors_.claim_embedding_jobs(
         model_, static_cast<std::int64_t>(settings_.batch_size), now,

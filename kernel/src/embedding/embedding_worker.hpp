@@ -1,17 +1,19 @@
 #pragma once
 // Embeds what has no vector yet, in the background (docs/semantic.md): a write never waits for
-// the embedder. Each pass claims the versions whose context has no vector of the embedder's
-// model (StorageVectors: one worker per version, even across servers), renders them
-// (embedding_text.hpp), embeds them in one call and stores the vectors; it goes on while there is
-// work, then sleeps `interval` or until a write nudges it. A failed call leaves its claims to run
-// out and the worker waits `retry` before it calls again, nudged or not: an outage costs one call
-// per `retry`, not one per write. Restarts, outages and a new model are caught up the same way,
-// from the stored JSON.
+// the embedder. A pass looks for work when a write nudged it, at its first pass and every
+// `interval` (a look reads the whole store: every live context against its vectors): it claims the
+// versions whose context has no vector of the embedder's model (StorageVectors: one worker per
+// version, even across servers), renders them (embedding_text.hpp), embeds them in one call and
+// stores the vectors, and goes on while there is work. A failed call leaves its claims to run out
+// and the worker waits `retry` before it calls again, nudged or not: an outage costs one call per
+// `retry`, not one per write. Restarts, outages and a new model are caught up the same way, from
+// the stored JSON.
 //
 // It also keeps the in-memory index (vector_index.hpp) that selection searches: what it stores
-// goes in at once; every `reload` it reads the vectors stored since its last read (other servers'
-// too: sdk/storage_vector_changes.hpp), and at its first pass and every `reconcile` it reads them
-// all again, which also drops those of contexts deleted or changed since. A storage without the
+// goes in at once; every `reload` (it wakes for it between looks, and checks between batches) it
+// reads the vectors stored since its last read, other servers' too
+// (sdk/storage_vector_changes.hpp); at its first pass and every `reconcile` it reads them all
+// again, which also drops those of contexts deleted or changed since. A storage without the
 // vector-changes capability (ABI 1.8) is read in full at every `reload`.
 //
 // Metrics: ctxmgr_embedding_backlog (live contexts whose current version has no vector of the
@@ -38,7 +40,7 @@ namespace ctxmgr::kernel {
 
 struct EmbeddingWorkerSettings {
   std::size_t batch_size = 32;
-  std::chrono::milliseconds interval{500};
+  std::chrono::milliseconds interval{10000};
   std::chrono::milliseconds retry{10000};
   std::chrono::milliseconds reload{5000};       // the vectors stored since the last read
   std::chrono::milliseconds reconcile{600000};  // every vector read again
@@ -79,10 +81,12 @@ class EmbeddingWorker {
   const sdk::Clock& clock_;
   EmbeddingWorkerSettings settings_;
   std::string model_;
-  std::int64_t reloaded_ns_ = 0;    // steady time of the last reload, 0: never
-  std::int64_t reconciled_ns_ = 0;  // steady time of the last full read, 0: never
-  std::int64_t cursor_ = 0;         // changes_'s cursor after the last read
-  std::int64_t failed_ns_ = 0;      // steady time of the last failed pass, 0: none since a success
+  std::int64_t reloaded_ns_ = 0;     // steady time of the last reload, 0: never
+  std::int64_t reconciled_ns_ = 0;   // steady time of the last full read, 0: never
+  std::int64_t cursor_ = 0;          // changes_'s cursor after the last read
+  std::int64_t failed_ns_ = 0;       // steady time of the last failed pass, 0: none since a success
+  std::int64_t looked_ns_ = 0;       // steady time of the last look for work, 0: never
+  std::atomic<bool> nudged_{false};  // a write since the last look
   std::atomic<bool> stopping_{false};  // a pass in progress ends after its current batch
   std::unique_ptr<Periodic> periodic_;
 };

@@ -60,6 +60,12 @@ TEST(VectorIndex, NearestByCosineWithVersionsAndLengthsChecked) {
   index.put({{"a", 2, {1, 0, 0}}});
   EXPECT_FALSE(index.similarity("a", 2, {1, 0, 0}));
   EXPECT_NEAR(*index.similarity("a", 3, {0, 1, 0}), 1.0, 1e-6);
+  // The same version with other values (re-embedded after `embeddings rebuild`) replaces it, by a
+  // put and by a reload.
+  index.put({{"a", 3, {0, 0, 2}}});
+  EXPECT_NEAR(*index.similarity("a", 3, {0, 0, 1}), 1.0, 1e-6);
+  index.replace_all({{"a", 3, {3, 0, 0}}});
+  EXPECT_NEAR(*index.similarity("a", 3, {1, 0, 0}), 1.0, 1e-6);
   index.replace_all({});
   EXPECT_EQ(index.size(), 0u);
 }

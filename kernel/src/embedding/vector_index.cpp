@@ -96,10 +96,13 @@ float VectorIndex::length(const std::vector<float>& v) {
 
 void VectorIndex::put_locked(const sdk::ContextVector& v) {
   auto& e = entries_[v.context_id];
-  // The same version again (the worker's own vector, read back from the store) changes nothing.
-  if (!e.unit.empty() && e.version >= v.version) return;
+  if (!e.unit.empty() && e.version > v.version) return;
+  auto unit = normalised(v.values);
+  // The same vector again (the worker's own, read back from the store) changes nothing; the same
+  // version with other values (re-embedded after `embeddings rebuild`) replaces it.
+  if (!e.unit.empty() && e.version == v.version && e.unit == unit) return;
   e.version = v.version;
-  e.unit = normalised(v.values);
+  e.unit = std::move(unit);
   if (graph_ && e.unit.size() == graph_->dims()) graph_->put(v.context_id, e.unit);
 }
 
@@ -117,7 +120,7 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
     present.insert(v.context_id);
     const auto it = entries_.find(v.context_id);
     if (it == entries_.end() || it->second.version != v.version ||
-        it->second.unit.size() != v.values.size()) {
+        it->second.unit != normalised(v.values)) {
       changed.push_back(&v);
     }
   }

@@ -45,9 +45,9 @@ class VectorIndex {
   VectorIndex& operator=(const VectorIndex&) = delete;
 
   // Makes the index hold exactly `vectors` (a reload from the store): what changed is put, what
-  // is gone is removed; vectors already held at the same version are left as they are.
+  // is gone is removed; a vector held already (same version, same values) is left alone.
   void replace_all(const std::vector<sdk::ContextVector>& vectors);
-  // Adds or replaces these (newer versions win; the version held or an older one is ignored).
+  // Adds or replaces these (newer versions win; an older one, or the vector held, is ignored).
   void put(const std::vector<sdk::ContextVector>& vectors);
 
   // The `k` most similar to `query` (any length; vectors of another length are skipped), best

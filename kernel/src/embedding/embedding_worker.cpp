@@ -86,12 +86,13 @@ sdk::Status EmbeddingWorker::reload_if_due() {
     std::int64_t cursor = 0;
     auto all = read_all(cursor);
     if (!all) return all.error();
+    if (stopping_) return {};  // a read cut short is not the store: the index stays as it was
     index_.replace_all(*all);
     cursor_ = cursor;
     reconciled_ns_ = now;
   } else {
     // What was stored since the last read, this worker's own vectors included (put() leaves a
-    // version it holds as it is).
+    // vector it holds as it is).
     for (bool more = true; more && !stopping_;) {
       auto page = changes_->vectors_since(model_, cursor_, kChangesPage);
       if (!page) return page.error();

@@ -412,6 +412,7 @@ TEST_P(RestE2E, AcknowledgedWritesSurviveKill9) {
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::map<std::string, std::int64_t> acked;  // id -> highest acknowledged version
+  std::string stopped_by;                     // what ended each writer (after the kill: 0)
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
@@ -419,24 +420,41 @@ TEST_P(RestE2E, AcknowledgedWritesSurviveKill9) {
       for (int i = 0; !stop; ++i) {
         auto r = c.post("/api/context", R"({"agent_id":"k9","context_data":{"w":)" +
                                             std::to_string(w) + R"(,"i":)" + std::to_string(i) + "}}");
-        if (r.status != 201) break;
+        if (r.status != 201) {
+          std::lock_guard lock(mu);
+          stopped_by += " create " + std::to_string(r.status) + " " + r.body + ";";
+          break;
+        }
         const std::string id(json::parse(r.body).at("id").as_string());
         {
           std::lock_guard lock(mu);
           acked[id] = 1;
         }
         auto p = c.patch("/api/context/" + id, R"({"context_data":{"patched":true}})");
-        if (p.status != 200) break;
         std::lock_guard lock(mu);
+        if (p.status != 200) {
+          stopped_by += " patch " + std::to_string(p.status) + " " + p.body + ";";
+          break;
+        }
         acked[id] = 2;
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Killed in the middle of the writes: once more than 10 contexts are acknowledged (a fixed
+  // sleep assumed a disk fast enough for that; a loaded machine's fsync is not always).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu);
+      if (acked.size() > 10u) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server_->kill9();
   stop = true;
   for (auto& t : writers) t.join();
-  ASSERT_GT(acked.size(), 10u);
+  ASSERT_GT(acked.size(), 10u) << stopped_by << "\n" << server_->log();
   ASSERT_TRUE(server_->start()) << server_->log();
   ct::HttpClient c(server_->port());
   for (const auto& [id, version] : acked) {

@@ -193,30 +193,28 @@ sdk::Result<sdk::VectorChanges> PgStorage::vectors_since(std::string_view model,
     const std::string m(model);
     const long long after = cursor, n = std::max<std::int64_t>(limit, 1);
     long long seq = 0, version = 0;
-    int current = 0;
     std::string id, hex;
     soci::indicator hex_ind = soci::i_ok;
     sdk::VectorChanges out;
     out.cursor = cursor;
     long long rows = 0;
     // Every stored row after the cursor moves it; only those of a live context's current version
-    // are returned (the vector is left unread otherwise).
+    // are returned (the others' vector is read as NULL).
     soci::statement st =
         (lease.sql().prepare
              << "SELECT v.seq, CAST(v.context_id AS TEXT), v.version,"
-                " CASE WHEN NOT c.deleted AND c.version = v.version THEN 1 ELSE 0 END,"
                 " CASE WHEN NOT c.deleted AND c.version = v.version"
                 " THEN encode(v.vector, 'hex') END FROM " +
                     sql_.table("context_vectors") + " v JOIN " + sql_.table("context") +
                     " c ON c.id = v.context_id WHERE v.model = :model AND v.seq > :after"
                     " AND v.version > 0 ORDER BY v.seq LIMIT :n",
          soci::use(m, "model"), soci::use(after, "after"), soci::use(n, "n"), soci::into(seq),
-         soci::into(id), soci::into(version), soci::into(current), soci::into(hex, hex_ind));
+         soci::into(id), soci::into(version), soci::into(hex, hex_ind));
     st.execute();
     while (st.fetch()) {
       ++rows;
       out.cursor = seq;
-      if (current == 0 || hex_ind != soci::i_ok) continue;
+      if (hex_ind != soci::i_ok) continue;  // not the current version of a live context
       auto values = sdk::vector_from_hex(hex);
       if (!values) return sdk::Error(sdk::Errc::internal, "a stored vector is malformed: " + id);
       out.vectors.push_back({id, version, std::move(*values)});

@@ -174,28 +174,27 @@ sdk::Result<sdk::VectorChanges> SqliteStorage::vectors_since(std::string_view mo
     auto slot = readers_.acquire();
     const std::string m(model);
     const long long after = cursor, n = std::max<std::int64_t>(limit, 1);
-    long long seq = 0, version = 0, current = 0;
+    long long seq = 0, version = 0;
     std::string id, hex;
     soci::indicator hex_ind = soci::i_ok;
     sdk::VectorChanges out;
     out.cursor = cursor;
     long long rows = 0;
     // Every stored row after the cursor moves it; only those of a live context's current version
-    // are returned (the vector is left unread otherwise).
+    // are returned (the others' vector is read as NULL).
     soci::statement q =
-        (slot->sql.prepare
-             << "SELECT v.seq, v.context_id, v.version, c.deleted = 0 AND c.version = v.version,"
-                " CASE WHEN c.deleted = 0 AND c.version = v.version THEN v.vector END"
-                " FROM context_vectors v JOIN context c ON c.id = v.context_id"
-                " WHERE v.model = :model AND v.seq > :after AND v.version > 0"
-                " ORDER BY v.seq LIMIT :n",
+        (slot->sql.prepare << "SELECT v.seq, v.context_id, v.version,"
+                              " CASE WHEN c.deleted = 0 AND c.version = v.version THEN v.vector END"
+                              " FROM context_vectors v JOIN context c ON c.id = v.context_id"
+                              " WHERE v.model = :model AND v.seq > :after AND v.version > 0"
+                              " ORDER BY v.seq LIMIT :n",
          soci::use(m, "model"), soci::use(after, "after"), soci::use(n, "n"), soci::into(seq),
-         soci::into(id), soci::into(version), soci::into(current), soci::into(hex, hex_ind));
+         soci::into(id), soci::into(version), soci::into(hex, hex_ind));
     q.execute();
     while (q.fetch()) {
       ++rows;
       out.cursor = seq;
-      if (current == 0 || hex_ind != soci::i_ok) continue;
+      if (hex_ind != soci::i_ok) continue;  // not the current version of a live context
       auto values = sdk::vector_from_hex(hex);
       if (!values) return sdk::Error(sdk::Errc::internal, "a stored vector is malformed: " + id);
       out.vectors.push_back({id, version, std::move(*values)});

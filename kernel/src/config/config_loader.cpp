@@ -20,6 +20,16 @@ fs::path resolve_near(const fs::path& config_file, const std::string& p) {
   return config_file.parent_path() / path;
 }
 
+// A list of paths, each resolved against the config file's folder.
+sdk::Result<std::vector<fs::path>> read_paths(const YamlSource& src, const fs::path& config_file,
+                                              const YAML::Node& node, std::string_view path) {
+  auto paths = src.string_list(node, path);
+  if (!paths) return paths.error();
+  std::vector<fs::path> resolved;
+  for (const auto& p : *paths) resolved.push_back(resolve_near(config_file, p));
+  return resolved;
+}
+
 sdk::Status read_log(const YamlSource& src, const YAML::Node& node, LogConfig& out) {
   if (auto st = src.check_mapping(node, "server.log", {"level", "format", "file"}); !st) return st;
   if (node["level"]) {
@@ -400,19 +410,15 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
       return st.error();
     }
     if (t["files"]) {
-      auto paths = src.string_list(t["files"], "selection.thesaurus.files");
+      auto paths = read_paths(src, file, t["files"], "selection.thesaurus.files");
       if (!paths) return paths.error();
-      std::vector<fs::path> resolved;
-      for (const auto& p : *paths) resolved.push_back(resolve_near(file, p));
-      out.thesaurus_files = std::move(resolved);
+      out.thesaurus_files = std::move(*paths);
     }
   }
   if (const auto d = node["dictionaries"]; d) {
-    auto paths = src.string_list(d, "selection.dictionaries");
+    auto paths = read_paths(src, file, d, "selection.dictionaries");
     if (!paths) return paths.error();
-    std::vector<fs::path> resolved;
-    for (const auto& p : *paths) resolved.push_back(resolve_near(file, p));
-    out.dictionaries = std::move(resolved);
+    out.dictionaries = std::move(*paths);
   }
   return {};
 }
@@ -463,9 +469,9 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   if (const auto plugins = root["plugins"]; plugins) {
     if (auto st = src.check_mapping(plugins, "plugins", {"search_paths"}); !st) return st.error();
     if (plugins["search_paths"]) {
-      auto paths = src.string_list(plugins["search_paths"], "plugins.search_paths");
+      auto paths = read_paths(src, cfg.file, plugins["search_paths"], "plugins.search_paths");
       if (!paths) return paths.error();
-      for (const auto& p : *paths) cfg.plugin_paths.push_back(resolve_near(cfg.file, p));
+      cfg.plugin_paths.insert(cfg.plugin_paths.end(), paths->begin(), paths->end());
     }
   }
   if (!root["plugins"] || !root["plugins"]["search_paths"]) {

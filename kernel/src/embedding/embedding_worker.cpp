@@ -1,8 +1,8 @@
 #include "embedding/embedding_worker.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "embedding/embedding_text.hpp"
@@ -54,25 +54,27 @@ constexpr std::int64_t kChangesPage = 4096;
 
 }  // namespace
 
-sdk::Result<std::vector<sdk::ContextVector>> EmbeddingWorker::read_all(std::int64_t& cursor) {
-  cursor = 0;
-  if (changes_ == nullptr) return vectors_.current_vectors(model_);
-  // Page by page from the first number; a context stored again meanwhile comes twice, and its
-  // newer version is kept.
-  std::unordered_map<std::string, sdk::ContextVector> latest;
+sdk::Status EmbeddingWorker::follow(
+    std::int64_t& cursor, const std::function<void(std::vector<sdk::ContextVector>&)>& each) {
   for (bool more = true; more && !stopping_;) {
     auto page = changes_->vectors_since(model_, cursor, kChangesPage);
     if (!page) return page.error();
+    each(page->vectors);
     cursor = page->cursor;
     more = page->more;
-    for (auto& v : page->vectors) {
-      auto& held = latest[v.context_id];
-      if (held.values.empty() || held.version <= v.version) held = std::move(v);
-    }
   }
+  return {};
+}
+
+sdk::Result<std::vector<sdk::ContextVector>> EmbeddingWorker::read_all(std::int64_t& cursor) {
+  cursor = 0;
+  if (changes_ == nullptr) return vectors_.current_vectors(model_);
+  // A context stored again meanwhile comes twice, older first: replace_all keeps the newer.
   std::vector<sdk::ContextVector> all;
-  all.reserve(latest.size());
-  for (auto& [id, v] : latest) all.push_back(std::move(v));
+  auto st = follow(cursor, [&all](std::vector<sdk::ContextVector>& page) {
+    std::move(page.begin(), page.end(), std::back_inserter(all));
+  });
+  if (!st) return st.error();
   return all;
 }
 
@@ -93,13 +95,8 @@ sdk::Status EmbeddingWorker::reload_if_due() {
   } else {
     // What was stored since the last read, this worker's own vectors included (put() leaves a
     // vector it holds as it is).
-    for (bool more = true; more && !stopping_;) {
-      auto page = changes_->vectors_since(model_, cursor_, kChangesPage);
-      if (!page) return page.error();
-      index_.put(page->vectors);
-      cursor_ = page->cursor;
-      more = page->more;
-    }
+    auto st = follow(cursor_, [this](std::vector<sdk::ContextVector>& page) { index_.put(page); });
+    if (!st) return st;
   }
   reloaded_ns_ = now;
   metrics_.gauge_set("ctxmgr_vector_index_size", "", static_cast<double>(index_.size()));

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -72,6 +73,9 @@ class EmbeddingWorker {
   sdk::Status reload_if_due();
   // Every vector of the model from the store, and the cursor after them (0 without changes_).
   sdk::Result<std::vector<sdk::ContextVector>> read_all(std::int64_t& cursor);
+  // changes_'s pages after `cursor`, each handed to `each`; `cursor` moves past them.
+  sdk::Status follow(std::int64_t& cursor,
+                     const std::function<void(std::vector<sdk::ContextVector>&)>& each);
 
   sdk::StorageVectors& vectors_;
   sdk::StorageVectorChanges* changes_;

@@ -94,16 +94,16 @@ float VectorIndex::length(const std::vector<float>& v) {
   return std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0f));
 }
 
-void VectorIndex::put_locked(const sdk::ContextVector& v) {
-  auto& e = entries_[v.context_id];
-  if (!e.unit.empty() && e.version > v.version) return;
-  auto unit = normalised(v.values);
+void VectorIndex::put_locked(const std::string& context_id, std::int64_t version,
+                             std::vector<float> unit) {
+  auto& e = entries_[context_id];
+  if (!e.unit.empty() && e.version > version) return;
   // The same vector again (the worker's own, read back from the store) changes nothing; the same
   // version with other values (re-embedded after `embeddings rebuild`) replaces it.
-  if (!e.unit.empty() && e.version == v.version && e.unit == unit) return;
-  e.version = v.version;
+  if (!e.unit.empty() && e.version == version && e.unit == unit) return;
+  e.version = version;
   e.unit = std::move(unit);
-  if (graph_ && e.unit.size() == graph_->dims()) graph_->put(v.context_id, e.unit);
+  if (graph_ && e.unit.size() == graph_->dims()) graph_->put(context_id, e.unit);
 }
 
 void VectorIndex::remove_locked(const std::string& context_id) {
@@ -115,13 +115,13 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
   // The updating thread is the only one that changes entries_: it reads them without the lock.
   std::unordered_set<std::string_view> present;
   present.reserve(vectors.size());
-  std::vector<const sdk::ContextVector*> changed;
+  std::vector<std::pair<const sdk::ContextVector*, std::vector<float>>> changed;  // with its unit
   for (const auto& v : vectors) {
     present.insert(v.context_id);
+    auto unit = normalised(v.values);
     const auto it = entries_.find(v.context_id);
-    if (it == entries_.end() || it->second.version != v.version ||
-        it->second.unit != normalised(v.values)) {
-      changed.push_back(&v);
+    if (it == entries_.end() || it->second.version != v.version || it->second.unit != unit) {
+      changed.emplace_back(&v, std::move(unit));
     }
   }
   std::vector<std::string> gone;
@@ -130,7 +130,7 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
   }
   try {
     std::unique_lock lock(mu_);
-    for (const auto* v : changed) put_locked(*v);
+    for (auto& [v, unit] : changed) put_locked(v->context_id, v->version, std::move(unit));
     for (const auto& id : gone) remove_locked(id);
   } catch (const std::exception& e) {
     drop_graph(e);
@@ -141,7 +141,7 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
 void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
   try {
     std::unique_lock lock(mu_);
-    for (const auto& v : vectors) put_locked(v);
+    for (const auto& v : vectors) put_locked(v.context_id, v.version, normalised(v.values));
   } catch (const std::exception& e) {
     drop_graph(e);
   }

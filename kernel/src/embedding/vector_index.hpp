@@ -73,7 +73,7 @@ class VectorIndex {
   static float dot(const std::vector<float>& a, const std::vector<float>& b);
   static float length(const std::vector<float>& v);
   // Under the unique lock.
-  void put_locked(const sdk::ContextVector& v);
+  void put_locked(const std::string& context_id, std::int64_t version, std::vector<float> unit);
   void remove_locked(const std::string& context_id);
   // Builds the graph when the index has reached the threshold (the updating thread, no lock held).
   void build_graph_if_due();

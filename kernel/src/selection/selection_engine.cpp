@@ -171,11 +171,13 @@ Words analyse(std::string_view query, const BilingualDictionary& dict, std::size
       out.push_back(std::move(t));
     }
   };
-  for (const auto& f : folded_query) {
-    if (translate) add_unseen(dict.translate(f, per_word), w.expanded);
+  if (translate) {
+    for (const auto& f : folded_query) add_unseen(dict.translate(f, per_word), w.expanded);
   }
-  for (const auto& f : folded_query) {
-    if (synonyms) add_unseen(thesaurus.synonyms(f, synonyms_per_word), w.synonyms);
+  if (synonyms) {
+    for (const auto& f : folded_query) {
+      add_unseen(thesaurus.synonyms(f, synonyms_per_word), w.synonyms);
+    }
   }
   return w;
 }

@@ -277,7 +277,7 @@ sdk::Status PgStorage::export_all(sdk::BackupSink& sink) {
 }
 
 sdk::Result<bool> PgStorage::is_empty() {
-  return with_connection("read store", [&](PgPool::Lease& lease) -> sdk::Result<bool> {
+  return reading("read store", [&](PgPool::Lease& lease) -> sdk::Result<bool> {
     int any = 0;
     lease.sql() << "SELECT CASE WHEN EXISTS (SELECT 1 FROM " + sql_.table("agents") +
                        ") OR EXISTS (SELECT 1 FROM " + sql_.table("context") +

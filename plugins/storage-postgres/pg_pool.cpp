@@ -67,6 +67,12 @@ void PgPool::release(PgConnection* conn) {
   freed_.notify_one();
 }
 
+void PgPool::lost(PgConnection& conn) {
+  conn.broken = true;
+  std::lock_guard lock(mu_);
+  for (auto* idle : free_) idle->broken = true;
+}
+
 sdk::Result<PgPool::Lease> PgPool::acquire() {
   PgConnection* conn = nullptr;
   {

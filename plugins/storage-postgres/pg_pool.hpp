@@ -54,7 +54,10 @@ class PgPool {
       return pool_->prepare_ ? &conn_->prepared : nullptr;
     }
     // Marks the connection lost after an error that says so; it is reopened on its next use.
-    void mark_broken() const { conn_->broken = true; }
+    // So is every idle connection: a lost connection most often means the server restarted or
+    // failed over, which took the idle ones too, and each would otherwise fail one request of
+    // its own before the pool learnt it.
+    void mark_broken() const { pool_->lost(*conn_); }
 
    private:
     PgPool* pool_;
@@ -66,6 +69,7 @@ class PgPool {
 
  private:
   void release(PgConnection* conn);
+  void lost(PgConnection& conn);
   void report_in_use();  // with mu_ held
 
   std::string conninfo_;

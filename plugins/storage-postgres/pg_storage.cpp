@@ -92,128 +92,112 @@ sdk::Result<std::unique_ptr<sdk::Transaction>> PgStorage::begin() {
 }
 
 sdk::Result<std::unique_ptr<sdk::BatchTransaction>> PgStorage::begin_batch() {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    lease->sql() << "BEGIN";
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "begin transaction");
-  }
-  return std::unique_ptr<sdk::BatchTransaction>(
-      std::make_unique<PgTransaction>(*this, std::move(*lease)));
+  // BEGIN is the first round trip of every write: a connection found lost there has done
+  // nothing, so the transaction begins once more on a reopened one.
+  return reading("begin transaction",
+                 [&](PgPool::Lease& lease) -> sdk::Result<std::unique_ptr<sdk::BatchTransaction>> {
+                   lease.sql() << "BEGIN";
+                   return std::unique_ptr<sdk::BatchTransaction>(
+                       std::make_unique<PgTransaction>(*this, std::move(lease)));
+                 });
 }
 
 sdk::Result<std::optional<sdk::ContextRow>> PgStorage::get(std::string_view id) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    Pipeline one;
-    const auto rows = one.send(*lease, "read context", sql_.hot().context_by_id, {std::string(id)});
-    if (rows.empty()) return std::optional<sdk::ContextRow>();
-    return std::optional<sdk::ContextRow>(context_row(rows.front()));
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "read context");
-  }
+  return reading("read context",
+                 [&](PgPool::Lease& lease) -> sdk::Result<std::optional<sdk::ContextRow>> {
+                   Pipeline one;
+                   const auto rows =
+                       one.send(lease, "read context", sql_.hot().context_by_id, {std::string(id)});
+                   if (rows.empty()) return std::optional<sdk::ContextRow>();
+                   return std::optional<sdk::ContextRow>(context_row(rows.front()));
+                 });
 }
 
 sdk::Result<std::optional<sdk::HistoryRow>> PgStorage::get_version(std::string_view id,
                                                                    std::int64_t version) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    HistoryRows rows(1);
-    std::string key(id);
-    long long v = version;
-    {
-      auto q =
-          (lease->sql() << sql_.select_history("context_id = CAST(:id AS uuid) AND version = :v"));
-      rows.bind_into(q);
-      q, soci::use(key), soci::use(v);
-    }
-    rows.settle(lease->sql());
-    if (rows.size() == 0) return std::optional<sdk::HistoryRow>();
-    return std::optional<sdk::HistoryRow>(rows.row(0));
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "read version");
-  }
+  return reading("read version",
+                 [&](PgPool::Lease& lease) -> sdk::Result<std::optional<sdk::HistoryRow>> {
+                   HistoryRows rows(1);
+                   std::string key(id);
+                   long long v = version;
+                   {
+                     auto q = (lease.sql() << sql_.select_history(
+                                   "context_id = CAST(:id AS uuid) AND version = :v"));
+                     rows.bind_into(q);
+                     q, soci::use(key), soci::use(v);
+                   }
+                   rows.settle(lease.sql());
+                   if (rows.size() == 0) return std::optional<sdk::HistoryRow>();
+                   return std::optional<sdk::HistoryRow>(rows.row(0));
+                 });
 }
 
 sdk::Result<std::vector<sdk::HistoryRow>> PgStorage::history(std::string_view id,
                                                              std::int64_t before_version,
                                                              std::int64_t limit) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    HistoryRows rows(static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)));
-    std::string key(id);
-    long long before = before_version > 0 ? before_version : INT32_MAX;
-    long long lim = limit;
-    {
-      auto q = (lease->sql() << sql_.select_history(
-                    "context_id = CAST(:id AS uuid) AND version < :before ORDER BY version DESC "
-                    "LIMIT :lim"));
-      rows.bind_into(q);
-      q, soci::use(key), soci::use(before), soci::use(lim);
-    }
-    rows.settle(lease->sql());
-    std::vector<sdk::HistoryRow> out;
-    for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.row(i));
-    return out;
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "read history");
-  }
+  return reading(
+      "read history", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::HistoryRow>> {
+        HistoryRows rows(static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)));
+        std::string key(id);
+        long long before = before_version > 0 ? before_version : INT32_MAX;
+        long long lim = limit;
+        {
+          auto q =
+              (lease.sql() << sql_.select_history(
+                   "context_id = CAST(:id AS uuid) AND version < :before ORDER BY version DESC "
+                   "LIMIT :lim"));
+          rows.bind_into(q);
+          q, soci::use(key), soci::use(before), soci::use(lim);
+        }
+        rows.settle(lease.sql());
+        std::vector<sdk::HistoryRow> out;
+        for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.row(i));
+        return out;
+      });
 }
 
 sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& q) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    ContextRows rows(static_cast<std::size_t>(std::max<std::int64_t>(q.limit, 1)));
-    std::string agent = q.agent_id;
-    int include_deleted = q.include_deleted ? 1 : 0;
-    std::string tag = q.tag.value_or("");
-    int has_tag = q.tag ? 1 : 0;
-    int has_cursor = q.after_updated_at_us ? 1 : 0;
-    long long after_at = q.after_updated_at_us.value_or(0);
-    std::string after_id = q.after_id.value_or("00000000-0000-0000-0000-000000000000");
-    long long lim = q.limit;
-    std::string granted_to = q.granted_to.value_or("");
-    int has_grantee = q.granted_to ? 1 : 0;
-    {
-      auto query = (lease->sql() << sql_.select_context(
-                        "agent_id = :agent AND (:inc = 1 OR NOT deleted)"
-                        " AND (:has_tag = 0 OR metadata_jsonb @> jsonb_build_object('tags', "
-                        "jsonb_build_array(CAST(:tag AS TEXT))))"
-                        " AND (:has_cursor = 0 OR (updated_at, id) < (" +
-                        from_us("after_at") +
-                        ", CAST(:after_id AS uuid)))"
-                        " AND (:has_grantee = 0 OR EXISTS (SELECT 1 FROM " +
-                        sql_.table("context_grants") +
-                        " g WHERE g.context_id = id AND g.agent_id = :grantee))"
-                        " ORDER BY updated_at DESC, id DESC LIMIT :lim"));
-      rows.bind_into(query);
-      query, soci::use(agent), soci::use(include_deleted), soci::use(has_tag), soci::use(tag),
-          soci::use(has_cursor), soci::use(after_at), soci::use(after_id), soci::use(has_grantee),
-          soci::use(granted_to), soci::use(lim);
-    }
-    rows.settle(lease->sql());
-    std::vector<sdk::ContextRow> out;
-    for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.row(i));
-    return out;
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "list contexts");
-  }
+  return reading(
+      "list contexts", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::ContextRow>> {
+        ContextRows rows(static_cast<std::size_t>(std::max<std::int64_t>(q.limit, 1)));
+        std::string agent = q.agent_id;
+        int include_deleted = q.include_deleted ? 1 : 0;
+        std::string tag = q.tag.value_or("");
+        int has_tag = q.tag ? 1 : 0;
+        int has_cursor = q.after_updated_at_us ? 1 : 0;
+        long long after_at = q.after_updated_at_us.value_or(0);
+        std::string after_id = q.after_id.value_or("00000000-0000-0000-0000-000000000000");
+        long long lim = q.limit;
+        std::string granted_to = q.granted_to.value_or("");
+        int has_grantee = q.granted_to ? 1 : 0;
+        {
+          auto query = (lease.sql() << sql_.select_context(
+                            "agent_id = :agent AND (:inc = 1 OR NOT deleted)"
+                            " AND (:has_tag = 0 OR metadata_jsonb @> jsonb_build_object('tags', "
+                            "jsonb_build_array(CAST(:tag AS TEXT))))"
+                            " AND (:has_cursor = 0 OR (updated_at, id) < (" +
+                            from_us("after_at") +
+                            ", CAST(:after_id AS uuid)))"
+                            " AND (:has_grantee = 0 OR EXISTS (SELECT 1 FROM " +
+                            sql_.table("context_grants") +
+                            " g WHERE g.context_id = id AND g.agent_id = :grantee))"
+                            " ORDER BY updated_at DESC, id DESC LIMIT :lim"));
+          rows.bind_into(query);
+          query, soci::use(agent), soci::use(include_deleted), soci::use(has_tag), soci::use(tag),
+              soci::use(has_cursor), soci::use(after_at), soci::use(after_id),
+              soci::use(has_grantee), soci::use(granted_to), soci::use(lim);
+        }
+        rows.settle(lease.sql());
+        std::vector<sdk::ContextRow> out;
+        for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(rows.row(i));
+        return out;
+      });
 }
 
 sdk::Result<std::vector<sdk::AgentRow>> PgStorage::query_agents(const std::string& where,
                                                                 const std::string& key,
                                                                 long long limit) {
-  return with_connection("read agents", [&](PgPool::Lease& lease) {
+  return reading("read agents", [&](PgPool::Lease& lease) {
     const auto n = static_cast<std::size_t>(std::max<long long>(limit, 1));
     std::vector<std::string> id(n), name(n), role(n);
     std::vector<long long> created(n);
@@ -257,7 +241,7 @@ sdk::Result<std::optional<sdk::AgentRow>> PgStorage::agent_by_token(std::string_
 sdk::Result<std::vector<sdk::GrantRow>> PgStorage::grants(sdk::GrantScope scope,
                                                           std::string_view scope_id) {
   using R = sdk::Result<std::vector<sdk::GrantRow>>;
-  return with_connection("read grants", [&](PgPool::Lease& lease) {
+  return reading("read grants", [&](PgPool::Lease& lease) {
     const bool ctx = scope == sdk::GrantScope::context;
     constexpr std::size_t kMax = 10000;  // grants of one context or owner
     std::vector<std::string> sid(kMax), agent(kMax), perm(kMax), by(kMax);
@@ -283,7 +267,7 @@ sdk::Result<std::vector<std::string>> PgStorage::permissions(std::string_view co
                                                              std::string_view owner_id,
                                                              std::string_view agent_id) {
   using R = sdk::Result<std::vector<std::string>>;
-  return with_connection("read permissions", [&](PgPool::Lease& lease) {
+  return reading("read permissions", [&](PgPool::Lease& lease) {
     std::vector<std::string> perms(2);
     std::string ctx(context_id), owner(owner_id), agent(agent_id), agent2(agent_id);
     lease.sql() << "SELECT permission FROM " + sql_.table("context_grants") +
@@ -300,7 +284,7 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::query_events(const std::str
                                                                   std::vector<std::string> params,
                                                                   std::int64_t limit) {
   using R = sdk::Result<std::vector<sdk::AuditEvent>>;
-  return with_connection("read audit log", [&](PgPool::Lease& lease) {
+  return reading("read audit log", [&](PgPool::Lease& lease) {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
     std::vector<long long> seq(n), at(n);
     std::vector<std::string> agent(n), action(n), ctx(n), transport(n), rid(n), details(n);
@@ -368,7 +352,7 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit_range(std::int64_t af
 
 sdk::Result<std::int64_t> PgStorage::audit_horizon() {
   using R = sdk::Result<std::int64_t>;
-  return with_connection("read audit horizon", [&](PgPool::Lease& lease) {
+  return reading("read audit horizon", [&](PgPool::Lease& lease) {
     // EXCLUSIVE waits for every transaction that is inserting events to end and holds new ones
     // for the moment of one SELECT: below the max then, no event can still appear.
     long long seq = 0;
@@ -393,7 +377,7 @@ sdk::Result<std::int64_t> PgStorage::audit_horizon() {
 sdk::Result<std::vector<sdk::AuditSeal>> PgStorage::seals(std::int64_t after_seq,
                                                           std::int64_t limit) {
   using R = sdk::Result<std::vector<sdk::AuditSeal>>;
-  return with_connection("read audit seals", [&](PgPool::Lease& lease) {
+  return reading("read audit seals", [&](PgPool::Lease& lease) {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
     std::vector<long long> seq(n);
     std::vector<std::string> hash(n);
@@ -410,7 +394,7 @@ sdk::Result<std::vector<sdk::AuditSeal>> PgStorage::seals(std::int64_t after_seq
 
 sdk::Result<sdk::StoreStats> PgStorage::stats() {
   using R = sdk::Result<sdk::StoreStats>;
-  return with_connection("read stats", [&](PgPool::Lease& lease) {
+  return reading("read stats", [&](PgPool::Lease& lease) {
     sdk::StoreStats st;
     long long a = 0, b = 0, c = 0, d = 0, e = 0;
     lease.sql() << "SELECT (SELECT count(*) FROM " + sql_.table("context") +
@@ -439,16 +423,11 @@ sdk::Result<sdk::StoreStats> PgStorage::stats() {
 }
 
 sdk::Status PgStorage::ping() {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
+  return reading("ping", [&](PgPool::Lease& lease) -> sdk::Status {
     int one = 0;
-    lease->sql() << "SELECT 1", soci::into(one);
+    lease.sql() << "SELECT 1", soci::into(one);
     return {};
-  } catch (const std::exception& e) {
-    return fail(*lease, e, "ping");
-  }
+  });
 }
 
 namespace {

@@ -131,6 +131,11 @@ class PgStorage final : public sdk::StorageSearch,
   template <class Fn>
   auto with_connection(const std::string& what, Fn&& fn)
       -> decltype(fn(std::declval<PgPool::Lease&>()));
+  // The same for a read that changes nothing and hands out nothing until it returns: run once
+  // more on a reopened connection when the first one turns out lost (a database restart or
+  // failover leaves dead connections in the pool, and a read has nothing to lose by retrying).
+  template <class Fn>
+  auto reading(const std::string& what, Fn&& fn) -> decltype(fn(std::declval<PgPool::Lease&>()));
   // Reads access_log rows: `where` binds :p0.. from `params` (all text; casts in the SQL).
   sdk::Result<std::vector<sdk::AuditEvent>> query_events(const std::string& where,
                                                          std::vector<std::string> params,
@@ -176,6 +181,25 @@ auto PgStorage::with_connection(const std::string& what, Fn&& fn)
     return fn(*lease);
   } catch (const std::exception& e) {
     return fail(*lease, e, what);
+  }
+}
+
+template <class Fn>
+auto PgStorage::reading(const std::string& what, Fn&& fn)
+    -> decltype(fn(std::declval<PgPool::Lease&>())) {
+  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
+  for (int attempt = 1;; ++attempt) {
+    auto lease = pool_->acquire();
+    if (!lease) return lease.error();
+    try {
+      return fn(*lease);
+    } catch (const std::exception& e) {
+      if (attempt == 1 && connection_lost(e)) {
+        lease->mark_broken();
+        continue;
+      }
+      return fail(*lease, e, what);
+    }
   }
 }
 

@@ -107,7 +107,7 @@ sdk::Status PgStorage::put_vectors(std::string_view model,
 
 sdk::Result<std::int64_t> PgStorage::embedding_backlog(std::string_view model) {
   using R = sdk::Result<std::int64_t>;
-  return with_connection("count the embedding backlog", [&](PgPool::Lease& lease) {
+  return reading("count the embedding backlog", [&](PgPool::Lease& lease) {
     const std::string m(model);
     long long n = 0;
     lease.sql() << "SELECT count(*) FROM " + sql_.table("context") + " c LEFT JOIN " +
@@ -121,7 +121,7 @@ sdk::Result<std::int64_t> PgStorage::embedding_backlog(std::string_view model) {
 
 sdk::Result<std::vector<sdk::ContextVector>> PgStorage::current_vectors(std::string_view model) {
   using R = sdk::Result<std::vector<sdk::ContextVector>>;
-  return with_connection("read vectors", [&](PgPool::Lease& lease) -> R {
+  return reading("read vectors", [&](PgPool::Lease& lease) -> R {
     const std::string m(model);
     std::string id, hex;
     long long version = 0;
@@ -146,7 +146,7 @@ sdk::Result<std::vector<sdk::ContextVector>> PgStorage::current_vectors(std::str
 
 sdk::Result<std::vector<std::pair<std::string, std::int64_t>>> PgStorage::vector_models() {
   using R = sdk::Result<std::vector<std::pair<std::string, std::int64_t>>>;
-  return with_connection("list vector models", [&](PgPool::Lease& lease) -> R {
+  return reading("list vector models", [&](PgPool::Lease& lease) -> R {
     std::string model;
     long long n = 0;
     std::vector<std::pair<std::string, std::int64_t>> out;
@@ -189,7 +189,7 @@ sdk::Result<std::int64_t> PgStorage::drop_vectors(std::string_view model) {
 sdk::Result<sdk::VectorChanges> PgStorage::vectors_since(std::string_view model,
                                                          std::int64_t cursor, std::int64_t limit) {
   using R = sdk::Result<sdk::VectorChanges>;
-  return with_connection("read vectors since a cursor", [&](PgPool::Lease& lease) -> R {
+  return reading("read vectors since a cursor", [&](PgPool::Lease& lease) -> R {
     const std::string m(model);
     const long long after = cursor, n = std::max<std::int64_t>(limit, 1);
     long long seq = 0, version = 0;

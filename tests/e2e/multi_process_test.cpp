@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -212,14 +213,69 @@ TEST_F(DatabaseOutage, FailsFastWith503ThenRecoversWithNothingLost) {
   ASSERT_GT(acked.size(), 5u);
   for (const auto& [id, version] : acked) {
     auto r = c.get("/api/context/" + id);
-    ASSERT_EQ(r.status, 200) << id;
+    ASSERT_EQ(r.status, 200) << id << r.body;
     const auto v = json::parse(r.body).at("version").as_int64();
     EXPECT_GE(v, version) << id;
-    auto h = json::parse(c.get("/api/context/" + id + "/history").body);
-    EXPECT_EQ(h.at("items").as_array().size(), static_cast<std::size_t>(v)) << id;
+    auto hr = c.get("/api/context/" + id + "/history");
+    ASSERT_EQ(hr.status, 200) << hr.body;
+    EXPECT_EQ(json::parse(hr.body).at("items").as_array().size(), static_cast<std::size_t>(v))
+        << id;
   }
   EXPECT_EQ(c.post("/api/context", R"({"agent_id":"out","context_data":{"after":true}})").status,
             201);
+}
+
+// A restart of the database while the server is idle leaves every pooled connection dead; the
+// first requests after it must not pay for that with a 503 each (the pool reopens the idle
+// connections once one is found lost, and reads and BEGIN are tried once more).
+TEST_F(DatabaseOutage, ARestartWhileIdleCostsNoRequest) {
+  ct::ServerOptions o;
+  o.backend = "postgres";
+  o.pg_dsn = dsn_;
+  server_ = std::make_unique<ct::Server>(o);
+  ASSERT_TRUE(server_->start()) << server_->log();
+
+  // Open several pooled connections: concurrent clients each hold one for a while.
+  std::vector<std::string> ids;
+  std::mutex mu;
+  auto in_parallel = [&](const std::function<void(ct::HttpClient&, int)>& work) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+      threads.emplace_back([&, t] {
+        ct::HttpClient c(server_->port());
+        for (int i = 0; i < 10; ++i) work(c, t * 10 + i);
+      });
+    }
+    for (auto& t : threads) t.join();
+  };
+  in_parallel([&](ct::HttpClient& c, int n) {
+    auto r = c.post("/api/context",
+                    R"({"agent_id":"idle","context_data":{"n":)" + std::to_string(n) + "}}");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string id(json::parse(r.body).at("id").as_string());
+    ASSERT_EQ(c.get("/api/context/" + id + "/history").status, 200);
+    std::lock_guard lock(mu);
+    ids.push_back(id);
+  });
+
+  ASSERT_EQ(pg("pause"), 0);
+  ASSERT_EQ(pg("resume"), 0);
+
+  std::atomic<int> failed{0};
+  std::string first_failure;
+  in_parallel([&](ct::HttpClient& c, int n) {
+    const std::string& id = ids[static_cast<std::size_t>(n) % ids.size()];
+    const ct::HttpReply answers[] = {
+        c.get("/api/context/" + id), c.get("/api/context/" + id + "/history"),
+        c.get("/api/agent/idle/contexts"),
+        c.patch("/api/context/" + id, R"({"context_data":{"after":true}})")};
+    for (const auto& r : answers) {
+      if (r.status == 200) continue;
+      std::lock_guard lock(mu);
+      if (failed++ == 0) first_failure = std::to_string(r.status) + " " + r.body;
+    }
+  });
+  EXPECT_EQ(failed.load(), 0) << first_failure;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -43,7 +44,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageBatch,
                         public sdk::StorageContextChanges,
                         public sdk::StorageVectors,
-                        public sdk::StorageVectorChanges {
+                        public sdk::StorageVectorChanges,
+                        public sdk::StorageMemoryFiles {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -122,6 +124,9 @@ class PgStorage final : public sdk::StorageSearch,
                                                 std::int64_t limit) override;
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
+
+  // StorageMemoryFiles (pg_memory_files.cpp)
+  sdk::Result<std::vector<sdk::ContextRow>> memory_files(const sdk::MemoryFileQuery& q) override;
 
   sdk::Error fail(const PgPool::Lease& lease, const std::exception& e, const std::string& what);
   const Sql& sql() const { return sql_; }

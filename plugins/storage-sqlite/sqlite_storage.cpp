@@ -130,8 +130,14 @@ void SqliteStorage::stop() noexcept {
 }
 
 sdk::Error SqliteStorage::fail(const std::exception& e, const std::string& what) {
-  host_.log().error(what + ": " + loggable(e));
-  return storage_error(e, what);
+  auto error = storage_error(e, what);
+  // A duplicate is the request's outcome (a taken memory path, an idempotent repeat), not a fault.
+  if (error.code() == sdk::Errc::conflict) {
+    host_.log().info(what + ": " + loggable(e));
+  } else {
+    host_.log().error(what + ": " + loggable(e));
+  }
+  return error;
 }
 
 sdk::Result<std::unique_ptr<sdk::Transaction>> SqliteStorage::begin() {

@@ -18,6 +18,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -34,7 +35,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageAccessEpoch,
                             public sdk::StorageBatch,
                             public sdk::StorageVectors,
-                            public sdk::StorageVectorChanges {
+                            public sdk::StorageVectorChanges,
+                            public sdk::StorageMemoryFiles {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -113,6 +115,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                                                 std::int64_t limit) override;
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
+  // StorageMemoryFiles (sqlite_memory_files.cpp)
+  sdk::Result<std::vector<sdk::ContextRow>> memory_files(const sdk::MemoryFileQuery& q) override;
 
   // Logs the real cause (which may hold SQL, never data values) and returns the client-safe error.
   sdk::Error fail(const std::exception& e, const std::string& what);

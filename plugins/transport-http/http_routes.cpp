@@ -199,11 +199,25 @@ const std::vector<Route> kRoutes = {
      "/api/agent/{agent_id}/contexts",
      {{verb::get,
        Body::none,
-       {"limit", "cursor", "tag", "include_deleted"},
+       {"limit", "cursor", "tag", "include_deleted", "path_prefix"},
        [](sdk::ContextApi& api, const RouteRequest& r) {
+         if (const auto prefix = r.query.get("path_prefix")) {
+           return answer(
+               api.list_memory_files(r.caller, r.params[0], *prefix,
+                                     {r.query.get("limit"), r.query.get("cursor"),
+                                      r.query.get("tag"), r.query.get("include_deleted")}));
+         }
          auto typed = typed_page(r.query);
          if (!typed) return answer(api.refuse(r.caller, "list", typed.error()));
          return answer(api.agent_contexts(r.caller, r.params[0], *typed));
+       }}}},
+    {"agent_memory",
+     "/api/agent/{agent_id}/memory",
+     {{verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.memory_command(r.caller, r.params[0], r.req.body()));
        }}}},
     {"agent_select",
      "/api/agent/{agent_id}/select",

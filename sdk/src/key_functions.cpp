@@ -2,17 +2,18 @@
 // with default visibility, gives each interface exactly one vtable and one typeinfo, shared by the
 // kernel and every plugin.
 
-#include "ctxmgr/sdk/host.hpp"
-#include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/embedder.hpp"
+#include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/provider.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
-#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -37,6 +38,7 @@ StorageAccessEpoch::~StorageAccessEpoch() = default;
 StorageContextChanges::~StorageContextChanges() = default;
 StorageVectors::~StorageVectors() = default;
 StorageVectorChanges::~StorageVectorChanges() = default;
+StorageMemoryFiles::~StorageMemoryFiles() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

@@ -90,6 +90,11 @@ class StubContextApi final : public sdk::ContextApi {
   }
   // SDK 1.7.
   R refuse(const sdk::Caller&, std::string_view, sdk::Error error) override { return error; }
+  R memory_command(const sdk::Caller&, std::string_view, std::string_view) override { return ok(); }
+  R list_memory_files(const sdk::Caller&, std::string_view, std::string_view,
+                      const sdk::PageParams&) override {
+    return ok();
+  }
 
  private:
   bool trust_;

@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 #include "core/time_text.hpp"
 #include "json/json_text.hpp"
+#include "memory/memory_path.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -84,6 +85,18 @@ sdk::Status validate_metadata(const json::value& metadata) {
   if (const auto* e = m.if_contains("expires_at")) {
     if (!e->is_string() || !parse_rfc3339(std::string_view(e->get_string()))) {
       return invalid("metadata.expires_at must be an RFC 3339 time, e.g. 2026-12-31T23:59:59Z");
+    }
+  }
+  if (const auto* p = m.if_contains("path"); p != nullptr && p->is_string()) {
+    // A path under /memories makes the context a memory file (docs/memory-tool.md): it must be
+    // one the memory tool could name. Other paths are ordinary metadata, kept as given.
+    const std::string_view path = p->get_string();
+    if (path == memory::kRoot || path.starts_with(std::string(memory::kRoot) + "/")) {
+      const auto checked = memory::check_path(path, false);
+      if (!checked.error.empty()) return invalid("metadata.path: " + checked.error);
+      if (checked.path.root) {
+        return invalid("metadata.path: /memories is the memory folder; a file is below it");
+      }
     }
   }
   return {};

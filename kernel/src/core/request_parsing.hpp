@@ -36,7 +36,8 @@ using sdk::parse_limit;
 using sdk::parse_positive;
 
 // The known metadata keys of API.md: priority high|medium|low, tags an array of strings,
-// expires_at an RFC 3339 time. Other keys are kept as given.
+// expires_at an RFC 3339 time, path under /memories a valid memory-file path. Other keys are kept
+// as given.
 sdk::Status validate_metadata(const boost::json::value& metadata);
 
 }  // namespace ctxmgr::kernel

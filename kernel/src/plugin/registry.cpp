@@ -172,6 +172,10 @@ sdk::StorageVectorChanges* Registry::storage_vector_changes() const {
   return storage_capability<sdk::StorageVectorChanges>(CTXMGR_CAP_STORAGE_VECTOR_CHANGES);
 }
 
+sdk::StorageMemoryFiles* Registry::storage_memory_files() const {
+  return storage_capability<sdk::StorageMemoryFiles>(CTXMGR_CAP_STORAGE_MEMORY_FILES);
+}
+
 sdk::StorageBatch* Registry::storage_batch() const {
   return storage_capability<sdk::StorageBatch>(CTXMGR_CAP_STORAGE_BATCH);
 }

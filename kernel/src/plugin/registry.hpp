@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -75,6 +76,7 @@ class Registry {
   sdk::StorageVectors* storage_vectors() const;
   // The storage's vectors since a cursor (ABI 1.9), or null.
   sdk::StorageVectorChanges* storage_vector_changes() const;
+  sdk::StorageMemoryFiles* storage_memory_files() const;
   // The storage's group-commit capability (ABI 1.4), or null.
   sdk::StorageBatch* storage_batch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.

@@ -188,6 +188,14 @@ sdk::Result<std::optional<ApiResponse>> ContextService::replay(const sdk::Contex
 sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::string_view body,
                                                 std::optional<std::string_view> idempotency_key) {
   return as_caller("create", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
+    return create_as(caller, who, body, idempotency_key);
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::create_as(
+    const sdk::Caller& caller, const Identity& who, std::string_view body,
+    std::optional<std::string_view> idempotency_key) {
+  {
     if (idempotency_key) {
       const auto k = *idempotency_key;
       const bool visible =
@@ -256,7 +264,7 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
       if (*again) return std::move(**again);
     }
     return created;
-  });
+  }
 }
 
 sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller,
@@ -302,35 +310,45 @@ sdk::Result<ApiResponse> ContextService::update_as(const sdk::Caller& caller, co
   if (meta_patch != nullptr && !meta_patch->is_object()) {
     return Error(Errc::invalid_request, "metadata must be a JSON object (a merge patch)");
   }
+  return update_with(caller, who, *id, expected, [&](sdk::ContextRow& row) -> sdk::Status {
+    if (data_patch != nullptr) {
+      auto doc = parse_json(row.context_data, kStoredDepth);
+      if (!doc) return Error(Errc::internal, "stored context_data is unreadable");
+      merge_patch(*doc, *data_patch);
+      row.context_data = to_json(*doc);
+    }
+    if (meta_patch != nullptr) {
+      auto doc = parse_json(row.metadata, kStoredDepth);
+      if (!doc) return Error(Errc::internal, "stored metadata is unreadable");
+      merge_patch(*doc, *meta_patch);
+      if (auto st = validate_metadata(*doc); !st) return st.error();
+      row.metadata = to_json(*doc);
+    }
+    return {};
+  });
+}
+
+sdk::Result<ApiResponse> ContextService::update_with(const sdk::Caller& caller, const Identity& who,
+                                                     const std::string& id,
+                                                     std::optional<std::int64_t> expected,
+                                                     const RowChange& modify) {
   return write(caller, who, "update", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
     using R = sdk::Result<ApiResponse>;
-    ev.context_id = *id;
-    auto cur = tx.get_for_update(*id);
+    ev.context_id = id;
+    auto cur = tx.get_for_update(id);
     if (!cur) return R(cur.error());
-    if (!cur->has_value() || (*cur)->deleted) return R(not_found(*id));
+    if (!cur->has_value() || (*cur)->deleted) return R(not_found(id));
     sdk::ContextRow row = std::move(**cur);
     auto access = access_of(access_, who, row);
     if (!access) return R(access.error());
-    if (auto st = require(*access, Access::write, *id, "change"); !st) return R(st.error());
+    if (auto st = require(*access, Access::write, id, "change"); !st) return R(st.error());
     if (expected && *expected != row.version) {
       return R(Error(Errc::precondition_failed,
                      "If-Match names version " + std::to_string(*expected) +
                          " but the current version is " + std::to_string(row.version))
                    .with_field("current_version", row.version));
     }
-    if (data_patch != nullptr) {
-      auto doc = parse_json(row.context_data, kStoredDepth);
-      if (!doc) return R(Error(Errc::internal, "stored context_data is unreadable"));
-      merge_patch(*doc, *data_patch);
-      row.context_data = to_json(*doc);
-    }
-    if (meta_patch != nullptr) {
-      auto doc = parse_json(row.metadata, kStoredDepth);
-      if (!doc) return R(Error(Errc::internal, "stored metadata is unreadable"));
-      merge_patch(*doc, *meta_patch);
-      if (auto st = validate_metadata(*doc); !st) return R(st.error());
-      row.metadata = to_json(*doc);
-    }
+    if (auto st = modify(row); !st) return R(st.error());
     row.version += 1;
     row.updated_at_us = ev.at_us;
     row.updated_by = who.agent_id;
@@ -356,45 +374,49 @@ sdk::Result<ApiResponse> ContextService::delete_context(
         auto purge = parse_bool(purge_text ? std::optional<std::string>(*purge_text) : std::nullopt,
                                 "purge", false);
         if (!purge) return purge.error();
-        return write(caller, who, *purge ? "purge" : "delete",
-                     [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-                       using R = sdk::Result<ApiResponse>;
-                       ev.context_id = *id;
-                       auto cur = tx.get_for_update(*id);
-                       if (!cur) return R(cur.error());
-                       if (!cur->has_value() || (!*purge && (*cur)->deleted))
-                         return R(not_found(*id));
-                       sdk::ContextRow row = std::move(**cur);
-                       auto access = access_of(access_, who, row);
-                       if (!access) return R(access.error());
-                       if (auto st = require(*access, Access::owner, *id, "delete"); !st) {
-                         return R(st.error());
-                       }
-                       if (*purge && !who.admin) {
-                         return R(Error(Errc::forbidden, "only an admin may purge a context"));
-                       }
-                       ApiResponse none;
-                       none.status = 204;
-                       if (*purge) {
-                         ev.details = "{\"versions\":" + std::to_string(row.version) + "}";
-                         if (auto st = tx.purge_context(*id); !st) return R(st.error());
-                         return R(none);
-                       }
-                       // A delete is a version that carries the data it deleted.
-                       row.version += 1;
-                       row.deleted = true;
-                       row.updated_at_us = ev.at_us;
-                       row.updated_by = who.agent_id;
-                       ev.details = "{\"version\":" + std::to_string(row.version) + "}";
-                       if (auto st = tx.update_context(row); !st) return R(st.error());
-                       if (auto st = tx.append_history({row.id, row.version, "delete", who.agent_id,
-                                                        ev.at_us, row.context_data, row.metadata});
-                           !st) {
-                         return R(st.error());
-                       }
-                       return R(none);
-                     });
+        return delete_as(caller, who, *id, *purge);
       });
+}
+
+sdk::Result<ApiResponse> ContextService::delete_as(const sdk::Caller& caller, const Identity& who,
+                                                   const std::string& id, bool purge) {
+  return write(caller, who, purge ? "purge" : "delete",
+               [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+                 using R = sdk::Result<ApiResponse>;
+                 ev.context_id = id;
+                 auto cur = tx.get_for_update(id);
+                 if (!cur) return R(cur.error());
+                 if (!cur->has_value() || (!purge && (*cur)->deleted)) return R(not_found(id));
+                 sdk::ContextRow row = std::move(**cur);
+                 auto access = access_of(access_, who, row);
+                 if (!access) return R(access.error());
+                 if (auto st = require(*access, Access::owner, id, "delete"); !st) {
+                   return R(st.error());
+                 }
+                 if (purge && !who.admin) {
+                   return R(Error(Errc::forbidden, "only an admin may purge a context"));
+                 }
+                 ApiResponse none;
+                 none.status = 204;
+                 if (purge) {
+                   ev.details = "{\"versions\":" + std::to_string(row.version) + "}";
+                   if (auto st = tx.purge_context(id); !st) return R(st.error());
+                   return R(none);
+                 }
+                 // A delete is a version that carries the data it deleted.
+                 row.version += 1;
+                 row.deleted = true;
+                 row.updated_at_us = ev.at_us;
+                 row.updated_by = who.agent_id;
+                 ev.details = "{\"version\":" + std::to_string(row.version) + "}";
+                 if (auto st = tx.update_context(row); !st) return R(st.error());
+                 if (auto st = tx.append_history({row.id, row.version, "delete", who.agent_id,
+                                                  ev.at_us, row.context_data, row.metadata});
+                     !st) {
+                   return R(st.error());
+                 }
+                 return R(none);
+               });
 }
 
 sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& caller,

@@ -7,7 +7,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <type_traits>
+
+#include <boost/json/object.hpp>
 
 #include "audit/audit_batcher.hpp"
 #include "audit/audit_trust.hpp"
@@ -17,6 +20,7 @@
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "embedding/embedding_worker.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "processing/process_engine.hpp"
@@ -48,6 +52,8 @@ struct ServiceSettings {
   ContextCache::Settings context_cache;
   std::chrono::milliseconds auth_failure_window{10000};  // see AuthFailureFolder
   EmbeddingWorker* embedding = nullptr;  // nudged after each change; null: none; outlives it
+  // The storage's memory files (path-addressed contexts); null: the memory tool answers 503.
+  sdk::StorageMemoryFiles* memory_files = nullptr;
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -130,6 +136,13 @@ class ContextService final : public sdk::ContextApi {
   // ABI 1.7: a request a transport found malformed, answered after authentication.
   sdk::Result<sdk::ApiResponse> refuse(const sdk::Caller& caller, std::string_view operation,
                                        sdk::Error error) override;
+  // ABI 1.10: Claude's memory tool (memory_api.cpp).
+  sdk::Result<sdk::ApiResponse> memory_command(const sdk::Caller& caller, std::string_view agent_id,
+                                               std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> list_memory_files(const sdk::Caller& caller,
+                                                  std::string_view agent_id,
+                                                  std::string_view path_prefix,
+                                                  const sdk::PageParams& page) override;
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);
@@ -145,6 +158,14 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> history_as(const sdk::Caller& caller, const Identity& who,
                                            std::string_view id, std::int64_t limit,
                                            const std::optional<std::string>& cursor);
+  // One new version of context `id` (checked), made from its current row under the row's lock:
+  // `modify` changes the row's context_data and metadata, or fails, which changes nothing. The
+  // caller needs write access; `expected` is what If-Match named. The one update path.
+  using RowChange = std::function<sdk::Status(sdk::ContextRow&)>;
+  sdk::Result<sdk::ApiResponse> update_with(const sdk::Caller& caller, const Identity& who,
+                                            const std::string& id,
+                                            std::optional<std::int64_t> expected,
+                                            const RowChange& modify);
   // One page of an owner's contexts the caller may read, and one row more when there is a next
   // page (page.limit is set and checked).
   sdk::Result<std::vector<sdk::ContextRow>> list_as(const sdk::Caller& caller, const Identity& who,
@@ -156,6 +177,39 @@ class ContextService final : public sdk::ContextApi {
   // create_context, with an idempotency key when one is given.
   sdk::Result<sdk::ApiResponse> create(const sdk::Caller& caller, std::string_view body,
                                        std::optional<std::string_view> idempotency_key);
+  sdk::Result<sdk::ApiResponse> create_as(const sdk::Caller& caller, const Identity& who,
+                                          std::string_view body,
+                                          std::optional<std::string_view> idempotency_key);
+  // A soft delete (a version that carries the data) or, for an admin, a purge; `id` is checked.
+  sdk::Result<sdk::ApiResponse> delete_as(const sdk::Caller& caller, const Identity& who,
+                                          const std::string& id, bool purge);
+
+  // The memory tool's pieces (memory_api.cpp): one command of `who` on `agent`'s memory files.
+  struct MemoryCall {
+    const sdk::Caller& caller;
+    const Identity& who;
+    const std::string& agent;
+  };
+  // The live memory files of `agent` under `prefix` that `who` may read, in path order.
+  sdk::Result<std::vector<sdk::ContextRow>> memory_rows(const Identity& who,
+                                                        const std::string& agent,
+                                                        const std::string& prefix,
+                                                        std::int64_t limit);
+  sdk::Result<std::optional<sdk::ContextRow>> memory_file(const Identity& who,
+                                                          const std::string& agent,
+                                                          const std::string& path);
+  sdk::Result<std::optional<std::string>> memory_file_above(const MemoryCall& call,
+                                                            const std::string& path);
+  sdk::Result<sdk::ApiResponse> memory_view(const MemoryCall& call,
+                                            const boost::json::object& input);
+  sdk::Result<sdk::ApiResponse> memory_create(const MemoryCall& call, const std::string& path,
+                                              const std::string& text);
+  template <class EditFn>
+  sdk::Result<sdk::ApiResponse> memory_edit(const MemoryCall& call, const std::string& path,
+                                            EditFn&& edit);
+  sdk::Result<sdk::ApiResponse> memory_delete(const MemoryCall& call, const std::string& path);
+  sdk::Result<sdk::ApiResponse> memory_rename(const MemoryCall& call, const std::string& from,
+                                              const std::string& to);
   // The answer to a repeated idempotent create: the first one's, or `conflict` when the key was
   // used for another request. nullopt when no context has that id (the first request).
   sdk::Result<std::optional<sdk::ApiResponse>> replay(const sdk::ContextRow& wanted);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 9
+#define CTXMGR_SDK_ABI_MINOR 10
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -116,6 +116,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_VECTORS 0x40u /* ... also a ctxmgr::sdk::StorageVectors */
 /* ABI 1.9 */
 #define CTXMGR_CAP_STORAGE_VECTOR_CHANGES 0x80u /* ... also a ctxmgr::sdk::StorageVectorChanges */
+/* ABI 1.10 */
+#define CTXMGR_CAP_STORAGE_MEMORY_FILES 0x100u /* ... also a ctxmgr::sdk::StorageMemoryFiles */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

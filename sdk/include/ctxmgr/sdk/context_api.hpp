@@ -194,6 +194,20 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // counted as "refused").
   virtual Result<ApiResponse> refuse(const Caller& caller, std::string_view operation,
                                      Error error) = 0;
+
+  // Since ABI 1.10. Claude's memory tool on an agent's memory files (docs/memory-tool.md).
+  // POST /api/agent/{id}/memory: `body` is exactly the tool's `input` object ({"command": "view",
+  // "path": "/memories"}, ...). The answer is 200 {"content", "is_error"}: the model's mistakes
+  // (no such file, old_str absent, a path outside /memories) are is_error true with a message the
+  // model can act on; the caller's (bad JSON, no right) are errors as everywhere.
+  virtual Result<ApiResponse> memory_command(const Caller& caller, std::string_view agent_id,
+                                             std::string_view body) = 0;
+  // GET /api/agent/{id}/contexts?path_prefix=/memories/x: the owner's live memory files whose path
+  // starts with `path_prefix`, in path order (page.limit and page.cursor as list_contexts; tag and
+  // include_deleted are refused with it).
+  virtual Result<ApiResponse> list_memory_files(const Caller& caller, std::string_view agent_id,
+                                                std::string_view path_prefix,
+                                                const PageParams& page) = 0;
 };
 
 }  // namespace ctxmgr::sdk

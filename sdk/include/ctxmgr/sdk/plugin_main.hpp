@@ -25,10 +25,11 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
-#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
+#include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -91,6 +92,7 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageVectorChanges, C>) {
     bits |= CTXMGR_CAP_STORAGE_VECTOR_CHANGES;
   }
+  if constexpr (std::is_base_of_v<StorageMemoryFiles, C>) bits |= CTXMGR_CAP_STORAGE_MEMORY_FILES;
   return bits;
 }
 

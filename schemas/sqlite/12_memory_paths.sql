@@ -1,0 +1,7 @@
+-- 12_memory_paths: memory files (docs/memory-tool.md) are contexts whose metadata holds
+-- "path": "/memories/...". A path names at most one live context of an agent: this index refuses
+-- the second (a create or rename racing another loses with a conflict), and lists an agent's
+-- files in path order. Paths outside /memories are ordinary metadata and are not indexed.
+CREATE UNIQUE INDEX context_memory_path
+  ON context (agent_id, json_extract(metadata, '$.path'))
+  WHERE deleted = 0 AND substr(json_extract(metadata, '$.path'), 1, 10) = '/memories/';

@@ -240,6 +240,20 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
     body.erase("agent_id");
     return tool_result(api_.select_contexts(who, *agent, text_of(body)), request_id);
   }
+  if (name == "memory") {
+    // The tool's own input, on the calling agent's memory files; the answer's content is what
+    // the model reads, and a command the model got wrong is an isError result.
+    auto agent = api_.whoami(who);
+    if (!agent) return tool_result(agent.error(), request_id);
+    auto r = api_.memory_command(who, *agent, text_of(args));
+    if (!r) return tool_result(r.error(), request_id);
+    const auto answer = json::parse(r->json).as_object();
+    const bool is_error = answer.at("is_error").as_bool();
+    std::string out = "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(answer.at("content")) +
+                      "}]";
+    if (is_error) return out + ",\"isError\":true}";
+    return out + ",\"structuredContent\":" + r->json + "}";
+  }
   throw RpcError{-32602, "Unknown tool: " + name, nullptr};
 }
 

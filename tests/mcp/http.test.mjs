@@ -89,6 +89,24 @@ test("sessions, tools and resources over HTTP", async () => {
   await client.close();
 });
 
+test("the memory tool over Streamable HTTP", async () => {
+  const { client } = await connect(trust.url, { "X-Agent-Id": "carla" });
+  const { tools } = await client.listTools();
+  assert.ok(tools.some(t => t.name === "memory"));
+  const made = await client.callTool({ name: "memory",
+    arguments: { command: "create", path: "/memories/notes/a.md", file_text: "x" } });
+  assert.equal(made.content[0].text, "File created successfully at: /memories/notes/a.md");
+  const listing = await client.callTool({ name: "memory", arguments: { command: "view", path: "/memories" } });
+  assert.equal(listing.content[0].text,
+    "Here're the files and directories up to 2 levels deep in /memories, excluding hidden items:\n" +
+    "1B\t/memories\n1B\t/memories/notes/\n1B\t/memories/notes/a.md");
+  const again = await client.callTool({ name: "memory",
+    arguments: { command: "create", path: "/memories/notes/a.md", file_text: "y" } });
+  assert.equal(again.isError, true);
+  assert.equal(again.content[0].text, "File /memories/notes/a.md already exists");
+  await client.close();
+});
+
 test("the transport's rejections", async () => {
   const init = JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize",
     params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
@@ -109,7 +127,7 @@ test("the transport's rejections", async () => {
   assert.equal((await post(notification, { "Mcp-Session-Id": sid })).status, 202);
   const tools = await post(list, { "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25" });
   assert.equal(tools.status, 200);
-  assert.equal((await tools.json()).result.tools.length, 8);
+  assert.equal((await tools.json()).result.tools.length, 9);
   assert.equal((await post("{not json", { "Mcp-Session-Id": sid })).status, 400);
   // An id JSON cannot echo (1e999 reads as infinity; found by fuzz_mcp_message) is refused with
   // a valid JSON-RPC error whose id is null.
@@ -126,7 +144,7 @@ test("the transport's rejections", async () => {
   const event = await sse.text();
   assert.match(event, /^event: message\ndata: /);
   assert.ok(event.endsWith("\n\n"));
-  assert.equal(JSON.parse(event.slice(event.indexOf("data: ") + 6)).result.tools.length, 8);
+  assert.equal(JSON.parse(event.slice(event.indexOf("data: ") + 6)).result.tools.length, 9);
   assert.equal((await fetch(trust.url, { headers: { Accept: "text/event-stream", "Mcp-Session-Id": sid } })).status, 405);
   assert.equal((await fetch(trust.url, { method: "DELETE", headers: { "Mcp-Session-Id": sid } })).status, 200);
   assert.equal((await post(list, { "Mcp-Session-Id": sid })).status, 404);       // ended

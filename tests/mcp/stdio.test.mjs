@@ -50,7 +50,7 @@ test("initialize, tools and the whole context lifecycle", async () => {
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map(t => t.name).sort(), ["context_create", "context_delete",
     "context_get", "context_history", "context_list", "context_revert", "context_select",
-    "context_update"]);
+    "context_update", "memory"]);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, "object");
     assert.equal(t.outputSchema.type, "object");  // the SDK client validates results against it
@@ -111,6 +111,30 @@ test("initialize, tools and the whole context lifecycle", async () => {
   const read = await client.readResource({ uri: `context://${ctx.id}` });
   assert.equal(JSON.parse(read.contents[0].text).version, 4);
   await client.ping();
+  await client.close();
+});
+
+test("the memory tool: the calling agent's memory files, the reference's answers", async () => {
+  const { client } = await connect({ CTXMGR_AGENT: "rememberer" });
+  const memory = args => client.callTool({ name: "memory", arguments: args });
+  const made = await memory({ command: "create", path: "/memories/prefs.md", file_text: "tea\n" });
+  assert.equal(made.isError, undefined);
+  assert.equal(made.content[0].text, "File created successfully at: /memories/prefs.md");
+  assert.deepEqual(made.structuredContent,
+    { content: "File created successfully at: /memories/prefs.md", is_error: false });
+  await memory({ command: "str_replace", path: "/memories/prefs.md", old_str: "tea", new_str: "green tea" });
+  const viewed = await memory({ command: "view", path: "/memories/prefs.md" });
+  assert.equal(viewed.content[0].text,
+    "Here's the content of /memories/prefs.md with line numbers:\n     1\tgreen tea\n     2\t");
+  // The model's mistakes are isError results with the reference's message.
+  const outside = await memory({ command: "view", path: "/etc/passwd" });
+  assert.equal(outside.isError, true);
+  assert.equal(outside.content[0].text, "Path must start with /memories, got: /etc/passwd");
+  // The file is one of the agent's contexts, versioned.
+  const list = await client.callTool({ name: "context_list", arguments: { agent_id: "rememberer" } });
+  const file = list.structuredContent.items[0];
+  assert.equal(file.metadata.path, "/memories/prefs.md");
+  assert.equal(file.version, 2);
   await client.close();
 });
 

@@ -2,6 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "ctxmgr/sdk/memory_tool.hpp"
+
 namespace ctxmgr::mcp {
 
 boost::json::array tool_definitions() {
@@ -71,22 +73,7 @@ boost::json::array tool_definitions() {
        "tags":{"type":"array","items":{"type":"string"}},
        "priority":{"type":"string","enum":["high","medium","low"]}},"additionalProperties":false}},
      "required":["agent_id","query"],"additionalProperties":false},
-   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}},
-  {"name":"memory","title":"Memory files",
-   "description":"The calling agent's memory directory, as Claude's memory tool (memory_20250818) sees it: view a folder or a file under /memories, create a file, str_replace or insert in one, delete or rename a file or folder. Every change is a new version of the file, kept and audited (docs/memory-tool.md).",
-   "inputSchema":{"type":"object","properties":{
-     "command":{"type":"string","enum":["view","create","str_replace","insert","delete","rename"]},
-     "path":{"type":"string","description":"/memories or a path below it"},
-     "view_range":{"type":"array","items":{"type":"integer"},"minItems":2,"maxItems":2,"description":"view: [first_line, last_line], last_line -1 for the end"},
-     "file_text":{"type":"string","description":"create: the file's text"},
-     "old_str":{"type":"string","description":"str_replace: the exact text to replace, once in the file"},
-     "new_str":{"type":"string","description":"str_replace: its replacement"},
-     "insert_line":{"type":"integer","minimum":0,"description":"insert: the line after which the text goes (0: at the top)"},
-     "insert_text":{"type":"string","description":"insert: the text"},
-     "old_path":{"type":"string","description":"rename: from"},
-     "new_path":{"type":"string","description":"rename: to"}},
-     "required":["command"],"additionalProperties":false},
-   "annotations":{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":false}}
+   "annotations":{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":false,"openWorldHint":false}}
 ])json";
   // Output schemas: what structuredContent holds on success (an isError result carries the REST
   // error body instead, which clients do not validate).
@@ -111,6 +98,17 @@ boost::json::array tool_definitions() {
     "content":{"type":"string"},"is_error":{"type":"boolean"}},
     "required":["content","is_error"]})json";
   auto tools = boost::json::parse(kTools).as_array();
+  // The memory tool as the SDK defines it for clients without the native one.
+  tools.push_back(boost::json::object{
+      {"name", sdk::kMemoryToolName},
+      {"title", "Memory files"},
+      {"description", std::string(sdk::kMemoryToolDescription) +
+                          " On the calling agent's memory files (docs/memory-tool.md)."},
+      {"inputSchema", boost::json::parse(sdk::kMemoryToolInputSchema)},
+      {"annotations", boost::json::object{{"readOnlyHint", false},
+                                          {"destructiveHint", true},
+                                          {"idempotentHint", false},
+                                          {"openWorldHint", false}}}});
   const auto context = boost::json::parse(kContext);
   const auto page = boost::json::parse(kPage);
   for (auto& tool : tools) {

@@ -13,6 +13,7 @@
 #include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
+#include "ctxmgr/sdk/provider_tools.hpp"
 #include "http_post.hpp"
 #include "provider_call.hpp"
 #include "provider_options.hpp"
@@ -26,13 +27,16 @@ using sdk::Errc;
 using sdk::Error;
 
 // The plugin's own options; the call options (timeouts, retries) come from provider-core.
-constexpr std::array<ctxmgr_option_spec, 4> kOwnOptions = {
+constexpr std::array<ctxmgr_option_spec, 5> kOwnOptions = {
     {sdk::option::secret("api_key", "\"\"", "the API key, e.g. ${ANTHROPIC_API_KEY}; never logged"),
      sdk::option::string("base_url", "\"https://api.anthropic.com\"",
                          "the API's root (the request goes to {base_url}/v1/messages)"),
      sdk::option::string("default_model", "\"claude-sonnet-4-5\"",
                          "the model when a request names none"),
-     sdk::option::string("anthropic_version", "\"2023-06-01\"", "the anthropic-version header")}};
+     sdk::option::string("anthropic_version", "\"2023-06-01\"", "the anthropic-version header"),
+     sdk::option::string(
+         "beta", "\"\"",
+         "an anthropic-beta header (comma-separated beta names), or empty for none")}};
 constexpr auto kOptions = ctxmgr::provider::with_call_options(kOwnOptions);
 
 // Input tokens as Anthropic counts them: uncached, written to the cache, read from it.
@@ -45,7 +49,7 @@ void add_input_usage(const json::object& usage, sdk::CompletionUsage& out) {
   }
 }
 
-class AnthropicProvider final : public sdk::Provider {
+class AnthropicProvider final : public sdk::Provider, public sdk::ProviderTools {
  public:
   AnthropicProvider(sdk::Host& host, const sdk::Options& o)
       : host_(host),
@@ -54,6 +58,7 @@ class AnthropicProvider final : public sdk::Provider {
             o.get_string("base_url", "https://api.anthropic.com"))),
         default_model_(o.get_string("default_model", "claude-sonnet-4-5")),
         version_(o.get_string("anthropic_version", "2023-06-01")),
+        beta_(o.get_string("beta", "")),
         call_(ctxmgr::provider::call_settings(o)) {
     ctxmgr::provider::init_http();
   }
@@ -66,18 +71,13 @@ class AnthropicProvider final : public sdk::Provider {
                    "${ANTHROPIC_API_KEY})");
     }
     json::object body = request_body(r);
-    ctxmgr::provider::HttpRequest req;
-    req.url = base_url_ + "/v1/messages";
-    req.headers = {"x-api-key: " + key_, "anthropic-version: " + version_,
-                   "Content-Type: application/json", "Accept: application/json"};
-    req.connect_timeout = call_.connect_timeout;
-    req.total_timeout = call_.total_timeout;
+    ctxmgr::provider::HttpRequest req = http_request();
     if (sink == nullptr) {
       req.body = json::serialize(body);
       auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
                                                         &ctxmgr::provider::error_message);
       if (!answer) return answer.error();
-      return parse_message(*answer);
+      return parse_message(*answer, nullptr);
     }
     body["stream"] = true;
     req.body = json::serialize(body);
@@ -91,7 +91,74 @@ class AnthropicProvider final : public sdk::Provider {
     return c;
   }
 
+  // The tools as `tools` (a native type as {type, name}, else a custom tool with its schema), and
+  // each round as an assistant message of text and tool_use blocks followed by a user message of
+  // tool_result blocks.
+  sdk::Result<sdk::ToolCompletion> complete_with_tools(
+      const sdk::CompletionRequest& r, const std::vector<sdk::ToolSpec>& tools,
+      const std::vector<sdk::ToolRound>& rounds) override {
+    if (key_.empty()) {
+      return Error(Errc::unavailable,
+                   "provider anthropic has no API key (options.api_key, e.g. "
+                   "${ANTHROPIC_API_KEY})");
+    }
+    json::object body = request_body(r);
+    json::array declared;
+    for (const auto& t : tools) {
+      if (!t.native_type.empty()) {
+        declared.push_back(json::object{{"type", t.native_type}, {"name", t.name}});
+      } else {
+        declared.push_back(json::object{{"name", t.name},
+                                        {"description", t.description},
+                                        {"input_schema", json::parse(t.input_schema)}});
+      }
+    }
+    body["tools"] = std::move(declared);
+    auto& messages = body["messages"].as_array();
+    for (const auto& round : rounds) {
+      json::array said;
+      if (!round.text.empty()) said.push_back(json::object{{"type", "text"}, {"text", round.text}});
+      for (const auto& c : round.calls) {
+        boost::system::error_code ec;
+        json::value input = json::parse(c.input_json, ec);
+        if (ec || !input.is_object()) input = json::object();
+        said.push_back(
+            json::object{{"type", "tool_use"}, {"id", c.id}, {"name", c.name}, {"input", input}});
+      }
+      messages.push_back(json::object{{"role", "assistant"}, {"content", std::move(said)}});
+      json::array results;
+      for (const auto& res : round.results) {
+        json::object block{
+            {"type", "tool_result"}, {"tool_use_id", res.call_id}, {"content", res.content}};
+        if (res.is_error) block["is_error"] = true;
+        results.push_back(std::move(block));
+      }
+      messages.push_back(json::object{{"role", "user"}, {"content", std::move(results)}});
+    }
+    ctxmgr::provider::HttpRequest req = http_request();
+    req.body = json::serialize(body);
+    auto answer = ctxmgr::provider::call_with_retries(req, "anthropic", call_.max_retries, host_,
+                                                      &ctxmgr::provider::error_message);
+    if (!answer) return answer.error();
+    sdk::ToolCompletion out;
+    auto message = parse_message(*answer, &out.calls);
+    if (!message) return message.error();
+    out.completion = std::move(*message);
+    return out;
+  }
+
  private:
+  ctxmgr::provider::HttpRequest http_request() const {
+    ctxmgr::provider::HttpRequest req;
+    req.url = base_url_ + "/v1/messages";
+    req.headers = {"x-api-key: " + key_, "anthropic-version: " + version_,
+                   "Content-Type: application/json", "Accept: application/json"};
+    if (!beta_.empty()) req.headers.push_back("anthropic-beta: " + beta_);
+    req.connect_timeout = call_.connect_timeout;
+    req.total_timeout = call_.total_timeout;
+    return req;
+  }
+
   // The Messages API body of a request: the system prompt and the selected context as system
   // blocks (the context marked for prompt caching), then the conversation.
   json::object request_body(const sdk::CompletionRequest& r) const {
@@ -173,8 +240,9 @@ class AnthropicProvider final : public sdk::Provider {
   }
 
   // A Message: the text of its text blocks, stop_reason, usage (cache reads and writes count as
-  // input), model.
-  static sdk::Result<sdk::Completion> parse_message(const std::string& text) {
+  // input), model; and its tool_use blocks into `calls` when given.
+  static sdk::Result<sdk::Completion> parse_message(const std::string& text,
+                                                    std::vector<sdk::ToolCall>* calls) {
     const Error malformed(Errc::provider_error, "anthropic answered with a malformed message");
     boost::system::error_code ec;
     const auto v = json::parse(text, ec);
@@ -190,6 +258,19 @@ class AnthropicProvider final : public sdk::Provider {
       if (type != nullptr && type->is_string() && type->as_string() == "text" && t != nullptr &&
           t->is_string()) {
         c.output_text += std::string(t->as_string());
+      }
+      if (calls != nullptr && type != nullptr && type->is_string() &&
+          type->as_string() == "tool_use") {
+        const auto& b = block.as_object();
+        const auto* id = b.if_contains("id");
+        const auto* name = b.if_contains("name");
+        const auto* input = b.if_contains("input");
+        if (id == nullptr || !id->is_string() || name == nullptr || !name->is_string() ||
+            input == nullptr) {
+          return malformed;
+        }
+        calls->push_back({std::string(id->as_string()), std::string(name->as_string()),
+                          json::serialize(*input)});
       }
     }
     if (const auto* s = o.if_contains("stop_reason"); s != nullptr && s->is_string()) {
@@ -213,6 +294,7 @@ class AnthropicProvider final : public sdk::Provider {
   std::string base_url_;
   std::string default_model_;
   std::string version_;
+  std::string beta_;
   ctxmgr::provider::CallSettings call_;
 };
 

@@ -12,6 +12,7 @@
 #include "ctxmgr/sdk/option_spec.hpp"
 #include "ctxmgr/sdk/plugin_main.hpp"
 #include "ctxmgr/sdk/provider.hpp"
+#include "ctxmgr/sdk/provider_tools.hpp"
 #include "http_post.hpp"
 #include "provider_call.hpp"
 #include "provider_options.hpp"
@@ -35,7 +36,7 @@ constexpr std::array<ctxmgr_option_spec, 4> kOwnOptions = {
                          "max_tokens for servers that do not know max_completion_tokens")}};
 constexpr auto kOptions = ctxmgr::provider::with_call_options(kOwnOptions);
 
-class OpenAiProvider final : public sdk::Provider {
+class OpenAiProvider final : public sdk::Provider, public sdk::ProviderTools {
  public:
   OpenAiProvider(sdk::Host& host, const sdk::Options& o)
       : host_(host),
@@ -56,18 +57,13 @@ class OpenAiProvider final : public sdk::Provider {
                    "${OPENAI_API_KEY})");
     }
     json::object body = request_body(r);
-    ctxmgr::provider::HttpRequest req;
-    req.url = base_url_ + "/chat/completions";
-    req.headers = {"Authorization: Bearer " + key_, "Content-Type: application/json",
-                   "Accept: application/json"};
-    req.connect_timeout = call_.connect_timeout;
-    req.total_timeout = call_.total_timeout;
+    ctxmgr::provider::HttpRequest req = http_request();
     if (sink == nullptr) {
       req.body = json::serialize(body);
       auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
                                                         &ctxmgr::provider::error_message);
       if (!answer) return answer.error();
-      return parse_completion(*answer);
+      return parse_completion(*answer, nullptr);
     }
     // Streamed: chunks until `data: [DONE]`; the last chunk before it carries the usage.
     body["stream"] = true;
@@ -82,7 +78,67 @@ class OpenAiProvider final : public sdk::Provider {
     return c;
   }
 
+  // Every tool as a function tool with its JSON schema (Chat Completions has no native memory
+  // tool); each round as an assistant message with `tool_calls`, then one `tool` message per
+  // result (the protocol has no error flag: the content says it).
+  sdk::Result<sdk::ToolCompletion> complete_with_tools(
+      const sdk::CompletionRequest& r, const std::vector<sdk::ToolSpec>& tools,
+      const std::vector<sdk::ToolRound>& rounds) override {
+    if (key_.empty()) {
+      return Error(Errc::unavailable,
+                   "provider openai has no API key (options.api_key, e.g. "
+                   "${OPENAI_API_KEY})");
+    }
+    json::object body = request_body(r);
+    json::array declared;
+    for (const auto& t : tools) {
+      declared.push_back(
+          json::object{{"type", "function"},
+                       {"function", json::object{{"name", t.name},
+                                                 {"description", t.description},
+                                                 {"parameters", json::parse(t.input_schema)}}}});
+    }
+    body["tools"] = std::move(declared);
+    auto& messages = body["messages"].as_array();
+    for (const auto& round : rounds) {
+      json::array calls;
+      for (const auto& c : round.calls) {
+        calls.push_back(json::object{
+            {"id", c.id},
+            {"type", "function"},
+            {"function", json::object{{"name", c.name}, {"arguments", c.input_json}}}});
+      }
+      json::object said{{"role", "assistant"}, {"tool_calls", std::move(calls)}};
+      said["content"] = round.text.empty() ? json::value(nullptr) : json::value(round.text);
+      messages.push_back(std::move(said));
+      for (const auto& res : round.results) {
+        messages.push_back(json::object{
+            {"role", "tool"}, {"tool_call_id", res.call_id}, {"content", res.content}});
+      }
+    }
+    ctxmgr::provider::HttpRequest req = http_request();
+    req.body = json::serialize(body);
+    auto answer = ctxmgr::provider::call_with_retries(req, "openai", call_.max_retries, host_,
+                                                      &ctxmgr::provider::error_message);
+    if (!answer) return answer.error();
+    sdk::ToolCompletion out;
+    auto completion = parse_completion(*answer, &out.calls);
+    if (!completion) return completion.error();
+    out.completion = std::move(*completion);
+    return out;
+  }
+
  private:
+  ctxmgr::provider::HttpRequest http_request() const {
+    ctxmgr::provider::HttpRequest req;
+    req.url = base_url_ + "/chat/completions";
+    req.headers = {"Authorization: Bearer " + key_, "Content-Type: application/json",
+                   "Accept: application/json"};
+    req.connect_timeout = call_.connect_timeout;
+    req.total_timeout = call_.total_timeout;
+    return req;
+  }
+
   // The Chat Completions body of a request: the system prompt and the selected context as one
   // system message, then the conversation.
   json::object request_body(const sdk::CompletionRequest& r) const {
@@ -148,7 +204,9 @@ class OpenAiProvider final : public sdk::Provider {
     return StreamStep::more;
   }
 
-  static sdk::Result<sdk::Completion> parse_completion(const std::string& text) {
+  // A completion's first choice; its function calls into `calls` when given.
+  static sdk::Result<sdk::Completion> parse_completion(const std::string& text,
+                                                       std::vector<sdk::ToolCall>* calls) {
     const Error malformed(Errc::provider_error, "openai answered with a malformed completion");
     boost::system::error_code ec;
     const auto v = json::parse(text, ec);
@@ -183,6 +241,23 @@ class OpenAiProvider final : public sdk::Provider {
       }
       if (const auto* p = usage.if_contains("completion_tokens"); p != nullptr && p->is_int64()) {
         c.usage.output_tokens = p->as_int64();
+      }
+    }
+    const auto* tool_calls = message->as_object().if_contains("tool_calls");
+    if (calls != nullptr && tool_calls != nullptr && tool_calls->is_array()) {
+      for (const auto& call : tool_calls->as_array()) {
+        const auto* co = call.if_object();
+        const json::value* id = co != nullptr ? co->if_contains("id") : nullptr;
+        const json::value* fn = co != nullptr ? co->if_contains("function") : nullptr;
+        const json::object* f = fn != nullptr ? fn->if_object() : nullptr;
+        const json::value* name = f != nullptr ? f->if_contains("name") : nullptr;
+        const json::value* args = f != nullptr ? f->if_contains("arguments") : nullptr;
+        if (id == nullptr || !id->is_string() || name == nullptr || !name->is_string() ||
+            args == nullptr || !args->is_string()) {
+          return malformed;
+        }
+        calls->push_back({std::string(id->as_string()), std::string(name->as_string()),
+                          std::string(args->as_string())});
       }
     }
     return c;

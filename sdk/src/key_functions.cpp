@@ -7,6 +7,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/provider.hpp"
+#include "ctxmgr/sdk/provider_tools.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
@@ -39,6 +40,7 @@ StorageContextChanges::~StorageContextChanges() = default;
 StorageVectors::~StorageVectors() = default;
 StorageVectorChanges::~StorageVectorChanges() = default;
 StorageMemoryFiles::~StorageMemoryFiles() = default;
+ProviderTools::~ProviderTools() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

@@ -96,6 +96,31 @@ export function message(blocks, { model = "claude-fake-1", stop = "end_turn", in
 
 export const anthropicError = (type, message) => ({ type: "error", error: { type, message } });
 
+// An Anthropic answer that calls tools: optional text, then one tool_use block per [id, input]
+// (stop_reason tool_use).
+export function toolUse(calls, { text = "", name = "memory" } = {}) {
+  return {
+    id: "msg_tool", type: "message", role: "assistant", model: "claude-fake-1",
+    content: [...(text ? [{ type: "text", text }] : []),
+              ...calls.map(([id, input]) => ({ type: "tool_use", id, name, input }))],
+    stop_reason: "tool_use", stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: 2, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+  };
+}
+
+// The OpenAI answer that calls functions: one tool call per [id, arguments] (finish_reason
+// tool_calls); `args` may be an object (serialised) or raw text (a model's malformed JSON).
+export function toolCalls(calls, { name = "memory" } = {}) {
+  return {
+    id: "chatcmpl-tool", object: "chat.completion", created: 1741570283, model: "gpt-fake-1",
+    choices: [{ index: 0, finish_reason: "tool_calls", logprobs: null, message: {
+      role: "assistant", content: null, refusal: null,
+      tool_calls: calls.map(([id, args]) => ({ id, type: "function",
+        function: { name, arguments: typeof args === "string" ? args : JSON.stringify(args) } })) } }],
+    usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
+  };
+}
+
 // An OpenAI stream: a role chunk, one chunk per text, the finish chunk, the usage chunk, [DONE].
 export function openaiStream(texts, { done = true, usage = { prompt_tokens: 40, completion_tokens: 6 } } = {}) {
   const chunk = (delta, finish = null, extra = {}) => `data: ${JSON.stringify({

@@ -63,8 +63,8 @@ TEST(Config, EmptyFileIsAValidConfigWithNothingConfigured) {
 TEST(Config, UnknownTopLevelKey) {
   EXPECT_EQ(error_of("server: {}\nstorrage: {plugin: x}\n"),
             "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
-            "selection, "
-            "plugins, storage, embedder, embeddings, selectors, providers, transports");
+            "selection, plugins, storage, embedder, embeddings, memory, selectors, providers, "
+            "transports");
 }
 
 TEST(Config, UnknownNestedKey) {
@@ -213,4 +213,18 @@ TEST(Config, TheEmbedderIsOneEntryThatAVariableTurnsOn) {
       "got \"10\"");
   EXPECT_EQ(error_of("storage: {plugin: sqlite, enabled: false}\n"),
             "ctxmgr.yaml:1:10: storage: the storage cannot be disabled");
+}
+
+TEST(Config, MemoryStepsAreBounded) {
+  ck::Environment env;
+  auto defaults = ck::parse_config("", "ctxmgr.yaml", env);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->config.memory.max_steps, 8);
+  auto set = ck::parse_config("memory: {max_steps: 20}\n", "ctxmgr.yaml", env);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->config.memory.max_steps, 20);
+  EXPECT_EQ(error_of("memory: {max_steps: 0}\n"),
+            "ctxmgr.yaml:1:21: memory.max_steps: expected an integer from 1 to 64, got \"0\"");
+  EXPECT_EQ(error_of("memory: {steps: 3}\n").find("unknown key 'steps'") != std::string::npos,
+            true);
 }

@@ -209,7 +209,8 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     selection = std::move(*engine);
     settings.selection = selection.get();
     processing = std::make_unique<ProcessEngine>(
-        *access, selection.get(), registry.of_kind<sdk::Provider>(sdk::Kind::provider));
+        *access, selection.get(), registry.of_kind<sdk::Provider>(sdk::Kind::provider),
+        registry.provider_tools(), config.memory.max_steps);
     settings.processing = processing.get();
     settings.auth_failure_window = std::chrono::milliseconds(config.audit.auth_failure_window_ms);
     service = std::make_unique<ContextService>(*access, metrics, clock, settings);

@@ -117,6 +117,11 @@ struct EmbeddingsConfig {
   std::int64_t hnsw_ef_search = 200;    // candidates a graph search keeps
 };
 
+// Claude's memory tool (docs/memory-tool.md).
+struct MemoryConfig {
+  std::int64_t max_steps = 8;  // model calls a server-run loop makes at most (process "memory")
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
@@ -124,6 +129,7 @@ struct Config {
   AuditConfig audit;
   SelectionConfig selection;
   EmbeddingsConfig embeddings;
+  MemoryConfig memory;
   std::vector<std::filesystem::path> plugin_paths;
   std::vector<PluginEntry> plugins;  // storage, embedder, selectors, providers, transports
 };

@@ -315,6 +315,11 @@ sdk::Status read_embeddings(const YamlSource& src, const YAML::Node& node, Embed
                         {"hnsw_ef_search", &out.hnsw_ef_search, 1, 100000}});
 }
 
+sdk::Status read_memory(const YamlSource& src, const YAML::Node& node, MemoryConfig& out) {
+  if (auto st = src.check_mapping(node, "memory", {"max_steps"}); !st) return st.error();
+  return read_integers(src, node, "memory", {{"max_steps", &out.max_steps, 1, 64}});
+}
+
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(
@@ -441,10 +446,10 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   Config& cfg = out.config;
   cfg.file = file;
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (auto st =
-          src.check_mapping(root, "",
-                            {"server", "service", "audit", "selection", "plugins", "storage",
-                             "embedder", "embeddings", "selectors", "providers", "transports"});
+  if (auto st = src.check_mapping(
+          root, "",
+          {"server", "service", "audit", "selection", "plugins", "storage", "embedder",
+           "embeddings", "memory", "selectors", "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -462,6 +467,9 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   }
   if (const auto embeddings = root["embeddings"]; embeddings) {
     if (auto st = read_embeddings(src, embeddings, cfg.embeddings); !st) return st.error();
+  }
+  if (const auto memory = root["memory"]; memory) {
+    if (auto st = read_memory(src, memory, cfg.memory); !st) return st.error();
   }
   if (const auto selection = root["selection"]; selection) {
     if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();

@@ -176,6 +176,17 @@ sdk::StorageMemoryFiles* Registry::storage_memory_files() const {
   return storage_capability<sdk::StorageMemoryFiles>(CTXMGR_CAP_STORAGE_MEMORY_FILES);
 }
 
+std::vector<std::pair<std::string, sdk::ProviderTools*>> Registry::provider_tools() const {
+  std::vector<std::pair<std::string, sdk::ProviderTools*>> out;
+  for (const auto& i : instances_) {
+    if (i.kind == sdk::Kind::provider && (i.capabilities & CTXMGR_CAP_PROVIDER_TOOLS) != 0) {
+      auto* tools = dynamic_cast<sdk::ProviderTools*>(static_cast<sdk::Provider*>(i.object.get()));
+      if (tools != nullptr) out.emplace_back(i.name, tools);
+    }
+  }
+  return out;
+}
+
 sdk::StorageBatch* Registry::storage_batch() const {
   return storage_capability<sdk::StorageBatch>(CTXMGR_CAP_STORAGE_BATCH);
 }

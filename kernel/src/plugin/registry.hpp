@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "ctxmgr/sdk/provider_tools.hpp"
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
@@ -77,6 +78,8 @@ class Registry {
   // The storage's vectors since a cursor (ABI 1.9), or null.
   sdk::StorageVectorChanges* storage_vector_changes() const;
   sdk::StorageMemoryFiles* storage_memory_files() const;
+  // The providers that run tools (CTXMGR_CAP_PROVIDER_TOOLS), by name.
+  std::vector<std::pair<std::string, sdk::ProviderTools*>> provider_tools() const;
   // The storage's group-commit capability (ABI 1.4), or null.
   sdk::StorageBatch* storage_batch() const;
   // The instances of a kind, in configured order; the pointer is the kind's interface.

@@ -8,6 +8,7 @@
 #include "core/ids.hpp"
 #include "core/request_parsing.hpp"
 #include "core/time_text.hpp"
+#include "ctxmgr/sdk/memory_tool.hpp"
 #include "json/json_text.hpp"
 
 namespace ctxmgr::kernel {
@@ -27,12 +28,13 @@ struct ProcessRequest {
   std::vector<std::string> context_ids;
   std::optional<json::object> selection;  // the select body, when context.query is given
   bool stream = false;
+  bool memory = false;  // the model may call the memory tool (docs/memory-tool.md)
 };
 
 sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max_depth) {
   auto obj = parse_body_object(body, max_depth,
                                {"provider", "model", "system", "messages", "context", "max_tokens",
-                                "temperature", "stream"});
+                                "temperature", "stream", "memory"});
   if (!obj) return obj.error();
   ProcessRequest r;
   for (auto [name, out] : {std::pair<const char*, std::string*>{"provider", &r.provider},
@@ -78,6 +80,10 @@ sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max
     if (!v->is_bool()) return invalid_request("stream must be true or false");
     r.stream = v->as_bool();
   }
+  if (const auto* v = obj->if_contains("memory")) {
+    if (!v->is_bool()) return invalid_request("memory must be true or false");
+    r.memory = v->as_bool();
+  }
   if (const auto* c = obj->if_contains("context"); c != nullptr && !c->is_null()) {
     if (!c->is_object()) return invalid_request("context must be an object");
     json::object select;
@@ -112,6 +118,61 @@ sdk::Result<ProcessRequest> parse_request(std::string_view body, std::size_t max
   return r;
 }
 
+// One entry of the answer's "memory" list: the command, the path(s) it named, its outcome.
+std::string memory_log_entry(std::string_view input_json, const ToolOutcome& outcome) {
+  boost::system::error_code ec;
+  const auto input = json::parse(input_json, ec);
+  json::object entry;
+  const json::object* in = ec ? nullptr : input.if_object();
+  for (const char* key : {"command", "path", "old_path", "new_path"}) {
+    const json::value* v = in != nullptr ? in->if_contains(key) : nullptr;
+    if (v != nullptr && v->is_string()) entry[key] = v->as_string();
+  }
+  if (!entry.contains("command")) entry["command"] = nullptr;
+  entry["is_error"] = outcome.is_error;
+  return json::serialize(entry);
+}
+
+// The server-run memory loop: the model is called with the memory tool, every call it makes is
+// run, and it is called again with the rounds so far, until it ends its turn or `max_steps`
+// calls were made. Usage is summed over the calls; `log` gets one entry per command run.
+sdk::Result<sdk::Completion> memory_loop(sdk::ProviderTools& tools,
+                                         const sdk::CompletionRequest& request,
+                                         const MemoryRunner& run, std::int64_t max_steps,
+                                         std::vector<std::string>& log) {
+  const std::vector<sdk::ToolSpec> specs = {
+      {std::string(sdk::kMemoryToolName), std::string(sdk::kMemoryToolDescription),
+       std::string(sdk::kMemoryToolInputSchema), std::string(sdk::kMemoryToolType)}};
+  std::vector<sdk::ToolRound> rounds;
+  sdk::CompletionUsage usage;
+  for (std::int64_t step = 1;; ++step) {
+    auto answer = tools.complete_with_tools(request, specs, rounds);
+    if (!answer) return answer.error();
+    usage.input_tokens += answer->completion.usage.input_tokens;
+    usage.output_tokens += answer->completion.usage.output_tokens;
+    if (answer->calls.empty()) {
+      answer->completion.usage = usage;
+      return std::move(answer->completion);
+    }
+    if (step >= max_steps) {
+      return Error(Errc::provider_error,
+                   "the model was still calling tools after " + std::to_string(max_steps) +
+                       " model calls (memory.max_steps); the commands run so far are kept");
+    }
+    sdk::ToolRound round{answer->completion.output_text, std::move(answer->calls), {}};
+    for (const auto& call : round.calls) {
+      const ToolOutcome outcome = call.name == sdk::kMemoryToolName
+                                      ? run(call.input_json)
+                                      : ToolOutcome{"Error: there is no tool named `" + call.name +
+                                                        "`; the only tool is `memory`",
+                                                    true};
+      log.push_back(memory_log_entry(call.input_json, outcome));
+      round.results.push_back({call.id, outcome.content, outcome.is_error});
+    }
+    rounds.push_back(std::move(round));
+  }
+}
+
 }  // namespace
 
 std::string render_context_block(const std::vector<sdk::ContextRow>& rows) {
@@ -126,17 +187,22 @@ std::string render_context_block(const std::vector<sdk::ContextRow>& rows) {
   return out;
 }
 
-ProcessEngine::ProcessEngine(AccessCache& access, SelectionEngine* selection,
-                             std::vector<std::pair<std::string, sdk::Provider*>> providers)
+ProcessEngine::ProcessEngine(
+    AccessCache& access, SelectionEngine* selection,
+    std::vector<std::pair<std::string, sdk::Provider*>> providers,
+    std::vector<std::pair<std::string, sdk::ProviderTools*>> tool_providers, std::int64_t max_steps)
     : access_(access),
       storage_(access.storage()),
       selection_(selection),
-      providers_(std::move(providers)) {}
+      providers_(std::move(providers)),
+      tool_providers_(std::move(tool_providers)),
+      max_steps_(max_steps) {}
 
 sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::string_view body,
                                                    std::size_t max_depth,
                                                    sdk::ProcessStream& stream,
-                                                   std::string_view request_id) {
+                                                   std::string_view request_id,
+                                                   const MemoryRunner* memory) {
   auto req = parse_request(body, max_depth);
   if (!req) return req.error();
   if (providers_.empty()) return Error(Errc::unavailable, "no provider is configured");
@@ -150,6 +216,17 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
     for (const auto& [name, p] : providers_) names += (names.empty() ? "" : ", ") + name;
     return invalid_request("provider '" + provider_name +
                            "' is not configured; configured: " + names);
+  }
+  sdk::ProviderTools* tools = nullptr;
+  if (req->memory) {
+    for (const auto& [name, t] : tool_providers_) {
+      if (name == provider_name) tools = t;
+    }
+    if (tools == nullptr) {
+      return invalid_request("provider '" + provider_name +
+                             "' cannot run tools, so it cannot use memory");
+    }
+    if (memory == nullptr) return Error(Errc::unavailable, "memory is not available here");
   }
 
   // Named contexts first, each readable by the view (else 404, as a read would be), then what
@@ -200,9 +277,23 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
     out.streamed = true;
     sink.emplace(stream);
   }
-  auto completion = provider->complete(req->completion, sink ? &*sink : nullptr);
+  // With memory, the tool turns are not streamed: the loop runs whole and its final text goes
+  // out as one delta.
+  std::vector<std::string> log;
+  auto completion = tools != nullptr
+                        ? memory_loop(*tools, req->completion, *memory, max_steps_, log)
+                        : provider->complete(req->completion, sink ? &*sink : nullptr);
+  if (req->memory) {
+    out.memory_log = "[";
+    for (std::size_t i = 0; i < log.size(); ++i) out.memory_log += (i > 0 ? "," : "") + log[i];
+    out.memory_log += "]";
+  }
   if (!completion) {
-    if (!req->stream) return completion.error();
+    if (!req->stream) {
+      if (log.empty()) return completion.error();
+      out.failed = completion.error();  // commands ran: the audit must still name them
+      return out;
+    }
     const auto& e = completion.error();
     // The error body of API.md, as a REST error would carry it.
     std::string error = "{\"error\":{\"code\":\"" + std::string(sdk::code_name(e.code())) +
@@ -213,9 +304,10 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
     }
     error += "}}";
     stream.event("error", error);
-    out.stream_error = e;
+    out.failed = e;
     return out;
   }
+  if (tools != nullptr && sink) sink->on_text(completion->output_text);
   out.model = completion->model;
   out.usage = completion->usage;
   out.json = "{\"provider\":" + json_quote(provider_name) +
@@ -227,7 +319,7 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
              "},\"context_ids\":" + json_string_array(out.context_ids) +
              (out.selection_id > 0 ? ",\"selection_id\":" + std::to_string(out.selection_id)
                                    : std::string()) +
-             "}";
+             (req->memory ? ",\"memory\":" + out.memory_log : std::string()) + "}";
   if (req->stream) stream.event("done", out.json);
   return out;
 }

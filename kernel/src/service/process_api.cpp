@@ -26,29 +26,44 @@ sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
     }
     // An admin acting for an agent sees what that agent sees, not everything.
     const Identity view = who.agent_id == *agent ? who : Identity{*agent, false};
+    // The memory tool's commands run as the caller on the agent's memory files, each a change
+    // of its own (versioned, audited); an API error (a right missing, a malformed input) is
+    // handed to the model as a tool error.
+    const MemoryRunner memory = [&](std::string_view input) -> ToolOutcome {
+      auto r = memory_command(caller, *agent, input);
+      if (!r) return {"Error: " + r.error().message(), true};
+      auto answer = parse_json(r->json, 8);
+      if (!answer || !answer->is_object()) return {"Error: the memory command failed", true};
+      const auto& o = answer->get_object();
+      return {std::string(o.at("content").as_string()), o.at("is_error").as_bool()};
+    };
     auto out = settings_.processing->process(view, body, settings_.max_json_depth, stream,
-                                             caller.request_id);
+                                             caller.request_id, &memory);
     if (!out) return out.error();
     const std::string provider_label = "provider=\"" + out->provider + "\"";
     metrics_.counter_add("ctxmgr_provider_tokens_total", provider_label + ",direction=\"input\"",
                          static_cast<double>(out->usage.input_tokens));
     metrics_.counter_add("ctxmgr_provider_tokens_total", provider_label + ",direction=\"output\"",
                          static_cast<double>(out->usage.output_tokens));
-    if (auto st = audit_read(
-            caller, who, "process", "",
-            "{\"agent_id\":" + json_quote(*agent) + ",\"provider\":" + json_quote(out->provider) +
-                ",\"model\":" + json_quote(out->model) +
-                ",\"context_ids\":" + json_string_array(out->context_ids) +
-                ",\"usage\":{\"input_tokens\":" + std::to_string(out->usage.input_tokens) +
-                ",\"output_tokens\":" + std::to_string(out->usage.output_tokens) +
-                "},\"stream\":" + (out->streamed ? "true" : "false") +
-                (out->stream_error
-                     ? ",\"error\":" + json_quote(sdk::code_name(out->stream_error->code()))
+    std::string details =
+        "{\"agent_id\":" + json_quote(*agent) + ",\"provider\":" + json_quote(out->provider) +
+        ",\"model\":" + json_quote(out->model) +
+        ",\"context_ids\":" + json_string_array(out->context_ids) +
+        ",\"usage\":{\"input_tokens\":" + std::to_string(out->usage.input_tokens) +
+        ",\"output_tokens\":" + std::to_string(out->usage.output_tokens) +
+        "},\"stream\":" + (out->streamed ? "true" : "false") +
+        (out->failed ? ",\"error\":" + json_quote(sdk::code_name(out->failed->code()))
                      : std::string()) +
-                "}");
-        !st && !out->streamed) {
+        (out->memory_log.empty() ? std::string() : ",\"memory\":" + out->memory_log) + "}";
+    // A loop that ran memory commands changed things: its event is recorded whatever the read
+    // audit mode, naming each command (their changes have events of their own).
+    const bool changed = out->memory_log.size() > 2;
+    auto st = changed ? record(caller, who.agent_id, "process", "", std::move(details))
+                      : audit_read(caller, who, "process", "", std::move(details));
+    if (!st && !out->streamed) {
       return st.error();  // once a stream began, its answer is out: a failed record is logged
     }
+    if (out->failed && !out->streamed) return *out->failed;
     ApiResponse r;
     r.json = std::move(out->json);
     return r;

@@ -118,6 +118,7 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_VECTOR_CHANGES 0x80u /* ... also a ctxmgr::sdk::StorageVectorChanges */
 /* ABI 1.10 */
 #define CTXMGR_CAP_STORAGE_MEMORY_FILES 0x100u /* ... also a ctxmgr::sdk::StorageMemoryFiles */
+#define CTXMGR_CAP_PROVIDER_TOOLS 0x200u /* a provider also a ctxmgr::sdk::ProviderTools */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

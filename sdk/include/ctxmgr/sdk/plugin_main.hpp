@@ -25,6 +25,7 @@
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/options.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
+#include "ctxmgr/sdk/provider_tools.hpp"
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
@@ -93,6 +94,7 @@ constexpr std::uint32_t capabilities_of() {
     bits |= CTXMGR_CAP_STORAGE_VECTOR_CHANGES;
   }
   if constexpr (std::is_base_of_v<StorageMemoryFiles, C>) bits |= CTXMGR_CAP_STORAGE_MEMORY_FILES;
+  if constexpr (std::is_base_of_v<ProviderTools, C>) bits |= CTXMGR_CAP_PROVIDER_TOOLS;
   return bits;
 }
 

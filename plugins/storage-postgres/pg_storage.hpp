@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -45,7 +46,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageContextChanges,
                         public sdk::StorageVectors,
                         public sdk::StorageVectorChanges,
-                        public sdk::StorageMemoryFiles {
+                        public sdk::StorageMemoryFiles,
+                        public sdk::StorageErasure {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -125,6 +127,11 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
 
+  // StorageErasure (pg_erasure.cpp)
+  sdk::Result<bool> redact_version(sdk::Transaction& tx, std::string_view id, std::int64_t version,
+                                   std::string_view context_data,
+                                   std::string_view metadata) override;
+  sdk::Status scrub() override;
   // StorageMemoryFiles (pg_memory_files.cpp)
   sdk::Result<std::vector<sdk::ContextRow>> memory_files(const sdk::MemoryFileQuery& q) override;
 

@@ -45,6 +45,9 @@ void SqliteStorage::open_session(soci::session& s) const {
   exec_script(s, ("PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_) + ";" +
                   "PRAGMA foreign_keys = ON;" + "PRAGMA synchronous = " + synchronous_ + ";" +
                   "PRAGMA temp_store = MEMORY;" +
+                  // Deleted and replaced content is overwritten, not left in free space: what a
+                  // redaction erases is gone from the file (Debian's build has it on already).
+                  "PRAGMA secure_delete = ON;" +
                   "PRAGMA mmap_size = " + std::to_string(mmap_mib_ * 1024 * 1024) + ";")
                      .c_str());
   register_search_tokenizer(native(s));

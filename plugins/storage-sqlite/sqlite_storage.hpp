@@ -18,6 +18,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -36,7 +37,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageBatch,
                             public sdk::StorageVectors,
                             public sdk::StorageVectorChanges,
-                            public sdk::StorageMemoryFiles {
+                            public sdk::StorageMemoryFiles,
+                            public sdk::StorageErasure {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -115,6 +117,11 @@ class SqliteStorage final : public sdk::StorageSearch,
                                                 std::int64_t limit) override;
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
+  // StorageErasure (sqlite_erasure.cpp)
+  sdk::Result<bool> redact_version(sdk::Transaction& tx, std::string_view id, std::int64_t version,
+                                   std::string_view context_data,
+                                   std::string_view metadata) override;
+  sdk::Status scrub() override;
   // StorageMemoryFiles (sqlite_memory_files.cpp)
   sdk::Result<std::vector<sdk::ContextRow>> memory_files(const sdk::MemoryFileQuery& q) override;
 

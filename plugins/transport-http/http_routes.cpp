@@ -193,6 +193,14 @@ const std::vector<Route> kRoutes = {
        [](sdk::ContextApi& api, const RouteRequest& r) {
          return answer(api.revert_context(r.caller, r.params[0], r.req.body()));
        }}}},
+    {"context_redact",
+     "/api/context/{id}/versions/{version}/redact",
+     {{verb::post,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.redact_version(r.caller, r.params[0], r.params[1]));
+       }}}},
     {"context_grants", "/api/context/{id}/grants", grant_list<sdk::GrantScope::context>()},
     {"context_grants", "/api/context/{id}/grants/{grantee}", grant_one<sdk::GrantScope::context>()},
     {"agent_contexts",

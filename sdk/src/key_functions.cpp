@@ -14,6 +14,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -41,6 +42,7 @@ StorageVectors::~StorageVectors() = default;
 StorageVectorChanges::~StorageVectorChanges() = default;
 StorageMemoryFiles::~StorageMemoryFiles() = default;
 ProviderTools::~ProviderTools() = default;
+StorageErasure::~StorageErasure() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

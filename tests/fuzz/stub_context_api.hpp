@@ -95,6 +95,7 @@ class StubContextApi final : public sdk::ContextApi {
                       const sdk::PageParams&) override {
     return ok();
   }
+  R redact_version(const sdk::Caller&, std::string_view, std::string_view) override { return ok(); }
 
  private:
   bool trust_;

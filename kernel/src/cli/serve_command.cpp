@@ -151,6 +151,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     ServiceSettings settings;
     settings.context_changes = registry.storage_context_changes();
     settings.memory_files = registry.storage_memory_files();
+    settings.erasure = registry.storage_erasure();
     settings.context_cache =
         ContextCache::Settings{std::chrono::milliseconds(config.service.context_cache_ttl_ms),
                                static_cast<std::size_t>(config.service.context_cache_max_bytes)};

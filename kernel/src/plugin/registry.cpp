@@ -176,6 +176,10 @@ sdk::StorageMemoryFiles* Registry::storage_memory_files() const {
   return storage_capability<sdk::StorageMemoryFiles>(CTXMGR_CAP_STORAGE_MEMORY_FILES);
 }
 
+sdk::StorageErasure* Registry::storage_erasure() const {
+  return storage_capability<sdk::StorageErasure>(CTXMGR_CAP_STORAGE_ERASURE);
+}
+
 std::vector<std::pair<std::string, sdk::ProviderTools*>> Registry::provider_tools() const {
   std::vector<std::pair<std::string, sdk::ProviderTools*>> out;
   for (const auto& i : instances_) {

@@ -18,6 +18,7 @@
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
+#include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -78,6 +79,7 @@ class Registry {
   // The storage's vectors since a cursor (ABI 1.9), or null.
   sdk::StorageVectorChanges* storage_vector_changes() const;
   sdk::StorageMemoryFiles* storage_memory_files() const;
+  sdk::StorageErasure* storage_erasure() const;
   // The providers that run tools (CTXMGR_CAP_PROVIDER_TOOLS), by name.
   std::vector<std::pair<std::string, sdk::ProviderTools*>> provider_tools() const;
   // The storage's group-commit capability (ABI 1.4), or null.

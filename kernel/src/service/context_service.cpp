@@ -55,25 +55,6 @@ sdk::Error ContextService::escaped(std::string_view op, const sdk::Caller& calle
                "internal error (request " + std::string(caller.request_id) + "); see the log");
 }
 
-template <class Fn>
-sdk::Result<ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
-                                               std::string_view action, Fn&& change) {
-  std::string changed;  // the context the change touched, to drop from the cache
-  auto result =
-      writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id}, action,
-                  [&](sdk::Transaction& tx, sdk::AuditEvent& event) {
-                    auto answer = change(tx, event);
-                    changed = event.context_id;
-                    return answer;
-                  });
-  // Whatever the outcome (a failed commit may still have landed), before the answer goes out:
-  // this server reads its own writes.
-  if (!changed.empty()) contexts_.invalidate(changed);
-  // A new version to embed (or a purge the index will drop): the worker need not wait its turn.
-  if (!changed.empty() && result && settings_.embedding != nullptr) settings_.embedding->nudge();
-  return result;
-}
-
 namespace {
 // Who the latest call on this thread authenticated as, and for which request
 // (ContextApi::authenticated_agent): calls are synchronous, so the transport asks on the same

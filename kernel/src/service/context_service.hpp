@@ -20,6 +20,7 @@
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "embedding/embedding_worker.hpp"
 #include "metrics/metrics_registry.hpp"
@@ -54,6 +55,8 @@ struct ServiceSettings {
   EmbeddingWorker* embedding = nullptr;  // nudged after each change; null: none; outlives it
   // The storage's memory files (path-addressed contexts); null: the memory tool answers 503.
   sdk::StorageMemoryFiles* memory_files = nullptr;
+  // The storage's redaction in place; null: redaction answers 503.
+  sdk::StorageErasure* erasure = nullptr;
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -143,6 +146,8 @@ class ContextService final : public sdk::ContextApi {
                                                   std::string_view agent_id,
                                                   std::string_view path_prefix,
                                                   const sdk::PageParams& page) override;
+  sdk::Result<sdk::ApiResponse> redact_version(const sdk::Caller& caller, std::string_view id,
+                                               std::string_view version) override;
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);
@@ -276,6 +281,25 @@ auto ContextService::as_caller(std::string_view name, const sdk::Caller& caller,
   metrics_.observe(
       "ctxmgr_context_operation_duration_seconds", "op=\"" + std::string(name) + "\"",
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return result;
+}
+
+template <class Fn>
+sdk::Result<sdk::ApiResponse> ContextService::write(const sdk::Caller& caller, const Identity& who,
+                                                    std::string_view action, Fn&& change) {
+  std::string changed;  // the context the change touched, to drop from the cache
+  auto result =
+      writer_.run(clock_.now_us(), Actor{who.agent_id, caller.transport, caller.request_id}, action,
+                  [&](sdk::Transaction& tx, sdk::AuditEvent& event) {
+                    auto answer = change(tx, event);
+                    changed = event.context_id;
+                    return answer;
+                  });
+  // Whatever the outcome (a failed commit may still have landed), before the answer goes out:
+  // this server reads its own writes.
+  if (!changed.empty()) contexts_.invalidate(changed);
+  // A new version to embed (or a purge the index will drop): the worker need not wait its turn.
+  if (!changed.empty() && result && settings_.embedding != nullptr) settings_.embedding->nudge();
   return result;
 }
 

@@ -119,6 +119,7 @@ struct ctxmgr_plugin_abi {
 /* ABI 1.10 */
 #define CTXMGR_CAP_STORAGE_MEMORY_FILES 0x100u /* ... also a ctxmgr::sdk::StorageMemoryFiles */
 #define CTXMGR_CAP_PROVIDER_TOOLS 0x200u /* a provider also a ctxmgr::sdk::ProviderTools */
+#define CTXMGR_CAP_STORAGE_ERASURE 0x400u /* ... also a ctxmgr::sdk::StorageErasure */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -208,6 +208,11 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> list_memory_files(const Caller& caller, std::string_view agent_id,
                                                 std::string_view path_prefix,
                                                 const PageParams& page) = 0;
+  // POST /api/context/{id}/versions/{version}/redact (the owner or an admin): the version's data
+  // and metadata are erased in place, its number, time and actor kept, with a SHA-256 of what
+  // was there (docs/memory-tool.md: Redaction). `version` as written.
+  virtual Result<ApiResponse> redact_version(const Caller& caller, std::string_view id,
+                                             std::string_view version) = 0;
 };
 
 }  // namespace ctxmgr::sdk

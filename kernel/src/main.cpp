@@ -77,6 +77,15 @@ int main(int argc, char** argv) {
     agent_cmd.action = "disable";
     code = run_agent(opts, agent_cmd);
   });
+  auto* agent_erase = agent->add_subcommand(
+      "erase",
+      "remove an agent's contexts, versions, vectors, grants, selection records and "
+      "tokens (its audit events stay); print what was removed");
+  agent_erase->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();
+  agent_erase->callback([&] {
+    agent_cmd.action = "erase";
+    code = run_agent(opts, agent_cmd);
+  });
   auto* agent_rotate =
       agent->add_subcommand("rotate-token", "issue a new token; the old one stops");
   agent_rotate->add_option("agent_id", agent_cmd.agent_id, "the agent's id")->required();

@@ -37,6 +37,54 @@ sdk::Result<bool> SqliteStorage::redact_version(sdk::Transaction& tx, std::strin
   }
 }
 
+namespace {
+
+// Runs `sql` binding :a to the agent and returns how many rows it changed.
+std::int64_t run_counted(soci::session& sql, const std::string& text, const std::string& agent) {
+  std::string a = agent;
+  soci::statement st = (sql.prepare << text, soci::use(a));
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+}  // namespace
+
+sdk::Result<sdk::AgentErasure> SqliteStorage::erase_agent(sdk::Transaction& tx,
+                                                          std::string_view agent_id) {
+  auto* own = dynamic_cast<SqliteTransaction*>(&tx);
+  if (own == nullptr) {
+    return sdk::Error(sdk::Errc::internal, "erase agent: not a transaction of this storage");
+  }
+  try {
+    soci::session& sql = own->session();
+    const std::string agent(agent_id);
+    sdk::AgentErasure out;
+    {
+      std::string a = agent, id;
+      soci::statement st = (sql.prepare << "SELECT id FROM context WHERE agent_id = :a",
+                            soci::use(a), soci::into(id));
+      st.execute();
+      while (st.fetch()) out.context_ids.push_back(id);
+    }
+    constexpr const char* kOwned = "(SELECT id FROM context WHERE agent_id = :a)";
+    out.vectors = run_counted(
+        sql, std::string("DELETE FROM context_vectors WHERE context_id IN ") + kOwned, agent);
+    out.grants = run_counted(
+        sql, std::string("DELETE FROM context_grants WHERE context_id IN ") + kOwned, agent);
+    out.grants += run_counted(sql, "DELETE FROM context_grants WHERE agent_id = :a", agent);
+    out.grants += run_counted(sql, "DELETE FROM owner_grants WHERE owner_id = :a", agent);
+    out.grants += run_counted(sql, "DELETE FROM owner_grants WHERE agent_id = :a", agent);
+    out.versions = run_counted(
+        sql, std::string("DELETE FROM context_history WHERE context_id IN ") + kOwned, agent);
+    run_counted(sql, "DELETE FROM context WHERE agent_id = :a", agent);
+    out.selections = run_counted(sql, "DELETE FROM selection_log WHERE agent_id = :a", agent);
+    out.tokens = run_counted(sql, "DELETE FROM agent_tokens WHERE agent_id = :a", agent);
+    return out;
+  } catch (const std::exception& e) {
+    return fail(e, "erase agent");
+  }
+}
+
 sdk::Status SqliteStorage::scrub() {
   try {
     std::lock_guard lock(writer_mu_);

@@ -121,6 +121,8 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<bool> redact_version(sdk::Transaction& tx, std::string_view id, std::int64_t version,
                                    std::string_view context_data,
                                    std::string_view metadata) override;
+  sdk::Result<sdk::AgentErasure> erase_agent(sdk::Transaction& tx,
+                                             std::string_view agent_id) override;
   sdk::Status scrub() override;
   // StorageMemoryFiles (sqlite_memory_files.cpp)
   sdk::Result<std::vector<sdk::ContextRow>> memory_files(const sdk::MemoryFileQuery& q) override;

@@ -319,8 +319,12 @@ const std::vector<Route> kRoutes = {
        }},
       {verb::delete_,
        Body::none,
-       {},
+       {"erase"},
        [](sdk::ContextApi& api, const RouteRequest& r) {
+         // ?erase=true removes the agent's data; without it the agent is disabled.
+         auto erase = sdk::parse_bool(r.query.get("erase"), "erase", false);
+         if (!erase) return answer(api.refuse(r.caller, "agent.disable", erase.error()));
+         if (*erase) return answer(api.erase_agent(r.caller, r.params[0]));
          return answer(api.disable_agent(r.caller, r.params[0]));
        }}}},
     {"agent_token",

@@ -132,6 +132,80 @@ TEST_P(RedactionE2E, ADeletedContextsLastVersionCanBeRedacted) {
   EXPECT_EQ(listed.body.find(kSecret), std::string::npos) << listed.body;
 }
 
+// Erasure of an agent (docs/memory-tool.md: Erasure): its contexts, versions, grants, selection
+// records and tokens gone, its audit events kept (hashes and counts only), the chain verifying,
+// a backup after it holding none of it; through REST and the CLI; admins only.
+TEST_P(RedactionE2E, AnAgentIsErasedWithAReportOfWhatWent) {
+  auto agent = c_->post("/api/agents", R"({"agent_id":"ana","display_name":"Ana Pérez"})");
+  ASSERT_EQ(agent.status, 201) << agent.body;
+  ASSERT_EQ(c_->post("/api/agents", R"({"agent_id":"bo"})").status, 201);
+  auto first =
+      as("ana", "POST", "/api/context",
+         std::string(R"({"agent_id":"ana","context_data":{"note":")") + kSecret + R"( deploy"}})");
+  ASSERT_EQ(first.status, 201);
+  const std::string id(json::parse(first.body).at("id").as_string());
+  ASSERT_EQ(as("ana", "PATCH", "/api/context/" + id, R"({"context_data":{"v":2}})").status, 200);
+  ASSERT_EQ(
+      as("ana", "POST", "/api/context", R"({"agent_id":"ana","context_data":{"x":1}})").status,
+      201);
+  ASSERT_EQ(as("ana", "POST", "/api/context/" + id + "/grants",
+               R"({"agent_id":"bo","permission":"read"})")
+                    .status /
+                100,
+            2);
+  ASSERT_EQ(
+      as("bo", "POST", "/api/agent/bo/grants", R"({"agent_id":"ana","permission":"read"})").status /
+          100,
+      2);
+  ASSERT_EQ(as("ana", "POST", "/api/agent/ana/select", R"({"query":"deploy"})").status, 200);
+
+  EXPECT_EQ(as("bo", "DELETE", "/api/agents/ana?erase=true").status, 403);
+  EXPECT_EQ(c_->del("/api/agents/ana?erase=maybe").status, 400);
+  auto erased = c_->del("/api/agents/ana?erase=true");  // trust mode, no header: the admin
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  const auto report = json::parse(erased.body);
+  EXPECT_EQ(report.at("contexts").as_int64(), 2);
+  EXPECT_EQ(report.at("versions").as_int64(), 3);
+  EXPECT_EQ(report.at("selections").as_int64(), 1);
+  EXPECT_EQ(report.at("tokens").as_int64(), 1);
+  EXPECT_EQ(report.at("grants").as_int64(), 2);
+
+  EXPECT_EQ(c_->get("/api/context/" + id).status, 404);
+  auto left = json::parse(c_->get("/api/agent/ana/contexts?include_deleted=true").body);
+  EXPECT_EQ(left.at("items").as_array().size(), 0u);
+  auto row = json::parse(c_->get("/api/agents/ana").body).at("agent");
+  EXPECT_TRUE(row.at("disabled").as_bool());
+  EXPECT_EQ(row.at("display_name").as_string(), "");
+  auto selections = json::parse(c_->get("/api/agent/ana/selections").body);
+  EXPECT_EQ(selections.at("items").as_array().size(), 0u);
+  auto erase_events = json::parse(c_->get("/api/audit?action=agent.erase").body);
+  ASSERT_EQ(erase_events.at("items").as_array().size(), 1u);
+  EXPECT_EQ(erase_events.at("items").at(0).at("details").at("contexts").as_int64(), 2);
+  auto audit = c_->get("/api/audit?limit=1000");
+  EXPECT_EQ(audit.body.find(kSecret), std::string::npos);
+  EXPECT_EQ(audit.body.find("Ana P"), std::string::npos);
+  auto verify = c_->get("/api/audit/verify");
+  EXPECT_TRUE(json::parse(verify.body).at("ok").as_bool()) << verify.body;
+  const std::string out = server_->dir() + "/after-erase.ctxbak";
+  ASSERT_EQ(
+      ct::run_process({CTXMGR_BIN, "--config", server_->config_path(), "backup", "--out", out})
+          .exit_code,
+      0);
+  EXPECT_EQ(ct::run_process({"/usr/bin/zgrep", "-c", kSecret, out}).out, "0\n");
+
+  // The CLI does the same and prints the report.
+  ASSERT_EQ(as("bo", "POST", "/api/context", R"({"agent_id":"bo","context_data":{"y":1}})").status,
+            201);
+  auto cli =
+      ct::run_process({CTXMGR_BIN, "--config", server_->config_path(), "agent", "erase", "bo"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_EQ(json::parse(cli.out).at("contexts").as_int64(), 1) << cli.out;
+  EXPECT_EQ(
+      ct::run_process({CTXMGR_BIN, "--config", server_->config_path(), "agent", "erase", "nobody"})
+          .exit_code,
+      1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RedactionE2E, testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

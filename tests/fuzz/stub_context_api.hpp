@@ -96,6 +96,7 @@ class StubContextApi final : public sdk::ContextApi {
     return ok();
   }
   R redact_version(const sdk::Caller&, std::string_view, std::string_view) override { return ok(); }
+  R erase_agent(const sdk::Caller&, std::string_view) override { return ok(); }
 
  private:
   bool trust_;

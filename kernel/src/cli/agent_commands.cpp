@@ -1,5 +1,5 @@
-// ctxmgr agent create | list | disable | rotate-token — the registry from the command line, as
-// the admin: this is how an operator makes the first admin of a token-mode server. The same
+// ctxmgr agent create | list | disable | erase | rotate-token — the registry from the command line,
+// as the admin: this is how an operator makes the first admin of a token-mode server. The same
 // service as REST runs underneath, so the rules and the audit events are the same.
 
 #include <iostream>
@@ -41,6 +41,13 @@ int run_agent(const CommonOptions& opts, const AgentCommand& cmd) {
     r = agents.list(admin, page);
   } else if (cmd.action == "disable") {
     r = agents.disable(admin, actor, cmd.agent_id);
+  } else if (cmd.action == "erase") {
+    auto* erasure = session->registry->storage_erasure();
+    if (erasure == nullptr) {
+      std::cerr << "ctxmgr: the configured storage cannot erase\n";
+      return kExitFailure;
+    }
+    r = agents.erase(admin, actor, cmd.agent_id, *erasure);
   } else {
     r = agents.rotate_token(admin, actor, cmd.agent_id);
   }
@@ -50,6 +57,9 @@ int run_agent(const CommonOptions& opts, const AgentCommand& cmd) {
   }
   if (cmd.action == "disable") {
     std::cout << "disabled " << cmd.agent_id << "; its tokens no longer work\n";
+  } else if (cmd.action == "erase") {
+    // The report of what was removed, as JSON (the same as DELETE /api/agents/{id}?erase=true).
+    std::cout << r->json << "\n";
   } else if (cmd.action == "list") {
     const auto listed = boost::json::parse(r->json);  // kept alive for the loop
     for (const auto& item : listed.at("items").as_array()) {

@@ -47,6 +47,22 @@ sdk::Result<ApiResponse> ContextService::disable_agent(const sdk::Caller& caller
   }));
 }
 
+sdk::Result<ApiResponse> ContextService::erase_agent(const sdk::Caller& caller,
+                                                     std::string_view agent_id) {
+  return access_changed(as_caller("agent.erase", caller, [&](const Identity& who) {
+    if (settings_.erasure == nullptr) {
+      return sdk::Result<ApiResponse>(
+          sdk::Error(sdk::Errc::unavailable, "the configured storage cannot erase"));
+    }
+    std::vector<std::string> erased;
+    auto r = agents_.erase(who, Actor{who.agent_id, caller.transport, caller.request_id}, agent_id,
+                           *settings_.erasure, &erased);
+    // Nothing of the erased contexts may be served from this server's memory afterwards.
+    for (const auto& id : erased) contexts_.invalidate(id);
+    return r;
+  }));
+}
+
 sdk::Result<ApiResponse> ContextService::put_grant(const sdk::Caller& caller, sdk::GrantScope scope,
                                                    std::string_view scope_id,
                                                    std::string_view body) {

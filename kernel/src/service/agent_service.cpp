@@ -155,6 +155,41 @@ R AgentService::disable(const Identity& who, const Actor& actor, std::string_vie
                     });
 }
 
+R AgentService::erase(const Identity& who, const Actor& actor, std::string_view id_text,
+                      sdk::StorageErasure& erasure, std::vector<std::string>* erased) {
+  auto id = parse_agent_id(id_text, "agent id");
+  if (!id) return id.error();
+  if (!who.admin) return admin_only("erase agents");
+  std::string report;
+  auto r = run_change(storage_, clock_.now_us(), actor, "agent.erase",
+                      [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
+                        auto agent = storage_.get_agent(*id);
+                        if (!agent) return R(agent.error());
+                        if (!agent->has_value()) return R(no_agent(*id));
+                        auto gone = erasure.erase_agent(tx, *id);
+                        if (!gone) return R(gone.error());
+                        sdk::AgentRow a = **agent;
+                        a.disabled = true;
+                        a.display_name.clear();
+                        if (auto st = tx.update_agent(a); !st) return R(st.error());
+                        // Counts only: the audit event names nothing of what was erased.
+                        report = "{\"agent_id\":" + json_quote(*id) +
+                                 ",\"contexts\":" + std::to_string(gone->context_ids.size()) +
+                                 ",\"versions\":" + std::to_string(gone->versions) +
+                                 ",\"vectors\":" + std::to_string(gone->vectors) +
+                                 ",\"selections\":" + std::to_string(gone->selections) +
+                                 ",\"tokens\":" + std::to_string(gone->tokens) +
+                                 ",\"grants\":" + std::to_string(gone->grants) + "}";
+                        ev.details = report;
+                        if (erased != nullptr) *erased = std::move(gone->context_ids);
+                        ApiResponse out;
+                        out.json = report;
+                        return R(std::move(out));
+                      });
+  if (r) (void)erasure.scrub();  // best effort; the erasure is committed
+  return r;
+}
+
 R AgentService::me(const Identity& who, AuthMode mode) {
   ApiResponse r;
   r.json = "{\"agent_id\":" + json_quote(who.agent_id) + ",\"role\":\"" +

@@ -10,6 +10,7 @@
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
+#include "ctxmgr/sdk/storage_erasure.hpp"
 #include "service/change.hpp"
 
 namespace ctxmgr::kernel {
@@ -28,6 +29,12 @@ class AgentService {
   sdk::Result<sdk::ApiResponse> disable(const Identity& who, const Actor& actor,
                                         std::string_view agent_id);
   sdk::Result<sdk::ApiResponse> me(const Identity& who, AuthMode mode);
+  // Admin only: removes everything of the agent but its audit events (docs/memory-tool.md:
+  // Erasure) in one change audited as agent.erase, disables its row and clears its name, and
+  // answers the report of what was removed. `erased` gets the context ids (for caches).
+  sdk::Result<sdk::ApiResponse> erase(const Identity& who, const Actor& actor,
+                                      std::string_view agent_id, sdk::StorageErasure& erasure,
+                                      std::vector<std::string>* erased = nullptr);
 
  private:
   sdk::Storage& storage_;

@@ -148,6 +148,8 @@ class ContextService final : public sdk::ContextApi {
                                                   const sdk::PageParams& page) override;
   sdk::Result<sdk::ApiResponse> redact_version(const sdk::Caller& caller, std::string_view id,
                                                std::string_view version) override;
+  sdk::Result<sdk::ApiResponse> erase_agent(const sdk::Caller& caller,
+                                            std::string_view agent_id) override;
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);

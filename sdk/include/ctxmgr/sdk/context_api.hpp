@@ -213,6 +213,9 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // was there (docs/memory-tool.md: Redaction). `version` as written.
   virtual Result<ApiResponse> redact_version(const Caller& caller, std::string_view id,
                                              std::string_view version) = 0;
+  // DELETE /api/agents/{id}?erase=true (admin): every context, version, vector, grant, selection
+  // record and token of the agent removed, its audit events kept; answers the report.
+  virtual Result<ApiResponse> erase_agent(const Caller& caller, std::string_view agent_id) = 0;
 };
 
 }  // namespace ctxmgr::sdk

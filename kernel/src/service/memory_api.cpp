@@ -24,8 +24,15 @@ using sdk::Status;
 
 namespace {
 
-// A folder lists at most this many files (a view, a delete or a rename of a folder).
+// A folder command handles at most this many files: a view lists that many and says so, a
+// delete or rename of a larger folder is refused before it changes anything.
 constexpr std::int64_t kMaxFolderFiles = 10000;
+
+std::string too_many_files(const std::string& path, std::string_view what) {
+  return "The folder " + path + " holds more than " + std::to_string(kMaxFolderFiles) +
+         " files, more than one command may " + std::string(what) + "; " + std::string(what) +
+         " its subfolders one by one. Nothing was changed.";
+}
 
 ApiResponse tool_answer(std::string_view content, bool is_error) {
   ApiResponse r;
@@ -286,8 +293,10 @@ sdk::Result<ApiResponse> ContextService::memory_view(const MemoryCall& call,
     }
   }
   const std::string prefix = memory::folder_prefix(checked.path);
-  auto rows = memory_rows(call.who, call.agent, prefix, kMaxFolderFiles);
+  auto rows = memory_rows(call.who, call.agent, prefix, kMaxFolderFiles + 1);
   if (!rows) return rows.error();
+  const bool cut = static_cast<std::int64_t>(rows->size()) > kMaxFolderFiles;
+  if (cut) rows->pop_back();
   if (rows->empty() && !checked.path.root) {
     return tool_answer("The path " + shown + " does not exist. Please provide a valid path.", true);
   }
@@ -301,7 +310,12 @@ sdk::Result<ApiResponse> ContextService::memory_view(const MemoryCall& call,
   for (const auto& row : *rows) {
     files.emplace_back(path_of(row).substr(prefix.size()), text_of(row).size());
   }
-  return tool_answer(memory::view_folder(checked.path.text, files), false);
+  std::string listing = memory::view_folder(checked.path.text, files);
+  if (cut) {
+    listing += "\n(the listing stops at the first " + std::to_string(kMaxFolderFiles) +
+               " files in path order; view a subfolder for the rest)";
+  }
+  return tool_answer(listing, false);
 }
 
 // A file's ancestors that are files themselves ("/memories/a" for "/memories/a/b.md"): a path
@@ -401,9 +415,12 @@ sdk::Result<ApiResponse> ContextService::memory_delete(const MemoryCall& call,
   if (*file) {
     doomed.push_back(std::move(**file));
   } else {
-    auto rows =
-        memory_rows(call.who, call.agent, memory::folder_prefix(checked.path), kMaxFolderFiles);
+    auto rows = memory_rows(call.who, call.agent, memory::folder_prefix(checked.path),
+                            kMaxFolderFiles + 1);
     if (!rows) return rows.error();
+    if (static_cast<std::int64_t>(rows->size()) > kMaxFolderFiles) {
+      return tool_answer(too_many_files(shown, "delete"), true);
+    }
     doomed = std::move(*rows);
   }
   if (doomed.empty()) return tool_answer("The path " + shown + " does not exist", true);
@@ -451,8 +468,11 @@ sdk::Result<ApiResponse> ContextService::memory_rename(const MemoryCall& call,
   if (*file) {
     moves.emplace_back(std::move(**file), new_path);
   } else {
-    auto rows = memory_rows(call.who, call.agent, old_path + "/", kMaxFolderFiles);
+    auto rows = memory_rows(call.who, call.agent, old_path + "/", kMaxFolderFiles + 1);
     if (!rows) return rows.error();
+    if (static_cast<std::int64_t>(rows->size()) > kMaxFolderFiles) {
+      return tool_answer(too_many_files(from_shown, "rename"), true);
+    }
     for (auto& row : *rows) {
       std::string moved = new_path + path_of(row).substr(old_path.size());
       moves.emplace_back(std::move(row), std::move(moved));

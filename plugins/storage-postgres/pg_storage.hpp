@@ -142,8 +142,9 @@ class PgStorage final : public sdk::StorageSearch,
 
  private:
   // Runs `fn(lease)` on a pooled connection; the pool's and the query's errors become Results.
+  // `retry_if_lost`: see reading().
   template <class Fn>
-  auto with_connection(const std::string& what, Fn&& fn)
+  auto with_connection(const std::string& what, Fn&& fn, bool retry_if_lost = false)
       -> decltype(fn(std::declval<PgPool::Lease&>()));
   // The same for a read that changes nothing and hands out nothing until it returns: run once
   // more on a reopened connection when the first one turns out lost (a database restart or
@@ -186,20 +187,7 @@ class PgStorage final : public sdk::StorageSearch,
 };
 
 template <class Fn>
-auto PgStorage::with_connection(const std::string& what, Fn&& fn)
-    -> decltype(fn(std::declval<PgPool::Lease&>())) {
-  if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
-  auto lease = pool_->acquire();
-  if (!lease) return lease.error();
-  try {
-    return fn(*lease);
-  } catch (const std::exception& e) {
-    return fail(*lease, e, what);
-  }
-}
-
-template <class Fn>
-auto PgStorage::reading(const std::string& what, Fn&& fn)
+auto PgStorage::with_connection(const std::string& what, Fn&& fn, bool retry_if_lost)
     -> decltype(fn(std::declval<PgPool::Lease&>())) {
   if (!pool_) return sdk::Error(sdk::Errc::unavailable, "storage is not started");
   for (int attempt = 1;; ++attempt) {
@@ -208,13 +196,19 @@ auto PgStorage::reading(const std::string& what, Fn&& fn)
     try {
       return fn(*lease);
     } catch (const std::exception& e) {
-      if (attempt == 1 && connection_lost(e)) {
+      if (retry_if_lost && attempt == 1 && connection_lost(e)) {
         lease->mark_broken();
         continue;
       }
       return fail(*lease, e, what);
     }
   }
+}
+
+template <class Fn>
+auto PgStorage::reading(const std::string& what, Fn&& fn)
+    -> decltype(fn(std::declval<PgPool::Lease&>())) {
+  return with_connection(what, std::forward<Fn>(fn), true);
 }
 
 }  // namespace ctxmgr::pg

@@ -287,6 +287,7 @@ sdk::Result<ProcessOutcome> ProcessEngine::process(const Identity& view, std::st
     out.memory_log = "[";
     for (std::size_t i = 0; i < log.size(); ++i) out.memory_log += (i > 0 ? "," : "") + log[i];
     out.memory_log += "]";
+    out.memory_commands = log.size();
   }
   if (!completion) {
     if (!req->stream) {

@@ -51,6 +51,7 @@ struct ProcessOutcome {
   // error, and the audit names what ran).
   std::optional<sdk::Error> failed;
   std::string memory_log;  // the memory commands run, a JSON array ("" when the loop was off)
+  std::size_t memory_commands = 0;  // how many it holds
 };
 
 class ProcessEngine {

@@ -19,19 +19,19 @@ using sdk::Error;
 
 namespace {
 
-// The metadata a redacted version keeps: {"redacted": {"sha256", "at", "by"}}.
-std::string redacted_metadata(const std::string& sha, std::int64_t at_us, const std::string& by) {
-  return "{\"redacted\":{\"sha256\":" + json_quote(sha) +
-         ",\"at\":" + json_quote(format_rfc3339_ms(at_us)) + ",\"by\":" + json_quote(by) + "}}";
+// What a redacted version records in place of its metadata's values: {"sha256", "at", "by"}.
+std::string redaction(const std::string& sha, std::int64_t at_us, const std::string& by) {
+  return "{\"sha256\":" + json_quote(sha) + ",\"at\":" + json_quote(format_rfc3339_ms(at_us)) +
+         ",\"by\":" + json_quote(by) + "}";
 }
 
-// The redaction already made to a version, or empty.
-std::string redaction_of(const sdk::HistoryRow& h) {
+// Whether a version was redacted already: no data, and the redaction in its metadata.
+bool is_redacted(const sdk::HistoryRow& h) {
+  if (h.context_data != "{}") return false;
   auto meta = parse_json(h.metadata, 8);
-  if (!meta || !meta->is_object()) return {};
+  if (!meta || !meta->is_object()) return false;
   const auto* r = meta->get_object().if_contains("redacted");
-  if (r == nullptr || !r->is_object() || h.context_data != "{}") return {};
-  return to_json(*r);
+  return r != nullptr && r->is_object();
 }
 
 }  // namespace
@@ -54,7 +54,6 @@ sdk::Result<ApiResponse> ContextService::redact_version(const sdk::Caller& calle
                ",\"redacted\":" + redaction + "}";
       return r;
     };
-    std::string done;  // the redaction made, for the answer
     auto result = write(caller, who, "redact", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
       using R = sdk::Result<ApiResponse>;
       ev.context_id = *id;
@@ -80,11 +79,12 @@ sdk::Result<ApiResponse> ContextService::redact_version(const sdk::Caller& calle
       if (!old) return R(old.error());
       if (!*old)
         return R(Error(Errc::not_found, "context " + *id + " has no version " + std::to_string(v)));
-      if (auto already = redaction_of(**old); !already.empty()) {
+      if (is_redacted(**old)) {
         return R(Error(Errc::conflict, "version " + std::to_string(v) + " is already redacted"));
       }
       const std::string sha = sha256_hex((*old)->context_data + "\n" + (*old)->metadata);
-      const std::string meta = redacted_metadata(sha, ev.at_us, who.agent_id);
+      const std::string redacted = redaction(sha, ev.at_us, who.agent_id);
+      const std::string meta = "{\"redacted\":" + redacted + "}";
       auto changed = settings_.erasure->redact_version(tx, *id, v, "{}", meta);
       if (!changed) return R(changed.error());
       if (!*changed)
@@ -96,8 +96,7 @@ sdk::Result<ApiResponse> ContextService::redact_version(const sdk::Caller& calle
         if (auto st = tx.update_context(row); !st) return R(st.error());
       }
       ev.details = "{\"version\":" + std::to_string(v) + ",\"sha256\":" + json_quote(sha) + "}";
-      done = to_json(parse_json(meta, 8)->get_object().at("redacted"));
-      return R(answer(done));
+      return R(answer(redacted));
     });
     if (result) {
       // Best effort: the redaction is committed whatever the scrub says.

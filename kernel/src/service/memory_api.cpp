@@ -92,18 +92,12 @@ struct Input {
   }
 };
 
-// context_data with its "text" set (other keys, from a context made through the API, kept).
-std::string with_text(const std::string& context_data, const std::string& text) {
-  auto doc = parse_json(context_data, 64);
+// A stored JSON object's text with `key` set to `value` (its other keys, e.g. those of a context
+// made through the API, kept).
+std::string with_key(const std::string& object_text, const char* key, const std::string& value) {
+  auto doc = parse_json(object_text, 64);
   json::object o = doc && doc->is_object() ? doc->get_object() : json::object();
-  o["text"] = text;
-  return to_json(o);
-}
-
-std::string with_path(const std::string& metadata, const std::string& path) {
-  auto doc = parse_json(metadata, 64);
-  json::object o = doc && doc->is_object() ? doc->get_object() : json::object();
-  o["path"] = path;
+  o[key] = value;
   return to_json(o);
 }
 
@@ -168,9 +162,8 @@ sdk::Result<ApiResponse> ContextService::list_memory_files(const sdk::Caller& ca
     sdk::MemoryFileQuery q;
     q.agent_id = *agent;
     // "/memories" and "/memories/" both mean every file.
-    q.prefix = path_prefix.size() <= memory::kRoot.size() + 1 ? memory::folder_prefix({})
+    q.prefix = path_prefix.size() <= memory::kRoot.size() + 1 ? std::string(memory::kRoot) + "/"
                                                               : std::string(path_prefix);
-    if (q.prefix == "/") q.prefix = "/memories/";
     q.limit = *limit + 1;
     if (page.cursor) {
       auto c = memory::check_path(*page.cursor, false);
@@ -392,7 +385,7 @@ sdk::Result<ApiResponse> ContextService::memory_edit(const MemoryCall& call,
         if (out.error) refusal = out.message;
         if (!refusal) refusal = memory::too_large(shown, out.text);
         if (refusal) return Error(Errc::conflict, "the memory command refused the change");
-        row.context_data = with_text(row.context_data, out.text);
+        row.context_data = with_key(row.context_data, "text", out.text);
         said = std::move(out.message);
         return {};
       });
@@ -490,7 +483,7 @@ sdk::Result<ApiResponse> ContextService::memory_rename(const MemoryCall& call,
                                    moved_meanwhile = true;
                                    return Error(Errc::conflict, "moved meanwhile");
                                  }
-                                 now.metadata = with_path(now.metadata, moved);
+                                 now.metadata = with_key(now.metadata, "path", moved);
                                  return {};
                                });
     if (updated) continue;

@@ -57,7 +57,7 @@ sdk::Result<ApiResponse> ContextService::process(const sdk::Caller& caller,
         (out->memory_log.empty() ? std::string() : ",\"memory\":" + out->memory_log) + "}";
     // A loop that ran memory commands changed things: its event is recorded whatever the read
     // audit mode, naming each command (their changes have events of their own).
-    const bool changed = out->memory_log.size() > 2;
+    const bool changed = out->memory_commands > 0;
     auto st = changed ? record(caller, who.agent_id, "process", "", std::move(details))
                       : audit_read(caller, who, "process", "", std::move(details));
     if (!st && !out->streamed) {

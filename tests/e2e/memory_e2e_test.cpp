@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "process.hpp"
 #include "server.hpp"
 
 namespace ct = ctxmgr::test;
@@ -354,6 +355,46 @@ TEST_P(MemoryE2E, ConcurrentCommandsLoseNoVersionAndOneRenameWins) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(list("/memories/once.md").size(), 1u);
+}
+
+// The memory endpoint and the path listing under both auth modes and from a foreign origin: the
+// same checks as every route (docs/security.md).
+TEST_P(MemoryE2E, BothAuthModesAndForeignOrigins) {
+  const std::string view = R"({"command":"view","path":"/memories"})";
+  auto foreign = client_->post("/api/agent/" + agent_ + "/memory", view,
+                               {{"X-Agent-Id", agent_}, {"Origin", "http://attacker.example"}});
+  EXPECT_EQ(foreign.status, 403) << foreign.body;
+  auto foreign_list = client_->get("/api/agent/" + agent_ + "/contexts?path_prefix=/memories",
+                                   {{"X-Agent-Id", agent_}, {"Origin", "http://attacker.example"}});
+  EXPECT_EQ(foreign_list.status, 403) << foreign_list.body;
+
+  ct::ServerOptions o;
+  o.backend = GetParam();
+  o.service_yaml = "{auth: token}";
+  ct::Server token_server(o);
+  token_server.write_config();
+  auto made = ct::run_process(
+      {CTXMGR_BIN, "--config", token_server.config_path(), "agent", "create", "tok"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string token = made.out.substr(0, made.out.find('\n'));
+  ASSERT_TRUE(token_server.start()) << token_server.log();
+  ct::HttpClient c(token_server.port());
+  EXPECT_EQ(c.post("/api/agent/tok/memory", view).status, 401);
+  EXPECT_EQ(c.post("/api/agent/tok/memory", view, {{"Authorization", "Bearer nope"}}).status, 401);
+  const std::map<std::string, std::string> bearer{{"Authorization", "Bearer " + token}};
+  auto made_file =
+      c.post("/api/agent/tok/memory",
+             R"({"command":"create","path":"/memories/a.md","file_text":"x"})", bearer);
+  ASSERT_EQ(made_file.status, 200) << made_file.body;
+  EXPECT_FALSE(json::parse(made_file.body).at("is_error").as_bool());
+  // A token names its agent: another agent's memory is not its to write.
+  EXPECT_EQ(c.post("/api/agent/other/memory",
+                   R"({"command":"create","path":"/memories/a.md","file_text":"x"})", bearer)
+                .status,
+            403);
+  auto listed = c.get("/api/agent/tok/contexts?path_prefix=/memories", bearer);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(json::parse(listed.body).at("items").as_array().size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MemoryE2E, testing::Values("sqlite", "postgres"),

@@ -2,6 +2,7 @@
 // each text's words hashed into DIMS buckets, normalised. It answers as fast as it can, so what
 // bench/select.sh measures is ctxmgr's side of embedding and of semantic selection.
 //   node bench/fake_embedder.mjs PORT [DIMS, default 384]
+// PORT 0 lets the kernel pick one; the line "listening on http://127.0.0.1:PORT" on stdout says which.
 
 import { createServer } from "node:http";
 
@@ -22,7 +23,7 @@ function vector(text) {
   return Array.from(v, x => Math.round((x / norm) * 1e4) / 1e4);
 }
 
-createServer((req, res) => {
+const server = createServer((req, res) => {
   let body = "";
   req.on("data", c => { body += c; });
   req.on("end", () => {
@@ -31,4 +32,7 @@ createServer((req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ object: "list", model, data }));
   });
-}).listen(port, "127.0.0.1");
+});
+server.listen(port, "127.0.0.1", () => {
+  console.log(`listening on http://127.0.0.1:${server.address().port}`);
+});

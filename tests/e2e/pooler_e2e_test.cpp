@@ -48,24 +48,33 @@ class PoolerE2E : public testing::Test {
     direct_ = text;
     dir_ = ct::make_temp_dir();
     ::chmod(dir_.c_str(), 0777);  // pgbouncer runs as postgres when the tests run as root
-    port_ = ct::free_port();
-    ct::write_file(dir_ + "/users.txt", "\"" + user_ + "\" \"\"\n");
-    ct::write_file(
-        dir_ + "/pgbouncer.ini",
-        "[databases]\n" + db_ + " = host=" + std::string(m[2]) + " port=" + std::string(m[3]) +
-            " dbname=" + db_ + "\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = " +
-            std::to_string(port_) + "\nunix_socket_dir =\nauth_type = trust\nauth_file = " + dir_ +
-            "/users.txt\npool_mode = transaction\ndefault_pool_size = 20\n"
-            "logfile = " +
-            dir_ + "/pgbouncer.log\n");
     std::vector<std::string> argv = {kPgBouncer, dir_ + "/pgbouncer.ini"};
     // pgbouncer refuses to run as root; setpriv execs it as postgres (no process in between).
     if (::getuid() == 0) {
       argv.insert(argv.begin(),
                   {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups"});
     }
-    bouncer_ = std::make_unique<ct::ChildProcess>(argv, std::map<std::string, std::string>{},
-                                                  dir_ + "/stderr.txt", dir_);
+    ct::write_file(dir_ + "/users.txt", "\"" + user_ + "\" \"\"\n");
+    // pgbouncer cannot say which port 0 gave it: a free port is picked here, and picked again
+    // when a process beside this test took it first (pgbouncer then exits without "process up").
+    for (int attempt = 0; attempt < 5 && !bouncer_up(); ++attempt) {
+      port_ = ct::free_port();
+      ct::write_file(
+          dir_ + "/pgbouncer.ini",
+          "[databases]\n" + db_ + " = host=" + std::string(m[2]) + " port=" + std::string(m[3]) +
+              " dbname=" + db_ +
+              "\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = " + std::to_string(port_) +
+              "\nunix_socket_dir =\nauth_type = trust\nauth_file = " + dir_ +
+              "/users.txt\npool_mode = transaction\ndefault_pool_size = 20\n" +
+              "logfile = " + dir_ + "/pgbouncer.log\n");
+      std::filesystem::remove(dir_ + "/pgbouncer.log");
+      bouncer_ = std::make_unique<ct::ChildProcess>(argv, std::map<std::string, std::string>{},
+                                                    dir_ + "/stderr.txt", dir_);
+      ct::time_until([&] { return !bouncer_->running() || bouncer_up(); },
+                     std::chrono::milliseconds(10000));
+    }
+    ASSERT_TRUE(bouncer_up()) << ct::read_file(dir_ + "/stderr.txt")
+                              << ct::read_file(dir_ + "/pgbouncer.log");
     pooled_ = "postgresql://" + user_ + "@127.0.0.1:" + std::to_string(port_) + "/" + db_;
     const bool up =
         ct::time_until(
@@ -76,6 +85,11 @@ class PoolerE2E : public testing::Test {
             .has_value();
     ASSERT_TRUE(up) << ct::read_file(dir_ + "/stderr.txt")
                     << ct::read_file(dir_ + "/pgbouncer.log");
+  }
+  // Our pgbouncer runs and has bound its port.
+  bool bouncer_up() const {
+    return bouncer_ && bouncer_->running() &&
+           ct::read_file(dir_ + "/pgbouncer.log").find("process up") != std::string::npos;
   }
   void TearDown() override {
     if (server_ && HasFailure()) std::cerr << "--- server log ---\n" << server_->log();

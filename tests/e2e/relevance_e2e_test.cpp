@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "http_client.hpp"
+#include "observe.hpp"
 #include "server.hpp"
 
 namespace ct = ctxmgr::test;
@@ -321,14 +322,12 @@ TEST_P(RelevanceE2E, HybridWithTheFakeEmbedder) {
   if (!std::filesystem::exists(NODE_EXECUTABLE)) GTEST_SKIP() << "no node for the fake embedder";
   const LabelledSet set = load_set();
   const std::string dir = ct::make_temp_dir();
-  const int eport = ct::free_port();
-  ct::ChildProcess fake({NODE_EXECUTABLE, FAKE_EMBEDDER, std::to_string(eport), "384"}, {},
-                        dir + "/embedder.log");
-  ct::HttpClient embedder(eport);
-  for (int i = 0; i < 200 && embedder.post("/v1/embeddings", R"({"input":["a"]})").status != 200;
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  ct::ChildProcess fake({NODE_EXECUTABLE, FAKE_EMBEDDER, "0", "384"}, {}, dir + "/embedder.log");
+  int eport = 0;
+  ct::time_until(
+      [&] { return (eport = ct::listening_port(ct::read_file(dir + "/embedder.log"))) != 0; },
+      std::chrono::milliseconds(10000));
+  ASSERT_NE(eport, 0) << ct::read_file(dir + "/embedder.log");
   ct::ServerOptions o;
   o.backend = GetParam();
   o.extra_yaml =

@@ -20,7 +20,6 @@ bool Server::available(const std::string& backend) {
 }
 
 Server::Server(ServerOptions options) : options_(std::move(options)), dir_(make_temp_dir()) {
-  port_ = free_port();
   schema_ = options_.pg_schema.empty() ? unique_name("e2e") : options_.pg_schema;
   if (options_.pg_dsn.empty() && std::getenv("CTXMGR_TEST_PG_DSN") != nullptr) {
     options_.pg_dsn = std::getenv("CTXMGR_TEST_PG_DSN");
@@ -58,16 +57,25 @@ void Server::write_config() {
           "storage:\n" + storage + "transports:\n  - plugin: http\n    options: {" + http + "}\n");
 }
 
+// The first start listens on port 0 and reads the port the server took from its log: a port
+// picked here and handed over could be taken meanwhile by a server of a test running beside this
+// one, which this test would then talk to. A restart asks for the same port again.
 bool Server::start() {
   write_config();
+  const std::string log_path = options_.log_file.empty() ? dir_ + "/server.log" : options_.log_file;
+  const auto log_size =
+      std::filesystem::exists(log_path) ? std::filesystem::file_size(log_path) : 0;
   child_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{CTXMGR_BIN, "--config", dir_ + "/ctxmgr.yaml", "serve"},
       std::map<std::string, std::string>{}, dir_ + "/server.log", dir_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!child_->running()) return false;
-    HttpClient c(port_);
-    if (c.get("/healthz").status == 200) return true;
+    if (port_ == 0) {
+      const std::string log = read_file(log_path);
+      port_ = listening_port(log.size() > log_size ? log.substr(log_size) : std::string());
+    }
+    if (port_ != 0 && HttpClient(port_).get("/healthz").status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;

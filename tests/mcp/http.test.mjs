@@ -6,9 +6,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listeningPort } from "../support/listening_port.mjs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError }
   from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -21,24 +21,21 @@ const bin = process.env.CTXMGR_BIN;
 const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
 assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
 
-const freePort = () => new Promise(resolve => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
 async function startServer(auth, httpOptions = "") {
   const dir = mkdtempSync(join(tmpdir(), "ctxmgr-mcp-http-"));
-  const port = await freePort();
   const config = join(dir, "ctxmgr.yaml");
   writeFileSync(config,
     `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
     `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${httpOptions}}}]\n`);
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:0"${httpOptions}}}]\n`);
   let token;
   if (auth === "token") {
     token = execFileSync(bin, ["--config", config, "agent", "create", "bot"]).toString().trim();
   }
   const child = spawn(bin, ["--config", config, "serve"], { stdio: ["ignore", "ignore", "pipe"] });
+  const port = await listeningPort(child);
+  child.stderr.resume();  // keep reading the log, or a full pipe would stop the server
   for (let i = 0; i < 200; i++) {
     try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
     await new Promise(r => setTimeout(r, 25));

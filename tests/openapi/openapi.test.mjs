@@ -9,9 +9,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listeningPort } from "../support/listening_port.mjs";
 
 const bin = process.env.CTXMGR_BIN;
 const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
@@ -22,15 +22,14 @@ const documented = JSON.parse(readFileSync(join(source, "docs/openapi.json"), "u
 let dir, child, base;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "ctxmgr-openapi-"));
-  const port = await new Promise(resolve => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
   writeFileSync(join(dir, "ctxmgr.yaml"),
     `plugins: {search_paths: [${pluginDir}]}\n` +
     `selectors: [{plugin: keyword}]\nproviders: [{plugin: offline}]\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"}}]\n`);
-  child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"], { stdio: "ignore" });
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:0"}}]\n`);
+  child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"], { stdio: ["ignore", "ignore", "pipe"] });
+  const port = await listeningPort(child);
+  child.stderr.resume();  // keep reading the log, or a full pipe would stop the server
   base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     try { if ((await fetch(`${base}/healthz`)).ok) break; } catch {}

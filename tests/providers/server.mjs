@@ -3,35 +3,31 @@
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listeningPort } from "../support/listening_port.mjs";
 
 const bin = process.env.CTXMGR_BIN;
 const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
 if (!bin || !pluginDir) throw new Error("CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
-
-const freePort = () => new Promise(resolve => {
-  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 
 // `http`: more transport-http options, as YAML flow-mapping entries ("provider_queue: 1");
 // `extra`: more top-level YAML (an `embedder:`); `storage`: the `storage:` mapping's YAML
 // instead of SQLite in the server's folder (PostgreSQL for the tests that share one database).
 export async function startServer(providers, env = {}, http = "", extra = "", storage = "") {
   const dir = mkdtempSync(join(tmpdir(), "ctxmgr-provider-"));
-  const port = await freePort();
   writeFileSync(join(dir, "ctxmgr.yaml"),
     `plugins: {search_paths: [${pluginDir}]}\naudit: {reads: sync}\n` +
     `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
     `providers:\n${providers}\n` +
     `storage: ${storage || `{plugin: sqlite, options: {path: ${join(dir, "context.db")}}}`}\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:${port}"${http ? ", " + http : ""}}}]\n` +
+    `transports: [{plugin: http, options: {listen: "127.0.0.1:0"${http ? ", " + http : ""}}}]\n` +
     extra);
   const child = spawn(bin, ["--config", join(dir, "ctxmgr.yaml"), "serve"],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   let log = "";
   child.stderr.on("data", d => { log += d; });
+  const port = await listeningPort(child);
   for (let i = 0; i < 200; i++) {
     try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
     await new Promise(r => setTimeout(r, 25));

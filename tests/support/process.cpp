@@ -160,6 +160,16 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+int listening_port(const std::string& log) {
+  static constexpr std::string_view kLine = "listening on http://";
+  const auto at = log.find(kLine);
+  if (at == std::string::npos) return 0;
+  const auto end = log.find_first_of(" \n", at + kLine.size());
+  const auto colon = log.rfind(':', end);
+  if (end == std::string::npos || colon == std::string::npos || colon < at + kLine.size()) return 0;
+  return std::atoi(log.substr(colon + 1, end - colon - 1).c_str());
+}
+
 std::string make_temp_dir() {
   std::string tmpl = (std::getenv("TMPDIR") != nullptr ? std::string(std::getenv("TMPDIR"))
                                                         : std::string("/tmp")) +

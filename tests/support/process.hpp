@@ -43,6 +43,11 @@ class ChildProcess {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
+// The port in a log's first "listening on http://HOST:PORT" (transport-http's line, and the
+// bench's fake embedder's), 0 while there is none. A server told to listen on port 0 says there
+// which port it took: a port picked by free_port() and handed over can be taken meanwhile by a
+// process of a test running beside this one (ctest -j2), which this test would then talk to.
+int listening_port(const std::string& log);
 
 // A fresh temporary directory, removed by the caller (or left for inspection on failure).
 std::string make_temp_dir();

@@ -125,8 +125,11 @@ bool HttpTransport::loopback_only() const {
 
 std::string HttpTransport::endpoint() const {
   const bool v6 = settings_.host.find(':') != std::string::npos;
+  // Once listening, the port taken (the one `listen: host:0` asked the kernel to pick).
+  boost::system::error_code ec;
+  const auto bound = acceptor_.is_open() ? acceptor_.local_endpoint(ec).port() : 0;
   return "http://" + (v6 ? "[" + settings_.host + "]" : settings_.host) + ":" +
-         std::to_string(settings_.port);
+         std::to_string(ec || bound == 0 ? settings_.port : bound);
 }
 
 sdk::Status HttpTransport::start() {
@@ -147,9 +150,8 @@ sdk::Status HttpTransport::start() {
   accept();
   for (auto& ioc : iocs_) threads_.emplace_back([&ioc = *ioc] { ioc.run(); });
   started_ = true;
-  host_.log().info("listening on http://" + settings_.host + ":" +
-                   std::to_string(acceptor_.local_endpoint().port()) + " with " +
-                   std::to_string(settings_.threads) + " thread(s)");
+  host_.log().info("listening on " + endpoint() + " with " + std::to_string(settings_.threads) +
+                   " thread(s)");
   return {};
 }
 

@@ -2,7 +2,7 @@
 # include its own files and those of folders below it in this list, never one above it; so a
 # newcomer can read kernel/src bottom to top, and no cycle between folders can come back.
 #   cmake -DKERNEL_SRC=<repo>/kernel/src -P cmake/kernel_layers.cmake
-set(layers config log metrics json memory plugin core audit backup embedding selection processing service cli)
+set(layers config log metrics json memory plugin core audit backup embedding selection processing events service cli)
 
 get_filename_component(KERNEL_SRC "${KERNEL_SRC}" ABSOLUTE)
 file(GLOB_RECURSE sources "${KERNEL_SRC}/*.hpp" "${KERNEL_SRC}/*.cpp")

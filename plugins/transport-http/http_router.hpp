@@ -2,6 +2,7 @@
 // Maps one HTTP request to the kernel's ContextApi and its answer (or error) to an HTTP response:
 // the routes, statuses, headers and error body of API.md. Knows nothing of sockets.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ class RawWriter {
  public:
   virtual ~RawWriter() = default;
   virtual bool write(std::string_view bytes) = 0;
+  // Serves the change feed's stream on this connection once the handler returns (GET
+  // /api/events): the SSE head, then the events as the kernel readies them, heartbeats while
+  // there are none, until the client leaves or the kernel ends the stream.
+  virtual void stream_events(std::unique_ptr<sdk::EventStream> stream,
+                             const std::string& request_id) = 0;
 };
 
 class Router {

@@ -275,6 +275,26 @@ const std::vector<Route> kRoutes = {
              r.caller, {q.get("context_id"), q.get("agent_id"), q.get("action"), q.get("since"),
                         q.get("until"), q.get("limit"), q.get("cursor")}));
        }}}},
+    {"events",
+     "/api/events",
+     {{verb::get,
+       Body::none,
+       {"agent_id", "context_id", "action", "after"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         const Query& q = r.query;
+         // ?after= wins over Last-Event-ID (what an EventSource sends when it reconnects).
+         std::optional<std::string> after = q.get("after");
+         if (!after && r.req.count("Last-Event-ID") != 0) {
+           after = std::string(r.req["Last-Event-ID"]);
+         }
+         auto stream = api.open_events(
+             r.caller, {q.get("agent_id"), q.get("context_id"), q.get("action"), after});
+         if (!stream) return answer(stream.error());
+         r.writer.stream_events(std::move(*stream), r.request_id);
+         RouteAnswer a;
+         a.streamed = true;
+         return a;
+       }}}},
     {"audit_verify",
      "/api/audit/verify",
      {{verb::get,

@@ -95,7 +95,7 @@ void Session::start() {
 
 void Session::drain() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (self->idle_) self->close();
+    if (self->idle_ || self->events_) self->close();
   });
 }
 
@@ -179,6 +179,7 @@ void Session::answer() {
   auto res = router_.handle(req, request_id, *this, peer_);
   net::dispatch(stream_.get_executor(),
                 [self = shared_from_this(), res = std::move(res)]() mutable {
+                  if (!res && self->events_) return self->start_events();
                   if (!res) return self->close();  // streamed: Connection: close ends the answer
                   if (self->set_.draining()) res->keep_alive(false);
                   self->respond(std::move(*res));
@@ -237,7 +238,69 @@ bool Session::write(std::string_view bytes) {
   return !ec;
 }
 
+void Session::stream_events(std::unique_ptr<sdk::EventStream> stream,
+                            const std::string& request_id) {
+  // Called by the handler on this session's thread; served once the handler has returned.
+  events_ = std::move(stream);
+  events_head_ =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+      "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nServer: ctxmgr\r\nX-Request-Id: " +
+      request_id + "\r\nConnection: close\r\n\r\n";
+}
+
+void Session::start_events() {
+  // The kernel's buffer for this stream is bounded: so is the socket's (no autotuning to MBs).
+  const int sndbuf = settings_.event_send_buffer;
+  ::setsockopt(stream_.socket().native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  heartbeat_.emplace(stream_.get_executor());
+  std::weak_ptr<Session> weak = shared_from_this();
+  auto executor = stream_.get_executor();
+  events_->on_ready([weak, executor] {
+    net::post(executor, [weak] {
+      if (auto self = weak.lock()) self->pump_events();
+    });
+  });
+  watch_events_client();
+  // An EventSource reconnects after `retry` ms when the stream ends.
+  write_events(std::exchange(events_head_, {}) + "retry: 1000\n\n");
+}
+
+void Session::watch_events_client() {
+  stream_.socket().async_read_some(
+      net::buffer(events_in_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();  // the client left (or the session closed)
+        self->watch_events_client();
+      });
+}
+
+void Session::pump_events() {
+  if (!events_ || events_writing_ || !stream_.socket().is_open()) return;
+  auto batch = events_->take();
+  if (batch.closed) events_ended_ = true;
+  if (!batch.text.empty()) return write_events(std::move(batch.text));
+  if (events_ended_) return close();
+  heartbeat_->expires_after(settings_.event_heartbeat);
+  heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec && !self->events_writing_) self->write_events(": heartbeat\n\n");
+  });
+}
+
+void Session::write_events(std::string text) {
+  events_writing_ = true;
+  events_out_ = std::move(text);
+  // A client that stops reading is cut off after request_timeout.
+  stream_.expires_after(settings_.request_timeout);
+  net::async_write(stream_, net::buffer(events_out_),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->events_writing_ = false;
+                     self->stream_.expires_never();
+                     if (ec) return self->close();
+                     self->pump_events();
+                   });
+}
+
 void Session::close() {
+  if (heartbeat_) heartbeat_->cancel();
   beast::error_code ec;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
   stream_.socket().close(ec);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -88,6 +89,14 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   void fail_read(boost::beast::error_code ec);
   void close();
   bool write(std::string_view bytes) override;
+  void stream_events(std::unique_ptr<sdk::EventStream> stream,
+                     const std::string& request_id) override;
+  // The change feed's stream, on the session's strand: the head, then what the kernel readies,
+  // one write at a time; a heartbeat comment when idle; a read that notices the client leaving.
+  void start_events();
+  void pump_events();
+  void write_events(std::string text);
+  void watch_events_client();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -103,6 +112,14 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   std::atomic<bool> started_{false};  // a whole request header arrived once
   bool idle_ = true;  // waiting for a request's header; only touched on the session's strand
   bool send_timeout_set_ = false;
+  // GET /api/events, once the handler handed its stream over.
+  std::unique_ptr<sdk::EventStream> events_;
+  std::string events_head_;
+  std::string events_out_;  // being written
+  bool events_writing_ = false;
+  bool events_ended_ = false;  // the kernel ended the stream: close once written
+  std::optional<boost::asio::steady_timer> heartbeat_;
+  char events_in_[256];  // what a client sends after its request, read and dropped
 };
 
 }  // namespace ctxmgr::http

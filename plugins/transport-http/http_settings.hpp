@@ -31,6 +31,8 @@ struct HttpSettings {
   std::size_t write_queue = 1024;    // writes running or waiting; more get 503
   double failed_auth_rate = 5;    // failed authentications a second per address (0: off)
   double failed_auth_burst = 20;  // ... at once
+  std::chrono::milliseconds event_heartbeat{15000};  // an idle event stream's comment line
+  int event_send_buffer = 65536;  // SO_SNDBUF of an event stream: what the kernel holds for it
 };
 
 }  // namespace ctxmgr::http

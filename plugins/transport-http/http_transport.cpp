@@ -80,6 +80,8 @@ HttpSettings read_settings(const sdk::Options& o) {
   for (auto& origin : o.get_strings("mcp_allowed_origins")) {  // the older name, still read
     s.allowed_origins.push_back(std::move(origin));
   }
+  s.event_heartbeat = std::chrono::milliseconds(o.get_int("event_heartbeat_ms", 15000));
+  s.event_send_buffer = static_cast<int>(o.get_int("event_send_buffer_bytes", 65536));
   s.mcp_max_sessions = static_cast<std::size_t>(o.get_int("mcp_max_sessions", 1000));
   s.mcp_max_sessions_per_agent =
       static_cast<std::size_t>(o.get_int("mcp_max_sessions_per_agent", 100));
@@ -286,6 +288,12 @@ constexpr ctxmgr_option_spec kOptions[] = {
                    "path of the MCP Streamable HTTP endpoint; empty turns it off"),
     option::string_list("mcp_allowed_origins", "[]",
                         "the former name of allowed_origins (both are read)"),
+    option::integer("event_heartbeat_ms", 100, 3600000, "15000",
+                    "an idle event stream (GET /api/events) gets a comment line this often, so "
+                    "proxies keep it open and a client that left is noticed"),
+    option::integer("event_send_buffer_bytes", 4096, 16777216, "65536",
+                    "the socket send buffer of an event stream: with the feed's own "
+                    "events.buffer_bytes, what a client that stops reading can hold up"),
     option::integer("mcp_max_sessions", 1, 1000000, "1000",
                     "open MCP sessions at most; a new one evicts the least recently used of the "
                     "agent holding the most"),

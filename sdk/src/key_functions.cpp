@@ -4,6 +4,7 @@
 
 #include "ctxmgr/sdk/context_api.hpp"
 #include "ctxmgr/sdk/embedder.hpp"
+#include "ctxmgr/sdk/event_stream.hpp"
 #include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/plugin.hpp"
 #include "ctxmgr/sdk/provider.hpp"
@@ -48,6 +49,7 @@ BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;
 CompletionSink::~CompletionSink() = default;
 ProcessStream::~ProcessStream() = default;
+EventStream::~EventStream() = default;
 Provider::~Provider() = default;
 Transaction::~Transaction() = default;
 Transport::~Transport() = default;

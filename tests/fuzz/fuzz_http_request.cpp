@@ -13,6 +13,7 @@ namespace {
 class DropWriter final : public ctxmgr::http::RawWriter {
  public:
   bool write(std::string_view) override { return true; }
+  void stream_events(std::unique_ptr<ctxmgr::sdk::EventStream>, const std::string&) override {}
 };
 
 }  // namespace

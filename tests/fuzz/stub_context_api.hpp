@@ -97,6 +97,11 @@ class StubContextApi final : public sdk::ContextApi {
   }
   R redact_version(const sdk::Caller&, std::string_view, std::string_view) override { return ok(); }
   R erase_agent(const sdk::Caller&, std::string_view) override { return ok(); }
+  // The feed is refused here: a stream would outlive the one input the fuzzer gives.
+  sdk::Result<std::unique_ptr<sdk::EventStream>> open_events(const sdk::Caller&,
+                                                             const sdk::EventParams&) override {
+    return sdk::Error(sdk::Errc::unavailable, "no feed in the fuzzer");
+  }
 
  private:
   bool trust_;

@@ -61,10 +61,11 @@ TEST(Config, EmptyFileIsAValidConfigWithNothingConfigured) {
 }
 
 TEST(Config, UnknownTopLevelKey) {
-  EXPECT_EQ(error_of("server: {}\nstorrage: {plugin: x}\n"),
-            "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
-            "selection, plugins, storage, embedder, embeddings, memory, selectors, providers, "
-            "transports");
+  EXPECT_EQ(
+      error_of("server: {}\nstorrage: {plugin: x}\n"),
+      "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
+      "selection, plugins, storage, embedder, embeddings, memory, events, selectors, providers, "
+      "transports");
 }
 
 TEST(Config, UnknownNestedKey) {
@@ -227,4 +228,24 @@ TEST(Config, MemoryStepsAreBounded) {
             "ctxmgr.yaml:1:21: memory.max_steps: expected an integer from 1 to 64, got \"0\"");
   EXPECT_EQ(error_of("memory: {steps: 3}\n").find("unknown key 'steps'") != std::string::npos,
             true);
+}
+
+TEST(Config, TheChangeFeedIsOnByDefaultAndItsLimitsAreBounded) {
+  ck::Environment env;
+  auto defaults = ck::parse_config("", "ctxmgr.yaml", env);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->config.events.enabled);
+  EXPECT_EQ(defaults->config.events.max_streams_per_agent, 16);
+  auto set = ck::parse_config("events: {enabled: false, max_streams: 5, buffer_bytes: 8192}\n",
+                              "ctxmgr.yaml", env);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_FALSE(set->config.events.enabled);
+  EXPECT_EQ(set->config.events.max_streams, 5);
+  EXPECT_EQ(set->config.events.buffer_bytes, 8192);
+  EXPECT_NE(error_of("events: {max_streams: 0}\n").find("events.max_streams: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("events: {buffer_bytes: 10}\n").find("events.buffer_bytes"),
+            std::string::npos);
+  EXPECT_NE(error_of("events: {enabled: maybe}\n").find("events.enabled"), std::string::npos);
+  EXPECT_NE(error_of("events: {streams: 3}\n").find("unknown key 'streams'"), std::string::npos);
 }

@@ -11,6 +11,7 @@
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 #include "embedding/embedding_worker.hpp"
+#include "events/event_hub.hpp"
 #include "log/logging.hpp"
 #include "plugin/registry.hpp"
 #include "service/context_service.hpp"
@@ -104,6 +105,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<VectorIndex> vector_index;
   std::unique_ptr<SemanticSearch> semantic;
   std::unique_ptr<EmbeddingWorker> embedding;  // nudged by the service after each change
+  std::unique_ptr<EventHub> events;            // woken by the service after each change
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
@@ -214,6 +216,18 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
         registry.provider_tools(), config.memory.max_steps);
     settings.processing = processing.get();
     settings.auth_failure_window = std::chrono::milliseconds(config.audit.auth_failure_window_ms);
+    if (config.events.enabled) {
+      const auto& ec = config.events;
+      events = std::make_unique<EventHub>(
+          *storages[0].second, *access, metrics,
+          EventHubSettings{static_cast<std::size_t>(ec.max_streams),
+                           static_cast<std::size_t>(ec.max_streams_per_agent),
+                           static_cast<std::size_t>(ec.buffer_bytes),
+                           std::chrono::milliseconds(ec.stall_ms),
+                           std::chrono::milliseconds(ec.poll_ms)});
+      events->start();
+      settings.events = events.get();
+    }
     service = std::make_unique<ContextService>(*access, metrics, clock, settings);
   }
   auto transports = registry.of_kind<sdk::Transport>(sdk::Kind::transport);
@@ -276,7 +290,9 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     }
   }
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  // Transports first (they drain), then the last seals, then the rest.
+  // Event streams end first (each with what it holds), then transports drain, then the last
+  // seals, then the rest.
+  if (events) events->stop();
   registry.stop(sdk::Kind::transport);
   if (auth_failures) {
     auth_failures->stop();

@@ -122,6 +122,16 @@ struct MemoryConfig {
   std::int64_t max_steps = 8;  // model calls a server-run loop makes at most (process "memory")
 };
 
+// The change feed (docs/events.md).
+struct EventsConfig {
+  bool enabled = true;
+  std::int64_t max_streams = 1000;          // open event streams in all
+  std::int64_t max_streams_per_agent = 16;  // open event streams of one agent
+  std::int64_t buffer_bytes = 1 << 20;      // events waiting for one stream's client, at most
+  std::int64_t stall_ms = 30000;  // a full buffer not read from for this long ends the stream
+  std::int64_t poll_ms = 250;     // how often changes made by other servers are looked for
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
@@ -130,6 +140,7 @@ struct Config {
   SelectionConfig selection;
   EmbeddingsConfig embeddings;
   MemoryConfig memory;
+  EventsConfig events;
   std::vector<std::filesystem::path> plugin_paths;
   std::vector<PluginEntry> plugins;  // storage, embedder, selectors, providers, transports
 };

@@ -320,6 +320,26 @@ sdk::Status read_memory(const YamlSource& src, const YAML::Node& node, MemoryCon
   return read_integers(src, node, "memory", {{"max_steps", &out.max_steps, 1, 64}});
 }
 
+sdk::Status read_events(const YamlSource& src, const YAML::Node& node, EventsConfig& out) {
+  if (auto st = src.check_mapping(node, "events",
+                                  {"enabled", "max_streams", "max_streams_per_agent",
+                                   "buffer_bytes", "stall_ms", "poll_ms"});
+      !st) {
+    return st.error();
+  }
+  if (node["enabled"]) {
+    auto on = src.boolean(node["enabled"], "events.enabled");
+    if (!on) return on.error();
+    out.enabled = *on;
+  }
+  return read_integers(src, node, "events",
+                       {{"max_streams", &out.max_streams, 1, 1000000},
+                        {"max_streams_per_agent", &out.max_streams_per_agent, 1, 1000000},
+                        {"buffer_bytes", &out.buffer_bytes, 4096, 1 << 30},
+                        {"stall_ms", &out.stall_ms, 100, 3600000},
+                        {"poll_ms", &out.poll_ms, 10, 60000}});
+}
+
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(
@@ -449,7 +469,7 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   if (auto st = src.check_mapping(
           root, "",
           {"server", "service", "audit", "selection", "plugins", "storage", "embedder",
-           "embeddings", "memory", "selectors", "providers", "transports"});
+           "embeddings", "memory", "events", "selectors", "providers", "transports"});
       !st) {
     return st.error();
   }
@@ -470,6 +490,9 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   }
   if (const auto memory = root["memory"]; memory) {
     if (auto st = read_memory(src, memory, cfg.memory); !st) return st.error();
+  }
+  if (const auto events = root["events"]; events) {
+    if (auto st = read_events(src, events, cfg.events); !st) return st.error();
   }
   if (const auto selection = root["selection"]; selection) {
     if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();

@@ -51,21 +51,26 @@ sdk::Result<sdk::ApiResponse> run_change(sdk::Storage& storage, std::int64_t now
 }
 
 // The write path of the served API: each change batched with others when `batches` is set
-// (the storage has the capability and it is not turned off), else alone.
+// (the storage has the capability and it is not turned off), else alone. `committed` (may be
+// empty) is called after each change that committed: the change feed looks at once.
 class Writer {
  public:
-  Writer(sdk::Storage& storage, GroupCommit* batches) : storage_(storage), batches_(batches) {}
+  Writer(sdk::Storage& storage, GroupCommit* batches, std::function<void()> committed = {})
+      : storage_(storage), batches_(batches), committed_(std::move(committed)) {}
   template <class Fn>
   sdk::Result<sdk::ApiResponse> run(std::int64_t now_us, const Actor& actor,
                                     std::string_view action, Fn&& change) {
-    if (batches_ == nullptr) return run_change(storage_, now_us, actor, action, change);
-    return batches_->run(change_event(now_us, actor, action),
-                         GroupCommit::Change(std::ref(change)));
+    auto result = batches_ == nullptr ? run_change(storage_, now_us, actor, action, change)
+                                      : batches_->run(change_event(now_us, actor, action),
+                                                      GroupCommit::Change(std::ref(change)));
+    if (result && committed_) committed_();
+    return result;
   }
 
  private:
   sdk::Storage& storage_;
   GroupCommit* batches_;
+  std::function<void()> committed_;
 };
 
 }  // namespace ctxmgr::kernel

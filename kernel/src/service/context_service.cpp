@@ -36,7 +36,10 @@ ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
       clock_(clock),
       settings_(settings),
       contexts_(storage_, settings.context_changes, settings.context_cache),
-      writer_(storage_, settings.group_commit),
+      writer_(
+          storage_, settings.group_commit,
+          settings.events == nullptr ? std::function<void()>()
+                                     : [events = settings.events] { events->wake(); }),
       auth_(settings.auth, access),
       agents_(storage_, clock, settings.max_json_depth),
       grants_(access, writer_, clock, settings.auth, settings.max_json_depth),
@@ -380,7 +383,9 @@ sdk::Result<ApiResponse> ContextService::delete_as(const sdk::Caller& caller, co
                  ApiResponse none;
                  none.status = 204;
                  if (purge) {
-                   ev.details = "{\"versions\":" + std::to_string(row.version) + "}";
+                   // The owner too: once purged, nothing else says whose it was (the feed).
+                   ev.details = "{\"versions\":" + std::to_string(row.version) +
+                                ",\"owner\":" + json_quote(row.agent_id) + "}";
                    if (auto st = tx.purge_context(id); !st) return R(st.error());
                    return R(none);
                  }

@@ -23,6 +23,7 @@
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "embedding/embedding_worker.hpp"
+#include "events/event_hub.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
@@ -57,6 +58,8 @@ struct ServiceSettings {
   sdk::StorageMemoryFiles* memory_files = nullptr;
   // The storage's redaction in place; null: redaction answers 503.
   sdk::StorageErasure* erasure = nullptr;
+  // The change feed; null: GET /api/events answers 503. Woken after each committed change.
+  EventHub* events = nullptr;
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -150,6 +153,9 @@ class ContextService final : public sdk::ContextApi {
                                                std::string_view version) override;
   sdk::Result<sdk::ApiResponse> erase_agent(const sdk::Caller& caller,
                                             std::string_view agent_id) override;
+  // ABI 1.11: the change feed (events_api.cpp).
+  sdk::Result<std::unique_ptr<sdk::EventStream>> open_events(
+      const sdk::Caller& caller, const sdk::EventParams& params) override;
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);

@@ -6,6 +6,7 @@
 // Thread-safety: every method may be called concurrently from any thread.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "ctxmgr/sdk/abi.h"
 #include "ctxmgr/sdk/error.hpp"
+#include "ctxmgr/sdk/event_stream.hpp"
 #include "ctxmgr/sdk/types.hpp"
 
 namespace ctxmgr::sdk {
@@ -216,6 +218,12 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // DELETE /api/agents/{id}?erase=true (admin): every context, version, vector, grant, selection
   // record and token of the agent removed, its audit events kept; answers the report.
   virtual Result<ApiResponse> erase_agent(const Caller& caller, std::string_view agent_id) = 0;
+
+  // Since ABI 1.11. GET /api/events: a subscription to the change feed for the caller, filtered
+  // and resumed as `params` say (docs/events.md). Errors as everywhere (401, 400 for a bad
+  // filter, 429 past the stream limits, 503 when the feed is off).
+  virtual Result<std::unique_ptr<EventStream>> open_events(const Caller& caller,
+                                                           const EventParams& params) = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -100,6 +100,11 @@ sdk::Result<sdk::ContextChanges> ChangeListener::context_changes_since(std::uint
   return answer;
 }
 
+void ChangeListener::set_change_wake(std::function<void()> wake) {
+  std::lock_guard lock(wake_mu_);
+  change_wake_ = std::move(wake);
+}
+
 void ChangeListener::context_changed(std::string_view payload) {
   if (payload.size() < schema_.size() || payload.substr(0, schema_.size()) != schema_) return;
   payload.remove_prefix(schema_.size());
@@ -163,9 +168,10 @@ void ChangeListener::run() {
       prober = PQconnectdbParams(keys, values, 1);
       PGresult* r = nullptr;
       if (PQstatus(conn) == CONNECTION_OK) {
-        r = PQexec(conn, (setup_.empty() ? "" : setup_ + "; ")
-                             .append("LISTEN ctxmgr_access; LISTEN ctxmgr_contexts")
-                             .c_str());
+        r = PQexec(conn,
+                   (setup_.empty() ? "" : setup_ + "; ")
+                       .append("LISTEN ctxmgr_access; LISTEN ctxmgr_contexts; LISTEN ctxmgr_events")
+                       .c_str());
       }
       bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK &&
                 PQstatus(prober) == CONNECTION_OK;
@@ -243,8 +249,14 @@ void ChangeListener::run() {
     // PostgreSQL sends the notifications of every transaction committed before the question
     // ahead of the question's ReadyForQuery: recorded before the barrier is said to pass.
     while (PGnotify* n = PQnotifies(conn)) {
-      if (std::string_view(n->relname) == "ctxmgr_contexts") {
+      const std::string_view channel(n->relname);
+      if (channel == "ctxmgr_contexts") {
         context_changed(n->extra != nullptr ? n->extra : "");
+      } else if (channel == "ctxmgr_events") {
+        if (n->extra != nullptr && n->extra == schema_) {
+          std::lock_guard lock(wake_mu_);
+          if (change_wake_) change_wake_();
+        }
       } else {
         epoch_.fetch_add(1);
       }

@@ -3,7 +3,9 @@
 // - the access epoch (sdk::StorageAccessEpoch): the triggers of 07_access_epoch notify channel
 //   ctxmgr_access when a change to agents, tokens or grants commits;
 // - the changed contexts (sdk::StorageContextChanges): the triggers of 08_context_changes notify
-//   channel ctxmgr_contexts with the schema and the id of each context updated or deleted.
+//   channel ctxmgr_contexts with the schema and the id of each context updated or deleted;
+// - that a change was committed (sdk::StorageChangeWake): the trigger of 13_change_notify
+//   notifies channel ctxmgr_events with the schema, and the change feed's wake is called.
 // A thread of this process LISTENs on a libpq connection of its own and records both as they
 // arrive, whichever server made the change.
 //
@@ -29,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -53,6 +56,9 @@ class ChangeListener {
   // context notifications that concern this storage.
   void start(std::string conninfo, std::string setup, std::string schema);
   void stop() noexcept;
+  // What to call (on the listener's thread) when a change to this schema is notified; empty:
+  // nothing. Never called once this returned with an empty function.
+  void set_change_wake(std::function<void()> wake);
   sdk::Result<std::uint64_t> epoch() const;
   // As sdk::StorageContextChanges::context_changes_since: waits (at most a second) for a
   // question asked after the call, then reports what was notified before its answer.
@@ -95,6 +101,8 @@ class ChangeListener {
   std::uint64_t barriers_sent_ = 0;
   std::uint64_t barriers_done_ = 0;
   int wake_fd_;  // an eventfd the listener polls beside its connection
+  std::mutex wake_mu_;  // guards change_wake_, held while it is called
+  std::function<void()> change_wake_;
   std::thread thread_;
 };
 

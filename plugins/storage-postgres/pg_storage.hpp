@@ -16,6 +16,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_change_wake.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
@@ -47,7 +48,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageVectors,
                         public sdk::StorageVectorChanges,
                         public sdk::StorageMemoryFiles,
-                        public sdk::StorageErasure {
+                        public sdk::StorageErasure,
+                        public sdk::StorageChangeWake {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -104,6 +106,10 @@ class PgStorage final : public sdk::StorageSearch,
   // StorageContextChanges: the ids notified on ctxmgr_contexts (pg_change_listener.hpp).
   sdk::Result<sdk::ContextChanges> context_changes_since(std::uint64_t cursor) override {
     return listener_.context_changes_since(cursor);
+  }
+  // StorageChangeWake: called on notifications on ctxmgr_events (13_change_notify).
+  void set_change_wake(std::function<void()> wake) override {
+    listener_.set_change_wake(std::move(wake));
   }
 
   // StorageRetention (pg_retention.cpp)

@@ -14,6 +14,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_change_wake.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
@@ -44,6 +45,7 @@ StorageVectorChanges::~StorageVectorChanges() = default;
 StorageMemoryFiles::~StorageMemoryFiles() = default;
 ProviderTools::~ProviderTools() = default;
 StorageErasure::~StorageErasure() = default;
+StorageChangeWake::~StorageChangeWake() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

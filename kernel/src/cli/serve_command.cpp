@@ -106,6 +106,13 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<SemanticSearch> semantic;
   std::unique_ptr<EmbeddingWorker> embedding;  // nudged by the service after each change
   std::unique_ptr<EventHub> events;            // woken by the service after each change
+  // The storage stops calling the hub before the hub goes, whichever way this function returns.
+  struct ChangeWakeGuard {
+    sdk::StorageChangeWake* storage = nullptr;
+    ~ChangeWakeGuard() {
+      if (storage != nullptr) storage->set_change_wake({});
+    }
+  } change_wake;
   std::unique_ptr<ContextService> service;
   std::unique_ptr<SelectionEngine> selection;
   std::unique_ptr<ProcessEngine> processing;
@@ -226,6 +233,11 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
                            std::chrono::milliseconds(ec.stall_ms),
                            std::chrono::milliseconds(ec.poll_ms)});
       events->start();
+      // Another server's change wakes the feed at once (else it finds it at its next poll).
+      if (auto* wake = registry.storage_change_wake()) {
+        wake->set_change_wake([hub = events.get()] { hub->wake(); });
+        change_wake.storage = wake;
+      }
       settings.events = events.get();
     }
     service = std::make_unique<ContextService>(*access, metrics, clock, settings);

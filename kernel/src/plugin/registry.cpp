@@ -180,6 +180,10 @@ sdk::StorageErasure* Registry::storage_erasure() const {
   return storage_capability<sdk::StorageErasure>(CTXMGR_CAP_STORAGE_ERASURE);
 }
 
+sdk::StorageChangeWake* Registry::storage_change_wake() const {
+  return storage_capability<sdk::StorageChangeWake>(CTXMGR_CAP_STORAGE_CHANGE_WAKE);
+}
+
 std::vector<std::pair<std::string, sdk::ProviderTools*>> Registry::provider_tools() const {
   std::vector<std::pair<std::string, sdk::ProviderTools*>> out;
   for (const auto& i : instances_) {

@@ -17,6 +17,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_change_wake.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
@@ -80,6 +81,7 @@ class Registry {
   sdk::StorageVectorChanges* storage_vector_changes() const;
   sdk::StorageMemoryFiles* storage_memory_files() const;
   sdk::StorageErasure* storage_erasure() const;
+  sdk::StorageChangeWake* storage_change_wake() const;
   // The providers that run tools (CTXMGR_CAP_PROVIDER_TOOLS), by name.
   std::vector<std::pair<std::string, sdk::ProviderTools*>> provider_tools() const;
   // The storage's group-commit capability (ABI 1.4), or null.

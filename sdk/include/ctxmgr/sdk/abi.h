@@ -120,6 +120,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_MEMORY_FILES 0x100u /* ... also a ctxmgr::sdk::StorageMemoryFiles */
 #define CTXMGR_CAP_PROVIDER_TOOLS 0x200u /* a provider also a ctxmgr::sdk::ProviderTools */
 #define CTXMGR_CAP_STORAGE_ERASURE 0x400u /* ... also a ctxmgr::sdk::StorageErasure */
+/* ABI 1.11 */
+#define CTXMGR_CAP_STORAGE_CHANGE_WAKE 0x800u /* ... also a ctxmgr::sdk::StorageChangeWake */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -29,6 +29,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_change_wake.hpp"
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
@@ -97,6 +98,7 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageMemoryFiles, C>) bits |= CTXMGR_CAP_STORAGE_MEMORY_FILES;
   if constexpr (std::is_base_of_v<ProviderTools, C>) bits |= CTXMGR_CAP_PROVIDER_TOOLS;
   if constexpr (std::is_base_of_v<StorageErasure, C>) bits |= CTXMGR_CAP_STORAGE_ERASURE;
+  if constexpr (std::is_base_of_v<StorageChangeWake, C>) bits |= CTXMGR_CAP_STORAGE_CHANGE_WAKE;
   return bits;
 }
 

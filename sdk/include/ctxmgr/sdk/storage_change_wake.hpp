@@ -1,0 +1,28 @@
+#pragma once
+// Since ABI 1.11. The change-wake capability of a storage: it calls the kernel back when another
+// process (another server on the same database) may have committed a change to contexts or
+// grants, so the change feed looks at the audit log at once instead of at its next poll
+// (docs/events.md). A hint only: the audit log stays the truth, and a wake that never comes
+// costs one poll interval. A second base class beside Storage (CTXMGR_CAP_STORAGE_CHANGE_WAKE).
+//
+// Thread-safety: set_change_wake may be called from any thread; `wake` is called from the
+// storage's own thread, must not block, and is never called after set_change_wake({}) returned.
+
+#include <functional>
+
+#include "ctxmgr/sdk/abi.h"
+
+namespace ctxmgr::sdk {
+
+class CTXMGR_SDK_VISIBLE StorageChangeWake {
+ public:
+  virtual ~StorageChangeWake();
+  StorageChangeWake() = default;
+  StorageChangeWake(const StorageChangeWake&) = delete;
+  StorageChangeWake& operator=(const StorageChangeWake&) = delete;
+
+  // Replaces the function called on a change; an empty one stops the calls.
+  virtual void set_change_wake(std::function<void()> wake) = 0;
+};
+
+}  // namespace ctxmgr::sdk

@@ -122,7 +122,7 @@ std::string McpServer::dispatch(const std::string& method, const json::object& p
         {"protocolVersion", version},
         {"capabilities",
          json::object{{"tools", json::object{{"listChanged", false}}},
-                      {"resources", json::object{{"subscribe", false}, {"listChanged", false}}}}},
+                      {"resources", json::object{{"subscribe", true}, {"listChanged", true}}}}},
         {"serverInfo",
          json::object{
              {"name", "context-manager"}, {"title", "Context Manager"}, {"version", version_}}},
@@ -148,6 +148,8 @@ std::string McpServer::dispatch(const std::string& method, const json::object& p
                                   {"mimeType", "application/json"}}}}});
   }
   if (method == "resources/read") return text_of(read_resource(params, caller));
+  if (method == "resources/subscribe") return subscribe(params, caller, who, true);
+  if (method == "resources/unsubscribe") return subscribe(params, caller, who, false);
   throw RpcError{-32601, "Method not found: " + method, nullptr};
 }
 
@@ -305,6 +307,31 @@ json::value McpServer::read_resource(const json::object& params, const sdk::Call
   return json::object{
       {"contents", json::array{json::object{
                        {"uri", uri}, {"mimeType", "application/json"}, {"text", r->json}}}}};
+}
+
+std::string McpServer::subscribe(const json::object& params, const sdk::Caller& caller,
+                                 const Identity& who, bool on) {
+  const auto* uri_v = params.if_contains("uri");
+  if (uri_v == nullptr || !uri_v->is_string()) {
+    throw RpcError{
+        -32602, std::string(on ? "resources/subscribe" : "resources/unsubscribe") + " needs a uri",
+        nullptr};
+  }
+  const std::string uri(uri_v->get_string());
+  if (!on) {
+    if (uri.starts_with(kScheme)) subscriptions_.unsubscribe(uri.substr(kScheme.size()));
+    return "{}";
+  }
+  // What may be read may be watched: the same answer as resources/read for anything else.
+  read_resource(params, caller);
+  auto agent = api_.whoami(caller);
+  if (!agent) throw RpcError{-32603, agent.error().message(), nullptr};
+  if (auto st = subscriptions_.subscribe(uri.substr(kScheme.size()), *agent, who.agent,
+                                         who.authorization);
+      !st) {
+    throw RpcError{-32603, "cannot watch " + uri + ": " + st.error().message(), nullptr};
+  }
+  return "{}";
 }
 
 std::string error_body(const sdk::Error& error, const std::string& request_id) {

@@ -6,13 +6,16 @@
 // `context://{id}`. Kept free of sessions-as-state beyond "initialized", so the stateless
 // 2026-07-28 revision can reuse it.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
 #include "ctxmgr/sdk/context_api.hpp"
+#include "mcp_subscriptions.hpp"
 
 namespace ctxmgr::mcp {
 
@@ -31,11 +34,20 @@ inline constexpr const char* kProtocolVersions[] = {"2025-11-25", "2025-06-18", 
 
 class McpServer {
  public:
-  McpServer(sdk::ContextApi& api, std::string version) : api_(api), version_(std::move(version)) {}
+  McpServer(sdk::ContextApi& api, std::string version)
+      : api_(api), version_(std::move(version)), subscriptions_(api) {}
 
   // Handles one JSON-RPC message from `who`; returns the message to send back, if any (a
   // notification gets none).
   std::optional<std::string> handle(std::string_view message, const Identity& who);
+
+  // Server-to-client messages (resources/subscribe; mcp_subscriptions.hpp): `wake` is called
+  // from the kernel's thread (it must not block) when some may be ready, and notifications()
+  // hands them over. Both may be called from any thread, beside handle().
+  void set_notification_wake(std::function<void()> wake) {
+    subscriptions_.set_wake(std::move(wake));
+  }
+  std::vector<std::string> notifications() { return subscriptions_.take(); }
 
  private:
   // The result of a request, as JSON text.
@@ -44,10 +56,14 @@ class McpServer {
   std::string call_tool(const boost::json::object& params, const sdk::Caller& caller);
   boost::json::value read_resource(const boost::json::object& params, const sdk::Caller& caller);
   boost::json::value list_resources(const boost::json::object& params, const sdk::Caller& caller);
+  // resources/subscribe (`on`) and resources/unsubscribe.
+  std::string subscribe(const boost::json::object& params, const sdk::Caller& caller,
+                        const Identity& who, bool on);
 
   sdk::ContextApi& api_;
   std::string version_;
   bool initialized_ = false;
+  ResourceSubscriptions subscriptions_;
 };
 
 // A JSON-RPC error raised while handling a request.

@@ -196,7 +196,12 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   }
   if (mcp_ != nullptr && url.path() == mcp_path_) {
     route = "mcp";
-    return finish(mcp_->handle(req, request_id));
+    auto res = mcp_->handle(req, request_id, writer);
+    if (!res) {
+      record(200);  // the session's stream
+      return std::nullopt;
+    }
+    return finish(std::move(*res));
   }
   std::vector<std::string> segments(url.segments().begin(), url.segments().end());
   std::vector<std::string> params;

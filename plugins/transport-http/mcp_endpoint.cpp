@@ -70,10 +70,40 @@ void McpEndpoint::evict_for(const std::string& agent) {
     if (it->second->agent != victim_agent) continue;
     if (oldest == sessions_.end() || it->second->last_used < oldest->second->last_used) oldest = it;
   }
-  if (oldest != sessions_.end()) sessions_.erase(oldest);
+  if (oldest != sessions_.end()) {
+    oldest->second->end();
+    sessions_.erase(oldest);
+  }
 }
 
-Response McpEndpoint::handle(const Request& req, const std::string& request_id) {
+// A session's server-to-client stream: its notifications as SSE `message` events, until the
+// session ends.
+class McpEndpoint::NotificationStream final : public sdk::EventStream {
+ public:
+  explicit NotificationStream(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+  ~NotificationStream() override { on_ready({}); }
+  void on_ready(std::function<void()> wake) override {
+    {
+      std::lock_guard lock(session_->stream_wake->mu);
+      session_->stream_wake->fn = wake;
+    }
+    if (wake) wake();  // what is already waiting
+  }
+  sdk::EventBatch take() override {
+    sdk::EventBatch batch;
+    for (const auto& m : session_->server.notifications()) {
+      batch.text += "event: message\ndata: " + m + "\n\n";
+    }
+    batch.closed = session_->ended.load();
+    return batch;
+  }
+
+ private:
+  std::shared_ptr<Session> session_;
+};
+
+std::optional<Response> McpEndpoint::handle(const Request& req, const std::string& request_id,
+                                            RawWriter& writer) {
   if (auto refused = refuse_headers(req, request_id)) return std::move(*refused);
   // Authentication as for REST, before anything else of the message is looked at.
   const mcp::Identity who{std::string(req["X-Agent-Id"]),
@@ -82,6 +112,7 @@ Response McpEndpoint::handle(const Request& req, const std::string& request_id) 
   const std::string agent = api_.authenticated_agent(request_id);
   const std::string session_id(req["Mcp-Session-Id"]);
   if (req.method() == bhttp::verb::delete_) return close(req, request_id, session_id, agent);
+  if (req.method() == bhttp::verb::get) return stream(req, request_id, session_id, agent, writer);
   if (auto refused = refuse_post(req, request_id)) return std::move(*refused);
   boost::system::error_code ec;
   const auto msg = boost::json::parse(req.body(), ec);
@@ -144,10 +175,15 @@ Response McpEndpoint::close(const Request& req, const std::string& request_id,
   if (!find(session_id, agent)) {
     return rejection(req, bhttp::status::not_found, -32001, "Session not found", request_id);
   }
+  std::shared_ptr<Session> gone;
   {
     std::lock_guard lock(mu_);
-    sessions_.erase(session_id);
+    if (auto it = sessions_.find(session_id); it != sessions_.end()) {
+      gone = std::move(it->second);
+      sessions_.erase(it);
+    }
   }
+  if (gone) gone->end();
   Response res{bhttp::status::ok, req.version()};
   res.set("X-Request-Id", request_id);
   res.keep_alive(req.keep_alive());
@@ -160,8 +196,8 @@ std::optional<Response> McpEndpoint::refuse_post(const Request& req,
   if (req.method() != bhttp::verb::post) {
     auto res =
         rejection(req, bhttp::status::method_not_allowed, -32000,
-                  "Method Not Allowed: this server offers no server-to-client stream", request_id);
-    res.set(bhttp::field::allow, "POST, DELETE");
+                  "Method Not Allowed: POST, GET (the session's stream) or DELETE", request_id);
+    res.set(bhttp::field::allow, "POST, GET, DELETE");
     return res;
   }
   const std::string_view accept = req[bhttp::field::accept];
@@ -175,6 +211,20 @@ std::optional<Response> McpEndpoint::refuse_post(const Request& req,
     return rejection(req, bhttp::status::unsupported_media_type, -32000,
                      "Unsupported Media Type: Content-Type must be application/json", request_id);
   }
+  return std::nullopt;
+}
+
+std::optional<Response> McpEndpoint::stream(const Request& req, const std::string& request_id,
+                                            const std::string& session_id, const std::string& agent,
+                                            RawWriter& writer) {
+  if (!contains_ci(req[bhttp::field::accept], "text/event-stream")) {
+    return rejection(req, bhttp::status::not_acceptable, -32000,
+                     "Not Acceptable: Client must accept text/event-stream", request_id);
+  }
+  SessionOr found = existing(req, request_id, session_id, agent);
+  if (!found.session) return std::move(*found.refusal);
+  found.session->last_used = ++uses_;
+  writer.stream_events(std::make_unique<NotificationStream>(std::move(found.session)), request_id);
   return std::nullopt;
 }
 

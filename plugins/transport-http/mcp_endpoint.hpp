@@ -1,16 +1,17 @@
 #pragma once
 // MCP's Streamable HTTP transport (2025-11-25) on a path of this listener (/mcp by default):
 // POST carries one JSON-RPC message (202 for a notification, else the answer as JSON), the
-// `initialize` answer opens a session (Mcp-Session-Id), DELETE ends it, GET is 405 (no
-// server-initiated stream). Every Origin is checked (RequestGuard: loopback origins and the allowed
-// ones) against DNS rebinding. Identity per request, as REST: Bearer token or X-Agent-Id; a
-// session belongs to the agent that opened it (another agent gets 404 for it, DELETE included).
-// At most `max_sessions_per_agent` per agent (a new one evicts that agent's least recently used)
-// and `max_sessions` in all (a new one evicts the least recently used session of the agent that
-// holds the most), so abandoned sessions never lock new clients out and one agent cannot push
-// out the others'.
+// `initialize` answer opens a session (Mcp-Session-Id), DELETE ends it, GET opens the session's
+// server-to-client stream (SSE) that carries the notifications of resources/subscribe. Every Origin
+// is checked (RequestGuard: loopback origins and the allowed ones) against DNS rebinding. Identity
+// per request, as REST: Bearer token or X-Agent-Id; a session belongs to the agent that opened it
+// (another agent gets 404 for it, DELETE included). At most `max_sessions_per_agent` per agent (a
+// new one evicts that agent's least recently used) and `max_sessions` in all (a new one evicts the
+// least recently used session of the agent that holds the most), so abandoned sessions never lock
+// new clients out and one agent cannot push out the others'.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,16 +34,37 @@ class McpEndpoint {
         max_sessions_(max_sessions),
         max_sessions_per_agent_(max_sessions_per_agent) {}
 
-  Response handle(const Request& req, const std::string& request_id);
+  // nullopt: the answer is the session's stream, handed to `writer` (GET).
+  std::optional<Response> handle(const Request& req, const std::string& request_id,
+                                 RawWriter& writer);
+
+  // Who a session's stream wakes, apart from the session: the kernel may hold it past the end.
+  struct WakeSlot {
+    std::mutex mu;
+    std::function<void()> fn;
+    void call() {
+      std::lock_guard lock(mu);
+      if (fn) fn();
+    }
+  };
 
  private:
+  class NotificationStream;
   struct Session {
     std::mutex mu;                            // one message of a session at a time
     std::atomic<std::uint64_t> last_used{0};  // McpEndpoint::uses_ at its latest use
     const std::string agent;                  // who opened it
     mcp::McpServer server;
+    std::atomic<bool> ended{false};  // deleted or evicted: its stream ends
+    std::shared_ptr<WakeSlot> stream_wake = std::make_shared<WakeSlot>();
     Session(sdk::ContextApi& api, std::string owner)
-        : agent(std::move(owner)), server(api, CTXMGR_MCP_SERVER_VERSION) {}
+        : agent(std::move(owner)), server(api, CTXMGR_MCP_SERVER_VERSION) {
+      server.set_notification_wake([slot = stream_wake] { slot->call(); });
+    }
+    void end() {
+      ended = true;
+      stream_wake->call();
+    }
   };
   // A session, or the response that refuses the message.
   struct SessionOr {
@@ -57,6 +79,9 @@ class McpEndpoint {
                                        const mcp::Identity& who);
   Response close(const Request& req, const std::string& request_id, const std::string& session_id,
                  const std::string& agent);  // DELETE
+  std::optional<Response> stream(const Request& req, const std::string& request_id,
+                                 const std::string& session_id, const std::string& agent,
+                                 RawWriter& writer);  // GET
   std::optional<Response> refuse_post(const Request& req, const std::string& request_id) const;
   SessionOr open(const Request& req, const std::string& request_id, const std::string& session_id,
                  const std::string& agent,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -46,6 +47,15 @@ class McpTransport final : public sdk::Transport {
   sdk::Status start() override {
     if (api_ == nullptr) return sdk::Error(sdk::Errc::internal, "no ContextApi attached");
     server_ = std::make_unique<McpServer>(*api_, version_);
+    // Notifications of resources/subscribe go out from a thread of their own, woken by the kernel.
+    server_->set_notification_wake([this] {
+      {
+        std::lock_guard lock(notify_mu_);
+        notify_ = true;
+      }
+      notify_cv_.notify_one();
+    });
+    notifier_ = std::thread([this] { notify_loop(); });
     reader_ = std::thread([this] { read_loop(); });
     host_.log().info("MCP server on stdio");
     return {};
@@ -54,6 +64,10 @@ class McpTransport final : public sdk::Transport {
   void stop() noexcept override {
     stopping_ = true;
     if (reader_.joinable()) reader_.join();
+    if (server_) server_->set_notification_wake({});
+    { std::lock_guard lock(notify_mu_); }  // a notifier between its check and its wait sees it
+    notify_cv_.notify_one();
+    if (notifier_.joinable()) notifier_.join();
   }
 
  private:
@@ -86,6 +100,18 @@ class McpTransport final : public sdk::Transport {
     }
   }
 
+  void notify_loop() {
+    while (true) {
+      {
+        std::unique_lock lock(notify_mu_);
+        notify_cv_.wait(lock, [&] { return notify_ || stopping_; });
+        if (stopping_) return;
+        notify_ = false;
+      }
+      for (const auto& message : server_->notifications()) write_line(message);
+    }
+  }
+
   void write_line(const std::string& line) {
     std::lock_guard lock(out_mu_);
     std::fwrite(line.data(), 1, line.size(), stdout);
@@ -99,6 +125,10 @@ class McpTransport final : public sdk::Transport {
   sdk::ContextApi* api_ = nullptr;
   std::unique_ptr<McpServer> server_;
   std::thread reader_;
+  std::thread notifier_;
+  std::mutex notify_mu_;
+  std::condition_variable notify_cv_;
+  bool notify_ = false;
   std::atomic<bool> stopping_{false};
   std::mutex out_mu_;
 };

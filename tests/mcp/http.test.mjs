@@ -12,6 +12,8 @@ import { listeningPort } from "../support/listening_port.mjs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError }
   from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { McpError, ResourceUpdatedNotificationSchema, ResourceListChangedNotificationSchema }
+  from "@modelcontextprotocol/sdk/types.js";
 
 
 // An isError result carries the REST error body as its text content.
@@ -86,6 +88,70 @@ test("sessions, tools and resources over HTTP", async () => {
   await client.close();
 });
 
+const waitFor = async (cond, ms = 10000) => {
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise(r => setTimeout(r, 25))) {
+    if (cond()) return true;
+  }
+  return cond();
+};
+
+test("resources/subscribe: a change made anywhere reaches the session's GET stream", async () => {
+  const { client, transport } = await connect(trust.url, { "X-Agent-Id": "dora" });
+  assert.deepEqual(client.getServerCapabilities().resources, { subscribe: true, listChanged: true });
+  const updated = [];
+  let listChanged = 0;
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, n => { updated.push(n.params.uri); });
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => { listChanged++; });
+  const created = await client.callTool({ name: "context_create",
+    arguments: { agent_id: "dora", context_data: { v: 1 } } });
+  const uri = `context://${created.structuredContent.id}`;
+  await client.subscribeResource({ uri });
+  // Through REST, another transport: the feed sees every change, not only this session's.
+  const patch = v => fetch(`${trust.url.origin}/api/context/${created.structuredContent.id}`, {
+    method: "PATCH", headers: { "Content-Type": "application/json", "X-Agent-Id": "dora" },
+    body: JSON.stringify({ context_data: { v } }) });
+  assert.equal((await patch(2)).status, 200);
+  assert.ok(await waitFor(() => updated.length >= 1), "no notifications/resources/updated");
+  assert.deepEqual(updated, [uri]);
+  await client.callTool({ name: "context_create", arguments: { agent_id: "dora", context_data: {} } });
+  assert.ok(await waitFor(() => listChanged >= 1), "no notifications/resources/list_changed");
+  await client.unsubscribeResource({ uri });
+  assert.equal((await patch(3)).status, 200);
+  await new Promise(r => setTimeout(r, 700));
+  assert.deepEqual(updated, [uri], "an update after unsubscribe");
+  // What cannot be read cannot be watched.
+  const other = await fetch(`${trust.url.origin}/api/context`, { method: "POST",
+    headers: { "Content-Type": "application/json", "X-Agent-Id": "erik" },
+    body: JSON.stringify({ agent_id: "erik", context_data: {} }) });
+  const hidden = `context://${(await other.json()).id}`;
+  await assert.rejects(client.subscribeResource({ uri: hidden }),
+    e => e instanceof McpError && e.code === -32002);
+  await transport.terminateSession();
+  await client.close();
+});
+
+test("the session's GET stream: its own rejections", async () => {
+  const headers = { "Accept": "text/event-stream", "X-Agent-Id": "dora" };
+  assert.equal((await fetch(trust.url, { headers })).status, 400);  // no session id
+  const unknown = await fetch(trust.url, { headers: { ...headers, "Mcp-Session-Id": "nope" } });
+  assert.equal(unknown.status, 404);
+  const { transport, client } = await connect(trust.url, { "X-Agent-Id": "dora" });
+  const json = await fetch(trust.url, { headers: { "Accept": "application/json", "X-Agent-Id": "dora",
+    "Mcp-Session-Id": transport.sessionId } });
+  assert.equal(json.status, 406);
+  const foreign = await fetch(trust.url, { headers: { ...headers, "X-Agent-Id": "erik",
+    "Mcp-Session-Id": transport.sessionId } });
+  assert.equal(foreign.status, 404);
+  // Ending the session ends its stream.
+  const stream = await fetch(trust.url, { headers: { ...headers, "Mcp-Session-Id": transport.sessionId } });
+  assert.equal(stream.status, 200);
+  assert.match(stream.headers.get("content-type"), /^text\/event-stream/);
+  await transport.terminateSession();
+  const rest = await stream.text();  // returns: the server closed it
+  assert.ok(!rest.includes("data:"), rest);
+  await client.close();
+});
+
 test("the memory tool over Streamable HTTP", async () => {
   const { client } = await connect(trust.url, { "X-Agent-Id": "carla" });
   const { tools } = await client.listTools();
@@ -142,7 +208,9 @@ test("the transport's rejections", async () => {
   assert.match(event, /^event: message\ndata: /);
   assert.ok(event.endsWith("\n\n"));
   assert.equal(JSON.parse(event.slice(event.indexOf("data: ") + 6)).result.tools.length, 9);
-  assert.equal((await fetch(trust.url, { headers: { Accept: "text/event-stream", "Mcp-Session-Id": sid } })).status, 405);
+  const put = await fetch(trust.url, { method: "PUT", headers: { "Mcp-Session-Id": sid } });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get("allow"), "POST, GET, DELETE");
   assert.equal((await fetch(trust.url, { method: "DELETE", headers: { "Mcp-Session-Id": sid } })).status, 200);
   assert.equal((await post(list, { "Mcp-Session-Id": sid })).status, 404);       // ended
 });

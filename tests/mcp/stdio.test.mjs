@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, ResourceUpdatedNotificationSchema, ResourceListChangedNotificationSchema }
+  from "@modelcontextprotocol/sdk/types.js";
 
 
 // An isError result carries the REST error body as its text content.
@@ -183,4 +184,26 @@ test("access rules are the REST ones", async () => {
   await assert.rejects(b.client.readResource({ uri: `context://${id}` }),
     e => e instanceof McpError && e.code === -32002);
   await b.client.close();
+});
+
+test("resources/subscribe over stdio: updates and list changes as notifications", async () => {
+  const { client } = await connect({ CTXMGR_AGENT: "watcher" });
+  const updated = [];
+  let listChanged = 0;
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, n => { updated.push(n.params.uri); });
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => { listChanged++; });
+  const created = await client.callTool({ name: "context_create",
+    arguments: { agent_id: "watcher", context_data: { v: 1 } } });
+  const id = created.structuredContent.id;
+  await client.subscribeResource({ uri: `context://${id}` });
+  await client.callTool({ name: "context_update", arguments: { id, context_data: { v: 2 } } });
+  await client.callTool({ name: "context_create", arguments: { agent_id: "watcher", context_data: {} } });
+  for (let i = 0; i < 400 && (updated.length < 1 || listChanged < 1); i++) {
+    await new Promise(r => setTimeout(r, 25));
+  }
+  assert.deepEqual(updated, [`context://${id}`]);
+  assert.ok(listChanged >= 1);
+  await assert.rejects(client.subscribeResource({ uri: "context://01890a5d-ac96-774b-bcce-b302099a8057" }),
+    e => e instanceof McpError && e.code === -32002);
+  await client.close();
 });

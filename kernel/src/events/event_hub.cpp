@@ -179,6 +179,15 @@ void EventHub::wake() {
 
 sdk::Result<std::unique_ptr<sdk::EventStream>> EventHub::subscribe(
     const Identity& who, EventFilter filter, std::optional<std::int64_t> after) {
+  // "From now": after the newest event committed before this call, which the feed's thread may
+  // not have read yet (one read of the log's newest row).
+  if (!after) {
+    sdk::AuditQuery newest;
+    newest.limit = 1;
+    auto rows = storage_.audit(newest);
+    if (!rows) return rows.error();
+    after = rows->empty() ? 0 : rows->front().seq;
+  }
   auto s = std::make_shared<Subscriber>();
   s->who = who;
   s->filter = std::move(filter);
@@ -203,7 +212,7 @@ sdk::Result<std::unique_ptr<sdk::EventStream>> EventHub::subscribe(
           .with_field("retry_after", 1);
     }
     ++mine;
-    s->cursor = after ? *after : head_.load();
+    s->cursor = *after;
     subscribers_.push_back(s);
     woken_ = true;
   }

@@ -118,7 +118,12 @@ class EventHub {
   // Every event up to here is read (or a hole for good); -1 until known.
   std::atomic<std::int64_t> head_{-1};
   std::int64_t floor_ = 0;  // recent_ holds every feed event in (floor_, head_]
-  std::deque<FeedEvent> recent_;
+  // Kept with its SSE text, rendered once for every stream.
+  struct Recent {
+    FeedEvent event;
+    std::string sse;
+  };
+  std::deque<Recent> recent_;
   std::unordered_map<std::string, std::string> owners_;  // context id -> owner
   std::optional<std::chrono::steady_clock::time_point> hole_since_;
   std::int64_t delivered_ = 0;  // events put in outboxes since the last publish

@@ -108,6 +108,7 @@ std::vector<std::string> ResourceSubscriptions::take() {
     }
   }
   std::vector<std::string> out;
+  out.reserve(updated.size() + 1);
   for (const auto& id : updated) {
     out.push_back(
         R"({"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":)" +

@@ -67,7 +67,7 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   Session(boost::asio::ip::tcp::socket socket, std::string peer, Router& router,
           const HttpSettings& settings, SessionSet& set, WorkerPool& providers,
           WorkerPool& writers);
-  ~Session();
+  ~Session() override;
   void start();
   // Called on drain, from any thread: closes the connection if no request is in flight.
   void drain();

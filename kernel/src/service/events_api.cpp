@@ -20,7 +20,10 @@ sdk::Result<std::vector<std::string>> parse_actions(std::string_view text) {
     const std::string one(text.substr(0, comma));
     if (!is_feed_action(one)) {
       std::string known;
-      for (auto a : feed_actions()) known += (known.empty() ? "" : ", ") + std::string(a);
+      for (auto a : feed_actions()) {
+        if (!known.empty()) known += ", ";
+        known += a;
+      }
       return Error(Errc::invalid_request,
                    "action \"" + one + "\" is not a change the feed carries (" + known + ")");
     }

@@ -12,6 +12,7 @@
 
 #include "http_client.hpp"
 #include "observe.hpp"
+#include "process.hpp"
 #include "server.hpp"
 #include "sse_client.hpp"
 #include "unique_name.hpp"
@@ -248,6 +249,37 @@ TEST_P(EventsE2E, TokenModeAsksForAToken) {
   EXPECT_EQ(none.status(), 401);
   ct::SseClient bad(server_->port(), "/api/events", {"Authorization: Bearer ctxm_nope"});
   EXPECT_EQ(bad.status(), 401);
+}
+
+TEST_P(EventsE2E, DisablingTheAgentEndsItsStreams) {
+  ct::ServerOptions o;
+  o.backend = GetParam();
+  o.service_yaml = "{auth: token}";
+  server_ = std::make_unique<ct::Server>(o);
+  server_->write_config();
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {CTXMGR_BIN, "--config", server_->config_path()});
+    auto r = ct::run_process(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  const auto root = cli({"agent", "create", "root", "--role", "admin"});
+  const auto alice = cli({"agent", "create", "alice"});
+  ASSERT_TRUE(server_->start()) << server_->log();
+  client_ = std::make_unique<ct::HttpClient>(server_->port());
+  ct::SseClient sse(server_->port(), "/api/events", {"Authorization: Bearer " + alice});
+  ASSERT_EQ(sse.status(), 200) << sse.body();
+  auto made = client_->post("/api/context", R"({"agent_id":"alice","context_data":{}})",
+                            {{"Authorization", "Bearer " + alice}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  ASSERT_TRUE(sse.next(10000).has_value());
+  ASSERT_EQ(client_->del("/api/agents/alice", {{"Authorization", "Bearer " + root}}).status, 204);
+  auto end = sse.next(10000);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->event, "end");
+  EXPECT_NE(end->data.find("agent alice is disabled"), std::string::npos) << end->data;
+  EXPECT_FALSE(sse.next(5000).has_value());
+  EXPECT_TRUE(sse.closed());
 }
 
 TEST_P(EventsE2E, TheFeedCanBeTurnedOff) {

@@ -375,6 +375,22 @@ bool EventHub::fill(Subscriber& s) {
     if (overflowed) overflowed();
     return false;
   }
+  // A stream lives no longer than its agent: disabling (or erasing) the agent ends it.
+  if (!s.who.admin) {
+    auto agent = access_.agent(s.who.agent_id);
+    if (agent && agent->has_value() && (*agent)->disabled) {
+      std::function<void()> wake;
+      {
+        std::lock_guard lock(s.mu);
+        s.outbox += "event: end\ndata: {\"reason\":" +
+                    json_quote("agent " + s.who.agent_id + " is disabled") + "}\n\n";
+        s.closed = true;
+        wake = s.wake;
+      }
+      if (wake) wake();
+      return false;
+    }
+  }
   std::string text;
   std::int64_t cursor = s.cursor;
   std::int64_t added = 0;

@@ -290,6 +290,13 @@ const std::vector<Route> kRoutes = {
          auto stream = api.open_events(
              r.caller, {q.get("agent_id"), q.get("context_id"), q.get("action"), after});
          if (!stream) return answer(stream.error());
+         // HEAD: the head a GET would get, and no stream (it would never end).
+         if (r.req.method() == verb::head) {
+           Response res{bhttp::status::ok, r.req.version()};
+           res.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+           res.keep_alive(r.req.keep_alive());
+           return respond(std::move(res));
+         }
          r.writer.stream_events(std::move(*stream), r.request_id);
          RouteAnswer a;
          a.streamed = true;

@@ -241,6 +241,10 @@ TEST_P(EventsE2E, BadRequestsAreRefusedWithTheErrorBody) {
                        {"X-Agent-Id: alice", "Last-Event-ID: twelve"});
   EXPECT_EQ(header.status(), 400);
   EXPECT_EQ(client_->post("/api/events", "{}", {{"X-Agent-Id", "alice"}}).status, 405);
+  // HEAD answers the head alone (a stream would never end).
+  auto head = client_->request("HEAD", "/api/events", {}, {{"X-Agent-Id", "alice"}});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-type").rfind("text/event-stream", 0), 0u);
 }
 
 TEST_P(EventsE2E, TokenModeAsksForAToken) {

@@ -21,7 +21,7 @@ backend=${BENCH_BACKEND:-sqlite}
 trap bench_cleanup EXIT
 if [[ $backend == postgres ]]; then
   bench_pg_start
-  storage="{plugin: postgres, options: {url: '$CTXMGR_TEST_PG_DSN', pool_size: 32}}"
+  storage="{plugin: postgres, options: {url: '$CTXMGR_TEST_PG_DSN', pool_size: 32, schema: bench}}"
 else
   storage="{plugin: sqlite, options: {path: $work/context.db}}"
 fi
@@ -31,7 +31,6 @@ start_server() {
   port=$(free_port)
   rm -f "$work"/context.db*
   [[ $backend == postgres ]] && psql -q "$CTXMGR_TEST_PG_DSN" -c "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench CASCADE"
-  [[ $backend == postgres ]] && storage="{plugin: postgres, options: {url: '$CTXMGR_TEST_PG_DSN', pool_size: 32, schema: bench}}"
   cat >"$work/ctxmgr.yaml" <<YAML
 server: {log: {level: warn}}
 audit: {reads: batch}

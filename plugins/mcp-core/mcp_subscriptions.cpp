@@ -7,32 +7,16 @@ namespace ctxmgr::mcp {
 
 namespace json = boost::json;
 
-// The wake outlives this object inside the kernel's copy of it: calls after the end do nothing.
-struct ResourceSubscriptions::WakeBox {
-  std::mutex mu;
-  std::function<void()> fn;
-  void call() {
-    std::lock_guard lock(mu);
-    if (fn) fn();
-  }
-};
-
 ResourceSubscriptions::ResourceSubscriptions(sdk::ContextApi& api)
     : api_(api), wake_(std::make_shared<WakeBox>()) {}
 
 ResourceSubscriptions::~ResourceSubscriptions() {
-  {
-    std::lock_guard lock(wake_->mu);
-    wake_->fn = nullptr;
-  }
+  wake_->set({});
   std::lock_guard lock(mu_);
   feed_.reset();
 }
 
-void ResourceSubscriptions::set_wake(std::function<void()> wake) {
-  std::lock_guard lock(wake_->mu);
-  wake_->fn = std::move(wake);
-}
+void ResourceSubscriptions::set_wake(std::function<void()> wake) { wake_->set(std::move(wake)); }
 
 sdk::Status ResourceSubscriptions::open_locked() {
   const sdk::Caller caller{agent_header_, authorization_, "mcp", "mcp-subscriptions"};

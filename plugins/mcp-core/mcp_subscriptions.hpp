@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ctxmgr/sdk/context_api.hpp"
+#include "wake_box.hpp"
 
 namespace ctxmgr::mcp {
 
@@ -42,7 +43,6 @@ class ResourceSubscriptions {
 
  private:
   sdk::Status open_locked();
-  struct WakeBox;
 
   sdk::ContextApi& api_;
   std::shared_ptr<WakeBox> wake_;

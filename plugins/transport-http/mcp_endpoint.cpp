@@ -83,10 +83,7 @@ class McpEndpoint::NotificationStream final : public sdk::EventStream {
   explicit NotificationStream(std::shared_ptr<Session> session) : session_(std::move(session)) {}
   ~NotificationStream() override { on_ready({}); }
   void on_ready(std::function<void()> wake) override {
-    {
-      std::lock_guard lock(session_->stream_wake->mu);
-      session_->stream_wake->fn = wake;
-    }
+    session_->stream_wake->set(wake);
     if (wake) wake();  // what is already waiting
   }
   sdk::EventBatch take() override {

@@ -38,16 +38,6 @@ class McpEndpoint {
   std::optional<Response> handle(const Request& req, const std::string& request_id,
                                  RawWriter& writer);
 
-  // Who a session's stream wakes, apart from the session: the kernel may hold it past the end.
-  struct WakeSlot {
-    std::mutex mu;
-    std::function<void()> fn;
-    void call() {
-      std::lock_guard lock(mu);
-      if (fn) fn();
-    }
-  };
-
  private:
   class NotificationStream;
   struct Session {
@@ -56,7 +46,8 @@ class McpEndpoint {
     const std::string agent;                  // who opened it
     mcp::McpServer server;
     std::atomic<bool> ended{false};  // deleted or evicted: its stream ends
-    std::shared_ptr<WakeSlot> stream_wake = std::make_shared<WakeSlot>();
+    // Who the session's stream wakes: the kernel may hold it past the session's end.
+    std::shared_ptr<mcp::WakeBox> stream_wake = std::make_shared<mcp::WakeBox>();
     Session(sdk::ContextApi& api, std::string owner)
         : agent(std::move(owner)), server(api, CTXMGR_MCP_SERVER_VERSION) {
       server.set_notification_wake([slot = stream_wake] { slot->call(); });

@@ -354,40 +354,42 @@ bool EventHub::visible(const Subscriber& s, const FeedEvent& e) {
   return have && *have >= Access::read;
 }
 
+void EventHub::end_stream(Subscriber& s, const std::string& last) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(s.mu);
+    s.outbox += last;
+    s.closed = true;
+    wake = s.wake;
+  }
+  if (wake) wake();
+}
+
 bool EventHub::fill(Subscriber& s) {
   std::size_t room = 0;
-  std::function<void()> overflowed;
+  bool stalled = false;
   {
     std::lock_guard lock(s.mu);
     if (s.gone || s.closed) return false;
     if (s.outbox.size() >= settings_.buffer_bytes) {
       s.behind = true;
-      if (Clock::now() - s.taken_at < settings_.stall) return false;
-      // The client stopped reading: end the stream, saying where to pick up.
-      s.outbox += overflow_text(s.cursor, "the client did not read its events in time");
-      s.closed = true;
-      ++overflows_;
-      overflowed = s.wake;
+      stalled = Clock::now() - s.taken_at >= settings_.stall;
+    } else {
+      room = settings_.buffer_bytes - s.outbox.size();
     }
-    if (!s.closed) room = settings_.buffer_bytes - s.outbox.size();
   }
-  if (room == 0) {
-    if (overflowed) overflowed();
-    return false;
+  if (stalled) {
+    // The client stopped reading: end the stream, saying where to pick up.
+    ++overflows_;
+    end_stream(s, overflow_text(s.cursor, "the client did not read its events in time"));
   }
+  if (room == 0) return false;
   // A stream lives no longer than its agent: disabling (or erasing) the agent ends it.
   if (!s.who.admin) {
     auto agent = access_.agent(s.who.agent_id);
     if (agent && agent->has_value() && (*agent)->disabled) {
-      std::function<void()> wake;
-      {
-        std::lock_guard lock(s.mu);
-        s.outbox += "event: end\ndata: {\"reason\":" +
-                    json_quote("agent " + s.who.agent_id + " is disabled") + "}\n\n";
-        s.closed = true;
-        wake = s.wake;
-      }
-      if (wake) wake();
+      end_stream(s, "event: end\ndata: {\"reason\":" +
+                        json_quote("agent " + s.who.agent_id + " is disabled") + "}\n\n");
       return false;
     }
   }

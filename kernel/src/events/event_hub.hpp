@@ -97,6 +97,8 @@ class EventHub {
   bool visible(const Subscriber& s, const FeedEvent& e);
   // Fills one subscriber's outbox; true when it is not yet at head_ (more to do when it drains).
   bool fill(Subscriber& s);
+  // Appends `last` to the stream's outbox and ends it (the transport writes it, then closes).
+  void end_stream(Subscriber& s, const std::string& last);
   void publish_metrics();
 
   sdk::Storage& storage_;

@@ -241,6 +241,11 @@ TEST_P(EventsE2E, BadRequestsAreRefusedWithTheErrorBody) {
                        {"X-Agent-Id: alice", "Last-Event-ID: twelve"});
   EXPECT_EQ(header.status(), 400);
   EXPECT_EQ(client_->post("/api/events", "{}", {{"X-Agent-Id", "alice"}}).status, 405);
+  // Trust mode: a page from another site gets no stream.
+  ct::SseClient foreign(server_->port(), "/api/events",
+                        {"X-Agent-Id: alice", "Origin: http://evil.example"});
+  EXPECT_EQ(foreign.status(), 403);
+  EXPECT_NE(foreign.body().find("\"error\""), std::string::npos);
   // HEAD answers the head alone (a stream would never end).
   auto head = client_->request("HEAD", "/api/events", {}, {{"X-Agent-Id", "alice"}});
   EXPECT_EQ(head.status, 200);

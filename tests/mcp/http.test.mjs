@@ -142,6 +142,9 @@ test("the session's GET stream: its own rejections", async () => {
   const foreign = await fetch(trust.url, { headers: { ...headers, "X-Agent-Id": "erik",
     "Mcp-Session-Id": transport.sessionId } });
   assert.equal(foreign.status, 404);
+  const evil = await fetch(trust.url, { headers: { ...headers, Origin: "http://evil.example",
+    "Mcp-Session-Id": transport.sessionId } });
+  assert.equal(evil.status, 403);
   // Ending the session ends its stream.
   const stream = await fetch(trust.url, { headers: { ...headers, "Mcp-Session-Id": transport.sessionId } });
   assert.equal(stream.status, 200);

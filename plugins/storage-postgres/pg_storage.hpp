@@ -24,6 +24,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
+#include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "pg_change_listener.hpp"
 #include "pg_pool.hpp"
 #include "pg_sql.hpp"
@@ -49,7 +50,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageVectorChanges,
                         public sdk::StorageMemoryFiles,
                         public sdk::StorageErasure,
-                        public sdk::StorageChangeWake {
+                        public sdk::StorageChangeWake,
+                        public sdk::StorageWebhooks {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -111,6 +113,20 @@ class PgStorage final : public sdk::StorageSearch,
   void set_change_wake(std::function<void()> wake) override {
     listener_.set_change_wake(std::move(wake));
   }
+
+  // StorageWebhooks (pg_webhooks.cpp)
+  sdk::Status insert_webhook(sdk::Transaction& tx, const sdk::WebhookRow& row) override;
+  sdk::Result<bool> delete_webhook(sdk::Transaction& tx, std::string_view id) override;
+  sdk::Result<std::optional<sdk::WebhookRow>> webhook(std::string_view id) override;
+  sdk::Result<std::vector<sdk::WebhookRow>> webhooks(std::string_view owner) override;
+  sdk::Result<bool> lease_webhook(std::string_view id, std::string_view holder, std::int64_t now_us,
+                                  std::int64_t until_us) override;
+  sdk::Result<bool> advance_webhook(std::string_view id, std::string_view holder,
+                                    std::int64_t cursor) override;
+  sdk::Status log_delivery(const sdk::WebhookDelivery& delivery) override;
+  sdk::Result<std::vector<sdk::WebhookDelivery>> deliveries(std::string_view id,
+                                                            std::int64_t before_seq,
+                                                            std::int64_t limit) override;
 
   // StorageRetention (pg_retention.cpp)
   sdk::Result<std::int64_t> prune_selections(std::int64_t before_us) override;

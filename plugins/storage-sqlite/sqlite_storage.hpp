@@ -24,6 +24,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
+#include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "epoch_poller.hpp"
 #include "reader_pool.hpp"
 #include "writer_statements.hpp"
@@ -38,7 +39,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageVectors,
                             public sdk::StorageVectorChanges,
                             public sdk::StorageMemoryFiles,
-                            public sdk::StorageErasure {
+                            public sdk::StorageErasure,
+                            public sdk::StorageWebhooks {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -118,6 +120,19 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
   // StorageErasure (sqlite_erasure.cpp)
+  // StorageWebhooks (sqlite_webhooks.cpp)
+  sdk::Status insert_webhook(sdk::Transaction& tx, const sdk::WebhookRow& row) override;
+  sdk::Result<bool> delete_webhook(sdk::Transaction& tx, std::string_view id) override;
+  sdk::Result<std::optional<sdk::WebhookRow>> webhook(std::string_view id) override;
+  sdk::Result<std::vector<sdk::WebhookRow>> webhooks(std::string_view owner) override;
+  sdk::Result<bool> lease_webhook(std::string_view id, std::string_view holder, std::int64_t now_us,
+                                  std::int64_t until_us) override;
+  sdk::Result<bool> advance_webhook(std::string_view id, std::string_view holder,
+                                    std::int64_t cursor) override;
+  sdk::Status log_delivery(const sdk::WebhookDelivery& delivery) override;
+  sdk::Result<std::vector<sdk::WebhookDelivery>> deliveries(std::string_view id,
+                                                            std::int64_t before_seq,
+                                                            std::int64_t limit) override;
   sdk::Result<bool> redact_version(sdk::Transaction& tx, std::string_view id, std::int64_t version,
                                    std::string_view context_data,
                                    std::string_view metadata) override;

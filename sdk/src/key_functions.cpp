@@ -22,6 +22,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
+#include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "ctxmgr/sdk/transport.hpp"
 
 namespace ctxmgr::sdk {
@@ -46,6 +47,7 @@ StorageMemoryFiles::~StorageMemoryFiles() = default;
 ProviderTools::~ProviderTools() = default;
 StorageErasure::~StorageErasure() = default;
 StorageChangeWake::~StorageChangeWake() = default;
+StorageWebhooks::~StorageWebhooks() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

@@ -184,6 +184,10 @@ sdk::StorageChangeWake* Registry::storage_change_wake() const {
   return storage_capability<sdk::StorageChangeWake>(CTXMGR_CAP_STORAGE_CHANGE_WAKE);
 }
 
+sdk::StorageWebhooks* Registry::storage_webhooks() const {
+  return storage_capability<sdk::StorageWebhooks>(CTXMGR_CAP_STORAGE_WEBHOOKS);
+}
+
 std::vector<std::pair<std::string, sdk::ProviderTools*>> Registry::provider_tools() const {
   std::vector<std::pair<std::string, sdk::ProviderTools*>> out;
   for (const auto& i : instances_) {

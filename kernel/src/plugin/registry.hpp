@@ -25,6 +25,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
+#include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "plugin/host_impl.hpp"
 #include "plugin/plugin_library.hpp"
@@ -82,6 +83,7 @@ class Registry {
   sdk::StorageMemoryFiles* storage_memory_files() const;
   sdk::StorageErasure* storage_erasure() const;
   sdk::StorageChangeWake* storage_change_wake() const;
+  sdk::StorageWebhooks* storage_webhooks() const;
   // The providers that run tools (CTXMGR_CAP_PROVIDER_TOOLS), by name.
   std::vector<std::pair<std::string, sdk::ProviderTools*>> provider_tools() const;
   // The storage's group-commit capability (ABI 1.4), or null.

@@ -122,6 +122,7 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_ERASURE 0x400u /* ... also a ctxmgr::sdk::StorageErasure */
 /* ABI 1.11 */
 #define CTXMGR_CAP_STORAGE_CHANGE_WAKE 0x800u /* ... also a ctxmgr::sdk::StorageChangeWake */
+#define CTXMGR_CAP_STORAGE_WEBHOOKS 0x1000u   /* ... also a ctxmgr::sdk::StorageWebhooks */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

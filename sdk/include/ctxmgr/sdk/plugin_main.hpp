@@ -37,6 +37,7 @@
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
 #include "ctxmgr/sdk/storage_vectors.hpp"
+#include "ctxmgr/sdk/storage_webhooks.hpp"
 
 namespace ctxmgr::sdk {
 
@@ -99,6 +100,7 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<ProviderTools, C>) bits |= CTXMGR_CAP_PROVIDER_TOOLS;
   if constexpr (std::is_base_of_v<StorageErasure, C>) bits |= CTXMGR_CAP_STORAGE_ERASURE;
   if constexpr (std::is_base_of_v<StorageChangeWake, C>) bits |= CTXMGR_CAP_STORAGE_CHANGE_WAKE;
+  if constexpr (std::is_base_of_v<StorageWebhooks, C>) bits |= CTXMGR_CAP_STORAGE_WEBHOOKS;
   return bits;
 }
 

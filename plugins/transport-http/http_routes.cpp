@@ -302,6 +302,42 @@ const std::vector<Route> kRoutes = {
          a.streamed = true;
          return a;
        }}}},
+    {"webhooks",
+     "/api/webhooks",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.list_webhooks(r.caller));
+       }},
+      {verb::post,
+       Body::json,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.create_webhook(r.caller, r.req.body()));
+       }}}},
+    {"webhook",
+     "/api/webhooks/{webhook_id}",
+     {{verb::get,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.get_webhook(r.caller, r.params[0]));
+       }},
+      {verb::delete_,
+       Body::none,
+       {},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.delete_webhook(r.caller, r.params[0]));
+       }}}},
+    {"webhook_deliveries",
+     "/api/webhooks/{webhook_id}/deliveries",
+     {{verb::get,
+       Body::none,
+       {"limit", "cursor"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.webhook_deliveries(r.caller, r.params[0], page(r.query)));
+       }}}},
     {"audit_verify",
      "/api/audit/verify",
      {{verb::get,

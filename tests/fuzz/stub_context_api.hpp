@@ -102,6 +102,13 @@ class StubContextApi final : public sdk::ContextApi {
                                                              const sdk::EventParams&) override {
     return sdk::Error(sdk::Errc::unavailable, "no feed in the fuzzer");
   }
+  R create_webhook(const sdk::Caller&, std::string_view) override { return ok(); }
+  R list_webhooks(const sdk::Caller&) override { return ok(); }
+  R get_webhook(const sdk::Caller&, std::string_view) override { return ok(); }
+  R delete_webhook(const sdk::Caller&, std::string_view) override { return ok(); }
+  R webhook_deliveries(const sdk::Caller&, std::string_view, const sdk::PageParams&) override {
+    return ok();
+  }
 
  private:
   bool trust_;

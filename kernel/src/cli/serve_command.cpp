@@ -12,6 +12,7 @@
 #include "ctxmgr/sdk/transport.hpp"
 #include "embedding/embedding_worker.hpp"
 #include "events/event_hub.hpp"
+#include "events/webhook_dispatcher.hpp"
 #include "log/logging.hpp"
 #include "plugin/registry.hpp"
 #include "service/context_service.hpp"
@@ -106,6 +107,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   std::unique_ptr<SemanticSearch> semantic;
   std::unique_ptr<EmbeddingWorker> embedding;  // nudged by the service after each change
   std::unique_ptr<EventHub> events;            // woken by the service after each change
+  std::unique_ptr<WebhookDispatcher> webhooks;  // follows `events`; stops before it
   // The storage stops calling the hub before the hub goes, whichever way this function returns.
   struct ChangeWakeGuard {
     sdk::StorageChangeWake* storage = nullptr;
@@ -239,6 +241,26 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
         change_wake.storage = wake;
       }
       settings.events = events.get();
+      if (auto* store = registry.storage_webhooks(); store != nullptr && config.webhooks.enabled) {
+        const auto& wc = config.webhooks;
+        WebhookSettings ws;
+        ws.policy.schemes = wc.schemes;
+        ws.policy.hosts = wc.hosts;
+        for (const auto& n : wc.denied_networks) ws.policy.denied.push_back(*parse_network(n));
+        ws.timeout = std::chrono::milliseconds(wc.timeout_ms);
+        ws.retry_min = std::chrono::milliseconds(wc.retry_min_ms);
+        ws.retry_max = std::chrono::milliseconds(wc.retry_max_ms);
+        ws.lease = std::chrono::milliseconds(wc.lease_ms);
+        ws.workers = static_cast<std::size_t>(wc.workers);
+        webhooks = std::make_unique<WebhookDispatcher>(*store, *events, *access, metrics, clock,
+                                                       std::move(ws));
+        webhooks->start();
+        settings.webhooks = store;
+        settings.webhook_dispatcher = webhooks.get();
+        settings.webhooks_per_agent = static_cast<std::size_t>(wc.max_per_agent);
+      } else if (config.webhooks.enabled) {
+        log.info("webhooks are off: the storage keeps no webhooks (it lacks SDK ABI 1.12's)");
+      }
     }
     service = std::make_unique<ContextService>(*access, metrics, clock, settings);
   }
@@ -304,6 +326,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   // Event streams end first (each with what it holds), then transports drain, then the last
   // seals, then the rest.
+  if (webhooks) webhooks->stop();
   if (events) events->stop();
   registry.stop(sdk::Kind::transport);
   if (auth_failures) {

@@ -132,6 +132,23 @@ struct EventsConfig {
   std::int64_t poll_ms = 250;     // how often changes made by other servers are looked for
 };
 
+// Webhooks (docs/events.md: Webhooks): the change feed POSTed to URLs agents register.
+struct WebhooksConfig {
+  bool enabled = true;  // with events.enabled and a storage that keeps webhooks
+  std::int64_t max_per_agent = 20;
+  std::int64_t timeout_ms = 10000;      // one POST, connection included
+  std::int64_t retry_min_ms = 1000;     // backoff after the first failure, doubling
+  std::int64_t retry_max_ms = 300000;   // up to this
+  std::int64_t lease_ms = 30000;        // a server that stops renewing loses its webhooks after it
+  std::int64_t workers = 4;             // POSTs under way at once on this server
+  // Where deliveries may go (SSRF): URL schemes, host names (empty: any; "*.example.com"), and
+  // networks refused whatever the host (link-local and cloud metadata addresses by default).
+  std::vector<std::string> schemes{"http", "https"};
+  std::vector<std::string> hosts;
+  std::vector<std::string> denied_networks;  // filled with the defaults when not given
+  bool denied_given = false;
+};
+
 struct Config {
   std::filesystem::path file;
   LogConfig log;
@@ -141,6 +158,7 @@ struct Config {
   EmbeddingsConfig embeddings;
   MemoryConfig memory;
   EventsConfig events;
+  WebhooksConfig webhooks;
   std::vector<std::filesystem::path> plugin_paths;
   std::vector<PluginEntry> plugins;  // storage, embedder, selectors, providers, transports
 };

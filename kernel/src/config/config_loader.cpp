@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "config/config.hpp"
+#include "events/outbound_policy.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -340,6 +341,62 @@ sdk::Status read_events(const YamlSource& src, const YAML::Node& node, EventsCon
                         {"poll_ms", &out.poll_ms, 10, 60000}});
 }
 
+sdk::Status read_webhooks(const YamlSource& src, const YAML::Node& node, WebhooksConfig& out) {
+  if (auto st = src.check_mapping(node, "webhooks",
+                                  {"enabled", "max_per_agent", "timeout_ms", "retry_min_ms",
+                                   "retry_max_ms", "lease_ms", "workers", "schemes", "hosts",
+                                   "denied_networks"});
+      !st) {
+    return st.error();
+  }
+  if (node["enabled"]) {
+    auto on = src.boolean(node["enabled"], "webhooks.enabled");
+    if (!on) return on.error();
+    out.enabled = *on;
+  }
+  if (const auto schemes = node["schemes"]; schemes) {
+    auto list = src.string_list(schemes, "webhooks.schemes");
+    if (!list) return list.error();
+    for (const auto& s : *list) {
+      if (s != "http" && s != "https") {
+        return src.error(schemes, "webhooks.schemes", "expected http and/or https; got \"" + s + "\"");
+      }
+    }
+    out.schemes = *list;
+  }
+  if (const auto hosts = node["hosts"]; hosts) {
+    auto list = src.string_list(hosts, "webhooks.hosts");
+    if (!list) return list.error();
+    out.hosts = *list;
+  }
+  if (const auto denied = node["denied_networks"]; denied) {
+    auto list = src.string_list(denied, "webhooks.denied_networks");
+    if (!list) return list.error();
+    for (const auto& n : *list) {
+      if (auto net = parse_network(n); !net) {
+        return src.error(denied, "webhooks.denied_networks", net.error().message());
+      }
+    }
+    out.denied_networks = *list;
+    out.denied_given = true;
+  }
+  if (auto st = read_integers(src, node, "webhooks",
+                              {{"max_per_agent", &out.max_per_agent, 1, 100000},
+                               {"timeout_ms", &out.timeout_ms, 100, 600000},
+                               {"retry_min_ms", &out.retry_min_ms, 10, 3600000},
+                               {"retry_max_ms", &out.retry_max_ms, 10, 86400000},
+                               {"lease_ms", &out.lease_ms, 300, 3600000},
+                               {"workers", &out.workers, 1, 256}});
+      !st) {
+    return st.error();
+  }
+  if (out.retry_max_ms < out.retry_min_ms) {
+    return src.error(node, "webhooks.retry_max_ms",
+                     "must be at least webhooks.retry_min_ms");
+  }
+  return {};
+}
+
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
                            SelectionConfig& out) {
   if (auto st = src.check_mapping(
@@ -469,7 +526,8 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   if (auto st = src.check_mapping(
           root, "",
           {"server", "service", "audit", "selection", "plugins", "storage", "embedder",
-           "embeddings", "memory", "events", "selectors", "providers", "transports"});
+           "embeddings", "memory", "events", "webhooks", "selectors", "providers",
+           "transports"});
       !st) {
     return st.error();
   }
@@ -494,6 +552,10 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   if (const auto events = root["events"]; events) {
     if (auto st = read_events(src, events, cfg.events); !st) return st.error();
   }
+  if (const auto webhooks = root["webhooks"]; webhooks) {
+    if (auto st = read_webhooks(src, webhooks, cfg.webhooks); !st) return st.error();
+  }
+  if (!cfg.webhooks.denied_given) cfg.webhooks.denied_networks = OutboundPolicy::default_denied();
   if (const auto selection = root["selection"]; selection) {
     if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();
   }

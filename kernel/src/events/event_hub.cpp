@@ -34,6 +34,7 @@ bool EventFilter::matches(const FeedEvent& e) const {
 struct EventHub::Subscriber {
   Identity who;
   EventFilter filter;
+  bool limited = true;  // counted against the stream limits
   std::int64_t cursor = 0;  // every event up to here is in the outbox or not for this stream
   std::mutex mu;
   std::string outbox;
@@ -178,41 +179,51 @@ void EventHub::wake() {
   cv_.notify_one();
 }
 
+// "From now": after the newest event committed before this call, which the feed's thread may not
+// have read yet (one read of the log's newest row).
+sdk::Result<std::int64_t> EventHub::newest_seq() {
+  sdk::AuditQuery newest;
+  newest.limit = 1;
+  auto rows = storage_.audit(newest);
+  if (!rows) return rows.error();
+  return rows->empty() ? 0 : rows->front().seq;
+}
+
 sdk::Result<std::unique_ptr<sdk::EventStream>> EventHub::subscribe(
-    const Identity& who, EventFilter filter, std::optional<std::int64_t> after) {
-  // "From now": after the newest event committed before this call, which the feed's thread may
-  // not have read yet (one read of the log's newest row).
+    const Identity& who, EventFilter filter, std::optional<std::int64_t> after, bool limited) {
   if (!after) {
-    sdk::AuditQuery newest;
-    newest.limit = 1;
-    auto rows = storage_.audit(newest);
-    if (!rows) return rows.error();
-    after = rows->empty() ? 0 : rows->front().seq;
+    auto newest = newest_seq();
+    if (!newest) return newest.error();
+    after = *newest;
   }
   auto s = std::make_shared<Subscriber>();
   s->who = who;
   s->filter = std::move(filter);
+  s->limited = limited;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Error(Errc::unavailable, "the server is shutting down");
-    if (subscribers_.size() >= settings_.max_streams) {
+    if (limited && static_cast<std::size_t>(std::count_if(
+                       subscribers_.begin(), subscribers_.end(),
+                       [](const auto& other) { return other->limited; })) >=
+                       settings_.max_streams) {
       ++refused_;
       return Error(Errc::rate_limited, "too many event streams are open (" +
                                            std::to_string(settings_.max_streams) + "); retry later")
-          .with_field("retry_after", 5);
-    }
-    auto& mine = per_agent_[who.agent_id];
-    if (mine >= settings_.max_streams_per_agent) {
-      ++refused_;
-      return Error(Errc::rate_limited, "agent " + who.agent_id + " has " + std::to_string(mine) +
-                                           " event streams open, the most allowed; close one")
           .with_field("retry_after", 5);
     }
     if (head_ < 0) {
       return Error(Errc::unavailable, "the change feed cannot read the audit log yet; retry")
           .with_field("retry_after", 1);
     }
-    ++mine;
+    if (limited && per_agent_[who.agent_id] >= settings_.max_streams_per_agent) {
+      const std::size_t mine = per_agent_[who.agent_id];
+      ++refused_;
+      return Error(Errc::rate_limited, "agent " + who.agent_id + " has " + std::to_string(mine) +
+                                           " event streams open, the most allowed; close one")
+          .with_field("retry_after", 5);
+    }
+    if (limited) ++per_agent_[who.agent_id];
     s->cursor = *after;
     subscribers_.push_back(s);
     woken_ = true;
@@ -255,6 +266,7 @@ void EventHub::run() {
       std::erase_if(subscribers_, [&](const std::shared_ptr<Subscriber>& s) {
         std::lock_guard slock(s->mu);
         if (!s->gone) return false;
+        if (!s->limited) return true;
         if (auto it = per_agent_.find(s->who.agent_id);
             it != per_agent_.end() && --it->second == 0) {
           per_agent_.erase(it);

@@ -80,9 +80,13 @@ class EventHub {
   // A change committed: look now.
   void wake();
   // A stream for `who`; `after`: resume after this seq (nullopt: from now). Errors: rate_limited
-  // past the stream limits.
+  // past the stream limits, which a stream of the server's own (a webhook's: `limited` false)
+  // does not count against.
   sdk::Result<std::unique_ptr<sdk::EventStream>> subscribe(const Identity& who, EventFilter filter,
-                                                           std::optional<std::int64_t> after);
+                                                           std::optional<std::int64_t> after,
+                                                           bool limited = true);
+  // The newest committed seq: where a subscription "from now" starts.
+  sdk::Result<std::int64_t> newest_seq();
 
   struct Subscriber;  // event_hub.cpp
 

@@ -69,4 +69,26 @@ std::string sse_text(const FeedEvent& e) {
   return "id: " + std::to_string(e.seq) + "\ndata: " + render_feed_event(e) + "\n\n";
 }
 
+// "create,update" -> its feed actions, each known, none twice.
+sdk::Result<std::vector<std::string>> parse_feed_actions(std::string_view text) {
+  std::vector<std::string> out;
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string one(text.substr(0, comma));
+    if (!is_feed_action(one)) {
+      std::string known;
+      for (auto a : feed_actions()) {
+        if (!known.empty()) known += ", ";
+        known += a;
+      }
+      return sdk::Error(sdk::Errc::invalid_request,
+                   "action \"" + one + "\" is not a change the feed carries (" + known + ")");
+    }
+    if (std::find(out.begin(), out.end(), one) == out.end()) out.push_back(one);
+    if (comma == std::string_view::npos) return out;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+
 }  // namespace ctxmgr::kernel

@@ -31,6 +31,9 @@ struct FeedEvent {
 // The feed's actions, in the order docs/events.md lists them.
 const std::vector<std::string_view>& feed_actions();
 bool is_feed_action(std::string_view action);
+// "create,update" as its feed actions, each known, none twice; invalid_request naming the ones
+// the feed carries otherwise.
+sdk::Result<std::vector<std::string>> parse_feed_actions(std::string_view text);
 
 // The feed event of an audit event, its owner left to the caller unless the event names it
 // (a purge, a grant on an owner); nullopt when the action is not a change the feed carries.

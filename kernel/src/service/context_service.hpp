@@ -22,8 +22,10 @@
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "embedding/embedding_worker.hpp"
 #include "events/event_hub.hpp"
+#include "events/webhook_dispatcher.hpp"
 #include "metrics/metrics_registry.hpp"
 #include "processing/process_engine.hpp"
 #include "selection/selection_engine.hpp"
@@ -60,6 +62,11 @@ struct ServiceSettings {
   sdk::StorageErasure* erasure = nullptr;
   // The change feed; null: GET /api/events answers 503. Woken after each committed change.
   EventHub* events = nullptr;
+  // Webhooks: the storage's and the dispatcher (told of each registration and removal); either
+  // null: the webhook endpoints answer 503. Need `events`.
+  sdk::StorageWebhooks* webhooks = nullptr;
+  WebhookDispatcher* webhook_dispatcher = nullptr;
+  std::size_t webhooks_per_agent = 20;
 };
 
 class ContextService final : public sdk::ContextApi {
@@ -156,6 +163,17 @@ class ContextService final : public sdk::ContextApi {
   // ABI 1.11: the change feed (events_api.cpp).
   sdk::Result<std::unique_ptr<sdk::EventStream>> open_events(
       const sdk::Caller& caller, const sdk::EventParams& params) override;
+  // ABI 1.12: webhooks (webhook_api.cpp).
+  sdk::Result<sdk::ApiResponse> create_webhook(const sdk::Caller& caller,
+                                               std::string_view body) override;
+  sdk::Result<sdk::ApiResponse> list_webhooks(const sdk::Caller& caller) override;
+  sdk::Result<sdk::ApiResponse> get_webhook(const sdk::Caller& caller,
+                                            std::string_view id) override;
+  sdk::Result<sdk::ApiResponse> delete_webhook(const sdk::Caller& caller,
+                                               std::string_view id) override;
+  sdk::Result<sdk::ApiResponse> webhook_deliveries(const sdk::Caller& caller, std::string_view id,
+                                                   const sdk::PageParams& page) override;
+
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
   void flush_auth_failures(bool all);
@@ -246,6 +264,8 @@ class ContextService final : public sdk::ContextApi {
     return result;
   }
   sdk::Result<SelectionEngine*> selection_engine() const;
+  sdk::Result<sdk::StorageWebhooks*> webhook_store() const;
+  sdk::Result<sdk::WebhookRow> webhook_of(const Identity& who, std::string_view id);
   // Resolves the caller; an authentication failure is itself audited (auth.failed).
   sdk::Result<Identity> identify(const sdk::Caller& caller);
   // Records an event outside a change: in its own transaction, or queued in batch mode.

@@ -10,31 +10,6 @@ namespace ctxmgr::kernel {
 using sdk::Errc;
 using sdk::Error;
 
-namespace {
-
-// "create,update" -> its feed actions, each known, none twice.
-sdk::Result<std::vector<std::string>> parse_actions(std::string_view text) {
-  std::vector<std::string> out;
-  while (true) {
-    const auto comma = text.find(',');
-    const std::string one(text.substr(0, comma));
-    if (!is_feed_action(one)) {
-      std::string known;
-      for (auto a : feed_actions()) {
-        if (!known.empty()) known += ", ";
-        known += a;
-      }
-      return Error(Errc::invalid_request,
-                   "action \"" + one + "\" is not a change the feed carries (" + known + ")");
-    }
-    if (std::find(out.begin(), out.end(), one) == out.end()) out.push_back(one);
-    if (comma == std::string_view::npos) return out;
-    text.remove_prefix(comma + 1);
-  }
-}
-
-}  // namespace
-
 sdk::Result<std::unique_ptr<sdk::EventStream>> ContextService::open_events(
     const sdk::Caller& caller, const sdk::EventParams& p) {
   using R = sdk::Result<std::unique_ptr<sdk::EventStream>>;
@@ -54,7 +29,7 @@ sdk::Result<std::unique_ptr<sdk::EventStream>> ContextService::open_events(
       filter.context_id = *id;
     }
     if (p.action) {
-      auto actions = parse_actions(*p.action);
+      auto actions = parse_feed_actions(*p.action);
       if (!actions) return actions.error();
       filter.actions = std::move(*actions);
     }

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 11
+#define CTXMGR_SDK_ABI_MINOR 12
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -122,7 +122,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_ERASURE 0x400u /* ... also a ctxmgr::sdk::StorageErasure */
 /* ABI 1.11 */
 #define CTXMGR_CAP_STORAGE_CHANGE_WAKE 0x800u /* ... also a ctxmgr::sdk::StorageChangeWake */
-#define CTXMGR_CAP_STORAGE_WEBHOOKS 0x1000u   /* ... also a ctxmgr::sdk::StorageWebhooks */
+/* ABI 1.12 */
+#define CTXMGR_CAP_STORAGE_WEBHOOKS 0x1000u /* ... also a ctxmgr::sdk::StorageWebhooks */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

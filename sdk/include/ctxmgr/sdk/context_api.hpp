@@ -224,6 +224,19 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // filter, 429 past the stream limits, 503 when the feed is off).
   virtual Result<std::unique_ptr<EventStream>> open_events(const Caller& caller,
                                                            const EventParams& params) = 0;
+
+  // Since ABI 1.12. Webhooks: the change feed POSTed, signed, to a URL (docs/events.md:
+  // Webhooks). POST /api/webhooks registers one for the caller (the filtered agent itself or an
+  // admin); the secret is never shown again. GET lists the caller's (an admin's: all), GET and
+  // DELETE /api/webhooks/{id} (its owner or an admin; 404 for anyone else), and
+  // GET /api/webhooks/{id}/deliveries its delivery attempts, newest first (`page.cursor`: a seq
+  // to read below).
+  virtual Result<ApiResponse> create_webhook(const Caller& caller, std::string_view body) = 0;
+  virtual Result<ApiResponse> list_webhooks(const Caller& caller) = 0;
+  virtual Result<ApiResponse> get_webhook(const Caller& caller, std::string_view id) = 0;
+  virtual Result<ApiResponse> delete_webhook(const Caller& caller, std::string_view id) = 0;
+  virtual Result<ApiResponse> webhook_deliveries(const Caller& caller, std::string_view id,
+                                                 const PageParams& page) = 0;
 };
 
 }  // namespace ctxmgr::sdk

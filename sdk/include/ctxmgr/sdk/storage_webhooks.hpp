@@ -1,5 +1,5 @@
 #pragma once
-// Since ABI 1.11. The webhook capability of a storage (docs/events.md: Webhooks): the webhooks
+// Since ABI 1.12. The webhook capability of a storage (docs/events.md: Webhooks): the webhooks
 // agents registered, where each one's deliveries have reached (its cursor, an audit seq), who is
 // delivering it now (a lease, so that one server delivers each webhook whichever server the
 // event was committed on), and the log of delivery attempts. A second base class beside Storage

@@ -105,6 +105,13 @@ void WebhookDispatcher::stop() {
     jobs_.clear();
   }
   for (auto& d : done) finish(d);
+  // Give the leases back: another server takes the webhooks at once, not when they run out.
+  const std::int64_t now_us = clock_.now_us();
+  for (const auto& [id, hook] : active_) {
+    if (auto st = store_.lease_webhook(id, holder_, now_us, now_us); !st) {
+      kernel_log().warn("webhooks: cannot give back the lease of {}: {}", id, st.error().message());
+    }
+  }
   active_.clear();
 }
 

@@ -59,7 +59,8 @@ class WebhookDispatcher {
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
 
   void start();
-  // Stops leasing and posting; a POST under way finishes (at most `timeout`) and is logged.
+  // Stops leasing and posting; a POST under way finishes (at most `timeout`) and is logged; the
+  // leases are given back so that another server goes on at once.
   void stop();
   // Look at the webhooks now (one was registered or removed on this server), not at the next
   // lease pass.

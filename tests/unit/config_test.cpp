@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "config/config.hpp"
+#include "config/webhooks_config.hpp"
 
 namespace ck = ctxmgr::kernel;
 
@@ -64,8 +65,8 @@ TEST(Config, UnknownTopLevelKey) {
   EXPECT_EQ(
       error_of("server: {}\nstorrage: {plugin: x}\n"),
       "ctxmgr.yaml:2:1: storrage: unknown key 'storrage'; allowed: server, service, audit, "
-      "selection, plugins, storage, embedder, embeddings, memory, events, selectors, providers, "
-      "transports");
+      "selection, plugins, storage, embedder, embeddings, memory, events, webhooks, selectors, "
+      "providers, transports");
 }
 
 TEST(Config, UnknownNestedKey) {
@@ -248,4 +249,37 @@ TEST(Config, TheChangeFeedIsOnByDefaultAndItsLimitsAreBounded) {
             std::string::npos);
   EXPECT_NE(error_of("events: {enabled: maybe}\n").find("events.enabled"), std::string::npos);
   EXPECT_NE(error_of("events: {streams: 3}\n").find("unknown key 'streams'"), std::string::npos);
+}
+
+TEST(Config, WebhooksDenyLinkLocalByDefaultAndTheirRuleIsChecked) {
+  ck::Environment env;
+  auto defaults = ck::parse_config("", "ctxmgr.yaml", env);
+  ASSERT_TRUE(defaults.ok());
+  const auto& w = defaults->config.webhooks;
+  EXPECT_TRUE(w.enabled);
+  EXPECT_EQ(w.schemes, (std::vector<std::string>{"http", "https"}));
+  EXPECT_TRUE(w.hosts.empty());
+  EXPECT_EQ(w.denied_networks,
+            (std::vector<std::string>{"169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128",
+                                      "100.100.100.200/32"}));
+  auto set = ck::parse_config(
+      "webhooks: {hosts: ['*.example.com'], denied_networks: [10.0.0.0/8, 'fc00::/7'], "
+      "schemes: [https], workers: 2}\n",
+      "ctxmgr.yaml", env);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->config.webhooks.denied_networks,
+            (std::vector<std::string>{"10.0.0.0/8", "fc00::/7"}));
+  EXPECT_EQ(set->config.webhooks.schemes, (std::vector<std::string>{"https"}));
+  EXPECT_EQ(set->config.webhooks.workers, 2);
+  EXPECT_NE(error_of("webhooks: {schemes: [ftp]}\n").find("expected http and/or https"),
+            std::string::npos);
+  EXPECT_NE(error_of("webhooks: {denied_networks: [10.0.0.0/33]}\n").find("prefix length"),
+            std::string::npos);
+  EXPECT_NE(error_of("webhooks: {denied_networks: [intranet]}\n").find("not an address"),
+            std::string::npos);
+  EXPECT_NE(error_of("webhooks: {retry_min_ms: 5000, retry_max_ms: 1000}\n")
+                .find("at least webhooks.retry_min_ms"),
+            std::string::npos);
+  EXPECT_NE(error_of("webhooks: {workers: 0}\n").find("webhooks.workers"), std::string::npos);
+  EXPECT_NE(error_of("webhooks: {secret: x}\n").find("unknown key 'secret'"), std::string::npos);
 }

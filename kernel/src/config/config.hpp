@@ -145,8 +145,10 @@ struct WebhooksConfig {
   // networks refused whatever the host (link-local and cloud metadata addresses by default).
   std::vector<std::string> schemes{"http", "https"};
   std::vector<std::string> hosts;
-  std::vector<std::string> denied_networks;  // filled with the defaults when not given
-  bool denied_given = false;
+  // Link-local (where the cloud metadata services answer) and the metadata addresses outside it
+  // (AWS's IPv6 one, Alibaba's). A list in the YAML replaces this one.
+  std::vector<std::string> denied_networks{"169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128",
+                                           "100.100.100.200/32"};
 };
 
 struct Config {

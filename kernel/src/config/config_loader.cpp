@@ -4,7 +4,7 @@
 #include <tuple>
 
 #include "config/config.hpp"
-#include "events/outbound_policy.hpp"
+#include "config/webhooks_config.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -246,25 +246,6 @@ sdk::Status read_service(const YamlSource& src, const YAML::Node& service, Servi
 }
 
 // The `audit:` mapping (configuration.md, audit.md).
-// The integer keys of a section that are given, each checked against its bounds.
-struct IntegerKey {
-  const char* key;
-  std::int64_t* target;
-  std::int64_t min;
-  std::int64_t max;
-};
-sdk::Status read_integers(const YamlSource& src, const YAML::Node& section, const std::string& path,
-                          std::initializer_list<IntegerKey> keys) {
-  for (const auto& k : keys) {
-    const auto node = section[k.key];
-    if (!node) continue;
-    auto n = src.integer(node, path + "." + k.key, k.min, k.max);
-    if (!n) return n.error();
-    *k.target = *n;
-  }
-  return {};
-}
-
 sdk::Status read_audit(const YamlSource& src, const YAML::Node& audit, AuditConfig& out) {
   if (auto st =
           src.check_mapping(audit, "audit",
@@ -339,62 +320,6 @@ sdk::Status read_events(const YamlSource& src, const YAML::Node& node, EventsCon
                         {"buffer_bytes", &out.buffer_bytes, 4096, 1 << 30},
                         {"stall_ms", &out.stall_ms, 100, 3600000},
                         {"poll_ms", &out.poll_ms, 10, 60000}});
-}
-
-sdk::Status read_webhooks(const YamlSource& src, const YAML::Node& node, WebhooksConfig& out) {
-  if (auto st = src.check_mapping(node, "webhooks",
-                                  {"enabled", "max_per_agent", "timeout_ms", "retry_min_ms",
-                                   "retry_max_ms", "lease_ms", "workers", "schemes", "hosts",
-                                   "denied_networks"});
-      !st) {
-    return st.error();
-  }
-  if (node["enabled"]) {
-    auto on = src.boolean(node["enabled"], "webhooks.enabled");
-    if (!on) return on.error();
-    out.enabled = *on;
-  }
-  if (const auto schemes = node["schemes"]; schemes) {
-    auto list = src.string_list(schemes, "webhooks.schemes");
-    if (!list) return list.error();
-    for (const auto& s : *list) {
-      if (s != "http" && s != "https") {
-        return src.error(schemes, "webhooks.schemes", "expected http and/or https; got \"" + s + "\"");
-      }
-    }
-    out.schemes = *list;
-  }
-  if (const auto hosts = node["hosts"]; hosts) {
-    auto list = src.string_list(hosts, "webhooks.hosts");
-    if (!list) return list.error();
-    out.hosts = *list;
-  }
-  if (const auto denied = node["denied_networks"]; denied) {
-    auto list = src.string_list(denied, "webhooks.denied_networks");
-    if (!list) return list.error();
-    for (const auto& n : *list) {
-      if (auto net = parse_network(n); !net) {
-        return src.error(denied, "webhooks.denied_networks", net.error().message());
-      }
-    }
-    out.denied_networks = *list;
-    out.denied_given = true;
-  }
-  if (auto st = read_integers(src, node, "webhooks",
-                              {{"max_per_agent", &out.max_per_agent, 1, 100000},
-                               {"timeout_ms", &out.timeout_ms, 100, 600000},
-                               {"retry_min_ms", &out.retry_min_ms, 10, 3600000},
-                               {"retry_max_ms", &out.retry_max_ms, 10, 86400000},
-                               {"lease_ms", &out.lease_ms, 300, 3600000},
-                               {"workers", &out.workers, 1, 256}});
-      !st) {
-    return st.error();
-  }
-  if (out.retry_max_ms < out.retry_min_ms) {
-    return src.error(node, "webhooks.retry_max_ms",
-                     "must be at least webhooks.retry_min_ms");
-  }
-  return {};
 }
 
 sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YAML::Node& node,
@@ -555,7 +480,6 @@ sdk::Result<LoadedConfig> parse_config(std::string_view text, const std::string&
   if (const auto webhooks = root["webhooks"]; webhooks) {
     if (auto st = read_webhooks(src, webhooks, cfg.webhooks); !st) return st.error();
   }
-  if (!cfg.webhooks.denied_given) cfg.webhooks.denied_networks = OutboundPolicy::default_denied();
   if (const auto selection = root["selection"]; selection) {
     if (auto st = read_selection(src, cfg.file, selection, cfg.selection); !st) return st.error();
   }

@@ -124,4 +124,16 @@ sdk::Result<double> YamlSource::number(const YAML::Node& node, std::string_view 
   return n;
 }
 
+sdk::Status read_integers(const YamlSource& src, const YAML::Node& section, const std::string& path,
+                          std::initializer_list<IntegerKey> keys) {
+  for (const auto& k : keys) {
+    const auto node = section[k.key];
+    if (!node) continue;
+    auto n = src.integer(node, path + "." + k.key, k.min, k.max);
+    if (!n) return n.error();
+    *k.target = *n;
+  }
+  return {};
+}
+
 }  // namespace ctxmgr::kernel

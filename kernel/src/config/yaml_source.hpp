@@ -50,6 +50,16 @@ class YamlSource {
   const Environment* env_;
 };
 
+// The integer keys of a section that are given, each checked against its bounds.
+struct IntegerKey {
+  const char* key;
+  std::int64_t* target;
+  std::int64_t min;
+  std::int64_t max;
+};
+sdk::Status read_integers(const YamlSource& src, const YAML::Node& section, const std::string& path,
+                          std::initializer_list<IntegerKey> keys);
+
 // Joins a key path: join_path("storage", "options") == "storage.options"; join_path("", "x") == "x".
 std::string join_path(std::string_view parent, std::string_view key);
 

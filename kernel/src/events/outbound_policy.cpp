@@ -83,38 +83,6 @@ std::string url_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
 
 }  // namespace
 
-sdk::Result<Network> parse_network(std::string_view text) {
-  Network n;
-  n.text = std::string(text);
-  const auto slash = text.find('/');
-  Address a;
-  if (!parse_address(std::string(text.substr(0, slash)), a)) {
-    return Error(Errc::invalid_request,
-                 "\"" + n.text + "\" is not an address or a network (a.b.c.d/len, x:y::/len)");
-  }
-  const int max = a.v6 ? 128 : 32;
-  n.prefix = max;
-  if (slash != std::string_view::npos) {
-    const std::string len(text.substr(slash + 1));
-    if (len.empty() || len.size() > 3 ||
-        !std::all_of(len.begin(), len.end(), [](unsigned char c) { return std::isdigit(c); }) ||
-        std::stoi(len) > max) {
-      return Error(Errc::invalid_request, "\"" + n.text + "\" has a prefix length that is not 0–" +
-                                              std::to_string(max));
-    }
-    n.prefix = std::stoi(len);
-  }
-  n.v6 = a.v6;
-  n.bytes = a.bytes;
-  return n;
-}
-
-const std::vector<std::string>& OutboundPolicy::default_denied() {
-  static const std::vector<std::string> kDenied{"169.254.0.0/16", "fe80::/10",
-                                                "fd00:ec2::254/128", "100.100.100.200/32"};
-  return kDenied;
-}
-
 sdk::Result<OutboundTarget> check_url(const OutboundPolicy& policy, std::string_view url) {
   if (url.empty() || url.size() > kMaxUrl) {
     return Error(Errc::invalid_request, "url must be 1–2048 characters");

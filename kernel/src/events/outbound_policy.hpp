@@ -18,29 +18,17 @@
 #include <string_view>
 #include <vector>
 
+#include "config/webhooks_config.hpp"
 #include "ctxmgr/sdk/error.hpp"
 
 namespace ctxmgr::kernel {
-
-// An address range: "169.254.0.0/16", "fe80::/10", or one address ("10.0.0.1").
-struct Network {
-  bool v6 = false;
-  std::array<unsigned char, 16> bytes{};
-  int prefix = 0;
-  std::string text;  // as configured, for messages
-};
-// invalid_request naming what is wrong.
-sdk::Result<Network> parse_network(std::string_view text);
 
 struct OutboundPolicy {
   std::vector<std::string> schemes{"http", "https"};
   // Empty: any host. Else a host must equal one (case-insensitive) or, for "*.example.com", end
   // with ".example.com".
   std::vector<std::string> hosts;
-  std::vector<Network> denied;
-  // Link-local (IPv4 and IPv6, where the cloud metadata services live) and the metadata
-  // addresses outside it (AWS's IPv6 one, Alibaba's).
-  static const std::vector<std::string>& default_denied();
+  std::vector<Network> denied;  // config/webhooks_config.hpp
 };
 
 // Where one URL goes.

@@ -78,7 +78,13 @@ WebhookDispatcher::WebhookDispatcher(sdk::StorageWebhooks& store, EventHub& hub,
       settings_(std::move(settings)),
       holder_(new_uuid_v7(clock.now_us() / 1000)) {}
 
-WebhookDispatcher::~WebhookDispatcher() { stop(); }
+WebhookDispatcher::~WebhookDispatcher() {
+  try {
+    stop();
+  } catch (...) {
+    // Leases not given back run out by themselves (lease_ms).
+  }
+}
 
 void WebhookDispatcher::start() {
   scheduler_ = std::thread([this] { run(); });

@@ -1,6 +1,7 @@
 #include "service/grant_service.hpp"
 
 #include "core/access.hpp"
+#include "core/page.hpp"
 #include "core/request_parsing.hpp"
 #include "core/time_text.hpp"
 #include "json/json_text.hpp"
@@ -98,12 +99,7 @@ R GrantService::list(const Identity& who, sdk::GrantScope scope, std::string_vie
   auto grants = storage_.grants(scope, *target);
   if (!grants) return grants.error();
   ApiResponse r;
-  r.json = "{\"items\":[";
-  for (std::size_t i = 0; i < grants->size(); ++i) {
-    if (i != 0) r.json += ',';
-    r.json += render_grant((*grants)[i]);
-  }
-  r.json += "]}";
+  r.json = "{\"items\":" + json_array_of(*grants, render_grant) + "}";
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/ids.hpp"
+#include "core/page.hpp"
 #include "core/request_parsing.hpp"
 #include "core/time_text.hpp"
 #include "events/webhook_dispatcher.hpp"
@@ -26,12 +27,8 @@ constexpr std::size_t kMaxSecret = 256;
 std::string nullable(const std::string& s) { return s.empty() ? "null" : json_quote(s); }
 
 std::string render_webhook(const sdk::WebhookRow& w) {
-  std::string actions = "[";
-  for (const auto& a : webhook_filter(w).actions) {
-    if (actions.size() > 1) actions += ',';
-    actions += json_quote(a);
-  }
-  actions += ']';
+  const std::string actions =
+      json_array_of(webhook_filter(w).actions, [](const std::string& a) { return json_quote(a); });
   return "{\"id\":" + json_quote(w.id) + ",\"owner\":" + json_quote(w.owner) +
          ",\"url\":" + json_quote(w.url) + ",\"agent_id\":" + nullable(w.agent_id) +
          ",\"context_id\":" + nullable(w.context_id) + ",\"action\":" + actions +
@@ -185,12 +182,7 @@ R ContextService::list_webhooks(const sdk::Caller& caller) {
     auto rows = (*store)->webhooks(who.admin ? "" : who.agent_id);
     if (!rows) return rows.error();
     ApiResponse r;
-    r.json = "{\"items\":[";
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      if (i != 0) r.json += ',';
-      r.json += render_webhook((*rows)[i]);
-    }
-    r.json += "]}";
+    r.json = "{\"items\":" + json_array_of(*rows, render_webhook) + "}";
     return r;
   });
 }
@@ -258,12 +250,8 @@ R ContextService::webhook_deliveries(const sdk::Caller& caller, std::string_view
       }
     }
     ApiResponse r;
-    r.json = "{\"items\":[";
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      if (i != 0) r.json += ',';
-      r.json += render_delivery((*rows)[i]);
-    }
-    r.json += "],\"next_cursor\":" + (next ? json_quote(std::to_string(*next)) : "null") + "}";
+    r.json = "{\"items\":" + json_array_of(*rows, render_delivery) +
+             ",\"next_cursor\":" + (next ? json_quote(std::to_string(*next)) : "null") + "}";
     return r;
   });
 }

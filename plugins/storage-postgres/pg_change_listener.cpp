@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <random>
 
 #include <libpq-fe.h>
 
@@ -16,6 +17,8 @@ constexpr auto kAskEvery = std::chrono::milliseconds(250);
 constexpr auto kFreshFor = std::chrono::milliseconds(1000);
 constexpr auto kRetryEvery = std::chrono::milliseconds(500);
 constexpr auto kBarrierWait = std::chrono::milliseconds(1000);
+// After a probe is sent, questions wait this long at most for it to come back (see run()).
+constexpr auto kQuietFor = std::chrono::milliseconds(20);
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -112,11 +115,9 @@ void ChangeListener::context_changed(std::string_view payload) {
     changes_lost();
     return;
   }
-  if (payload.front() == '?') {  // a listener's probe: notifications reach this session
-    alive_at_ns_.store(now_ns());
-    return;
-  }
-  if (payload.front() != ' ') return;  // another schema whose name starts like ours
+  if (payload.front() != ' ')
+    return;  // a probe (run() hears those), or another schema  // another schema whose name starts
+             // like ours
   payload.remove_prefix(1);
   std::lock_guard lock(changes_mu_);
   changed_.emplace_back(seq_.load() + 1, std::string(payload));
@@ -158,6 +159,11 @@ void ChangeListener::run() {
   auto asked_at = std::chrono::steady_clock::time_point{};
   std::uint64_t in_flight = 0;  // the number of the question asked; 0: none
   std::uint64_t probes = 0;     // probes sent
+  // The probe that may still vouch: sent while no question was in flight, and no question sent
+  // since (0: none). See below.
+  std::uint64_t quiet_probe = 0;
+  // This listener's own probes: other servers of the schema probe the same channel.
+  const std::string probe_prefix = schema_ + "?" + std::to_string(std::random_device{}()) + ":";
   while (!stopping_.load()) {
     if (conn == nullptr) {
       // Named, so an operator (and the tests) can tell it in pg_stat_activity.
@@ -192,18 +198,23 @@ void ChangeListener::run() {
       changes_lost();
       asked_at = {};
       in_flight = 0;
+      quiet_probe = 0;
       if (reported_down) log_.info("the change listener is connected again");
       reported_down = false;
     }
     // Every 250 ms a probe: the second session notifies this one's channel, as another server
     // would. Only its arrival vouches for the listener: a session that answers queries may still
-    // hear nothing (LISTEN through a transaction-mode pooler lands on a server connection that
-    // goes back to the pool, and what is notified to it while it is idle is lost).
+    // hear nothing. Behind a transaction-mode pooler, LISTEN lands on a server connection that
+    // goes back to the pool; what is notified to it while it is idle there is lost, but what is
+    // notified while it happens to run one of our questions comes back with the answer. So a
+    // probe vouches only when it arrives with no question asked since it was sent (nor in flight
+    // when it was): questions wait for it, kQuietFor at most. A direct session hears it within
+    // a millisecond; a pooled one never does.
     const auto now = std::chrono::steady_clock::now();
-    if (now - asked_at >= kAskEvery) {
+    if (in_flight == 0 && now - asked_at >= kAskEvery) {
       asked_at = now;
       const std::string probe =
-          "SELECT pg_notify('ctxmgr_contexts', '" + schema_ + "?" + std::to_string(++probes) + "')";
+          "SELECT pg_notify('ctxmgr_contexts', '" + probe_prefix + std::to_string(++probes) + "')";
       PGresult* r = PQexec(prober, probe.c_str());
       const bool sent = PQresultStatus(r) == PGRES_TUPLES_OK;
       PQclear(r);
@@ -211,9 +222,13 @@ void ChangeListener::run() {
         drop();
         continue;
       }
+      quiet_probe = probes;
+    }
+    if (quiet_probe != 0 && std::chrono::steady_clock::now() - asked_at >= kQuietFor) {
+      quiet_probe = 0;  // not back in time: questions go on, and this probe vouches for nothing
     }
     // A caller waiting for a barrier gets a question on the listening session.
-    if (in_flight == 0) {
+    if (in_flight == 0 && quiet_probe == 0) {
       std::lock_guard lock(barrier_mu_);
       if (barriers_wanted_ > barriers_sent_) {
         if (PQsendQuery(conn, "SELECT 1") == 0) {
@@ -225,7 +240,7 @@ void ChangeListener::run() {
       }
     }
     pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    const int ready = ::poll(fds, wake_fd_ >= 0 ? 2 : 1, 50);
+    const int ready = ::poll(fds, wake_fd_ >= 0 ? 2 : 1, quiet_probe != 0 ? 1 : 50);
     if (ready < 0) continue;
     if ((fds[1].revents & POLLIN) != 0) {
       std::uint64_t n = 0;
@@ -250,8 +265,14 @@ void ChangeListener::run() {
     // ahead of the question's ReadyForQuery: recorded before the barrier is said to pass.
     while (PGnotify* n = PQnotifies(conn)) {
       const std::string_view channel(n->relname);
-      if (channel == "ctxmgr_contexts") {
-        context_changed(n->extra != nullptr ? n->extra : "");
+      const std::string_view extra = n->extra != nullptr ? n->extra : "";
+      if (channel == "ctxmgr_contexts" && extra.starts_with(probe_prefix)) {
+        if (quiet_probe != 0 && extra.substr(probe_prefix.size()) == std::to_string(quiet_probe)) {
+          alive_at_ns_.store(now_ns());
+          quiet_probe = 0;
+        }
+      } else if (channel == "ctxmgr_contexts") {
+        context_changed(extra);
       } else if (channel == "ctxmgr_events") {
         if (n->extra != nullptr && n->extra == schema_) {
           std::lock_guard lock(wake_mu_);

@@ -11,9 +11,10 @@
 //
 // A notification sent while the connection was down is lost; so the listener vouches for what it
 // recorded only while it knows notifications reach it: every 250 ms a second session of its own
-// notifies the channel (a probe, "<schema>?<n>"), as another server would, and when no probe has
-// come back for a second both are unavailable. A session that answers queries is not enough:
-// behind a transaction-mode pooler LISTEN hears nothing of what is notified while it is idle.
+// notifies the channel (a probe, "<schema>?<listener>:<n>"), as another server would, and when no
+// probe has come back for a second both are unavailable. A session that answers queries is not
+// enough: behind a transaction-mode pooler LISTEN hears nothing of what is notified while it is
+// idle, and a probe counts only when it came back with no question of ours in between (run()).
 // After a reconnect the epoch moves and the context changes report a loss (something may have
 // changed meanwhile).
 //

@@ -218,7 +218,8 @@ class PgRestore final : public sdk::RestoreTransaction {
                  q.table("context") + ", " +
                  q.table("agent_tokens") + ", " + q.table("agents") + ", " +
                  q.table("access_log_seal") + ", " + q.table("access_log") + ", " +
-                 q.table("selection_log") + " RESTART IDENTITY";
+                 q.table("selection_log") + ", " + q.table("webhook_deliveries") + ", " +
+                 q.table("webhooks") + " RESTART IDENTITY";
       for (const char* t : {"access_log", "access_log_seal"}) {
         sql << "ALTER TABLE " + q.table(t) + " ENABLE TRIGGER USER";
       }

@@ -180,7 +180,8 @@ class SqliteRestore final : public sdk::RestoreTransaction {
       without_log_guards(sql_, [&] {
         for (const char* table :
              {"context_grants", "owner_grants", "context_vectors", "context_history", "context",
-              "agent_tokens", "agents", "access_log_seal", "access_log", "selection_log"}) {
+              "agent_tokens", "agents", "access_log_seal", "access_log", "selection_log",
+              "webhook_deliveries", "webhooks"}) {
           sql_ << std::string("DELETE FROM ") + table;
         }
         sql_ << "DELETE FROM sqlite_sequence WHERE name IN ('access_log', 'selection_log')";

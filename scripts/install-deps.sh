@@ -17,6 +17,7 @@ packages=(
   dict-freedict-spa-eng dict-freedict-eng-spa
   mythes-es mythes-en-us   # thesauri for synonyms (off by default; the relevance test loads them)
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
+  chromium          # the console's browser tests (tests/console, driven by npm's playwright-core)
   help2man lintian  # the Debian package's manual page, and its check
   clang             # the libFuzzer targets (scripts/fuzz.sh)
 )

@@ -1,5 +1,6 @@
 #include "http_router.hpp"
 
+#include "console_route.hpp"
 #include "failed_auth_limiter.hpp"
 #include "http_routes.hpp"
 #include "mcp_endpoint.hpp"
@@ -202,6 +203,16 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
       return std::nullopt;
     }
     return finish(std::move(*res));
+  }
+  if (console_ && (url.path() == "/console" || url.path().starts_with("/console/"))) {
+    route = "console";
+    if (req.method() != bhttp::verb::get && !head) {
+      Response res = error_response(method_not_allowed(req, "GET, HEAD"), request_id,
+                                    req.version(), req.keep_alive());
+      res.set(bhttp::field::allow, "GET, HEAD");
+      return finish(std::move(res));
+    }
+    return finish(console_response(req, url.path()));
   }
   std::vector<std::string> segments(url.segments().begin(), url.segments().end());
   std::vector<std::string> params;

@@ -42,14 +42,16 @@ class Router {
   // Host and Origin headers are answered; `failed_auth` (may be null) slows addresses that fail
   // to authenticate. All outlive the router.
   Router(sdk::ContextApi& api, sdk::Host& host, const RequestGuard& guard, McpEndpoint* mcp,
-         std::string mcp_path, bool access_log = true, FailedAuthLimiter* failed_auth = nullptr)
+         std::string mcp_path, bool access_log = true, FailedAuthLimiter* failed_auth = nullptr,
+         bool console = false)
       : api_(api),
         host_(host),
         guard_(guard),
         mcp_(mcp),
         mcp_path_(std::move(mcp_path)),
         access_log_(access_log),
-        failed_auth_(failed_auth) {}
+        failed_auth_(failed_auth),
+        console_(console) {}
 
   // Builds the response for a complete request. `request_id` is already chosen; `peer` is the
   // client's address, for the access log. nullopt: the answer was streamed through `writer` (as
@@ -68,6 +70,7 @@ class Router {
   std::string mcp_path_;
   bool access_log_;
   FailedAuthLimiter* failed_auth_;
+  bool console_;  // serve /console/ (docs/console.md)
 };
 
 // An error response with the body of API.md; used also by the session for requests that could

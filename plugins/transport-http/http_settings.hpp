@@ -23,6 +23,7 @@ struct HttpSettings {
   std::size_t mcp_max_sessions = 1000;
   std::size_t mcp_max_sessions_per_agent = 100;
   bool access_log = true;              // one info line per request
+  bool console = false;                // the operator's console at /console/ (docs/console.md)
   std::size_t max_connections = 1024;  // more are answered 503 and closed at once
   std::size_t max_connections_per_address = 256;
   std::size_t provider_workers = 8;  // threads for requests that wait on an AI provider

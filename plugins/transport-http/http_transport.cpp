@@ -85,6 +85,14 @@ HttpSettings read_settings(const sdk::Options& o) {
   s.mcp_max_sessions = static_cast<std::size_t>(o.get_int("mcp_max_sessions", 1000));
   s.mcp_max_sessions_per_agent =
       static_cast<std::size_t>(o.get_int("mcp_max_sessions_per_agent", 100));
+  // The console is on by default only where nobody but this machine can reach it.
+  const std::string console = o.get_string("console", "auto");
+  if (console != "auto" && console != "true" && console != "false") {
+    throw sdk::Error(sdk::Errc::invalid_request,
+                     "options.console: expected true, false or auto; got \"" + console + "\"");
+  }
+  s.console = console == "true" ||
+              (console == "auto" && net::ip::make_address(s.host).is_loopback());
   return s;
 }
 
@@ -118,7 +126,7 @@ void HttpTransport::attach(sdk::ContextApi& api) {
                                          settings_.mcp_max_sessions_per_agent);
   }
   router_ = std::make_unique<Router>(api, host_, guard_, mcp_.get(), settings_.mcp_path,
-                                     settings_.access_log, &failed_auth_);
+                                     settings_.access_log, &failed_auth_, settings_.console);
 }
 
 bool HttpTransport::loopback_only() const {
@@ -284,6 +292,9 @@ constexpr ctxmgr_option_spec kOptions[] = {
                     "connections are closed after it too"),
     option::integer("drain_timeout_ms", 0, 600000, "10000",
                     "on SIGTERM, how long requests in flight may take to finish"),
+    option::string("console", "\"auto\"",
+                   "the operator's console at /console/: true, false, or auto (on when listening "
+                   "on a loopback address)"),
     option::string("mcp_path", "\"/mcp\"",
                    "path of the MCP Streamable HTTP endpoint; empty turns it off"),
     option::string_list("mcp_allowed_origins", "[]",

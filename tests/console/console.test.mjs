@@ -121,6 +121,19 @@ test("trust mode: agents, a context's versions, a revert, the audit, a selection
     assert.match(await row.innerText(), /\b1\b/);  // one context
     await accessible(page, "agents");
     await shot(page, "trust-agents");
+    // By keyboard alone: the skip link comes first, and Tab reaches the agent's link.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; ++i) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement.textContent === "alice");
+    }
+    assert.ok(reached, "Tab never reached alice's link");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Agent alice" }).waitFor();
+    await page.goBack();
+    await page.getByRole("heading", { name: "Agents" }).waitFor();
     // An agent, by clicking.
     await page.getByRole("link", { name: "alice" }).click();
     await page.getByRole("heading", { name: "Agent alice" }).waitFor();

@@ -111,6 +111,7 @@ void WebhookDispatcher::stop() {
     jobs_.clear();
   }
   for (auto& d : done) finish(d);
+  draining_.clear();
   // Give the leases back: another server takes the webhooks at once, not when they run out.
   const std::int64_t now_us = clock_.now_us();
   for (const auto& [id, hook] : active_) {
@@ -186,7 +187,7 @@ void WebhookDispatcher::lease_pass() {
       drop(row.id);
       continue;
     }
-    if (active_.contains(row.id)) continue;
+    if (active_.contains(row.id) || draining_.contains(row.id)) continue;
     // Read again now that it is ours: the previous holder may have moved the cursor since.
     auto fresh = store_.webhook(row.id);
     if (!fresh || !fresh->has_value()) continue;
@@ -211,6 +212,7 @@ void WebhookDispatcher::drop(const std::string& id) {
   if (it == active_.end()) return;
   it->second->dropped = true;
   it->second->stream.reset();
+  if (it->second->in_flight) draining_.emplace(id, it->second);
   active_.erase(it);
   kernel_log().info("webhooks: no longer delivering {} from this server", id);
 }
@@ -302,7 +304,10 @@ void WebhookDispatcher::finish(Done& done) {
   metrics_.observe("ctxmgr_webhook_delivery_seconds", "",
                    static_cast<double>(done.outcome.duration_ms) / 1000.0);
   hook.in_flight = false;
-  if (hook.dropped) return;
+  if (hook.dropped) {
+    draining_.erase(hook.row.id);
+    return;
+  }
   if (!delivered) {
     ++hook.failures;
     // Doubling from retry_min, at most retry_max, less up to a tenth at random so that many

@@ -113,6 +113,9 @@ class WebhookDispatcher {
 
   // The scheduler thread's own.
   std::map<std::string, std::shared_ptr<Active>> active_;  // the webhooks this server holds
+  // Dropped while a POST of theirs was under way: not taken up again until it ends, so that a
+  // webhook never has two deliveries in flight.
+  std::map<std::string, std::shared_ptr<Active>> draining_;
   std::chrono::steady_clock::time_point next_lease_{};
 };
 

@@ -184,6 +184,9 @@ test("trust mode: agents, a context's versions, a revert, the audit, a selection
     await page.getByRole("link", { name: "Health" }).click();
     await page.locator("#ready.ok").waitFor();
     await page.locator("#chart-requests .value").waitFor();
+    // The storage's own chart: SQLite here, so its readers and not a PostgreSQL pool.
+    assert.match(await page.locator("#chart-sqlite-readers .value").innerText(), /^\d+$/);
+    assert.equal(await page.locator("#chart-pg-pool").isVisible(), false);
     await accessible(page, "health");
     await shot(page, "trust-health");
     // A phone's width: still one column and readable.

@@ -66,6 +66,10 @@ const CHARTS = [
       const at = sum(ms, "ctxmgr_audit_last_seal_timestamp_seconds");
       return at > 0 ? Date.now() / 1000 - at : NaN;
     } },
+  { id: "pg-pool", title: "PostgreSQL connections in use", unit: "", optional: "ctxmgr_postgres_pool_connections",
+    read: (ms) => sum(ms, "ctxmgr_postgres_pool_connections", (l) => l.state === "in_use") },
+  { id: "sqlite-readers", title: "SQLite readers in use", unit: "", optional: "ctxmgr_sqlite_readers",
+    read: (ms) => sum(ms, "ctxmgr_sqlite_readers", (l) => l.state === "in_use") },
   { id: "streams", title: "Open event streams", unit: "", read: (ms) => sum(ms, "ctxmgr_event_streams") },
   { id: "embedding", title: "Embedding backlog", unit: " contexts", optional: "ctxmgr_embedding_backlog", read: (ms) => sum(ms, "ctxmgr_embedding_backlog") },
 ];

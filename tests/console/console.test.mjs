@@ -94,6 +94,13 @@ async function openPage(server) {
   });
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
+  // Layout shifts (Cumulative Layout Shift, as Chromium measures it) from the page's start.
+  await page.addInitScript(() => {
+    window.__shift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
   return { context, page, foreign, problems };
 }
 
@@ -102,6 +109,12 @@ async function accessible(page, name) {
   const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`), [], `${name}: accessibility`);
+}
+
+// No more than a small layout shift while the page's data loaded (0.1 is "good" for CLS).
+async function steady(page, name) {
+  const shift = await page.evaluate(() => window.__shift);
+  assert.ok(shift <= 0.1, `${name}: layout shift ${shift}`);
 }
 
 async function shot(page, name) {
@@ -120,6 +133,7 @@ test("trust mode: agents, a context's versions, a revert, the audit, a selection
     const row = page.getByRole("row", { name: /alice/ });
     assert.match(await row.innerText(), /\b1\b/);  // one context
     await accessible(page, "agents");
+    await steady(page, "agents");
     await shot(page, "trust-agents");
     // By keyboard alone: the skip link comes first, and Tab reaches the agent's link.
     await page.keyboard.press("Tab");
@@ -146,6 +160,7 @@ test("trust mode: agents, a context's versions, a revert, the audit, a selection
     assert.match(await page.locator("#diff .del").allInnerTexts().then((t) => t.join("\n")), /monday/);
     assert.match(await page.locator("#diff .add").allInnerTexts().then((t) => t.join("\n")), /friday/);
     await accessible(page, "context");
+    await steady(page, "context");
     await shot(page, "trust-context");
     // Revert to version 1: a third version with version 1's content.
     await page.getByRole("button", { name: "Revert to version 1" }).click();

@@ -67,7 +67,14 @@ async function seed(server) {
   await call(server, "alice", "PATCH", `/api/context/${made.id}`, { context_data: { plan: "ship the billing report on friday" } });
   const picked = await call(server, "alice", "POST", "/api/agent/alice/select", { query: "billing report", token_budget: 4000 });
   assert.equal(picked.items.length, 1);
-  return { id: made.id, selection: picked.selection_id };
+  // Two contexts that match, and a budget for one of them: the other is cut.
+  const other = await call(server, "alice", "POST", "/api/context", {
+    agent_id: "alice", context_data: { plan: "billing report follow-up for the board" } });
+  const tight = await call(server, "alice", "POST", "/api/agent/alice/select", { query: "billing report", token_budget: 100 });
+  assert.equal(tight.items.length, 1);
+  assert.equal(tight.truncated, true);
+  const cut = tight.items[0].context.id === made.id ? other.id : made.id;
+  return { id: made.id, selection: picked.selection_id, tight: tight.selection_id, cut };
 }
 
 let browser;
@@ -124,14 +131,14 @@ async function shot(page, name) {
 test("trust mode: agents, a context's versions, a revert, the audit, a selection's reasons, health", async () => {
   const server = await startServer("trust");
   try {
-    const { id, selection } = await seed(server);
+    const { id, selection, tight, cut } = await seed(server);
     const { context, page, foreign, problems } = await openPage(server);
     // Agents: loopback trust mode opens as the admin.
     await page.goto(server.base + "/console/");
     await page.getByRole("heading", { name: "Agents" }).waitFor();
     assert.match(await page.locator("#who").innerText(), /admin/);
     const row = page.getByRole("row", { name: /alice/ });
-    assert.match(await row.innerText(), /\b1\b/);  // one context
+    assert.match(await row.innerText(), /\b2\b/);  // two contexts
     await accessible(page, "agents");
     await steady(page, "agents");
     await shot(page, "trust-agents");
@@ -195,6 +202,11 @@ test("trust mode: agents, a context's versions, a revert, the audit, a selection
     assert.match(await page.locator("dl").innerText(), /billing report/);
     await accessible(page, "selection");
     await shot(page, "trust-selection");
+    // What the budget left out is named too.
+    await page.goto(`${server.base}/console/selections/${tight}`);
+    await page.getByRole("heading", { name: "Left out by the token budget" }).waitFor();
+    assert.match(await page.locator("table").nth(1).innerText(), new RegExp(cut));
+    await shot(page, "trust-selection-cut");
     // Health.
     await page.getByRole("link", { name: "Health" }).click();
     await page.locator("#ready.ok").waitFor();

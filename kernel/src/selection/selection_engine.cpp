@@ -278,11 +278,17 @@ std::string per_component(const std::vector<Component>& parts, Value&& value) {
   return out + "}";
 }
 
+constexpr std::size_t kCutKept = 20;
+
 // What fits the answer: best first, skipping what would pass the token budget, stopping at the
 // limit. `items` for the answer, `results` for the selection log.
 struct Packed {
   std::string items = "[";
   std::string results = "[";
+  // The candidates the token budget left out (at most kCutKept), for the selection log: why an
+  // agent did not get a context that ranked high enough.
+  std::string cut = "[";
+  std::size_t cut_count = 0;
   std::int64_t tokens = 0;
   bool truncated = false;
   std::vector<std::size_t> chosen;  // candidate indexes, in order
@@ -302,6 +308,13 @@ Packed pack(const SelectRequest& req, const std::vector<Component>& parts, const
         static_cast<std::int64_t>(std::ceil(static_cast<double>(context.size()) / chars_per_token));
     if (req.token_budget && out.tokens + tokens > *req.token_budget) {
       out.truncated = true;
+      if (out.cut_count++ < kCutKept) {
+        if (out.cut_count > 1) out.cut += ',';
+        out.cut += "{\"id\":" + json_quote(hits[i].row.id) +
+                   ",\"version\":" + std::to_string(hits[i].row.version) +
+                   ",\"score\":" + number(ranking.total[i]) +
+                   ",\"tokens\":" + std::to_string(tokens) + "}";
+      }
       continue;
     }
     out.tokens += tokens;
@@ -321,6 +334,7 @@ Packed pack(const SelectRequest& req, const std::vector<Component>& parts, const
   }
   out.items += "]";
   out.results += "]";
+  out.cut += "]";
   return out;
 }
 
@@ -343,6 +357,7 @@ std::string record_params(const SelectRequest& req, const Words& words,
          ",\"candidates\":" + std::to_string(candidates) +
          ",\"total_tokens\":" + std::to_string(packed.tokens) +
          ",\"truncated\":" + (packed.truncated ? "true" : "false") +
+         ",\"cut_by_budget\":" + packed.cut +
          (semantic.empty() ? std::string() : ",\"semantic\":" + semantic) + "}";
 }
 

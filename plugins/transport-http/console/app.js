@@ -344,6 +344,14 @@ async function selectionView(id) {
       ...components.map((c) => ({ title: c, cell: (r) => r.scores && typeof r.scores[c] === "number" ? r.scores[c].toFixed(3) : "—" })),
       { title: "Tokens", cell: (r) => String(r.tokens ?? "—") },
     ], s.results, "Chosen contexts with every score component"),
+    (p.cut_by_budget || []).length ? [
+      h("h2", {}, "Left out by the token budget"),
+      table([
+        { title: "Context", cell: (r) => link(`/console/contexts/${r.id}`, r.id) },
+        { title: "Score", cell: (r) => r.score.toFixed(3) },
+        { title: "Tokens", cell: (r) => String(r.tokens) },
+      ], p.cut_by_budget, "Ranked high enough, but past the budget"),
+    ] : null,
     h("h2", {}, "Parameters"),
     json(p));
 }

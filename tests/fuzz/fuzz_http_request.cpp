@@ -25,7 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static ctxmgr::fuzz::QuietHost host;
   static const ctxmgr::http::RequestGuard guard({"ctx.example"}, {"https://app.example"});
   static const ctxmgr::http::RequestGuard open_guard({}, {"https://app.example"});
-  static ctxmgr::http::Router trust_router(trusting, host, guard, nullptr, "/mcp", false);
+  // The console on too, so its paths are fuzzed with the rest.
+  static ctxmgr::http::Router trust_router(trusting, host, guard, nullptr, "/mcp", false, nullptr,
+                                           true);
   static ctxmgr::http::Router token_router(token, host, open_guard, nullptr, "/mcp", false);
   auto& router = size % 2 == 0 ? trust_router : token_router;
   boost::beast::http::request_parser<boost::beast::http::string_body> parser;

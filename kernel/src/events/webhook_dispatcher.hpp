@@ -84,6 +84,7 @@ class WebhookDispatcher {
   };
   void run();
   void work();
+  void start_workers();  // the scheduler thread's
   void lease_pass();
   // Takes the stream's events, posts the first when it is due; the time of the next retry.
   void schedule(const std::shared_ptr<Active>& hook, std::chrono::steady_clock::time_point now,
@@ -109,7 +110,7 @@ class WebhookDispatcher {
   bool rescan_ = true;
   bool stopping_ = false;
   std::thread scheduler_;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> workers_;  // started by the scheduler; joined by stop() after it
 
   // The scheduler thread's own.
   std::map<std::string, std::shared_ptr<Active>> active_;  // the webhooks this server holds

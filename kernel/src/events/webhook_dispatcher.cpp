@@ -58,7 +58,7 @@ struct WebhookDispatcher::Active {
   std::unique_ptr<sdk::EventStream> stream;
   std::deque<std::pair<std::int64_t, std::string>> queue;  // taken from the stream, in order
   bool in_flight = false;
-  bool dropped = false;      // no longer held: a POST under way is only logged
+  bool dropped = false;       // no longer held: a POST under way is only logged
   std::int64_t failures = 0;  // of queue.front()
   // Attempts already logged (by an earlier holder) for the event numbered resume_seq.
   std::int64_t resume_seq = 0;
@@ -86,7 +86,9 @@ WebhookDispatcher::~WebhookDispatcher() {
   }
 }
 
-void WebhookDispatcher::start() { scheduler_ = std::thread([this] { run(); }); }
+void WebhookDispatcher::start() {
+  scheduler_ = std::thread([this] { run(); });
+}
 
 // The workers start with the first delivery: a server without webhooks runs no idle threads for
 // them. (With four idle workers, LeakSanitizer's exit check crashed in about a third of ASan

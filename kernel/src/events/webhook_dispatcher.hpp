@@ -101,7 +101,7 @@ class WebhookDispatcher {
   const WebhookSettings settings_;
   const std::string holder_;
 
-  std::mutex mu_;  // guards jobs_, done_, woken_, rescan_, stopping_
+  std::mutex mu_;                    // guards jobs_, done_, woken_, rescan_, stopping_
   std::condition_variable cv_;       // the scheduler waits here
   std::condition_variable jobs_cv_;  // workers wait here
   std::deque<Job> jobs_;

@@ -20,6 +20,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -51,7 +52,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageMemoryFiles,
                         public sdk::StorageErasure,
                         public sdk::StorageChangeWake,
-                        public sdk::StorageWebhooks {
+                        public sdk::StorageWebhooks,
+                        public sdk::StorageReceivedGrants {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -114,6 +116,9 @@ class PgStorage final : public sdk::StorageSearch,
     listener_.set_change_wake(std::move(wake));
   }
 
+  // StorageReceivedGrants (pg_received_grants.cpp)
+  sdk::Result<std::vector<sdk::ReceivedGrant>> received_grants(
+      const sdk::ReceivedGrantsQuery& q) override;
   // StorageWebhooks (pg_webhooks.cpp)
   sdk::Status insert_webhook(sdk::Transaction& tx, const sdk::WebhookRow& row) override;
   sdk::Result<bool> delete_webhook(sdk::Transaction& tx, std::string_view id) override;

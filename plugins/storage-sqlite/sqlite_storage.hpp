@@ -20,6 +20,7 @@
 #include "ctxmgr/sdk/storage_batch.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -40,7 +41,8 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageVectorChanges,
                             public sdk::StorageMemoryFiles,
                             public sdk::StorageErasure,
-                            public sdk::StorageWebhooks {
+                            public sdk::StorageWebhooks,
+                            public sdk::StorageReceivedGrants {
  public:
   SqliteStorage(sdk::Host& host, const sdk::Options& options);
   ~SqliteStorage() override;
@@ -120,6 +122,9 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<std::vector<sdk::SearchHit>> in_view(const sdk::SearchQuery& view,
                                                    const std::vector<std::string>& ids) override;
   // StorageErasure (sqlite_erasure.cpp)
+  // StorageReceivedGrants (sqlite_received_grants.cpp)
+  sdk::Result<std::vector<sdk::ReceivedGrant>> received_grants(
+      const sdk::ReceivedGrantsQuery& q) override;
   // StorageWebhooks (sqlite_webhooks.cpp)
   sdk::Status insert_webhook(sdk::Transaction& tx, const sdk::WebhookRow& row) override;
   sdk::Result<bool> delete_webhook(sdk::Transaction& tx, std::string_view id) override;

@@ -256,6 +256,14 @@ const std::vector<Route> kRoutes = {
        }}}},
     {"owner_grants", "/api/agent/{agent_id}/grants", grant_list<sdk::GrantScope::owner>()},
     {"owner_grants", "/api/agent/{agent_id}/grants/{grantee}", grant_one<sdk::GrantScope::owner>()},
+    {"received_grants",
+     "/api/agent/{agent_id}/received-grants",
+     {{verb::get,
+       Body::none,
+       {"limit", "cursor"},
+       [](sdk::ContextApi& api, const RouteRequest& r) {
+         return answer(api.list_received_grants(r.caller, r.params[0], page(r.query)));
+       }}}},
     {"selection",
      "/api/selections/{selection_id}",
      {{verb::get,

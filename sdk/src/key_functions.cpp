@@ -18,6 +18,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -48,6 +49,7 @@ ProviderTools::~ProviderTools() = default;
 StorageErasure::~StorageErasure() = default;
 StorageChangeWake::~StorageChangeWake() = default;
 StorageWebhooks::~StorageWebhooks() = default;
+StorageReceivedGrants::~StorageReceivedGrants() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

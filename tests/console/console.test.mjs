@@ -29,6 +29,7 @@ async function startServer(auth, httpOptions = "") {
     `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
     `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
     `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
+    "audit: {reads: batch}\n" +  // as config/ctxmgr.yaml ships
     `transports: [{plugin: http, options: {listen: "127.0.0.1:0"${httpOptions}}}]\n`);
   const tokens = {};
   if (auth === "token") {
@@ -214,6 +215,9 @@ test("trust mode: agents, a context's versions, a revert, the audit, a selection
     // The storage's own chart: SQLite here, so its readers and not a PostgreSQL pool.
     assert.match(await page.locator("#chart-sqlite-readers .value").innerText(), /^\d+$/);
     assert.equal(await page.locator("#chart-pg-pool").isVisible(), false);
+    // The writes waited for SQLite's writer; reads are audited in batches by default.
+    assert.match(await page.locator("#chart-storage-wait .value").innerText(), /^[\d.]+ ms$/);
+    assert.match(await page.locator("#chart-audit-queue .value").innerText(), /^\d+$/);
     await accessible(page, "health");
     await shot(page, "trust-health");
     // A phone's width: still one column and readable.
@@ -251,6 +255,7 @@ test("token mode: sign-in, an admin sees everyone, an agent without rights only 
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Agent bob" }).waitFor();
     assert.equal(new URL(page.url()).pathname, "/console/agents/bob");
+    assert.match(await page.locator("dl.facts").innerText(), /Role\s+agent\s+Registered\s+\d/);
     assert.equal(await page.locator("tbody").first().locator("tr").count(), 1);
     // alice's contexts are not his to see: the list is empty, the context is refused.
     await page.goto(server.base + "/console/agents/alice");
@@ -261,6 +266,16 @@ test("token mode: sign-in, an admin sees everyone, an agent without rights only 
     assert.match(await page.getByRole("alert").innerText(), /(403|404).*request id/s);
     // The token stays in this tab only: a new tab (context) starts signed out.
     assert.equal(await page.evaluate(() => localStorage.length), 0);
+    // Once alice shares it, bob's page lists it under what he received, and it opens.
+    await call(server, "alice", "POST", `/api/context/${id}/grants`, { agent_id: "bob", permission: "read" });
+    await page.goto(server.base + "/console/agents/bob");
+    const received = page.getByRole("table", { name: "Shared with bob" });
+    await received.waitFor();
+    assert.match(await received.innerText(), /alice/);
+    await shot(page, "token-agent-received");
+    await received.getByRole("link", { name: `context ${id}` }).click();
+    await page.getByRole("heading", { name: new RegExp(id) }).waitFor();
+    await accessible(page, "received-grants");
     // The admin sees every agent.
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();

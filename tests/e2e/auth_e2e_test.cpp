@@ -1,6 +1,6 @@
 // Authentication and the agent registry through HTTP and the CLI, on every backend: trust and
 // token modes, 401s, admin-only endpoints, a spoofed agent_id, rotation and disabling that take
-// effect at once, and no token or token hash in the logs.
+// effect at once, the grants an agent received, and no token or token hash in the logs.
 
 #include <gtest/gtest.h>
 
@@ -36,6 +36,16 @@ class AuthE2E : public testing::TestWithParam<std::string> {
     ASSERT_EQ(root_.size(), 69u) << made.out;  // "ctxm_" + 64 hex digits
     ASSERT_TRUE(server_->start()) << server_->log();
     client_ = std::make_unique<ct::HttpClient>(server_->port());
+  }
+  // Registers each agent through the API as root, keeping its token.
+  void register_agents(std::initializer_list<const char*> names,
+                       std::map<std::string, std::string>& token) {
+    for (const char* name : names) {
+      auto r = client_->post("/api/agents", std::string(R"({"agent_id":")") + name + "\"}",
+                             bearer(root_));
+      ASSERT_EQ(r.status, 201) << r.body;
+      token[name] = std::string(json::parse(r.body).at("token").as_string());
+    }
   }
   ct::ProcessResult cli(std::vector<std::string> args) {
     args.insert(args.begin(), {CTXMGR_BIN, "--config", server_->config_path()});
@@ -175,12 +185,7 @@ TEST_P(AuthE2E, TokenModeRules) {
 TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
   start_token_server();
   std::map<std::string, std::string> token;
-  for (const char* name : {"alice", "bob", "carol"}) {
-    auto r =
-        client_->post("/api/agents", std::string(R"({"agent_id":")") + name + "\"}", bearer(root_));
-    ASSERT_EQ(r.status, 201) << r.body;
-    token[name] = std::string(json::parse(r.body).at("token").as_string());
-  }
+  ASSERT_NO_FATAL_FAILURE(register_agents({"alice", "bob", "carol"}, token));
   auto as = [&](const std::string& who) { return bearer(token[who]); };
   auto create = [&](const std::string& data) {
     auto r = client_->post("/api/context", R"({"agent_id":"alice","context_data":)" + data + "}",
@@ -284,6 +289,78 @@ TEST_P(AuthE2E, GrantsDecideWhoReadsAndWrites) {
                 .as_array()
                 .size(),
             2u);
+}
+
+// What was shared with an agent, from its side: owner grants then context grants of live
+// contexts, paged; only the agent itself or an admin may ask.
+TEST_P(AuthE2E, ReceivedGrantsListWhatWasSharedWithTheAgent) {
+  start_token_server();
+  std::map<std::string, std::string> token;
+  ASSERT_NO_FATAL_FAILURE(register_agents({"alice", "bob", "carol"}, token));
+  auto as = [&](const std::string& who) { return bearer(token[who]); };
+  auto create = [&]() {
+    auto r = client_->post("/api/context", R"({"agent_id":"alice","context_data":{"n":1}})",
+                           as("alice"));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json::parse(r.body).at("id").as_string());
+  };
+  const std::string kept = create();
+  const std::string gone = create();
+  for (const auto& id : {kept, gone}) {
+    ASSERT_EQ(client_
+                  ->post("/api/context/" + id + "/grants",
+                         R"({"agent_id":"bob","permission":"write"})", as("alice"))
+                  .status,
+              201);
+  }
+  ASSERT_EQ(client_->del("/api/context/" + gone, as("alice")).status, 204);
+  ASSERT_EQ(client_
+                ->post("/api/agent/carol/grants", R"({"agent_id":"bob","permission":"read"})",
+                       as("carol"))
+                .status,
+            201);
+
+  auto mine = client_->get("/api/agent/bob/received-grants", as("bob"));
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  auto items = json::parse(mine.body).at("items").as_array();
+  ASSERT_EQ(items.size(), 2u) << mine.body;  // the deleted context's grant gives nothing
+  EXPECT_EQ(items[0].at("scope").as_string(), "owner");
+  EXPECT_EQ(items[0].at("owner_id").as_string(), "carol");
+  EXPECT_EQ(items[0].at("permission").as_string(), "read");
+  EXPECT_EQ(items[0].at("granted_by").as_string(), "carol");
+  EXPECT_EQ(items[1].at("scope").as_string(), "context");
+  EXPECT_EQ(items[1].at("context_id").as_string(), kept);
+  EXPECT_EQ(items[1].at("owner_id").as_string(), "alice");
+  EXPECT_EQ(items[1].at("permission").as_string(), "write");
+  EXPECT_TRUE(items[1].at("granted_at").is_string());
+  EXPECT_TRUE(json::parse(mine.body).at("next_cursor").is_null());
+
+  // One a page: the cursor leads from the owner grant to the context grant, then ends.
+  auto first = json::parse(client_->get("/api/agent/bob/received-grants?limit=1", as("bob")).body);
+  ASSERT_EQ(first.at("items").as_array().size(), 1u);
+  const std::string cursor(first.at("next_cursor").as_string());
+  auto second = json::parse(
+      client_->get("/api/agent/bob/received-grants?limit=1&cursor=" + cursor, as("bob")).body);
+  ASSERT_EQ(second.at("items").as_array().size(), 1u);
+  EXPECT_EQ(second.at("items").as_array()[0].at("context_id").as_string(), kept);
+  EXPECT_TRUE(second.at("next_cursor").is_null());
+
+  expect_error(client_->get("/api/agent/bob/received-grants", as("carol")), 403, "forbidden");
+  EXPECT_EQ(client_->get("/api/agent/bob/received-grants", bearer(root_)).status, 200);
+  expect_error(client_->get("/api/agent/bob/received-grants?cursor=context:nope", as("bob")), 400,
+               "invalid_request");
+  expect_error(client_->get("/api/agent/bob/received-grants?cursor=zz", as("bob")), 400,
+               "invalid_request");
+  expect_error(client_->get("/api/agent/bob/received-grants?limit=0", as("bob")), 400,
+               "invalid_request");
+  expect_error(client_->get("/api/agent/bob/received-grants"), 401, "unauthenticated");
+  // Taking a grant back takes it off the list.
+  ASSERT_EQ(client_->del("/api/agent/carol/grants/bob", as("carol")).status, 204);
+  EXPECT_EQ(json::parse(client_->get("/api/agent/bob/received-grants", as("bob")).body)
+                .at("items")
+                .as_array()
+                .size(),
+            1u);
 }
 
 // The HTTP transport parses versions, If-Match, limits and include_deleted itself (the typed

@@ -109,6 +109,9 @@ class StubContextApi final : public sdk::ContextApi {
   R webhook_deliveries(const sdk::Caller&, std::string_view, const sdk::PageParams&) override {
     return ok();
   }
+  R list_received_grants(const sdk::Caller&, std::string_view, const sdk::PageParams&) override {
+    return ok();
+  }
 
  private:
   bool trust_;

@@ -7,16 +7,20 @@
 namespace ctxmgr::kernel {
 
 AuditBatcher::AuditBatcher(sdk::Storage& storage, sdk::StorageBatch* batch,
-                           std::chrono::milliseconds interval, std::size_t capacity)
+                           std::chrono::milliseconds interval, std::size_t capacity,
+                           sdk::Metrics* metrics)
     : storage_(storage),
       batch_(batch),
       capacity_(capacity),
+      metrics_(metrics),
       worker_("the read-audit batcher", interval, [this] {
         if (auto st = flush(); !st) {
           kernel_log().warn("writing read audit events failed (will retry): {}",
                             st.error().message());
         }
-      }) {}
+      }) {
+  gauge(0);
+}
 
 AuditBatcher::~AuditBatcher() { stop(); }
 
@@ -58,6 +62,7 @@ sdk::Status AuditBatcher::flush() {
     batch.swap(queue_);
   }
   if (batch.empty()) return {};
+  gauge(batch.size());
   sdk::Status written;
   try {
     written = write(batch);
@@ -65,12 +70,23 @@ sdk::Status AuditBatcher::flush() {
     written =
         sdk::Error(sdk::Errc::internal, std::string("writing read audit events: ") + e.what());
   }
-  if (!written) {  // back in front, in order, for the next flush
+  std::size_t left = 0;
+  {
     std::lock_guard lock(mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
-                  std::make_move_iterator(batch.end()));
+    if (!written) {  // back in front, in order, for the next flush
+      queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
+                    std::make_move_iterator(batch.end()));
+    }
+    left = queue_.size();
   }
+  gauge(left);
   return written;
+}
+
+void AuditBatcher::gauge(std::size_t queued) {
+  if (metrics_ != nullptr) {
+    metrics_->gauge_set("ctxmgr_audit_read_queue", "", static_cast<double>(queued));
+  }
 }
 
 sdk::Status AuditBatcher::write(const std::vector<sdk::AuditEvent>& batch) {

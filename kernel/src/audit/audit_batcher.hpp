@@ -6,12 +6,15 @@
 // of room. If the store is unreachable, the queued events stay and are retried; once the queue is
 // full and cannot be written, a new event is refused (its read fails with the store's error, 503)
 // so the queue never holds more than `capacity` events.
+// Metrics: ctxmgr_audit_read_queue, the events queued when a flush began and, after it, those
+// still queued (0 once written; growing while the store refuses them): the audit backlog.
 
 #include <chrono>
 #include <mutex>
 #include <vector>
 
 #include "audit/periodic.hpp"
+#include "ctxmgr/sdk/host.hpp"
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
 
@@ -20,8 +23,9 @@ namespace ctxmgr::kernel {
 class AuditBatcher {
  public:
   // `batch` (may be null) writes many events per statement (StorageBatch::append_audits).
+  // `metrics` (may be null) outlives the batcher.
   AuditBatcher(sdk::Storage& storage, sdk::StorageBatch* batch, std::chrono::milliseconds interval,
-               std::size_t capacity);
+               std::size_t capacity, sdk::Metrics* metrics = nullptr);
   ~AuditBatcher();
 
   void start() { worker_.start(); }
@@ -38,9 +42,11 @@ class AuditBatcher {
  private:
   // One transaction of `batch`, many events per statement when the storage can.
   sdk::Status write(const std::vector<sdk::AuditEvent>& batch);
+  void gauge(std::size_t queued);
   sdk::Storage& storage_;
   sdk::StorageBatch* batch_;
   std::size_t capacity_;
+  sdk::Metrics* metrics_;
   std::mutex mu_;        // guards queue_
   std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued
   std::vector<sdk::AuditEvent> queue_;

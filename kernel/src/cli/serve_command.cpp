@@ -105,8 +105,8 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   // Semantic selection's parts outlive the selection engine and the service that use them.
   std::unique_ptr<VectorIndex> vector_index;
   std::unique_ptr<SemanticSearch> semantic;
-  std::unique_ptr<EmbeddingWorker> embedding;  // nudged by the service after each change
-  std::unique_ptr<EventHub> events;            // woken by the service after each change
+  std::unique_ptr<EmbeddingWorker> embedding;   // nudged by the service after each change
+  std::unique_ptr<EventHub> events;             // woken by the service after each change
   std::unique_ptr<WebhookDispatcher> webhooks;  // follows `events`; stops before it
   // The storage stops calling the hub before the hub goes, whichever way this function returns.
   struct ChangeWakeGuard {
@@ -163,6 +163,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     settings.context_changes = registry.storage_context_changes();
     settings.memory_files = registry.storage_memory_files();
     settings.erasure = registry.storage_erasure();
+    settings.received_grants = registry.storage_received_grants();
     settings.context_cache =
         ContextCache::Settings{std::chrono::milliseconds(config.service.context_cache_ttl_ms),
                                static_cast<std::size_t>(config.service.context_cache_max_bytes)};
@@ -186,10 +187,10 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
                           : config.audit.reads == "batch" ? ReadAudit::batch
                                                           : ReadAudit::off;
     if (settings.read_audit == ReadAudit::batch) {
-      batcher =
-          std::make_unique<AuditBatcher>(*storages[0].second, registry.storage_batch(),
-                                         std::chrono::milliseconds(config.audit.batch_interval_ms),
-                                         static_cast<std::size_t>(config.audit.batch_capacity));
+      batcher = std::make_unique<AuditBatcher>(
+          *storages[0].second, registry.storage_batch(),
+          std::chrono::milliseconds(config.audit.batch_interval_ms),
+          static_cast<std::size_t>(config.audit.batch_capacity), &metrics);
       batcher->start();
       settings.batcher = batcher.get();
     }

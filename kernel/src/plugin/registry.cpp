@@ -188,6 +188,10 @@ sdk::StorageWebhooks* Registry::storage_webhooks() const {
   return storage_capability<sdk::StorageWebhooks>(CTXMGR_CAP_STORAGE_WEBHOOKS);
 }
 
+sdk::StorageReceivedGrants* Registry::storage_received_grants() const {
+  return storage_capability<sdk::StorageReceivedGrants>(CTXMGR_CAP_STORAGE_RECEIVED_GRANTS);
+}
+
 std::vector<std::pair<std::string, sdk::ProviderTools*>> Registry::provider_tools() const {
   std::vector<std::pair<std::string, sdk::ProviderTools*>> out;
   for (const auto& i : instances_) {

@@ -79,6 +79,13 @@ sdk::Result<ApiResponse> ContextService::list_grants(const sdk::Caller& caller,
                    [&](const Identity& who) { return grants_.list(who, scope, scope_id); });
 }
 
+sdk::Result<ApiResponse> ContextService::list_received_grants(const sdk::Caller& caller,
+                                                              std::string_view agent_id,
+                                                              const sdk::PageParams& page) {
+  return as_caller("grants", caller,
+                   [&](const Identity& who) { return grants_.received(who, agent_id, page); });
+}
+
 sdk::Result<ApiResponse> ContextService::delete_grant(const sdk::Caller& caller,
                                                       sdk::GrantScope scope,
                                                       std::string_view scope_id,

@@ -42,7 +42,8 @@ ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
                                      : [events = settings.events] { events->wake(); }),
       auth_(settings.auth, access),
       agents_(storage_, clock, settings.max_json_depth),
-      grants_(access, writer_, clock, settings.auth, settings.max_json_depth),
+      grants_(access, writer_, clock, settings.auth, settings.max_json_depth,
+              settings.received_grants),
       auth_failures_(settings.auth_failure_window) {}
 
 void ContextService::count(std::string_view op, const Error* error) {

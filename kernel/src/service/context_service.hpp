@@ -22,6 +22,7 @@
 #include "ctxmgr/sdk/storage.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "embedding/embedding_worker.hpp"
 #include "events/event_hub.hpp"
@@ -60,6 +61,8 @@ struct ServiceSettings {
   sdk::StorageMemoryFiles* memory_files = nullptr;
   // The storage's redaction in place; null: redaction answers 503.
   sdk::StorageErasure* erasure = nullptr;
+  // The grants each agent received; null: GET /api/agent/{id}/received-grants answers 503.
+  sdk::StorageReceivedGrants* received_grants = nullptr;
   // The change feed; null: GET /api/events answers 503. Woken after each committed change.
   EventHub* events = nullptr;
   // Webhooks: the storage's and the dispatcher (told of each registration and removal); either
@@ -173,6 +176,9 @@ class ContextService final : public sdk::ContextApi {
                                                std::string_view id) override;
   sdk::Result<sdk::ApiResponse> webhook_deliveries(const sdk::Caller& caller, std::string_view id,
                                                    const sdk::PageParams& page) override;
+  sdk::Result<sdk::ApiResponse> list_received_grants(const sdk::Caller& caller,
+                                                     std::string_view agent_id,
+                                                     const sdk::PageParams& page) override;
 
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.

@@ -28,6 +28,47 @@ std::string scope_details(sdk::GrantScope scope, std::string_view scope_id,
          "\":" + json_quote(scope_id) + ",\"agent_id\":" + json_quote(agent_id);
 }
 
+// {"scope":"owner","owner_id":…} or {"scope":"context","context_id":…,"owner_id":…}, then as
+// render_grant without the grantee (the page is all one grantee's).
+std::string render_received(const sdk::ReceivedGrant& r) {
+  const bool ctx = r.scope == sdk::GrantScope::context;
+  std::string out = std::string("{\"scope\":\"") + (ctx ? "context" : "owner") + "\",";
+  if (ctx) out += "\"context_id\":" + json_quote(r.grant.scope_id) + ",";
+  return out + "\"owner_id\":" + json_quote(r.owner) +
+         ",\"permission\":" + json_quote(r.grant.permission) +
+         ",\"granted_by\":" + json_quote(r.grant.granted_by) + ",\"granted_at\":\"" +
+         format_rfc3339_ms(r.grant.granted_at_us) + "\"}";
+}
+
+// A received-grants cursor: "owner:<agent id>" or "context:<context id>", the page's last row.
+std::string received_cursor(const sdk::ReceivedGrant& r) {
+  return std::string(r.scope == sdk::GrantScope::context ? "context:" : "owner:") +
+         r.grant.scope_id;
+}
+
+sdk::Status parse_received_cursor(std::string_view text, sdk::ReceivedGrantsQuery& q) {
+  const Error bad(Errc::invalid_request, "cursor is not one this server gave out");
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return bad;
+  const auto kind = text.substr(0, colon);
+  const auto id = text.substr(colon + 1);
+  if (kind == "owner") {
+    auto agent = parse_agent_id(id, "cursor");
+    if (!agent) return bad;
+    q.after_scope = sdk::GrantScope::owner;
+    q.after_scope_id = *agent;
+    return {};
+  }
+  if (kind == "context") {
+    auto ctx = parse_context_id(id);
+    if (!ctx) return bad;
+    q.after_scope = sdk::GrantScope::context;
+    q.after_scope_id = *ctx;
+    return {};
+  }
+  return bad;
+}
+
 }  // namespace
 
 sdk::Result<std::string> GrantService::manageable(const Identity& who, sdk::GrantScope scope,
@@ -100,6 +141,32 @@ R GrantService::list(const Identity& who, sdk::GrantScope scope, std::string_vie
   if (!grants) return grants.error();
   ApiResponse r;
   r.json = "{\"items\":" + json_array_of(*grants, render_grant) + "}";
+  return r;
+}
+
+R GrantService::received(const Identity& who, std::string_view agent_text,
+                         const sdk::PageParams& page) {
+  auto agent = parse_agent_id(agent_text, "agent id");
+  if (!agent) return agent.error();
+  if (!who.admin && who.agent_id != *agent) {
+    return Error(Errc::forbidden,
+                 "only " + *agent + " or an admin may see the grants " + *agent + " received");
+  }
+  if (received_ == nullptr) {
+    return Error(Errc::unavailable, "this storage cannot list the grants an agent received");
+  }
+  auto limit = parse_limit(page.limit, kDefaultPageLimit);
+  if (!limit) return limit.error();
+  sdk::ReceivedGrantsQuery q;
+  q.agent_id = *agent;
+  q.limit = *limit + 1;
+  if (page.cursor) {
+    if (auto st = parse_received_cursor(*page.cursor, q); !st) return st.error();
+  }
+  auto rows = received_->received_grants(q);
+  if (!rows) return rows.error();
+  ApiResponse r;
+  r.json = render_page(*rows, *limit, render_received, received_cursor);
   return r;
 }
 

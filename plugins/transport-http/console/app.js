@@ -149,10 +149,11 @@ function contextRowsTree(rows) {
 async function agentView(agentId) {
   const params = new URLSearchParams(location.search);
   const filters = { tag: params.get("tag") || "", include_deleted: params.get("include_deleted") === "true" ? "true" : "", priority: params.get("priority") || "" };
-  const [agent, page, grants, selections] = await Promise.all([
-    get(`/api/agents/${encodeURIComponent(agentId)}`).catch((e) => (e.status === 404 || e.status === 403 ? null : Promise.reject(e))),
+  const [agent, page, grants, received, selections] = await Promise.all([
+    get(`/api/agents/${encodeURIComponent(agentId)}`).then((r) => r.agent).catch((e) => (e.status === 404 || e.status === 403 ? null : Promise.reject(e))),
     get(`/api/agent/${encodeURIComponent(agentId)}/contexts${query({ limit: 200, tag: filters.tag, include_deleted: filters.include_deleted })}`),
     get(`/api/agent/${encodeURIComponent(agentId)}/grants`).catch(() => ({ items: [] })),
+    get(`/api/agent/${encodeURIComponent(agentId)}/received-grants?limit=200`).catch(() => ({ items: [] })),
     get(`/api/agent/${encodeURIComponent(agentId)}/selections?limit=20`).catch(() => ({ items: [] })),
   ]);
   const rows = page.items.filter((c) => !filters.priority || (c.metadata && c.metadata.priority) === filters.priority);
@@ -216,7 +217,17 @@ async function agentView(agentId) {
       { title: "To", cell: (g) => g.agent_id },
       { title: "Permission", cell: (g) => g.permission },
       { title: "Since", cell: (g) => when(g.granted_at) },
-    ], grants.items),
+    ], grants.items, `Every context of ${agentId} shared with`),
+    h("h2", {}, "Grants received"),
+    table([
+      { title: "Shares", cell: (g) => (g.scope === "context"
+        ? link(`/console/contexts/${g.context_id}`, `context ${g.context_id}`)
+        : link(`/console/agents/${encodeURIComponent(g.owner_id)}`, `every context of ${g.owner_id}`)) },
+      { title: "Owner", cell: (g) => g.owner_id, narrow: true },
+      { title: "Permission", cell: (g) => g.permission },
+      { title: "By", cell: (g) => g.granted_by, narrow: true },
+      { title: "Since", cell: (g) => when(g.granted_at) },
+    ], received.items, `Shared with ${agentId}`),
     h("h2", {}, "Recent selections"),
     table([
       { title: "Selection", cell: (s) => link(`/console/selections/${s.id}`, String(s.id)) },

@@ -70,6 +70,10 @@ const CHARTS = [
     read: (ms) => sum(ms, "ctxmgr_postgres_pool_connections", (l) => l.state === "in_use") },
   { id: "sqlite-readers", title: "SQLite readers in use", unit: "", optional: "ctxmgr_sqlite_readers",
     read: (ms) => sum(ms, "ctxmgr_sqlite_readers", (l) => l.state === "in_use") },
+  { id: "storage-wait", title: "Storage wait p99 (pool or writer)", unit: " ms",
+    read: (ms) => 1000 * (quantile(ms, "ctxmgr_postgres_pool_wait_seconds", 0.99) ?? quantile(ms, "ctxmgr_sqlite_writer_wait_seconds", 0.99) ?? NaN) },
+  { id: "audit-queue", title: "Read audit events waiting", unit: "", optional: "ctxmgr_audit_read_queue",
+    read: (ms) => sum(ms, "ctxmgr_audit_read_queue") },
   { id: "streams", title: "Open event streams", unit: "", read: (ms) => sum(ms, "ctxmgr_event_streams") },
   { id: "embedding", title: "Embedding backlog", unit: " contexts", optional: "ctxmgr_embedding_backlog", read: (ms) => sum(ms, "ctxmgr_embedding_backlog") },
 ];

@@ -237,6 +237,13 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   virtual Result<ApiResponse> delete_webhook(const Caller& caller, std::string_view id) = 0;
   virtual Result<ApiResponse> webhook_deliveries(const Caller& caller, std::string_view id,
                                                  const PageParams& page) = 0;
+
+  // Since ABI 1.13. GET /api/agent/{id}/received-grants (the agent itself or an admin): what has
+  // been shared with the agent, owner grants first then context grants of live contexts, paged
+  // (page.limit, page.cursor; tag and include_deleted are not read). 503 when the storage cannot
+  // list them.
+  virtual Result<ApiResponse> list_received_grants(const Caller& caller, std::string_view agent_id,
+                                                   const PageParams& page) = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -33,6 +33,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "ctxmgr/sdk/storage_vector_changes.hpp"
@@ -101,6 +102,9 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageErasure, C>) bits |= CTXMGR_CAP_STORAGE_ERASURE;
   if constexpr (std::is_base_of_v<StorageChangeWake, C>) bits |= CTXMGR_CAP_STORAGE_CHANGE_WAKE;
   if constexpr (std::is_base_of_v<StorageWebhooks, C>) bits |= CTXMGR_CAP_STORAGE_WEBHOOKS;
+  if constexpr (std::is_base_of_v<StorageReceivedGrants, C>) {
+    bits |= CTXMGR_CAP_STORAGE_RECEIVED_GRANTS;
+  }
   return bits;
 }
 

@@ -285,6 +285,19 @@ test("token mode: sign-in, an admin sees everyone, an agent without rights only 
     const agents = await page.locator("table").innerText();
     for (const a of ["alice", "bob", "root"]) assert.match(agents, new RegExp(a));
     await shot(page, "token-agents-admin");
+    // Agents come a page of 50 at a time: with 50 more ("a-00"… sort first), alice moves to the
+    // next page, reached through "More agents", with her last activity.
+    for (let i = 0; i < 50; ++i) {
+      await call(server, "root", "POST", "/api/agents", { agent_id: `a-${String(i).padStart(2, "0")}` });
+    }
+    await page.goto(server.base + "/console/");
+    await page.getByRole("link", { name: "a-49" }).waitFor();
+    assert.equal(await page.getByRole("link", { name: "alice" }).count(), 0);
+    await page.getByRole("link", { name: "More agents" }).click();
+    const alice = page.getByRole("row", { name: /alice/ });
+    await alice.waitFor();
+    assert.match(await alice.innerText(), /\d{4}/);  // a date: her last audit event
+    assert.equal(await page.getByRole("link", { name: "More agents" }).count(), 0);
     assert.deepEqual(foreign, [], "requests to other hosts");
     assert.deepEqual(problems, [], "errors in the page");
     await context.close();

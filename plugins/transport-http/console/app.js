@@ -80,17 +80,38 @@ function actAsForm() {
 
 // ---- agents -----------------------------------------------------------------------------------
 
+const AGENTS_PER_PAGE = 50;
+
+// Every registered agent's id: the ones on this page and, when this is not the first page, the
+// earlier pages' (read again, a page at a time), so an unregistered owner is told apart.
+async function allAgentIds(onThisPage, cursor) {
+  const ids = new Set(onThisPage);
+  if (!cursor) return ids;
+  for (let c = ""; ;) {
+    const p = await get(`/api/agents${query({ limit: 1000, cursor: c })}`);
+    p.items.forEach((a) => ids.add(a.agent_id));
+    if (!p.next_cursor) return ids;
+    c = p.next_cursor;
+  }
+}
+
 async function agentsView() {
   if (me.role !== "admin") {
     history.replaceState(null, "", `/console/agents/${encodeURIComponent(me.agent_id)}`);
     return agentView(me.agent_id);
   }
-  const [agents, stats] = await Promise.all([get("/api/agents?limit=1000"), get("/api/stats")]);
+  // A page of registered agents at a time; each row's last activity is its newest audit event.
+  const cursor = new URLSearchParams(location.search).get("cursor") || "";
+  const [agents, stats] = await Promise.all([get(`/api/agents${query({ limit: AGENTS_PER_PAGE, cursor })}`), get("/api/stats")]);
   const counts = new Map((stats.contexts_per_agent || []).map((c) => [c.agent_id, c.contexts]));
   const rows = agents.items.map((a) => ({ ...a, contexts: counts.get(a.agent_id) || 0, registered: true }));
-  // Trust mode: agents that own contexts without being registered.
-  for (const [id, n] of counts) if (!rows.some((r) => r.agent_id === id)) rows.push({ agent_id: id, contexts: n, registered: false });
-  const last = await Promise.all(rows.slice(0, 50).map((r) =>
+  // Trust mode: agents that own contexts without being registered, after the last page.
+  if (!agents.next_cursor) {
+    const registered = new Set(rows.map((r) => r.agent_id));
+    const all = await allAgentIds(registered, cursor);
+    for (const [id, n] of counts) if (!all.has(id)) rows.push({ agent_id: id, contexts: n, registered: false });
+  }
+  const last = await Promise.all(rows.map((r) =>
     get(`/api/audit${query({ agent_id: r.agent_id, limit: 1 })}`).then((p) => p.items[0]?.at).catch(() => null)));
   rows.forEach((r, i) => { r.last = last[i]; });
   const id = h("input", { id: "new-agent", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", size: 20 });
@@ -106,6 +127,7 @@ async function agentsView() {
       { title: "Last activity", cell: (r) => when(r.last) },
       { title: "Disabled", cell: (r) => (r.disabled ? "yes" : "no"), narrow: true },
     ], rows, "Agents and their contexts"),
+    agents.next_cursor ? h("p", {}, link(`/console/${query({ cursor: agents.next_cursor })}`, "More agents")) : null,
     h("h2", {}, "Register an agent"),
     h("form", {
       class: "inline",

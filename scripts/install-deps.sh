@@ -18,6 +18,8 @@ packages=(
   mythes-es mythes-en-us   # thesauri for synonyms (off by default; the relevance test loads them)
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
   chromium          # the console's browser tests (tests/console, driven by npm's playwright-core)
+  python3-httpx     # the Python client's AsyncClient (clients/python), tested with it
+  python3-venv python3-pip python3-wheel  # clients/python is pip-installed into a venv by its test
   help2man lintian  # the Debian package's manual page, and its check
   clang             # the libFuzzer targets (scripts/fuzz.sh)
 )

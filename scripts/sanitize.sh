@@ -9,7 +9,7 @@ presets=("$@")
 [[ ${#presets[@]} -eq 0 ]] && presets=(asan tsan)
 
 scripts/install-deps.sh
-for dir in tests/mcp tests/openapi tests/s3 tests/console; do
+for dir in tests/mcp tests/openapi tests/s3 tests/console clients/typescript; do
   npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
 done
 

@@ -12,6 +12,7 @@ npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error >/dev/null
 npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error >/dev/null
 npm ci --prefix tests/s3 --no-audit --no-fund --loglevel=error >/dev/null
 npm ci --prefix tests/console --no-audit --no-fund --loglevel=error >/dev/null
+npm ci --prefix clients/typescript --no-audit --no-fund --loglevel=error >/dev/null
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 

@@ -144,6 +144,11 @@ class ClientCases:
                          name)
         self.assertIsNone(self.root.disable_agent(name))
         self.assertTrue(self.root.get_agent(name)["disabled"])
+        gone = self.root.create_agent("erased-" + uuid.uuid4().hex[:6])["agent"]["agent_id"]
+        self.root.create_context(gone, {"bye": True})
+        report = self.root.disable_agent(gone, erase=True)
+        self.assertEqual((report["agent_id"], report["contexts"]), (gone, 1))
+        self.assertEqual(self.root.list_contexts(gone)["items"], [])
         self.assertTrue(self.root.verify_audit()["ok"])
         self.assertGreaterEqual(self.root.stats()["totals"]["contexts"], 1)
         self.assertEqual(self.root.health()["status"], "ok")

@@ -6,6 +6,8 @@
 // scores and never decide what a client reads); it tells the kernel what changed, so the kernel's
 // caches of tokens, grants and contexts follow every server's changes (pg_change_listener.hpp).
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -128,6 +130,10 @@ class PgStorage final : public sdk::StorageSearch,
                                   std::int64_t until_us) override;
   sdk::Result<bool> advance_webhook(std::string_view id, std::string_view holder,
                                     std::int64_t cursor) override;
+  // Every kDeliveryPruneEvery-th attempt logged also drops the webhook's attempts older than
+  // its newest kDeliveriesKept events (docs/events.md: the delivery log is bounded).
+  static constexpr long long kDeliveriesKept = 1000;
+  static constexpr std::uint64_t kDeliveryPruneEvery = 64;
   sdk::Status log_delivery(const sdk::WebhookDelivery& delivery) override;
   sdk::Result<std::vector<sdk::WebhookDelivery>> deliveries(std::string_view id,
                                                             std::int64_t before_seq,
@@ -208,6 +214,7 @@ class PgStorage final : public sdk::StorageSearch,
   bool jit_;
   bool prepare_;  // option prepared_statements (pg_pipeline.hpp)
   std::mutex corpus_mu_;
+  std::atomic<std::uint64_t> deliveries_logged_{0};  // see log_delivery
   Corpus corpus_;
   std::chrono::steady_clock::time_point corpus_at_{};
   ChangeListener listener_;  // last: its thread stops before the rest goes

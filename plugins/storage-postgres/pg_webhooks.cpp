@@ -158,6 +158,18 @@ sdk::Status PgStorage::log_delivery(const sdk::WebhookDelivery& d) {
             soci::use(d.webhook_id, "id"), soci::use(seq, "seq"), soci::use(attempt, "attempt"),
             soci::use(at, "at"), soci::use(status, "status"), soci::use(d.error, "error"),
             soci::use(duration, "duration");
+        if (++deliveries_logged_ % kDeliveryPruneEvery == 0) {
+          // The log keeps the newest kDeliveriesKept events' attempts of each webhook.
+          long long kept = kDeliveriesKept;
+          lease.sql() << "DELETE FROM " + sql_.table("webhook_deliveries") +
+                             " WHERE webhook_id = CAST(:id AS uuid) AND seq < (SELECT MIN(seq) "
+                             "FROM (SELECT DISTINCT seq FROM " +
+                             sql_.table("webhook_deliveries") +
+                             " WHERE webhook_id = CAST(:id2 AS uuid) ORDER BY seq DESC LIMIT "
+                             ":kept) AS newest)",
+              soci::use(d.webhook_id, "id"), soci::use(d.webhook_id, "id2"),
+              soci::use(kept, "kept");
+        }
         return true;
       });
   if (!done) return done.error();

@@ -7,6 +7,8 @@
 // write lock up front: a read-modify-write inside one cannot lose a concurrent update, also when
 // several processes share the file.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -134,6 +136,10 @@ class SqliteStorage final : public sdk::StorageSearch,
                                   std::int64_t until_us) override;
   sdk::Result<bool> advance_webhook(std::string_view id, std::string_view holder,
                                     std::int64_t cursor) override;
+  // Every kDeliveryPruneEvery-th attempt logged also drops the webhook's attempts older than
+  // its newest kDeliveriesKept events (docs/events.md: the delivery log is bounded).
+  static constexpr long long kDeliveriesKept = 1000;
+  static constexpr std::uint64_t kDeliveryPruneEvery = 64;
   sdk::Status log_delivery(const sdk::WebhookDelivery& delivery) override;
   sdk::Result<std::vector<sdk::WebhookDelivery>> deliveries(std::string_view id,
                                                             std::int64_t before_seq,
@@ -171,6 +177,7 @@ class SqliteStorage final : public sdk::StorageSearch,
   long long search_changes_ = 0;  // since the last merge step; guarded by writer_mu_
 
   std::mutex writer_mu_;  // held by a transaction for its whole life
+  std::atomic<std::uint64_t> deliveries_logged_{0};  // see log_delivery
   std::unique_ptr<soci::session> writer_;
   std::unique_ptr<WriterStatements> statements_;  // on writer_; after it, so destroyed first
   ReaderPool readers_;

@@ -160,6 +160,15 @@ sdk::Status SqliteStorage::log_delivery(const sdk::WebhookDelivery& d) {
            "error, duration_ms) VALUES (:id, :seq, :attempt, :at, :status, :error, :duration)",
         soci::use(d.webhook_id), soci::use(seq), soci::use(attempt), soci::use(at),
         soci::use(status), soci::use(d.error), soci::use(duration);
+    if (++deliveries_logged_ % kDeliveryPruneEvery == 0) {
+      // The log keeps the newest kDeliveriesKept events' attempts of each webhook.
+      long long kept = kDeliveriesKept;
+      static_cast<SqliteTransaction&>(**tx).session()
+          << "DELETE FROM webhook_deliveries WHERE webhook_id = :id AND seq < (SELECT MIN(seq) "
+             "FROM (SELECT DISTINCT seq FROM webhook_deliveries WHERE webhook_id = :id2 ORDER BY "
+             "seq DESC LIMIT :kept))",
+          soci::use(d.webhook_id), soci::use(d.webhook_id), soci::use(kept);
+    }
     return (*tx)->commit();
   } catch (const std::exception& e) {
     return fail(e, "log webhook delivery");

@@ -115,6 +115,29 @@ TEST_P(WebhookConformance, AttemptsAreLoggedNewestFirstAndPaged) {
   EXPECT_EQ((*older)[0].attempt, 3);
 }
 
+// The log is bounded: it keeps (at least) the newest 1000 events' attempts of each webhook, and
+// drops older ones as attempts are logged.
+TEST_P(WebhookConformance, TheDeliveryLogKeepsTheNewestEvents) {
+  ASSERT_TRUE(insert(hook(7, "ana")).ok());
+  const std::string id = ct::uuid(7);
+  for (int seq = 1; seq <= 1200; ++seq) {
+    ASSERT_TRUE(hooks_->log_delivery({id, seq, 1, 1000L * seq, 204, "", 1}).ok());
+  }
+  std::vector<std::int64_t> seqs;
+  for (std::int64_t before = 0;;) {
+    auto page = hooks_->deliveries(id, before, 500);
+    ASSERT_TRUE(page.ok()) << page.error().message();
+    if (page->empty()) break;
+    for (const auto& d : *page) seqs.push_back(d.seq);
+    before = page->back().seq;
+  }
+  ASSERT_FALSE(seqs.empty());
+  EXPECT_EQ(seqs.front(), 1200);  // the newest is kept
+  EXPECT_GE(seqs.size(), 1000u);
+  EXPECT_LT(seqs.size(), 1000u + 64u);  // pruned at least once in the last 64 attempts
+  EXPECT_GT(seqs.back(), 1);            // the oldest went
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, WebhookConformance, ctxmgr::test::kStorageCases,
                          [](const auto& info) { return info.param.name; });
 

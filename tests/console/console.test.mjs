@@ -6,47 +6,30 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { listeningPort } from "../support/listening_port.mjs";
+import { startCtxmgr } from "../support/ctxmgr_server.mjs";
 
-const bin = process.env.CTXMGR_BIN;
-const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
 const shots = process.env.CONSOLE_SCREENSHOTS || join(tmpdir(), "ctxmgr-console-screenshots");
 const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
-assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
 mkdirSync(shots, { recursive: true });
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
+// The server as config/ctxmgr.yaml ships it where it matters here: reads audited in batches.
 async function startServer(auth, httpOptions = "") {
-  const dir = mkdtempSync(join(tmpdir(), "ctxmgr-console-"));
-  const config = join(dir, "ctxmgr.yaml");
-  writeFileSync(config,
-    `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
-    `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
-    "audit: {reads: batch}\n" +  // as config/ctxmgr.yaml ships
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:0"${httpOptions}}}]\n`);
-  const tokens = {};
-  if (auth === "token") {
-    for (const [id, role] of [["root", "admin"], ["alice", "agent"], ["bob", "agent"]]) {
-      tokens[id] = execFileSync(bin, ["--config", config, "agent", "create", id, "--role", role]).toString().trim();
-    }
-  }
-  const child = spawn(bin, ["--config", config, "serve"], { stdio: ["ignore", "ignore", "pipe"] });
-  const port = await listeningPort(child);
-  child.stderr.resume();
-  const base = `http://127.0.0.1:${port}`;
-  return { dir, child, base, tokens };
+  const s = await startCtxmgr({
+    auth, prefix: "ctxmgr-console-", http: httpOptions.replace(/^, /, ""),
+    extra: "audit: {reads: batch}\n",
+    agents: [["root", "admin"], ["alice", "agent"], ["bob", "agent"]],
+  });
+  return { ...s, base: s.baseUrl };
 }
 
 function stopServer(s) {
-  s.child.kill("SIGTERM");
-  rmSync(s.dir, { recursive: true, force: true });
+  s.stop();
 }
 
 // A REST call as `who`: an agent id in trust mode, a token in token mode.

@@ -4,50 +4,24 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { listeningPort } from "../support/listening_port.mjs";
+import { startCtxmgr } from "../support/ctxmgr_server.mjs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError }
   from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError, ResourceUpdatedNotificationSchema, ResourceListChangedNotificationSchema }
   from "@modelcontextprotocol/sdk/types.js";
 
-
 // An isError result carries the REST error body as its text content.
 const errorOf = result => { assert.equal(result.isError, true); return JSON.parse(result.content[0].text).error; };
 
-const bin = process.env.CTXMGR_BIN;
-const pluginDir = process.env.CTXMGR_PLUGIN_DIR;
-assert.ok(bin && pluginDir, "CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set");
-
 async function startServer(auth, httpOptions = "") {
-  const dir = mkdtempSync(join(tmpdir(), "ctxmgr-mcp-http-"));
-  const config = join(dir, "ctxmgr.yaml");
-  writeFileSync(config,
-    `plugins: {search_paths: [${pluginDir}]}\nservice: {auth: ${auth}}\n` +
-    `storage: {plugin: sqlite, options: {path: ${join(dir, "context.db")}}}\n` +
-    `selectors: [{plugin: keyword}, {plugin: priority}, {plugin: recency}]\n` +
-    `transports: [{plugin: http, options: {listen: "127.0.0.1:0"${httpOptions}}}]\n`);
-  let token;
-  if (auth === "token") {
-    token = execFileSync(bin, ["--config", config, "agent", "create", "bot"]).toString().trim();
-  }
-  const child = spawn(bin, ["--config", config, "serve"], { stdio: ["ignore", "ignore", "pipe"] });
-  const port = await listeningPort(child);
-  child.stderr.resume();  // keep reading the log, or a full pipe would stop the server
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
-    await new Promise(r => setTimeout(r, 25));
-  }
-  return { dir, port, child, token, url: new URL(`http://127.0.0.1:${port}/mcp`) };
+  const s = await startCtxmgr({ auth, prefix: "ctxmgr-mcp-http-", http: httpOptions.replace(/^, /, ""),
+                                agents: [["bot"]] });
+  return { ...s, token: s.tokens.bot, url: new URL(`${s.baseUrl}/mcp`) };
 }
 
 function stopServer(s) {
-  s.child.kill("SIGTERM");
-  rmSync(s.dir, { recursive: true, force: true });
+  s.stop();
 }
 
 async function connect(url, headers = {}) {

@@ -35,14 +35,15 @@ void AuditBatcher::stop() {
 
 std::size_t AuditBatcher::queued() {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queue_.size() + inflight_;
 }
 
 sdk::Status AuditBatcher::add(sdk::AuditEvent event) {
   for (;;) {
     {
       std::lock_guard lock(mu_);
-      if (queue_.size() < capacity_) {
+      // The events a flush is writing count too: if it fails they come back in front.
+      if (queue_.size() + inflight_ < capacity_) {
         queue_.push_back(std::move(event));
         return {};
       }
@@ -60,6 +61,7 @@ sdk::Status AuditBatcher::flush() {
   {
     std::lock_guard lock(mu_);
     batch.swap(queue_);
+    inflight_ = batch.size();
   }
   if (batch.empty()) return {};
   gauge(batch.size());
@@ -77,6 +79,7 @@ sdk::Status AuditBatcher::flush() {
       queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
                     std::make_move_iterator(batch.end()));
     }
+    inflight_ = 0;
     left = queue_.size();
   }
   gauge(left);

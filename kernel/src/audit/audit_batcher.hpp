@@ -47,9 +47,12 @@ class AuditBatcher {
   sdk::StorageBatch* batch_;
   std::size_t capacity_;
   sdk::Metrics* metrics_;
-  std::mutex mu_;        // guards queue_
+  std::mutex mu_;        // guards queue_ and inflight_
   std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued
   std::vector<sdk::AuditEvent> queue_;
+  // Events a flush has taken and is writing: with queue_, never more than capacity_ (a failed
+  // flush puts them back in front of what was queued meanwhile).
+  std::size_t inflight_ = 0;
   Periodic worker_;  // last: its thread stops before the members it uses go
 };
 

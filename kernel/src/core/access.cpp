@@ -34,4 +34,11 @@ sdk::Result<bool> sees_all_of_owner(AccessCache& access, const Identity& who,
   return access.has_owner_grant(owner_id, who.agent_id);
 }
 
+sdk::Status require_self_or_admin(const Identity& who, std::string_view agent,
+                                  std::string_view what) {
+  if (who.admin || who.agent_id == agent) return {};
+  return sdk::Error(sdk::Errc::forbidden,
+                    "only " + std::string(agent) + " or an admin may " + std::string(what));
+}
+
 }  // namespace ctxmgr::kernel

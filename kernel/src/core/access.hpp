@@ -20,6 +20,11 @@ sdk::Result<Access> access_of(AccessCache& access, const Identity& who, const sd
 // OK when `have` covers `need`; else 404 (nothing readable) or 403 naming what is missing.
 sdk::Status require(Access have, Access need, std::string_view context_id, std::string_view what);
 
+// An agent's own business (its view for selection, its selection records, the grants it
+// received): that agent's and the admins'; else 403 "only <agent> or an admin may <what>".
+sdk::Status require_self_or_admin(const Identity& who, std::string_view agent,
+                                  std::string_view what);
+
 // What `who` may see of an owner's contexts: all of them (owner, admin, an owner grant) or only
 // those shared with it one by one.
 sdk::Result<bool> sees_all_of_owner(AccessCache& access, const Identity& who,

@@ -148,9 +148,8 @@ R GrantService::received(const Identity& who, std::string_view agent_text,
                          const sdk::PageParams& page) {
   auto agent = parse_agent_id(agent_text, "agent id");
   if (!agent) return agent.error();
-  if (!who.admin && who.agent_id != *agent) {
-    return Error(Errc::forbidden,
-                 "only " + *agent + " or an admin may see the grants " + *agent + " received");
+  if (auto st = require_self_or_admin(who, *agent, "see the grants " + *agent + " received"); !st) {
+    return st.error();
   }
   if (received_ == nullptr) {
     return Error(Errc::unavailable, "this storage cannot list the grants an agent received");

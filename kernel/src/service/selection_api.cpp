@@ -1,6 +1,7 @@
 // ContextService's selection endpoints: who may select over whose view, and the audit of it.
 // The selection itself is the SelectionEngine's.
 
+#include "core/access.hpp"
 #include "core/page.hpp"
 #include "core/request_parsing.hpp"
 #include "json/json_text.hpp"
@@ -12,16 +13,6 @@ namespace ctxmgr::kernel {
 using sdk::ApiResponse;
 using sdk::Errc;
 using sdk::Error;
-
-namespace {
-
-// Selections over an agent's view are that agent's and the admins' business.
-sdk::Status require_view(const Identity& who, const std::string& agent, std::string_view what) {
-  if (who.admin || who.agent_id == agent) return {};
-  return Error(Errc::forbidden, "only " + agent + " or an admin may " + std::string(what));
-}
-
-}  // namespace
 
 sdk::Result<SelectionEngine*> ContextService::selection_engine() const {
   if (settings_.selection == nullptr) {
@@ -36,7 +27,8 @@ sdk::Result<ApiResponse> ContextService::select_contexts(const sdk::Caller& call
   return as_caller("select", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();
-    if (auto st = require_view(who, *agent, "select over its contexts"); !st) return st.error();
+    if (auto st = require_self_or_admin(who, *agent, "select over its contexts"); !st)
+      return st.error();
     auto engine = selection_engine();
     if (!engine) return engine.error();
     auto out = (*engine)->select(*agent, body, settings_.max_json_depth);
@@ -79,7 +71,7 @@ sdk::Result<ApiResponse> ContextService::list_selections(const sdk::Caller& call
   return as_caller("selection.list", caller, [&](const Identity& who) -> sdk::Result<ApiResponse> {
     auto agent = parse_agent_id(agent_text, "agent id");
     if (!agent) return agent.error();
-    if (auto st = require_view(who, *agent, "read its selections"); !st) return st.error();
+    if (auto st = require_self_or_admin(who, *agent, "read its selections"); !st) return st.error();
     auto limit = parse_limit(page.limit, kDefaultPageLimit);
     if (!limit) return limit.error();
     std::int64_t before = 0;

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include <unistd.h>
@@ -88,7 +89,26 @@ int Server::stop() {
   child_->signal(SIGTERM);
   const int rc = child_->wait(20000);
   child_.reset();
+  if (rc != 0) report_exit(rc);
   return rc;
+}
+
+// A server that stops with a signal or an error says why at the end of its log (a sanitizer's
+// report, an uncaught exception): printed here, beside the failure it causes, since a whole log
+// printed by the test later can be cut short by whoever collects the output.
+void Server::report_exit(int rc) const {
+  const std::string text = log();
+  std::size_t from = text.size();
+  for (int lines = 0; lines < 80 && from > 0; ++lines) {
+    const auto nl = text.rfind('\n', from - 1);
+    if (nl == std::string::npos) {
+      from = 0;
+      break;
+    }
+    from = nl;
+  }
+  std::cerr << "--- the server stopped with " << rc << "; the end of its log ---\n"
+            << text.substr(from) << "\n--- end ---\n";
 }
 
 void Server::signal(int sig) {

@@ -61,6 +61,7 @@ class Server {
   static bool available(const std::string& backend);
 
  private:
+  void report_exit(int rc) const;
   std::string sqlite_dir() const {
     return options_.sqlite_dir.empty() ? dir_ : options_.sqlite_dir;
   }

@@ -4,6 +4,10 @@
 #   eval "$(scripts/pg-temp.sh start)"  ...  scripts/pg-temp.sh stop "$CTXMGR_TEST_PG_DIR"
 # The outage tests stop and restart the same server (same data, same port):
 #   scripts/pg-temp.sh pause DIR; scripts/pg-temp.sh resume DIR
+# A streaming replica of it (pg_basebackup -R: real replication, for the replica tests), on a port
+# of its own, and its promotion:
+#   scripts/pg-temp.sh replica DIR   (prints CTXMGR_TEST_PG_REPLICA_DIR, _PORT, _DSN)
+#   scripts/pg-temp.sh promote REPLICA_DIR
 # Tests run with fsync off (nothing they check needs the disk); PG_TEMP_FSYNC=on turns it on, as
 # a production server has it (bench/production.sh).
 fsync=${PG_TEMP_FSYNC:-off}
@@ -38,6 +42,32 @@ case "${1:-}" in
     echo "export CTXMGR_TEST_PG_PORT=$port"
     echo "export CTXMGR_TEST_PG_DSN='postgresql://ctxmgr@127.0.0.1:$port/ctxmgr_test'"
     ;;
+  replica)
+    primary=${2:?usage: pg-temp.sh replica DIR}
+    pport=$(cat "$primary/port")
+    dir=$(mktemp -d /tmp/ctxmgr-pg-replica.XXXXXX)
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
+    run_as_pg "$bin/pg_basebackup" -h "$primary" -p "$pport" -U ctxmgr -D "$dir/data" -R -X stream \
+      >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    port=""
+    for p in $(shuf -i 20000-60000 -n 50); do
+      (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
+      if run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200 -c hot_standby=on" start >/dev/null; then
+        port=$p
+        break
+      fi
+    done
+    [[ -n "$port" ]] || { echo "pg-temp: the replica did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
+    echo "$port" >"$dir/port"
+    echo "export CTXMGR_TEST_PG_REPLICA_DIR=$dir"
+    echo "export CTXMGR_TEST_PG_REPLICA_PORT=$port"
+    echo "export CTXMGR_TEST_PG_REPLICA_DSN='postgresql://ctxmgr@127.0.0.1:$port/ctxmgr_test'"
+    ;;
+  promote)
+    dir=${2:?usage: pg-temp.sh promote REPLICA_DIR}
+    run_as_pg "$bin/pg_ctl" -D "$dir/data" -w promote >/dev/null
+    ;;
   pause)
     dir=${2:?usage: pg-temp.sh pause DIR}
     run_as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
@@ -53,5 +83,5 @@ case "${1:-}" in
     [[ -d "$dir/data" ]] && run_as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: pg-temp.sh start | stop DIR | pause DIR | resume DIR" >&2; exit 2 ;;
+  *) echo "usage: pg-temp.sh start | stop DIR | pause DIR | resume DIR | replica DIR | promote DIR" >&2; exit 2 ;;
 esac

@@ -29,6 +29,9 @@ json::value rpc_error(const json::value& id, const RpcError& e) {
 
 std::string text_of(const json::value& v) { return json::serialize(v); }
 
+// Read-your-writes across calls (docs/scaling.md): the key in a tools/call's and a result's _meta.
+constexpr const char* kConsistencyMeta = "ctxmgr/consistency";
+
 // A tool result: the REST answer as structured content and as text, or the REST error body as
 // text with isError (an operation's failure is a result, not a protocol error).
 std::string tool_result(const sdk::Result<sdk::ApiResponse>& r, const std::string& request_id) {
@@ -154,6 +157,31 @@ std::string McpServer::dispatch(const std::string& method, const json::object& p
 }
 
 std::string McpServer::call_tool(const json::object& params, const sdk::Caller& who) {
+  std::string token;
+  if (const auto* meta = params.if_contains("_meta"); meta != nullptr && meta->is_object()) {
+    if (const auto* t = meta->get_object().if_contains(kConsistencyMeta); t != nullptr) {
+      if (!t->is_string()) {
+        return invalid_arguments(std::string(kConsistencyMeta) + " must be a string",
+                                 std::string(who.request_id));
+      }
+      token = std::string(t->get_string());
+    }
+  }
+  // Always set (empty when absent): nothing of an earlier call on this thread is left over.
+  if (auto st = api_.set_consistency(token); !st) {
+    return tool_result(st.error(), std::string(who.request_id));
+  }
+  std::string result = run_tool(params, who);
+  const std::string written = api_.consistency();
+  if (!written.empty() && !result.empty() && result.back() == '}') {
+    result.pop_back();
+    result += ",\"_meta\":{\"" + std::string(kConsistencyMeta) +
+              "\":" + text_of(json::value(json::string(written))) + "}}";
+  }
+  return result;
+}
+
+std::string McpServer::run_tool(const json::object& params, const sdk::Caller& who) {
   const std::string request_id(who.request_id);
   const auto* name_v = params.if_contains("name");
   if (name_v == nullptr || !name_v->is_string()) {
@@ -251,8 +279,8 @@ std::string McpServer::call_tool(const json::object& params, const sdk::Caller& 
     if (!r) return tool_result(r.error(), request_id);
     const auto answer = json::parse(r->json).as_object();
     const bool is_error = answer.at("is_error").as_bool();
-    std::string out = "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(answer.at("content")) +
-                      "}]";
+    std::string out =
+        "{\"content\":[{\"type\":\"text\",\"text\":" + text_of(answer.at("content")) + "}]";
     if (is_error) return out + ",\"isError\":true}";
     return out + ",\"structuredContent\":" + r->json + "}";
   }

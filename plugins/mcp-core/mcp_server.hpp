@@ -53,7 +53,11 @@ class McpServer {
   // The result of a request, as JSON text.
   std::string dispatch(const std::string& method, const boost::json::object& params,
                        const boost::json::value& id, const Identity& who);
+  // tools/call, with read-your-writes (docs/scaling.md): params._meta["ctxmgr/consistency"] is
+  // the token for the tool's reads, and a tool that wrote answers its token there in the
+  // result's _meta.
   std::string call_tool(const boost::json::object& params, const sdk::Caller& caller);
+  std::string run_tool(const boost::json::object& params, const sdk::Caller& caller);
   boost::json::value read_resource(const boost::json::object& params, const sdk::Caller& caller);
   boost::json::value list_resources(const boost::json::object& params, const sdk::Caller& caller);
   // resources/subscribe (`on`) and resources/unsubscribe.

@@ -8,7 +8,7 @@
 namespace ctxmgr::pg {
 
 sdk::Result<std::vector<sdk::ContextRow>> PgStorage::memory_files(const sdk::MemoryFileQuery& q) {
-  return reading(
+  return replica_reading(
       "list memory files", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::ContextRow>> {
         ContextRows rows(static_cast<std::size_t>(std::max<std::int64_t>(q.limit, 1)));
         std::string agent = q.agent_id, prefix = q.prefix;

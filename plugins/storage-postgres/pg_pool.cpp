@@ -18,24 +18,28 @@ bool healthy(soci::session& s) {
 
 PgPool::PgPool(std::string conninfo, std::string on_connect, std::size_t size,
                std::chrono::milliseconds acquire_timeout, bool prepare, sdk::Logger& log,
-               sdk::Metrics& metrics)
+               sdk::Metrics& metrics, std::string labels)
     : conninfo_(std::move(conninfo)),
       on_connect_(std::move(on_connect)),
       timeout_(acquire_timeout),
       prepare_(prepare),
       log_(log),
-      metrics_(metrics) {
+      metrics_(metrics),
+      labels_(std::move(labels)) {
   for (std::size_t i = 0; i < size; ++i) {
     all_.push_back(std::make_unique<PgConnection>());
     free_.push_back(all_.back().get());
   }
-  metrics_.gauge_set("ctxmgr_postgres_pool_connections", "state=\"size\"",
-                     static_cast<double>(size));
+  metrics_.gauge_set("ctxmgr_postgres_pool_connections", state_labels("size"), static_cast<double>(size));
   report_in_use();
 }
 
+std::string PgPool::state_labels(std::string_view state) const {
+  return (labels_.empty() ? "" : labels_ + ",") + "state=\"" + std::string(state) + "\"";
+}
+
 void PgPool::report_in_use() {
-  metrics_.gauge_set("ctxmgr_postgres_pool_connections", "state=\"in_use\"",
+  metrics_.gauge_set("ctxmgr_postgres_pool_connections", state_labels("in_use"),
                      static_cast<double>(all_.size() - free_.size()));
 }
 
@@ -80,10 +84,10 @@ sdk::Result<PgPool::Lease> PgPool::acquire() {
     std::unique_lock lock(mu_);
     const bool got = freed_.wait_for(lock, timeout_, [&] { return !free_.empty() || closed_; });
     metrics_.observe(
-        "ctxmgr_postgres_pool_wait_seconds", "",
+        "ctxmgr_postgres_pool_wait_seconds", labels_,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (!got) {
-      metrics_.counter_add("ctxmgr_postgres_pool_timeouts_total", "", 1);
+      metrics_.counter_add("ctxmgr_postgres_pool_timeouts_total", labels_, 1);
       return sdk::Error(sdk::Errc::unavailable, "no database connection became free within " +
                                                     std::to_string(timeout_.count()) +
                                                     " ms; retry");

@@ -34,10 +34,11 @@ class PgPool {
   // `on_connect`: SQL run on every connection the pool opens (session settings), or empty.
   // `prepare`: hot statements are named prepared statements on each connection (parsed and
   // planned once per connection); off behind a pooler that does not keep them (PgBouncer in
-  // transaction mode before 1.21).
+  // transaction mode before 1.21). `labels`: more labels of its metrics (pool="replica0" for a
+  // replica's pool; empty for the primary's).
   PgPool(std::string conninfo, std::string on_connect, std::size_t size,
          std::chrono::milliseconds acquire_timeout, bool prepare, sdk::Logger& log,
-         sdk::Metrics& metrics);
+         sdk::Metrics& metrics, std::string labels = "");
   ~PgPool();
 
   class Lease {
@@ -70,7 +71,8 @@ class PgPool {
  private:
   void release(PgConnection* conn);
   void lost(PgConnection& conn);
-  void report_in_use();  // with mu_ held
+  void report_in_use();                              // with mu_ held
+  std::string state_labels(std::string_view state) const;  // labels_ and state="…"
 
   std::string conninfo_;
   std::string on_connect_;
@@ -78,6 +80,7 @@ class PgPool {
   bool prepare_;
   sdk::Logger& log_;
   sdk::Metrics& metrics_;
+  std::string labels_;
   std::mutex mu_;
   std::condition_variable freed_;
   std::vector<std::unique_ptr<PgConnection>> all_;

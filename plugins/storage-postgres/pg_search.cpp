@@ -362,7 +362,7 @@ void rank_by_bm25(PgPool::Lease& lease, const Sql& sql, const sdk::SearchQuery& 
 }  // namespace
 
 sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuery& q) {
-  return reading(
+  return replica_reading(
       "search contexts", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
         const bool relevance = q.order == sdk::SearchOrder::relevance && !q.terms.empty();
         const auto forms = relevance ? word_forms(lease, sql_, q.terms)
@@ -398,7 +398,7 @@ sdk::Result<std::vector<sdk::SearchHit>> PgStorage::search(const sdk::SearchQuer
 sdk::Result<std::vector<sdk::SearchHit>> PgStorage::in_view(const sdk::SearchQuery& q,
                                                             const std::vector<std::string>& ids) {
   if (ids.empty()) return std::vector<sdk::SearchHit>();
-  return reading(
+  return replica_reading(
       "read contexts in view",
       [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SearchHit>> {
         Scope scope(q);
@@ -444,7 +444,7 @@ sdk::Result<std::vector<sdk::SelectionRecord>> PgStorage::query_selections(const
                                                                            const std::string& key,
                                                                            long long before,
                                                                            long long limit) {
-  return reading(
+  return replica_reading(
       "read selections",
       [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::SelectionRecord>> {
         const auto n = static_cast<std::size_t>(std::max<long long>(limit, 1));

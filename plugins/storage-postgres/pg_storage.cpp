@@ -57,6 +57,17 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
   listen_conninfo_ = options.get_string("listen_url", "");
   if (listen_conninfo_.empty()) listen_conninfo_ = conninfo_;
   with_timeout(listen_conninfo_);
+  replica_settings_.urls = options.get_strings("replicas");
+  for (auto& url : replica_settings_.urls) with_timeout(url);
+  replica_settings_.pool_size = static_cast<std::size_t>(
+      options.get_int("replica_pool_size", options.get_int("pool_size", 8)));
+  replica_settings_.acquire_timeout = acquire_timeout_;
+  replica_settings_.max_lag =
+      std::chrono::milliseconds(options.get_int("replica_max_lag_ms", 10000));
+  replica_settings_.wait = std::chrono::milliseconds(options.get_int("replica_wait_ms", 100));
+  replica_settings_.check = std::chrono::milliseconds(options.get_int("replica_check_ms", 500));
+  replica_settings_.on_connect = jit_ ? "" : "SET jit = off";
+  replica_settings_.prepare = prepare_;
 }
 
 PgStorage::~PgStorage() { stop(); }
@@ -69,10 +80,30 @@ sdk::Status PgStorage::start() {
   listener_.start(listen_conninfo_, jit_ ? "" : "SET jit = off", sql_.schema());
   host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +
                    std::to_string(pool_size_) + ")");
+  if (!replica_settings_.urls.empty()) {
+    replicas_ = std::make_unique<ReplicaSet>(
+        replica_settings_,
+        [this]() -> std::optional<std::uint64_t> {
+          auto lsn =
+              reading("read the WAL position", [&](PgPool::Lease& l) -> sdk::Result<std::uint64_t> {
+                std::string text;
+                l.sql() << "SELECT pg_current_wal_lsn()::text", soci::into(text);
+                return parse_lsn(text).value_or(0);
+              });
+          if (!lsn || *lsn == 0) return std::nullopt;
+          return *lsn;
+        },
+        host_.log(), host_.metrics());
+    replicas_->start();
+    host_.log().info("reading from " + std::to_string(replicas_->size()) +
+                     " replica(s) where a replica may serve (docs/scaling.md)");
+  }
   return {};
 }
 
 void PgStorage::stop() noexcept {
+  if (replicas_) replicas_->stop();
+  replicas_.reset();
   listener_.stop();
   if (pool_) pool_->close();
   pool_.reset();
@@ -121,27 +152,27 @@ sdk::Result<std::optional<sdk::ContextRow>> PgStorage::get(std::string_view id) 
 
 sdk::Result<std::optional<sdk::HistoryRow>> PgStorage::get_version(std::string_view id,
                                                                    std::int64_t version) {
-  return reading("read version",
-                 [&](PgPool::Lease& lease) -> sdk::Result<std::optional<sdk::HistoryRow>> {
-                   HistoryRows rows(1);
-                   std::string key(id);
-                   long long v = version;
-                   {
-                     auto q = (lease.sql() << sql_.select_history(
-                                   "context_id = CAST(:id AS uuid) AND version = :v"));
-                     rows.bind_into(q);
-                     q, soci::use(key), soci::use(v);
-                   }
-                   rows.settle(lease.sql());
-                   if (rows.size() == 0) return std::optional<sdk::HistoryRow>();
-                   return std::optional<sdk::HistoryRow>(rows.row(0));
-                 });
+  return replica_reading("read version",
+                         [&](PgPool::Lease& lease) -> sdk::Result<std::optional<sdk::HistoryRow>> {
+                           HistoryRows rows(1);
+                           std::string key(id);
+                           long long v = version;
+                           {
+                             auto q = (lease.sql() << sql_.select_history(
+                                           "context_id = CAST(:id AS uuid) AND version = :v"));
+                             rows.bind_into(q);
+                             q, soci::use(key), soci::use(v);
+                           }
+                           rows.settle(lease.sql());
+                           if (rows.size() == 0) return std::optional<sdk::HistoryRow>();
+                           return std::optional<sdk::HistoryRow>(rows.row(0));
+                         });
 }
 
 sdk::Result<std::vector<sdk::HistoryRow>> PgStorage::history(std::string_view id,
                                                              std::int64_t before_version,
                                                              std::int64_t limit) {
-  return reading(
+  return replica_reading(
       "read history", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::HistoryRow>> {
         HistoryRows rows(static_cast<std::size_t>(std::max<std::int64_t>(limit, 1)));
         std::string key(id);
@@ -163,7 +194,7 @@ sdk::Result<std::vector<sdk::HistoryRow>> PgStorage::history(std::string_view id
 }
 
 sdk::Result<std::vector<sdk::ContextRow>> PgStorage::list(const sdk::ListQuery& q) {
-  return reading(
+  return replica_reading(
       "list contexts", [&](PgPool::Lease& lease) -> sdk::Result<std::vector<sdk::ContextRow>> {
         ContextRows rows(static_cast<std::size_t>(std::max<std::int64_t>(q.limit, 1)));
         std::string agent = q.agent_id;
@@ -288,9 +319,10 @@ sdk::Result<std::vector<std::string>> PgStorage::permissions(std::string_view co
 
 sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::query_events(const std::string& where,
                                                                   std::vector<std::string> params,
-                                                                  std::int64_t limit) {
+                                                                  std::int64_t limit,
+                                                                  bool replica) {
   using R = sdk::Result<std::vector<sdk::AuditEvent>>;
-  return reading("read audit log", [&](PgPool::Lease& lease) {
+  auto read = [&](PgPool::Lease& lease) {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(limit, 1));
     std::vector<long long> seq(n), at(n);
     std::vector<std::string> agent(n), action(n), ctx(n), transport(n), rid(n), details(n);
@@ -314,7 +346,8 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::query_events(const std::str
                      details[i]});
     }
     return R(out);
-  });
+  };
+  return replica ? replica_reading("read audit log", read) : reading("read audit log", read);
 }
 
 sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(const sdk::AuditQuery& q) {
@@ -345,7 +378,7 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit(const sdk::AuditQuery
           sql_.table("context") +
           " o WHERE o.id = context_id AND o.agent_id = :p12))"
           " ORDER BY seq DESC LIMIT :lim",
-      std::move(p), q.limit);
+      std::move(p), q.limit, true);
 }
 
 sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit_range(std::int64_t after_seq,
@@ -353,7 +386,7 @@ sdk::Result<std::vector<sdk::AuditEvent>> PgStorage::audit_range(std::int64_t af
                                                                  std::int64_t limit) {
   return query_events(
       "WHERE seq > CAST(:p0 AS BIGINT) AND seq <= CAST(:p1 AS BIGINT) ORDER BY seq LIMIT :lim",
-      {std::to_string(after_seq), std::to_string(through_seq)}, limit);
+      {std::to_string(after_seq), std::to_string(through_seq)}, limit, false);
 }
 
 sdk::Result<std::int64_t> PgStorage::audit_horizon() {
@@ -400,7 +433,7 @@ sdk::Result<std::vector<sdk::AuditSeal>> PgStorage::seals(std::int64_t after_seq
 
 sdk::Result<sdk::StoreStats> PgStorage::stats() {
   using R = sdk::Result<sdk::StoreStats>;
-  return reading("read stats", [&](PgPool::Lease& lease) {
+  return replica_reading("read stats", [&](PgPool::Lease& lease) {
     sdk::StoreStats st;
     long long a = 0, b = 0, c = 0, d = 0, e = 0;
     lease.sql() << "SELECT (SELECT count(*) FROM " + sql_.table("context") +
@@ -428,6 +461,15 @@ sdk::Result<sdk::StoreStats> PgStorage::stats() {
   });
 }
 
+sdk::Result<std::string> PgStorage::write_token() {
+  if (!replicas_) return std::string();
+  return reading("read the WAL position", [&](PgPool::Lease& lease) -> sdk::Result<std::string> {
+    std::string lsn;
+    lease.sql() << "SELECT pg_current_wal_insert_lsn()::text", soci::into(lsn);
+    return lsn;
+  });
+}
+
 sdk::Status PgStorage::ping() {
   return reading("ping", [&](PgPool::Lease& lease) -> sdk::Status {
     int one = 0;
@@ -439,6 +481,13 @@ sdk::Status PgStorage::ping() {
 namespace {
 
 namespace option = ctxmgr::sdk::option;
+
+// A list of strings shown as *** (connection strings with passwords).
+constexpr ctxmgr_option_spec secret_list(const char* name, const char* description) {
+  ctxmgr_option_spec spec = option::string_list(name, "[]", description);
+  spec.flags |= CTXMGR_OPT_SECRET;
+  return spec;
+}
 
 constexpr ctxmgr_option_spec kOptions[] = {
     option::required(option::secret("url", nullptr,
@@ -466,6 +515,17 @@ constexpr ctxmgr_option_spec kOptions[] = {
                     "(docs/storage-postgres.md)"),
     option::integer("connect_timeout_s", 1, 600, "3",
                     "libpq connect_timeout, unless the URL sets one"),
+    secret_list("replicas",
+                "streaming replicas (libpq URLs) that serve lists, history, selection and the "
+                "audit listing when they have replayed far enough (docs/scaling.md)"),
+    option::integer("replica_pool_size", 1, 1000, "8", "connections kept to each replica"),
+    option::integer("replica_max_lag_ms", 1, 3600000, "10000",
+                    "a replica further behind the primary leaves the rotation until it catches up"),
+    option::integer("replica_wait_ms", 0, 60000, "100",
+                    "how long a read that must see a write (X-Ctxmgr-Consistency) waits for a "
+                    "replica to replay it before the primary serves it"),
+    option::integer("replica_check_ms", 10, 60000, "500",
+                    "how often each replica is asked how far it has replayed"),
 };
 
 }  // namespace

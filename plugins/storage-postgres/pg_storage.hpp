@@ -22,6 +22,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_read_routing.hpp"
 #include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -30,9 +31,19 @@
 #include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "pg_change_listener.hpp"
 #include "pg_pool.hpp"
+#include "pg_replicas.hpp"
 #include "pg_sql.hpp"
 
 namespace ctxmgr::pg {
+
+// Where the calling thread's reads may go (StorageReadRouting: the kernel sets it around each
+// request). `floor`: a replica must have replayed this WAL position (0: any in rotation);
+// `primary`: every read to the primary (the request wrote).
+struct ReadRoute {
+  std::uint64_t floor = 0;
+  bool primary = false;
+};
+inline thread_local ReadRoute t_read_route;
 
 // BM25's corpus figures: live contexts and their mean vector length (from a sample of 1 000),
 // and each lexeme's share of them from ANALYZE's statistics.
@@ -55,7 +66,8 @@ class PgStorage final : public sdk::StorageSearch,
                         public sdk::StorageErasure,
                         public sdk::StorageChangeWake,
                         public sdk::StorageWebhooks,
-                        public sdk::StorageReceivedGrants {
+                        public sdk::StorageReceivedGrants,
+                        public sdk::StorageReadRouting {
  public:
   PgStorage(sdk::Host& host, const sdk::Options& options);
   ~PgStorage() override;
@@ -117,6 +129,14 @@ class PgStorage final : public sdk::StorageSearch,
   void set_change_wake(std::function<void()> wake) override {
     listener_.set_change_wake(std::move(wake));
   }
+
+  // StorageReadRouting: t_read_route, read by replica_reading (docs/scaling.md).
+  sdk::Result<std::string> write_token() override;
+  bool valid_token(std::string_view token) override { return parse_lsn(token).has_value(); }
+  void begin_reads(std::string_view token, bool primary_only) override {
+    t_read_route = {parse_lsn(token).value_or(0), primary_only};
+  }
+  void end_reads() override { t_read_route = {}; }
 
   // StorageReceivedGrants (pg_received_grants.cpp)
   sdk::Result<std::vector<sdk::ReceivedGrant>> received_grants(
@@ -184,10 +204,17 @@ class PgStorage final : public sdk::StorageSearch,
   // failover leaves dead connections in the pool, and a read has nothing to lose by retrying).
   template <class Fn>
   auto reading(const std::string& what, Fn&& fn) -> decltype(fn(std::declval<PgPool::Lease&>()));
+  // The same for a read a replica may serve (ReplicaSet, t_read_route): on a replica when one
+  // can, else (none configured or in rotation, none caught up in time, its connection lost on the
+  // way) on the primary.
+  template <class Fn>
+  auto replica_reading(const std::string& what, Fn&& fn)
+      -> decltype(fn(std::declval<PgPool::Lease&>()));
   // Reads access_log rows: `where` binds :p0.. from `params` (all text; casts in the SQL).
+  // `replica`: a replica may serve it (the API's listing; not the feed nor the sealer).
   sdk::Result<std::vector<sdk::AuditEvent>> query_events(const std::string& where,
                                                          std::vector<std::string> params,
-                                                         std::int64_t limit);
+                                                         std::int64_t limit, bool replica);
   sdk::Result<std::vector<sdk::AgentRow>> query_agents(const std::string& where,
                                                        const std::string& key, long long limit);
   // BM25's corpus figures (SearchCorpus), re-read at most every 30 s (they move slowly; no
@@ -205,6 +232,8 @@ class PgStorage final : public sdk::StorageSearch,
   std::string listen_conninfo_;
   Sql sql_;
   std::unique_ptr<PgPool> pool_;
+  ReplicaSet::Settings replica_settings_;
+  std::unique_ptr<ReplicaSet> replicas_;  // null: no replicas configured
   std::size_t pool_size_;
   std::chrono::milliseconds acquire_timeout_;
   double rank_budget_;  // see pg_search.cpp
@@ -243,6 +272,29 @@ template <class Fn>
 auto PgStorage::reading(const std::string& what, Fn&& fn)
     -> decltype(fn(std::declval<PgPool::Lease&>())) {
   return with_connection(what, std::forward<Fn>(fn), true);
+}
+
+template <class Fn>
+auto PgStorage::replica_reading(const std::string& what, Fn&& fn)
+    -> decltype(fn(std::declval<PgPool::Lease&>())) {
+  if (replicas_ && !t_read_route.primary) {
+    if (auto r = replicas_->acquire(t_read_route.floor)) {
+      try {
+        auto out = fn(r->lease);
+        if (out) {
+          replicas_->count(true);
+          return out;
+        }
+      } catch (const std::exception& e) {
+        if (connection_lost(e)) {
+          r->lease.mark_broken();
+          replicas_->failed(r->replica);
+        }
+      }
+    }
+    replicas_->count(false);
+  }
+  return reading(what, std::forward<Fn>(fn));
 }
 
 }  // namespace ctxmgr::pg

@@ -29,6 +29,9 @@ using sdk::Error;
 
 namespace {
 
+// Read-your-writes across requests (docs/scaling.md): in a request and in an answer.
+constexpr const char* kConsistencyHeader = "X-Ctxmgr-Consistency";
+
 sdk::Result<Query> parse_query(const boost::urls::url_view& url,
                                const std::vector<std::string_view>& allowed) {
   Query q;
@@ -207,8 +210,8 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   if (console_ && (url.path() == "/console" || url.path().starts_with("/console/"))) {
     route = "console";
     if (req.method() != bhttp::verb::get && !head) {
-      Response res = error_response(method_not_allowed(req, "GET, HEAD"), request_id,
-                                    req.version(), req.keep_alive());
+      Response res = error_response(method_not_allowed(req, "GET, HEAD"), request_id, req.version(),
+                                    req.keep_alive());
       res.set(bhttp::field::allow, "GET, HEAD");
       return finish(std::move(res));
     }
@@ -236,12 +239,19 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   }
   auto query = parse_query(url, op->query);
   if (!query) return fail(query.error());
+  // Read-your-writes (docs/scaling.md): the client's token for this call's reads, always set
+  // (empty when absent) so that nothing of an earlier request on this thread is left over.
+  if (auto st = api_.set_consistency(req[kConsistencyHeader]); !st) return fail(st.error());
   RouteAnswer out = op->run(api_, RouteRequest{req, params, *query, caller, request_id, writer});
   if (out.streamed) {
     record(200);  // the stream's head said 200
     return std::nullopt;
   }
-  if (out.response) return finish(std::move(*out.response));
+  const std::string written = api_.consistency();  // the token of what this call wrote
+  if (out.response) {
+    if (!written.empty()) out.response->set(kConsistencyHeader, written);
+    return finish(std::move(*out.response));
+  }
 
   if (!out.result) return fail(out.result.error());
   const sdk::ApiResponse& r = out.result.value();
@@ -253,6 +263,7 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   }
   if (r.etag > 0) res.set(bhttp::field::etag, "\"" + std::to_string(r.etag) + "\"");
   if (!r.location.empty()) res.set(bhttp::field::location, r.location);
+  if (!written.empty()) res.set(kConsistencyHeader, written);
   res.prepare_payload();
   return finish(std::move(res));
 }

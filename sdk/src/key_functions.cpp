@@ -18,6 +18,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_read_routing.hpp"
 #include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -50,6 +51,7 @@ StorageErasure::~StorageErasure() = default;
 StorageChangeWake::~StorageChangeWake() = default;
 StorageWebhooks::~StorageWebhooks() = default;
 StorageReceivedGrants::~StorageReceivedGrants() = default;
+StorageReadRouting::~StorageReadRouting() = default;
 Embedder::~Embedder() = default;
 BatchTransaction::~BatchTransaction() = default;
 StorageBatch::~StorageBatch() = default;

@@ -112,6 +112,8 @@ class StubContextApi final : public sdk::ContextApi {
   R list_received_grants(const sdk::Caller&, std::string_view, const sdk::PageParams&) override {
     return ok();
   }
+  sdk::Status set_consistency(std::string_view) override { return {}; }
+  std::string consistency() override { return {}; }
 
  private:
   bool trust_;

@@ -164,6 +164,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     settings.memory_files = registry.storage_memory_files();
     settings.erasure = registry.storage_erasure();
     settings.received_grants = registry.storage_received_grants();
+    settings.read_routing = registry.storage_read_routing();
     settings.context_cache =
         ContextCache::Settings{std::chrono::milliseconds(config.service.context_cache_ttl_ms),
                                static_cast<std::size_t>(config.service.context_cache_max_bytes)};

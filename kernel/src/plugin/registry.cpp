@@ -192,6 +192,10 @@ sdk::StorageReceivedGrants* Registry::storage_received_grants() const {
   return storage_capability<sdk::StorageReceivedGrants>(CTXMGR_CAP_STORAGE_RECEIVED_GRANTS);
 }
 
+sdk::StorageReadRouting* Registry::storage_read_routing() const {
+  return storage_capability<sdk::StorageReadRouting>(CTXMGR_CAP_STORAGE_READ_ROUTING);
+}
+
 std::vector<std::pair<std::string, sdk::ProviderTools*>> Registry::provider_tools() const {
   std::vector<std::pair<std::string, sdk::ProviderTools*>> out;
   for (const auto& i : instances_) {

@@ -21,6 +21,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_read_routing.hpp"
 #include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -86,6 +87,7 @@ class Registry {
   sdk::StorageChangeWake* storage_change_wake() const;
   sdk::StorageWebhooks* storage_webhooks() const;
   sdk::StorageReceivedGrants* storage_received_grants() const;
+  sdk::StorageReadRouting* storage_read_routing() const;
   // The providers that run tools (CTXMGR_CAP_PROVIDER_TOOLS), by name.
   std::vector<std::pair<std::string, sdk::ProviderTools*>> provider_tools() const;
   // The storage's group-commit capability (ABI 1.4), or null.

@@ -36,10 +36,12 @@ ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
       clock_(clock),
       settings_(settings),
       contexts_(storage_, settings.context_changes, settings.context_cache),
-      writer_(
-          storage_, settings.group_commit,
-          settings.events == nullptr ? std::function<void()>()
-                                     : [events = settings.events] { events->wake(); }),
+      consistency_(settings.read_routing),
+      writer_(storage_, settings.group_commit,
+              [this, events = settings.events] {
+                consistency_.wrote();
+                if (events != nullptr) events->wake();
+              }),
       auth_(settings.auth, access),
       agents_(storage_, clock, settings.max_json_depth),
       grants_(access, writer_, clock, settings.auth, settings.max_json_depth,

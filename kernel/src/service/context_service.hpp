@@ -34,6 +34,7 @@
 #include "service/change.hpp"
 #include "service/grant_service.hpp"
 #include "service/rate_limiter.hpp"
+#include "service/read_consistency.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -63,6 +64,8 @@ struct ServiceSettings {
   sdk::StorageErasure* erasure = nullptr;
   // The grants each agent received; null: GET /api/agent/{id}/received-grants answers 503.
   sdk::StorageReceivedGrants* received_grants = nullptr;
+  // Reads from replicas with read-your-writes (docs/scaling.md); null: the storage has none.
+  sdk::StorageReadRouting* read_routing = nullptr;
   // The change feed; null: GET /api/events answers 503. Woken after each committed change.
   EventHub* events = nullptr;
   // Webhooks: the storage's and the dispatcher (told of each registration and removal); either
@@ -179,6 +182,10 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> list_received_grants(const sdk::Caller& caller,
                                                      std::string_view agent_id,
                                                      const sdk::PageParams& page) override;
+  sdk::Status set_consistency(std::string_view token) override {
+    return consistency_.set_incoming(token);
+  }
+  std::string consistency() override { return consistency_.outgoing(); }
 
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.
@@ -287,6 +294,7 @@ class ContextService final : public sdk::ContextApi {
   const sdk::Clock& clock_;
   ServiceSettings settings_;
   ContextCache contexts_;  // reads by id; the write path drops what it changes
+  ReadConsistency consistency_;  // before writer_, whose commits it hears of
   Writer writer_;
   Authenticator auth_;
   AgentService agents_;
@@ -301,6 +309,7 @@ auto ContextService::as_caller(std::string_view name, const sdk::Caller& caller,
   const auto started = std::chrono::steady_clock::now();
   // The one boundary between the kernel (and the plugins it calls) and a transport's thread: an
   // exception that escaped them becomes a logged `internal` error, never an unwinding transport.
+  const ReadConsistency::Scope reads(consistency_);
   R result = [&]() -> R {
     try {
       auto who = identify(caller);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 13
+#define CTXMGR_SDK_ABI_MINOR 14
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"
@@ -126,6 +126,8 @@ struct ctxmgr_plugin_abi {
 #define CTXMGR_CAP_STORAGE_WEBHOOKS 0x1000u /* ... also a ctxmgr::sdk::StorageWebhooks */
 /* ABI 1.13 */
 #define CTXMGR_CAP_STORAGE_RECEIVED_GRANTS 0x2000u /* ... also a ctxmgr::sdk::StorageReceivedGrants */
+/* ABI 1.14 */
+#define CTXMGR_CAP_STORAGE_READ_ROUTING 0x4000u /* ... also a ctxmgr::sdk::StorageReadRouting */
 
 typedef const struct ctxmgr_plugin_abi* (*ctxmgr_plugin_abi_fn)(void);
 

@@ -244,6 +244,16 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // list them.
   virtual Result<ApiResponse> list_received_grants(const Caller& caller, std::string_view agent_id,
                                                    const PageParams& page) = 0;
+
+  // Since ABI 1.14. Read-your-writes across requests (docs/scaling.md), on a storage that reads
+  // from replicas. Before every call, a transport passes the token its client brought (HTTP's
+  // X-Ctxmgr-Consistency header; empty when none) on the thread that will make the call: that
+  // call's reads are then served where the write it names is visible. invalid_request when the
+  // token is not one this server gives; ignored when the storage reads no replica. After the
+  // call, consistency() on the same thread is the token of what it wrote, to give back to the
+  // client (empty: it wrote nothing, or there is nothing to wait for).
+  virtual Status set_consistency(std::string_view token) = 0;
+  virtual std::string consistency() = 0;
 };
 
 }  // namespace ctxmgr::sdk

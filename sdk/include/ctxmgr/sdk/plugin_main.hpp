@@ -33,6 +33,7 @@
 #include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
+#include "ctxmgr/sdk/storage_read_routing.hpp"
 #include "ctxmgr/sdk/storage_received_grants.hpp"
 #include "ctxmgr/sdk/storage_retention.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
@@ -105,6 +106,7 @@ constexpr std::uint32_t capabilities_of() {
   if constexpr (std::is_base_of_v<StorageReceivedGrants, C>) {
     bits |= CTXMGR_CAP_STORAGE_RECEIVED_GRANTS;
   }
+  if constexpr (std::is_base_of_v<StorageReadRouting, C>) bits |= CTXMGR_CAP_STORAGE_READ_ROUTING;
   return bits;
 }
 

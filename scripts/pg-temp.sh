@@ -47,7 +47,7 @@ case "${1:-}" in
     pport=$(cat "$primary/port")
     dir=$(mktemp -d /tmp/ctxmgr-pg-replica.XXXXXX)
     [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
-    run_as_pg "$bin/pg_basebackup" -h "$primary" -p "$pport" -U ctxmgr -D "$dir/data" -R -X stream \
+    run_as_pg "$bin/pg_basebackup" -h "$primary" -p "$pport" -U ctxmgr -D "$dir/data" -R -X stream -c fast \
       >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
     port=""
     for p in $(shuf -i 20000-60000 -n 50); do

@@ -66,12 +66,31 @@ std::string ReplicaSet::describe() const {
   return std::to_string(up) + " of " + std::to_string(replicas_.size()) + " replica(s) in rotation";
 }
 
+std::vector<sdk::ReplicaState> ReplicaSet::states() const {
+  std::vector<sdk::ReplicaState> out;
+  for (std::size_t i = 0; i < replicas_.size(); ++i) {
+    const auto& r = *replicas_[i];
+    sdk::ReplicaState s;
+    s.name = "replica" + std::to_string(i);
+    s.in_rotation = r.up.load();
+    std::lock_guard lock(r.state_mu);
+    s.lag_seconds = r.lag_seconds;
+    if (!s.in_rotation) s.reason = r.reason;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void ReplicaSet::count(bool on_replica) {
   metrics_.counter_add("ctxmgr_postgres_reads_total",
                        on_replica ? "target=\"replica\"" : "target=\"primary\"", 1);
 }
 
 void ReplicaSet::set_up(std::size_t i, bool up, std::string_view why) {
+  {
+    std::lock_guard lock(replicas_[i]->state_mu);
+    replicas_[i]->reason = up ? "" : std::string(why);
+  }
   const bool was = replicas_[i]->up.exchange(up);
   metrics_.gauge_set("ctxmgr_postgres_replica_up", "replica=\"" + std::to_string(i) + "\"",
                      up ? 1 : 0);
@@ -162,8 +181,14 @@ bool ReplicaSet::check(std::size_t i) {
     if (*lsn > r.replayed.load()) r.replayed.store(*lsn);
     return true;
   } catch (const std::exception& e) {
-    if (connection_lost(e)) lease->mark_broken();
-    set_up(i, false, loggable(e));
+    if (connection_lost(e)) {
+      lease->mark_broken();
+      set_up(i, false, "unreachable");
+      return false;
+    }
+    // The reason is shown by /readyz, which needs no token: the error itself only in the log.
+    log_.warn("replica " + std::to_string(i) + ": checking it failed: " + loggable(e));
+    set_up(i, false, "its check failed (see the log)");
     return false;
   }
 }
@@ -192,6 +217,10 @@ void ReplicaSet::monitor() {
         }
       }
       const double seconds = std::chrono::duration<double>(lag).count();
+      {
+        std::lock_guard lock(replicas_[i]->state_mu);
+        replicas_[i]->lag_seconds = seconds;
+      }
       metrics_.gauge_set("ctxmgr_postgres_replica_lag_seconds",
                          "replica=\"" + std::to_string(i) + "\"", seconds);
       if (lag > settings_.max_lag) {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "ctxmgr/sdk/host.hpp"
+#include "ctxmgr/sdk/storage_read_routing.hpp"
 #include "pg_pool.hpp"
 
 namespace ctxmgr::pg {
@@ -72,14 +73,19 @@ class ReplicaSet {
   void count(bool on_replica);
 
   std::size_t size() const { return replicas_.size(); }
-  // "2 of 2 replicas in rotation" for readiness and logs.
+  // "2 of 2 replicas in rotation" for the log.
   std::string describe() const;
+  // Each replica as last found (for readiness).
+  std::vector<sdk::ReplicaState> states() const;
 
  private:
   struct Replica {
     std::unique_ptr<PgPool> pool;
     std::atomic<bool> up{false};
     std::atomic<std::uint64_t> replayed{0};
+    mutable std::mutex state_mu;  // guards lag_seconds and reason
+    double lag_seconds = 0;
+    std::string reason = "not checked yet";
   };
   void monitor();
   // Asks replica `i` whether it is a standby and how far it has replayed; false (and out of

@@ -137,6 +137,9 @@ class PgStorage final : public sdk::StorageSearch,
     t_read_route = {parse_lsn(token).value_or(0), primary_only};
   }
   void end_reads() override { t_read_route = {}; }
+  std::vector<sdk::ReplicaState> replicas() override {
+    return replicas_ ? replicas_->states() : std::vector<sdk::ReplicaState>{};
+  }
 
   // StorageReceivedGrants (pg_received_grants.cpp)
   sdk::Result<std::vector<sdk::ReceivedGrant>> received_grants(

@@ -1,6 +1,7 @@
 #include "http_routes.hpp"
 
 #include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
 
 #include "ctxmgr/sdk/request_text.hpp"
 #include "openapi_document.hpp"
@@ -48,6 +49,22 @@ RouteAnswer respond(Response response) {
   RouteAnswer a;
   a.response = std::move(response);
   return a;
+}
+
+// {"status":"ready"}, with each replica when the storage reads from some (docs/scaling.md).
+std::string readiness_json(const std::vector<sdk::ReplicaState>& replicas) {
+  boost::json::object body{{"status", "ready"}};
+  if (!replicas.empty()) {
+    boost::json::array list;
+    for (const auto& r : replicas) {
+      boost::json::object o{
+          {"name", r.name}, {"in_rotation", r.in_rotation}, {"lag_seconds", r.lag_seconds}};
+      if (!r.in_rotation) o["reason"] = r.reason;
+      list.push_back(std::move(o));
+    }
+    body["replicas"] = std::move(list);
+  }
+  return boost::json::serialize(body);
 }
 
 sdk::PageParams page(const Query& q) { return {q.get("limit"), q.get("cursor"), {}, {}}; }
@@ -108,7 +125,8 @@ const std::vector<Route> kRoutes = {
        [](sdk::ContextApi& api, const RouteRequest& r) {
          auto st = api.ready();
          if (!st) return answer(Error(Errc::unavailable, "not ready: " + st.error().message()));
-         return respond(json_response(bhttp::status::ok, R"({"status":"ready"})", r.req));
+         return respond(json_response(bhttp::status::ok, readiness_json(api.read_replicas()),
+                                      r.req));
        }}}},
     {"metrics",
      "/metrics",

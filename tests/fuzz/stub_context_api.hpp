@@ -114,6 +114,7 @@ class StubContextApi final : public sdk::ContextApi {
   }
   sdk::Status set_consistency(std::string_view) override { return {}; }
   std::string consistency() override { return {}; }
+  std::vector<sdk::ReplicaState> read_replicas() override { return {}; }
 
  private:
   bool trust_;

@@ -89,7 +89,8 @@ class Operations:
 
     @operation("get_readyz")
     def ready(self):
-        """{"status": "ready"}; raises CtxmgrError 503 when the storage is unreachable."""
+        """{"status": "ready"} (with "replicas" when the server reads from PostgreSQL replicas);
+        raises CtxmgrError 503 when the storage is unreachable."""
         return self._send(request("get_readyz"))
 
     @operation("get_metrics")

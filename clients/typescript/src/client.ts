@@ -7,7 +7,7 @@ import { sseEvents } from "./sse.js";
 import type {
   Agent, AgentCreated, AuditEvent, AuditVerify, Context, ErasureReport, FeedEvent, Grant,
   HistoryItem, MemoryAnswer, MemoryCommand, Message, Metadata, Page, ProcessAnswer,
-  ProcessRequest, ReceivedGrant, Redaction, SelectAnswer, SelectionRecord, SelectRequest, Stats,
+  ProcessRequest, Readiness, ReceivedGrant, Redaction, SelectAnswer, SelectionRecord, SelectRequest, Stats,
   Token, Webhook, WebhookCreate, WebhookDelivery, Me,
 } from "./types.js";
 
@@ -111,7 +111,7 @@ export class Client {
 
   // ---- health and documents -------------------------------------------------------------
   health(): Promise<{ status: string }> { return this.#call("get_healthz"); }
-  ready(): Promise<{ status: string }> { return this.#call("get_readyz"); }
+  ready(): Promise<Readiness> { return this.#call("get_readyz"); }
   metrics(): Promise<string> { return this.#call("get_metrics", { text: true }); }
   openapi(): Promise<Record<string, unknown>> { return this.#call("get_openjson"); }
 

@@ -264,3 +264,9 @@ export interface WebhookDelivery {
 }
 
 export type Stats = Record<string, unknown>;
+
+/** GET /readyz: ready, and each PostgreSQL replica when the server reads from some. */
+export interface Readiness {
+  status: string;
+  replicas?: { name: string; in_rotation: boolean; lag_seconds: number; reason?: string }[];
+}

@@ -476,6 +476,18 @@ sdk::Status ContextService::ready() {
   return sdk::Error(Errc::unavailable, "the storage failed its readiness check (see the log)");
 }
 
+std::vector<sdk::ReplicaState> ContextService::read_replicas() {
+  if (settings_.read_routing == nullptr) return {};
+  try {
+    return settings_.read_routing->replicas();
+  } catch (const std::exception& e) {
+    kernel_log().error("listing the storage's replicas threw: {}", e.what());
+  } catch (...) {
+    kernel_log().error("listing the storage's replicas threw something that is not a std::exception");
+  }
+  return {};
+}
+
 std::string ContextService::metrics_text() {
   access_.publish(metrics_);
   contexts_.publish(metrics_);

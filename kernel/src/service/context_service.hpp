@@ -186,6 +186,7 @@ class ContextService final : public sdk::ContextApi {
     return consistency_.set_incoming(token);
   }
   std::string consistency() override { return consistency_.outgoing(); }
+  std::vector<sdk::ReplicaState> read_replicas() override;
 
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.

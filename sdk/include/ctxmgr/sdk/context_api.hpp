@@ -15,6 +15,7 @@
 #include "ctxmgr/sdk/abi.h"
 #include "ctxmgr/sdk/error.hpp"
 #include "ctxmgr/sdk/event_stream.hpp"
+#include "ctxmgr/sdk/storage_read_routing.hpp"
 #include "ctxmgr/sdk/types.hpp"
 
 namespace ctxmgr::sdk {
@@ -254,6 +255,9 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // client (empty: it wrote nothing, or there is nothing to wait for).
   virtual Status set_consistency(std::string_view token) = 0;
   virtual std::string consistency() = 0;
+  // The storage's replicas and whether each is in rotation, for readiness (empty when it reads
+  // no replica). With every replica out the server is still ready: the primary serves the reads.
+  virtual std::vector<ReplicaState> read_replicas() = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -14,11 +14,20 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ctxmgr/sdk/abi.h"
 #include "ctxmgr/sdk/error.hpp"
 
 namespace ctxmgr::sdk {
+
+// One replica as the storage last found it (for /readyz).
+struct ReplicaState {
+  std::string name;          // "replica0": as the metrics' labels name it
+  bool in_rotation = false;  // reads may go to it now
+  double lag_seconds = 0;    // behind the primary, as last measured
+  std::string reason;        // why it is out of rotation; empty when in
+};
 
 class CTXMGR_SDK_VISIBLE StorageReadRouting {
  public:
@@ -36,6 +45,8 @@ class CTXMGR_SDK_VISIBLE StorageReadRouting {
   // the storage may serve them), or by the primary alone when `primary_only`.
   virtual void begin_reads(std::string_view token, bool primary_only) = 0;
   virtual void end_reads() = 0;
+  // Every configured replica, in configuration order (empty when none is configured).
+  virtual std::vector<ReplicaState> replicas() = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -8,13 +8,15 @@
 # the round trips per second pgbench gets (SELECT 1, 1 and 32 clients) from the primary directly
 # and through PgBouncer in transaction mode (the pooler docs/scaling.md puts in front of it).
 #   bench/replicas.sh [seconds per run, default 15]
-# BENCH_SIZE overrides the number of contexts (default 100000).
+# BENCH_SIZE overrides the number of contexts (default 100000); BENCH_PARTS="pooler" runs only the
+# PgBouncer part (default "replicas pooler").
 # Everything (wrk, ctxmgr, the primary and both replicas) shares this machine's cores: see
 # bench/README.md for what that can and cannot show. Never run it while a build runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-15}
 size=${BENCH_SIZE:-100000}
+parts=${BENCH_PARTS:-replicas pooler}
 source bench/common.sh
 bench_setup
 bin=build/release/bin
@@ -27,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 bench_pg_start
 replica_dsns=()
-for _ in 1 2; do
+[[ $parts == *replicas* ]] && for _ in 1 2; do
   eval "$(scripts/pg-temp.sh replica "$CTXMGR_TEST_PG_DIR")"
   replica_dirs+=("$CTXMGR_TEST_PG_REPLICA_DIR")
   replica_dsns+=("$CTXMGR_TEST_PG_REPLICA_DSN")
@@ -56,6 +58,7 @@ reads() { # target: the server's count of reads that went there
     awk -v t="ctxmgr_postgres_reads_total{target=\"$1\"}" '$1 == t {print $2; f=1} END {if (!f) print 0}'
 }
 
+if [[ $parts == *replicas* ]]; then
 serve 0
 start=$(date +%s)
 python3 bench/select_load.py "$port" "$size" "$BENCH_VOCAB"
@@ -98,12 +101,14 @@ for n in 0 1 2; do
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 done
+fi
 
 # PgBouncer's hop: one round trip (SELECT 1) directly and through a transaction-mode pool.
 bouncer=/usr/sbin/pgbouncer
-if [[ -x $bouncer ]]; then
+if [[ $parts == *pooler* && -x $bouncer ]]; then
   bdir=$work/pgbouncer
-  mkdir -p "$bdir" && chmod 777 "$bdir"
+  # pgbouncer runs as postgres when this runs as root: it must reach its folder.
+  mkdir -p "$bdir" && chmod 711 "$work" && chmod 777 "$bdir"
   bport=$(free_port)
   pgport=$(cat "$CTXMGR_TEST_PG_DIR/port")
   echo '"ctxmgr" ""' >"$bdir/users.txt"
@@ -122,10 +127,11 @@ max_client_conn = 200
 logfile = $bdir/pgbouncer.log
 INI
   as_pg=(); [[ $(id -u) -eq 0 ]] && as_pg=(setpriv --reuid=postgres --regid=postgres --clear-groups)
-  "${as_pg[@]}" "$bouncer" "$bdir/pgbouncer.ini" &
+  "${as_pg[@]}" "$bouncer" "$bdir/pgbouncer.ini" 2>>"$bdir/stderr.txt" &
   bpid=$!
   trap 'kill $bpid 2>/dev/null; cleanup' EXIT
   for _ in $(seq 100); do grep -q "process up" "$bdir/pgbouncer.log" 2>/dev/null && break; sleep 0.1; done
+  grep -q "process up" "$bdir/pgbouncer.log" || { echo "pgbouncer did not start" >&2; exit 1; }
   echo 'SELECT 1;' >"$bdir/select1.sql"
   echo
   echo "| path | clients | round trips/s |"
@@ -136,7 +142,7 @@ INI
       tps=$(pgbench -n -h 127.0.0.1 -p "$port_of" -U ctxmgr -c "$clients" -j $((clients < 2 ? 1 : 2)) -T "$secs" \
               -f "$bdir/select1.sql" ctxmgr_test 2>/dev/null |
             sed -nE 's/^tps = ([0-9.]+).*/\1/p')
-      echo "| $path | $clients | $tps |"
+      printf '| %s | %s | %.0f |\n' "$path" "$clients" "$tps"
     done
   done
 fi

@@ -19,23 +19,34 @@ run_as_pg() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Starts the cluster in DIR/data on PORT (a replica's standby.signal keeps it a standby).
+start_on() {
+  run_as_pg "$bin/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+    -o "-p $2 -k $1 -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start >/dev/null
+}
+
+# Starts the cluster in DIR/data on a free port and sets $port. A free port can be taken between
+# the check and the start: a few are tried.
+start_on_free_port() {
+  port=""
+  local p
+  for p in $(shuf -i 20000-60000 -n 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
+    if start_on "$1" "$p"; then
+      port=$p
+      return 0
+    fi
+  done
+  return 1
+}
+
 case "${1:-}" in
   start)
     dir=$(mktemp -d /tmp/ctxmgr-pg.XXXXXX)
     [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
     run_as_pg "$bin/initdb" -D "$dir/data" -U ctxmgr --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
-    # A free port can be taken between the check and the start: try a few.
-    port=""
-    for p in $(shuf -i 20000-60000 -n 50); do
-      (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
-      if run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start >/dev/null; then
-        port=$p
-        break
-      fi
-    done
-    [[ -n "$port" ]] || { echo "pg-temp: PostgreSQL did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
+    start_on_free_port "$dir" || { echo "pg-temp: PostgreSQL did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
     run_as_pg "$bin/createdb" -h "$dir" -p "$port" -U ctxmgr ctxmgr_test
     echo "$port" >"$dir/port"
     echo "export CTXMGR_TEST_PG_DIR=$dir"
@@ -49,16 +60,7 @@ case "${1:-}" in
     [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
     run_as_pg "$bin/pg_basebackup" -h "$primary" -p "$pport" -U ctxmgr -D "$dir/data" -R -X stream -c fast \
       >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
-    port=""
-    for p in $(shuf -i 20000-60000 -n 50); do
-      (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
-      if run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $p -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200 -c hot_standby=on" start >/dev/null; then
-        port=$p
-        break
-      fi
-    done
-    [[ -n "$port" ]] || { echo "pg-temp: the replica did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
+    start_on_free_port "$dir" || { echo "pg-temp: the replica did not start" >&2; cat "$dir/server.log" >&2; exit 1; }
     echo "$port" >"$dir/port"
     echo "export CTXMGR_TEST_PG_REPLICA_DIR=$dir"
     echo "export CTXMGR_TEST_PG_REPLICA_PORT=$port"
@@ -74,9 +76,7 @@ case "${1:-}" in
     ;;
   resume)
     dir=${2:?usage: pg-temp.sh resume DIR}
-    port=$(cat "$dir/port")
-    run_as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start >/dev/null
+    start_on "$dir" "$(cat "$dir/port")"
     ;;
   stop)
     dir=${2:?usage: pg-temp.sh stop DIR}

@@ -30,7 +30,8 @@ PgPool::PgPool(std::string conninfo, std::string on_connect, std::size_t size,
     all_.push_back(std::make_unique<PgConnection>());
     free_.push_back(all_.back().get());
   }
-  metrics_.gauge_set("ctxmgr_postgres_pool_connections", state_labels("size"), static_cast<double>(size));
+  metrics_.gauge_set("ctxmgr_postgres_pool_connections", state_labels("size"),
+                     static_cast<double>(size));
   report_in_use();
 }
 

@@ -71,7 +71,7 @@ class PgPool {
  private:
   void release(PgConnection* conn);
   void lost(PgConnection& conn);
-  void report_in_use();                              // with mu_ held
+  void report_in_use();                                    // with mu_ held
   std::string state_labels(std::string_view state) const;  // labels_ and state="…"
 
   std::string conninfo_;

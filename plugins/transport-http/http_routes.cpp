@@ -125,8 +125,8 @@ const std::vector<Route> kRoutes = {
        [](sdk::ContextApi& api, const RouteRequest& r) {
          auto st = api.ready();
          if (!st) return answer(Error(Errc::unavailable, "not ready: " + st.error().message()));
-         return respond(json_response(bhttp::status::ok, readiness_json(api.read_replicas()),
-                                      r.req));
+         return respond(
+             json_response(bhttp::status::ok, readiness_json(api.read_replicas()), r.req));
        }}}},
     {"metrics",
      "/metrics",

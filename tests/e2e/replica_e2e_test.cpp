@@ -88,7 +88,7 @@ class ReplicaE2E : public testing::Test {
         .has_value();
   }
   void on_replica(const std::string& sql) {
-    auto r = ct::run_process({"psql", replica_, "-Atc", sql});
+    auto r = ct::run_process({"/usr/bin/psql", replica_, "-Atc", sql});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   // The write's answer and its token.

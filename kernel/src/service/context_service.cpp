@@ -483,7 +483,8 @@ std::vector<sdk::ReplicaState> ContextService::read_replicas() {
   } catch (const std::exception& e) {
     kernel_log().error("listing the storage's replicas threw: {}", e.what());
   } catch (...) {
-    kernel_log().error("listing the storage's replicas threw something that is not a std::exception");
+    kernel_log().error(
+        "listing the storage's replicas threw something that is not a std::exception");
   }
   return {};
 }

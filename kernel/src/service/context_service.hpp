@@ -294,7 +294,7 @@ class ContextService final : public sdk::ContextApi {
   MetricsRegistry& metrics_;
   const sdk::Clock& clock_;
   ServiceSettings settings_;
-  ContextCache contexts_;  // reads by id; the write path drops what it changes
+  ContextCache contexts_;        // reads by id; the write path drops what it changes
   ReadConsistency consistency_;  // before writer_, whose commits it hears of
   Writer writer_;
   Authenticator auth_;

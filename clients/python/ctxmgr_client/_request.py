@@ -6,6 +6,8 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import re
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -90,3 +92,41 @@ def parse_retry_after(text: Optional[str]) -> Optional[float]:
 
 def may_retry_unanswered(req: Request) -> bool:
     return req.method in ("GET", "HEAD") or "Idempotency-Key" in req.headers
+
+
+class ReadYourWrites:
+    """The newest X-Ctxmgr-Consistency token a client was answered (docs/scaling.md), sent back
+    with every later request so that a server reading from PostgreSQL replicas serves the client's
+    reads only where its writes are visible. Thread-safe. Costs nothing without replicas: no
+    answer carries a token then."""
+
+    HEADER = "X-Ctxmgr-Consistency"
+    _POSITION = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._token: Optional[str] = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def _position(cls, token: Optional[str]) -> Optional[int]:
+        m = cls._POSITION.fullmatch(token) if token else None
+        return (int(m.group(1), 16) << 32) | int(m.group(2), 16) if m else None
+
+    @property
+    def token(self) -> Optional[str]:
+        with self._lock:
+            return self._token
+
+    def saw(self, token: Optional[str]) -> None:
+        """Keeps `token` if it is newer than the one kept (or either is not a WAL position)."""
+        if not token:
+            return
+        with self._lock:
+            current, given = self._position(self._token), self._position(token)
+            if current is None or given is None or given > current:
+                self._token = token
+
+    def headers(self) -> Dict[str, str]:
+        token = self.token
+        return {self.HEADER: token} if self.enabled and token else {}

@@ -9,20 +9,23 @@ from typing import Any, AsyncIterator, Dict, Optional
 import httpx
 
 from ._operations import Operations, operation, request
-from ._request import RETRYABLE, Request, RetryPolicy, may_retry_unanswered, result
+from ._request import (RETRYABLE, ReadYourWrites, Request, RetryPolicy, may_retry_unanswered,
+                       result)
 from ._sse import SseParser
-from .client import USER_AGENT, identity_headers
+from .client import USER_AGENT, ConsistencyToken, identity_headers
 from .errors import CtxmgrError, error_from_answer
 
 
-class AsyncClient(Operations):
-    """async with AsyncClient(url, token=...) as client: await client.get_context(id)."""
+class AsyncClient(Operations, ConsistencyToken):
+    """async with AsyncClient(url, token=...) as client: await client.get_context(id).
+    `read_your_writes` as in Client."""
 
     def __init__(self, base_url: str, *, token: Optional[str] = None,
                  agent_id: Optional[str] = None, timeout: float = 30.0,
-                 retry: Optional[RetryPolicy] = None) -> None:
+                 retry: Optional[RetryPolicy] = None, read_your_writes: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
+        self._consistency = ReadYourWrites(read_your_writes)
         self._http = httpx.AsyncClient(
             timeout=timeout,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT,
@@ -38,7 +41,7 @@ class AsyncClient(Operations):
         await self._http.aclose()
 
     def _build(self, req: Request) -> httpx.Request:
-        headers = dict(req.headers)
+        headers = {**self._consistency.headers(), **req.headers}
         if req.body is not None:
             headers["Content-Type"] = "application/json"
         return self._http.build_request(req.method, req.url(self.base_url), content=req.data(),
@@ -56,6 +59,7 @@ class AsyncClient(Operations):
                     continue
                 raise CtxmgrError(0, "connection", f"{req.method} {req.path}: {e}") from None
             if 200 <= answer.status_code < 300:
+                self._consistency.saw(answer.headers.get(ReadYourWrites.HEADER))
                 return answer
             text = (await answer.aread()).decode("utf-8", "replace")
             await answer.aclose()

@@ -8,7 +8,8 @@ import urllib.request
 from typing import Any, Dict, Iterator, List, Optional
 
 from ._operations import Operations, operation, request
-from ._request import RETRYABLE, Request, RetryPolicy, may_retry_unanswered, result
+from ._request import (RETRYABLE, ReadYourWrites, Request, RetryPolicy, may_retry_unanswered,
+                       result)
 from ._sse import SseParser
 from .errors import CtxmgrError, error_from_answer
 
@@ -26,25 +27,45 @@ def identity_headers(token: Optional[str], agent_id: Optional[str]) -> Dict[str,
     return {}
 
 
-class Client(Operations):
+class ConsistencyToken:
+    """What both clients share about read-your-writes (docs/scaling.md)."""
+
+    _consistency: ReadYourWrites
+
+    @property
+    def consistency_token(self) -> Optional[str]:
+        """The newest consistency token this client was answered (None before its first write)."""
+        return self._consistency.token
+
+    def use_consistency_token(self, token: str) -> None:
+        """Adopts a token another client was answered (an agent handing its writes to another):
+        this client's reads then see those writes too. The newer of the two tokens is kept."""
+        self._consistency.saw(token)
+
+
+class Client(Operations, ConsistencyToken):
     """Client("http://127.0.0.1:5000", token=...) or Client(url, agent_id="alice") in trust mode.
 
     Thread-safe: each call opens its own connection. Every failure raises CtxmgrError.
+    `read_your_writes` (on by default) sends back the newest X-Ctxmgr-Consistency token a write
+    was answered, so that reads see this client's writes on a server reading from replicas.
     """
 
     def __init__(self, base_url: str, *, token: Optional[str] = None,
                  agent_id: Optional[str] = None, timeout: float = 30.0,
-                 retry: Optional[RetryPolicy] = None) -> None:
+                 retry: Optional[RetryPolicy] = None, read_your_writes: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT,
                          **identity_headers(token, agent_id)}
+        self._consistency = ReadYourWrites(read_your_writes)
 
     # ---- one request, retried -----------------------------------------------------------
     def _open(self, req: Request, timeout: Optional[float]):
         http = urllib.request.Request(req.url(self.base_url), data=req.data(), method=req.method,
-                                      headers={**self._headers, **req.headers})
+                                      headers={**self._headers, **self._consistency.headers(),
+                                               **req.headers})
         if req.body is not None:
             http.add_header("Content-Type", "application/json")
         return urllib.request.urlopen(http, timeout=timeout)
@@ -54,7 +75,9 @@ class Client(Operations):
         attempt = 0
         while True:
             try:
-                return self._open(req, timeout)
+                answer = self._open(req, timeout)
+                self._consistency.saw(answer.headers.get(ReadYourWrites.HEADER))
+                return answer
             except urllib.error.HTTPError as e:
                 text = e.read().decode("utf-8", "replace")
                 if e.code in RETRYABLE and attempt < self.retry.max_retries:

@@ -22,12 +22,16 @@ def backends():
 
 
 class Server:
-    def __init__(self, backend: str = "sqlite", auth: str = "trust", extra_yaml: str = ""):
+    def __init__(self, backend: str = "sqlite", auth: str = "trust", extra_yaml: str = "",
+                 storage: str = ""):
+        """`storage`: the `storage:` mapping's YAML, instead of the backend's default."""
         if not BIN or not PLUGIN_DIR:
             raise RuntimeError("CTXMGR_BIN and CTXMGR_PLUGIN_DIR must be set")
         self.dir = tempfile.mkdtemp(prefix="ctxmgr-pyclient-")
         self.config = os.path.join(self.dir, "ctxmgr.yaml")
-        if backend == "sqlite":
+        if storage:
+            pass  # the caller's
+        elif backend == "sqlite":
             storage = f"{{plugin: sqlite, options: {{path: {self.dir}/context.db}}}}"
         else:
             schema = "pyc_" + uuid.uuid4().hex[:12]
@@ -79,3 +83,54 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+PG_TEMP = os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts", "pg-temp.sh")
+
+
+def _exported(text: str) -> dict:
+    """The `export NAME=value` lines scripts/pg-temp.sh prints."""
+    return {m.group(1): m.group(2)
+            for m in re.finditer(r"^export (\w+)='?([^'\n]*?)'?$", text, re.M)}
+
+
+class PrimaryAndReplica:
+    """A PostgreSQL primary and a streaming replica of it (scripts/pg-temp.sh start, then replica:
+    pg_basebackup -R, real replication), each in a folder of its own."""
+
+    def __init__(self) -> None:
+        p = _exported(self._run("start"))
+        try:
+            r = _exported(self._run("replica", p["CTXMGR_TEST_PG_DIR"]))
+        except Exception:
+            self._run("stop", p["CTXMGR_TEST_PG_DIR"])
+            raise
+        self._dirs = [r["CTXMGR_TEST_PG_REPLICA_DIR"], p["CTXMGR_TEST_PG_DIR"]]
+        self.primary = p["CTXMGR_TEST_PG_DSN"]
+        self.replica = r["CTXMGR_TEST_PG_REPLICA_DSN"]
+
+    @staticmethod
+    def _run(*args: str) -> str:
+        return subprocess.run(["/bin/bash", PG_TEMP, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    @staticmethod
+    def psql(dsn: str, sql: str) -> str:
+        return subprocess.run(["/usr/bin/psql", dsn, "-Atc", sql], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def on_replica(self, sql: str) -> str:
+        return self.psql(self.replica, sql)
+
+    def wait_replayed(self, timeout: float = 10.0) -> None:
+        """Until the replica has replayed everything the primary has written so far."""
+        lsn = self.psql(self.primary, "SELECT pg_current_wal_lsn()")
+        deadline = time.monotonic() + timeout
+        while self.on_replica(f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'") != "t":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the replica did not replay {lsn} in {timeout} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        for d in self._dirs:
+            self._run("stop", d)

@@ -22,6 +22,19 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Another fetch (a proxy's, a test's); the platform's by default. */
   fetch?: typeof fetch;
+  /**
+   * Read your own writes when the server reads from PostgreSQL replicas (docs/scaling.md): the
+   * newest `X-Ctxmgr-Consistency` token a write answered is sent with every later request, so a
+   * replica serves a read only once it has replayed that write. On by default; costs nothing
+   * without replicas (no answer carries a token then).
+   */
+  readYourWrites?: boolean;
+}
+
+/** "16/B374D848" (a WAL position, as the server writes it) as a number; null when it is not one. */
+function tokenPosition(token: string): bigint | null {
+  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(token);
+  return m ? (BigInt(`0x${m[1]}`) << 32n) | BigInt(`0x${m[2]}`) : null;
 }
 
 export interface PageOptions {
@@ -47,6 +60,8 @@ export class Client {
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #readYourWrites: boolean;
+  #consistency: string | null = null;
 
   constructor(options: ClientOptions) {
     if (options.token && options.agentId) {
@@ -59,6 +74,20 @@ export class Client {
     this.#headers = { Accept: "application/json" };
     if (options.token) this.#headers.Authorization = `Bearer ${options.token}`;
     if (options.agentId) this.#headers["X-Agent-Id"] = options.agentId;
+    this.#readYourWrites = options.readYourWrites ?? true;
+  }
+
+  // ---- read-your-writes (docs/scaling.md) -------------------------------------------------
+  /** The newest consistency token this client was answered (null before its first write). */
+  get consistencyToken(): string | null { return this.#consistency; }
+  /**
+   * Adopts a token another client was answered (an agent handing its writes to another): this
+   * client's reads then see those writes too. The newer of the two tokens is kept.
+   */
+  useConsistencyToken(token: string): void {
+    const current = this.#consistency === null ? null : tokenPosition(this.#consistency);
+    const given = tokenPosition(token);
+    if (current === null || given === null || given > current) this.#consistency = token;
   }
 
   // ---- one request, retried -------------------------------------------------------------
@@ -75,6 +104,7 @@ export class Client {
     }
     const url = this.baseUrl + path + (q.size ? `?${q}` : "");
     const headers: Record<string, string> = { ...this.#headers, ...c.headers };
+    if (this.#readYourWrites && this.#consistency) headers["X-Ctxmgr-Consistency"] = this.#consistency;
     const body = c.body === undefined ? undefined : JSON.stringify(c.body);
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const mayRetryUnanswered = method === "GET" || "Idempotency-Key" in headers;
@@ -92,7 +122,11 @@ export class Client {
         const reason = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
         throw new CtxmgrError(0, "connection", `${method} ${path}: ${reason}`);
       }
-      if (answer.ok) return answer;
+      if (answer.ok) {
+        const token = answer.headers.get("X-Ctxmgr-Consistency");
+        if (token) this.useConsistencyToken(token);
+        return answer;
+      }
       const text = await answer.text();
       if (RETRYABLE.has(answer.status) && attempt < this.retry.maxRetries) {
         await sleep(retryDelay(this.retry, attempt, answer.headers.get("Retry-After")));

@@ -1,6 +1,8 @@
 #include "pg_replicas.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <deque>
 
 #include "pg_sql.hpp"
@@ -208,13 +210,10 @@ void ReplicaSet::monitor() {
       const std::uint64_t at = replicas_[i]->replayed.load();
       std::chrono::steady_clock::duration lag{};
       if (!samples.empty() && at < samples.back().second) {
-        lag = keep;  // older than every sample kept
-        for (auto it = samples.rbegin(); it != samples.rend(); ++it) {
-          if (it->second <= at) {
-            lag = now - it->first;
-            break;
-          }
-        }
+        // The newest sample at or below what it has replayed; none: older than every one kept.
+        const auto newest = std::find_if(samples.rbegin(), samples.rend(),
+                                         [at](const auto& sample) { return sample.second <= at; });
+        lag = newest == samples.rend() ? keep : now - newest->first;
       }
       const double seconds = std::chrono::duration<double>(lag).count();
       {

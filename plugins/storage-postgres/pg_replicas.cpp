@@ -89,14 +89,16 @@ void ReplicaSet::count(bool on_replica) {
 }
 
 void ReplicaSet::set_up(std::size_t i, bool up, std::string_view why) {
+  bool first = false;  // the first check's outcome is logged whatever it is
   {
     std::lock_guard lock(replicas_[i]->state_mu);
+    first = replicas_[i]->reason == kNotChecked;
     replicas_[i]->reason = up ? "" : std::string(why);
   }
   const bool was = replicas_[i]->up.exchange(up);
   metrics_.gauge_set("ctxmgr_postgres_replica_up", "replica=\"" + std::to_string(i) + "\"",
                      up ? 1 : 0);
-  if (was != up) {
+  if (was != up || first) {
     const std::string text = "replica " + std::to_string(i) +
                              (up ? " in rotation" : " out of rotation: " + std::string(why));
     if (up) {

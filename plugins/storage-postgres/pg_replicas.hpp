@@ -79,13 +79,14 @@ class ReplicaSet {
   std::vector<sdk::ReplicaState> states() const;
 
  private:
+  static constexpr std::string_view kNotChecked = "not checked yet";
   struct Replica {
     std::unique_ptr<PgPool> pool;
     std::atomic<bool> up{false};
     std::atomic<std::uint64_t> replayed{0};
     mutable std::mutex state_mu;  // guards lag_seconds and reason
     double lag_seconds = 0;
-    std::string reason = "not checked yet";
+    std::string reason{kNotChecked};
   };
   void monitor();
   // Asks replica `i` whether it is a standby and how far it has replayed; false (and out of

@@ -183,6 +183,39 @@ TEST_F(ReplicaE2E, AReplicaStoppedStartedAndPromotedLeavesAndRejoinsTheRotation)
   EXPECT_EQ(notes(), "dos;uno;");
 }
 
+// A replica that cannot be reached from the start: the server starts, says so in its log and in
+// /readyz (never the replica's address or password), and the primary serves every read.
+TEST_F(ReplicaE2E, AReplicaUnreachableFromTheStartIsReportedAndThePrimaryServes) {
+  server_->stop();
+  ct::ServerOptions o;
+  o.backend = "postgres";
+  o.pg_dsn = primary_;
+  o.storage_options =
+      "replicas: ['postgresql://ctxmgr:hunter2@127.0.0.1:1/ctxmgr_test'], replica_check_ms: 50";
+  server_ = std::make_unique<ct::Server>(o);
+  ASSERT_TRUE(server_->start()) << server_->log();
+  client_ = std::make_unique<ct::HttpClient>(server_->port());
+  ASSERT_TRUE(ct::time_until(
+                  [&] {
+                    return server_->log().find("replica 0 out of rotation: unreachable") !=
+                           std::string::npos;
+                  },
+                  10s)
+                  .has_value())
+      << "the first check's outcome is logged";
+  const auto ready = client_->get("/readyz");
+  EXPECT_EQ(ready.status, 200) << "a replica out of rotation does not make the server unready";
+  EXPECT_EQ(ready.body.find("127.0.0.1"), std::string::npos) << ready.body;
+  EXPECT_FALSE(readiness().at("in_rotation").as_bool());
+  EXPECT_EQ(readiness().at("reason").as_string(), "unreachable");
+  create("uno");
+  EXPECT_EQ(notes(), "uno;");
+  EXPECT_GE(reads("primary"), 1);
+  EXPECT_EQ(reads("replica"), 0);
+  EXPECT_EQ(server_->stop(), 0);
+  EXPECT_EQ(server_->log().find("hunter2"), std::string::npos) << "the replica's password logged";
+}
+
 // MCP carries the same token in _meta: a tools/call that wrote answers it, one that brings it back
 // reads the write even while the replica is not replaying.
 TEST_F(ReplicaE2E, McpToolCallsCarryTheTokenInMeta) {

@@ -43,7 +43,12 @@ struct ReadRoute {
   std::uint64_t floor = 0;
   bool primary = false;
 };
-inline thread_local ReadRoute t_read_route;
+// Initial-exec: an offset from the thread pointer, no __tls_get_addr call. This object is
+// dlopen'ed, so a thread_local would otherwise live in a dynamic TLS block reached through
+// __tls_get_addr, which GCC 12's TSan runtime intercepts and can misread (it crashed every
+// PostgreSQL request under TSan; scripts/sanitize.sh has the same runtime bug's ASan side). 16
+// bytes fit the static TLS room glibc keeps for objects loaded later.
+[[gnu::tls_model("initial-exec")]] inline thread_local ReadRoute t_read_route;
 
 // BM25's corpus figures: live contexts and their mean vector length (from a sample of 1 000),
 // and each lexeme's share of them from ANALYZE's statistics.

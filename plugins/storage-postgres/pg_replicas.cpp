@@ -149,7 +149,7 @@ std::optional<ReplicaSet::Lease> ReplicaSet::acquire(std::uint64_t floor) {
       auto& r = *replicas_[i];
       if (!r.up.load()) continue;
       const std::uint64_t at = replay_position(i);
-      if (at > r.replayed.load()) r.replayed.store(at);
+      r.saw(at);
       if (at >= floor) {
         auto lease = r.pool->acquire();
         if (lease) return Lease{i, std::move(*lease)};
@@ -182,7 +182,7 @@ bool ReplicaSet::check(std::size_t i) {
       set_up(i, false, "it has replayed nothing yet");
       return false;
     }
-    if (*lsn > r.replayed.load()) r.replayed.store(*lsn);
+    r.saw(*lsn);
     return true;
   } catch (const std::exception& e) {
     if (connection_lost(e)) {

@@ -83,7 +83,10 @@ class ReplicaSet {
   struct Replica {
     std::unique_ptr<PgPool> pool;
     std::atomic<bool> up{false};
-    std::atomic<std::uint64_t> replayed{0};
+    std::atomic<std::uint64_t> replayed{0};  // only moves forward: saw()
+    void saw(std::uint64_t lsn) {
+      if (lsn > replayed.load()) replayed.store(lsn);
+    }
     mutable std::mutex state_mu;  // guards lag_seconds and reason
     double lag_seconds = 0;
     std::string reason{kNotChecked};

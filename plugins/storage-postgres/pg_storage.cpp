@@ -59,39 +59,34 @@ PgStorage::PgStorage(sdk::Host& host, const sdk::Options& options)
   with_timeout(listen_conninfo_);
   replica_settings_.urls = options.get_strings("replicas");
   for (auto& url : replica_settings_.urls) with_timeout(url);
-  replica_settings_.pool_size = static_cast<std::size_t>(
-      options.get_int("replica_pool_size", options.get_int("pool_size", 8)));
+  replica_settings_.pool_size = static_cast<std::size_t>(options.get_int("replica_pool_size", 8));
   replica_settings_.acquire_timeout = acquire_timeout_;
   replica_settings_.max_lag =
       std::chrono::milliseconds(options.get_int("replica_max_lag_ms", 10000));
   replica_settings_.wait = std::chrono::milliseconds(options.get_int("replica_wait_ms", 100));
   replica_settings_.check = std::chrono::milliseconds(options.get_int("replica_check_ms", 500));
-  replica_settings_.on_connect = jit_ ? "" : "SET jit = off";
+  replica_settings_.on_connect = session_settings();
   replica_settings_.prepare = prepare_;
 }
 
 PgStorage::~PgStorage() { stop(); }
 
 sdk::Status PgStorage::start() {
-  pool_ = std::make_unique<PgPool>(conninfo_, jit_ ? "" : "SET jit = off", pool_size_,
-                                   acquire_timeout_, prepare_, host_.log(), host_.metrics());
+  pool_ = std::make_unique<PgPool>(conninfo_, session_settings(), pool_size_, acquire_timeout_,
+                                   prepare_, host_.log(), host_.metrics());
   auto lease = pool_->acquire();
   if (!lease) return lease.error();
-  listener_.start(listen_conninfo_, jit_ ? "" : "SET jit = off", sql_.schema());
+  listener_.start(listen_conninfo_, session_settings(), sql_.schema());
   host_.log().info("connected to PostgreSQL (schema " + sql_.schema() + ", pool of " +
                    std::to_string(pool_size_) + ")");
   if (!replica_settings_.urls.empty()) {
     replicas_ = std::make_unique<ReplicaSet>(
         replica_settings_,
         [this]() -> std::optional<std::uint64_t> {
-          auto lsn =
-              reading("read the WAL position", [&](PgPool::Lease& l) -> sdk::Result<std::uint64_t> {
-                std::string text;
-                l.sql() << "SELECT pg_current_wal_lsn()::text", soci::into(text);
-                return parse_lsn(text).value_or(0);
-              });
+          const auto text = wal_position("pg_current_wal_lsn");
+          const auto lsn = text ? parse_lsn(*text) : std::nullopt;
           if (!lsn || *lsn == 0) return std::nullopt;
-          return *lsn;
+          return lsn;
         },
         host_.log(), host_.metrics());
     replicas_->start();
@@ -461,13 +456,17 @@ sdk::Result<sdk::StoreStats> PgStorage::stats() {
   });
 }
 
-sdk::Result<std::string> PgStorage::write_token() {
-  if (!replicas_) return std::string();
+sdk::Result<std::string> PgStorage::wal_position(std::string_view function) {
   return reading("read the WAL position", [&](PgPool::Lease& lease) -> sdk::Result<std::string> {
     std::string lsn;
-    lease.sql() << "SELECT pg_current_wal_insert_lsn()::text", soci::into(lsn);
+    lease.sql() << "SELECT " + std::string(function) + "()::text", soci::into(lsn);
     return lsn;
   });
+}
+
+sdk::Result<std::string> PgStorage::write_token() {
+  if (!replicas_) return std::string();
+  return wal_position("pg_current_wal_insert_lsn");
 }
 
 sdk::Status PgStorage::ping() {

@@ -218,6 +218,12 @@ class PgStorage final : public sdk::StorageSearch,
   template <class Fn>
   auto replica_reading(const std::string& what, Fn&& fn)
       -> decltype(fn(std::declval<PgPool::Lease&>()));
+  // The primary's WAL position as PostgreSQL prints it ("16/B374D848"): `function` is
+  // pg_current_wal_lsn (written: what replicas can have received) or pg_current_wal_insert_lsn
+  // (inserted: what a read-your-writes token must cover).
+  sdk::Result<std::string> wal_position(std::string_view function);
+  // What every connection opened to the database runs first (pools and the listener).
+  const char* session_settings() const { return jit_ ? "" : "SET jit = off"; }
   // Reads access_log rows: `where` binds :p0.. from `params` (all text; casts in the SQL).
   // `replica`: a replica may serve it (the API's listing; not the feed nor the sealer).
   sdk::Result<std::vector<sdk::AuditEvent>> query_events(const std::string& where,

@@ -464,29 +464,35 @@ sdk::Result<ApiResponse> ContextService::revert_context(const sdk::Caller& calle
   });
 }
 
-sdk::Status ContextService::ready() {
-  // Outside as_caller (no caller): its own boundary.
+namespace {
+
+// A storage call made outside as_caller (readiness has no caller): its own boundary. What escapes
+// is logged as "`what` threw", and `fallback` answers.
+template <class T, class Fn>
+T guarded(std::string_view what, T fallback, Fn&& fn) {
   try {
-    return storage_.ping();
+    return fn();
   } catch (const std::exception& e) {
-    kernel_log().error("the readiness check's ping threw: {}", e.what());
+    kernel_log().error("{} threw: {}", what, e.what());
   } catch (...) {
-    kernel_log().error("the readiness check's ping threw something that is not a std::exception");
+    kernel_log().error("{} threw something that is not a std::exception", what);
   }
-  return sdk::Error(Errc::unavailable, "the storage failed its readiness check (see the log)");
+  return fallback;
+}
+
+}  // namespace
+
+sdk::Status ContextService::ready() {
+  return guarded<sdk::Status>(
+      "the readiness check's ping",
+      Error(Errc::unavailable, "the storage failed its readiness check (see the log)"),
+      [&] { return storage_.ping(); });
 }
 
 std::vector<sdk::ReplicaState> ContextService::read_replicas() {
   if (settings_.read_routing == nullptr) return {};
-  try {
-    return settings_.read_routing->replicas();
-  } catch (const std::exception& e) {
-    kernel_log().error("listing the storage's replicas threw: {}", e.what());
-  } catch (...) {
-    kernel_log().error(
-        "listing the storage's replicas threw something that is not a std::exception");
-  }
-  return {};
+  return guarded<std::vector<sdk::ReplicaState>>(
+      "listing the storage's replicas", {}, [&] { return settings_.read_routing->replicas(); });
 }
 
 std::string ContextService::metrics_text() {

@@ -166,6 +166,35 @@ TEST_P(EventsE2E, AResumeMissesNothingAndRepeatsNothing) {
   EXPECT_EQ(all[3].id, rest[2].id);
 }
 
+// With nobody following (no stream, no webhook) the feed reads nothing of the log — on a busy
+// server that log is mostly audited reads — and a stream opened later still gets everything it
+// asks for, from the log.
+TEST_P(EventsE2E, AFeedNobodyFollowsReadsNothingAndALaterStreamMissesNothing) {
+  start("events: {poll_ms: 50}\n");
+  auto feed_seq = [&] {
+    return ct::sample(client_->get("/metrics").body, "ctxmgr_event_feed_seq");
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const double before = feed_seq();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(create("alice"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // ten polls
+  EXPECT_EQ(feed_seq(), before) << "the feed read the log with nobody following it";
+  auto from_start = stream("alice", "?after=0");
+  auto got = from_start->take(3, 10000);
+  ASSERT_EQ(got.size(), 3u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(data_of(got[i]).at("context_id").as_string(), ids[i]);
+  }
+  auto from_now = stream("alice");
+  const auto later = create("alice");
+  auto next = from_now->take(1, 10000);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(data_of(next[0]).at("context_id").as_string(), later);
+  EXPECT_EQ(from_start->take(1, 10000).size(), 1u);
+  EXPECT_TRUE(ct::time_until([&] { return feed_seq() > before; }, std::chrono::seconds(5)));
+}
+
 TEST_P(EventsE2E, AClientThatStopsReadingIsEndedWithWhereToResumeAndWritersGoOn) {
   start("events: {buffer_bytes: 4096, stall_ms: 300}\n");
   ct::SseClient slow(server_->port(), "/api/events", header_as("alice"), 4096);

@@ -249,10 +249,25 @@ void EventHub::run() {
     }
     last_pass = Clock::now();
     bool more = false;
-    if (head_ < 0 && !find_head()) {
+    if (subs.empty()) {
+      // Nobody follows the feed here (no stream, no webhook held): reading the log — every
+      // audited read's row too — would be work for no one. Memory is dropped; the next
+      // subscriber brings the hub back to the log's end, and what it asks for from further back
+      // is read from the log (fill).
+      if (!idle_) {
+        idle_ = true;
+        recent_.clear();
+        hole_since_.reset();
+      }
+      publish_metrics();
       wait = settings_.poll;
       continue;
     }
+    if ((head_ < 0 || idle_) && !find_head()) {
+      wait = settings_.poll;
+      continue;
+    }
+    idle_ = false;
     try {
       const bool read = advance();
       for (auto& s : subs) more = fill(*s) || more;

@@ -12,7 +12,9 @@
 // hole that may still fill.
 //
 // Waking: a change committed by this process nudges the hub; changes committed by other servers
-// are found every `poll` (and at once when the storage wakes the hub: wake()).
+// are found every `poll` (and at once when the storage wakes the hub: wake()). With no subscriber
+// (no stream, no webhook) the hub reads nothing; the first one to come brings it to the log's end
+// again (the audit horizon), and gets what it asks for from before that out of the log.
 //
 // Bounds: a subscriber's outbox holds at most `buffer_bytes`; the hub fills it as it drains, from
 // memory or, for a subscriber further behind than memory reaches (a resume), from the audit log.
@@ -124,6 +126,7 @@ class EventHub {
   // Every event up to here is read (or a hole for good); -1 until known.
   std::atomic<std::int64_t> head_{-1};
   std::int64_t floor_ = 0;  // recent_ holds every feed event in (floor_, head_]
+  bool idle_ = false;       // no subscriber at the last pass: the log was not read
   // Kept with its SSE text, rendered once for every stream.
   struct Recent {
     FeedEvent event;

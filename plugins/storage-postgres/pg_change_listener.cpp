@@ -103,6 +103,10 @@ sdk::Result<sdk::ContextChanges> ChangeListener::context_changes_since(std::uint
   return answer;
 }
 
+void ChangeListener::notify_events() {
+  if (!notify_events_.exchange(true)) wake();
+}
+
 void ChangeListener::set_change_wake(std::function<void()> wake) {
   std::lock_guard lock(wake_mu_);
   change_wake_ = std::move(wake);
@@ -182,8 +186,12 @@ void ChangeListener::run() {
       bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK &&
                 PQstatus(prober) == CONNECTION_OK;
       PQclear(r);
-      if (ok && !setup_.empty()) {  // the prober's statements run under the same settings
-        PGresult* s = PQexec(prober, setup_.c_str());
+      if (ok) {
+        // The prober's statements run under the same settings. Its notifications are hints, so
+        // their commits need not wait for the WAL flush (a NOTIFY takes a transaction id).
+        PGresult* s = PQexec(
+            prober,
+            (setup_.empty() ? "" : setup_ + "; ").append("SET synchronous_commit = off").c_str());
         ok = PQresultStatus(s) == PGRES_COMMAND_OK;
         PQclear(s);
       }
@@ -223,6 +231,17 @@ void ChangeListener::run() {
         continue;
       }
       quiet_probe = probes;
+    }
+    if (notify_events_.exchange(false)) {
+      const char* values[] = {schema_.c_str()};
+      PGresult* r = PQexecParams(prober, "SELECT pg_notify('ctxmgr_events', $1)", 1, nullptr,
+                                 values, nullptr, nullptr, 0);
+      const bool sent = PQresultStatus(r) == PGRES_TUPLES_OK;
+      PQclear(r);
+      if (!sent) {
+        drop();
+        continue;
+      }
     }
     if (quiet_probe != 0 && std::chrono::steady_clock::now() - asked_at >= kQuietFor) {
       quiet_probe = 0;  // not back in time: questions go on, and this probe vouches for nothing

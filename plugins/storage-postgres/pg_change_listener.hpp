@@ -4,8 +4,9 @@
 //   ctxmgr_access when a change to agents, tokens or grants commits;
 // - the changed contexts (sdk::StorageContextChanges): the triggers of 08_context_changes notify
 //   channel ctxmgr_contexts with the schema and the id of each context updated or deleted;
-// - that a change was committed (sdk::StorageChangeWake): the trigger of 13_change_notify
-//   notifies channel ctxmgr_events with the schema, and the change feed's wake is called.
+// - that a change was committed (sdk::StorageChangeWake): a server that commits a change of the
+//   change feed tells the others with notify_events() (channel ctxmgr_events, payload the schema),
+//   and the change feed's wake is called where it arrives.
 // A thread of this process LISTENs on a libpq connection of its own and records both as they
 // arrive, whichever server made the change.
 //
@@ -61,6 +62,13 @@ class ChangeListener {
   // nothing. Never called once this returned with an empty function.
   void set_change_wake(std::function<void()> wake);
   sdk::Result<std::uint64_t> epoch() const;
+  // Tells every server of the schema that a change of the change feed was committed: one NOTIFY
+  // ctxmgr_events from the prober session, soon after, for however many calls came meanwhile.
+  // Outside the writer's transaction on purpose: a transaction that notifies holds PostgreSQL's
+  // notify lock through its commit's WAL flush, so committing writers would queue behind each
+  // other (and a row trigger per audit event cost a sixth of the creates). A notification lost
+  // with a crash or a dropped connection costs the others one `events.poll_ms`. Any thread.
+  void notify_events();
   // As sdk::StorageContextChanges::context_changes_since: waits (at most a second) for a
   // question asked after the call, then reports what was notified before its answer.
   sdk::Result<sdk::ContextChanges> context_changes_since(std::uint64_t cursor) const;
@@ -76,6 +84,7 @@ class ChangeListener {
   // when the connection is lost.
   sdk::Status barrier() const;
   void wake() const;  // interrupts the listener's poll
+  std::atomic<bool> notify_events_{false};  // notify_events() was called since the last NOTIFY
   // A notification on ctxmgr_contexts: the id of a context of our schema, or our schema alone.
   void context_changed(std::string_view payload);
   // Changes may have been missed (a reconnect, a truncate): callers behind this point drop all.

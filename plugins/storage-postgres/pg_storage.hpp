@@ -130,10 +130,14 @@ class PgStorage final : public sdk::StorageSearch,
   sdk::Result<sdk::ContextChanges> context_changes_since(std::uint64_t cursor) override {
     return listener_.context_changes_since(cursor);
   }
-  // StorageChangeWake: called on notifications on ctxmgr_events (13_change_notify).
+  // StorageChangeWake: called on notifications on ctxmgr_events, which every server sends after
+  // committing a change of the change feed (changes_committed).
   void set_change_wake(std::function<void()> wake) override {
     listener_.set_change_wake(std::move(wake));
   }
+  // A transaction that held a change of the change feed committed: the other servers' feeds are
+  // told (pg_change_listener.hpp: notify_events).
+  void changes_committed() { listener_.notify_events(); }
 
   // StorageReadRouting: t_read_route, read by replica_reading (docs/scaling.md).
   sdk::Result<std::string> write_token() override;

@@ -82,7 +82,22 @@ sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
   return {};
 }
 
+namespace {
+
+// The actions the change feed delivers (docs/events.md): a transaction holding one tells the
+// other servers when it commits. Reads and the rest are not notified.
+bool feed_action(std::string_view action) {
+  for (const std::string_view a :
+       {"create", "update", "delete", "purge", "revert", "redact", "grant", "revoke"}) {
+    if (action == a) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev) {
+  feed_change_ = feed_change_ || feed_action(ev.action);
   try {
     // Sent with everything held before it: a create is this one round trip.
     std::optional<std::string> ctx;
@@ -256,6 +271,7 @@ sdk::Status PgTransaction::undo_to_mark() {
 sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>();
+  for (const auto& ev : events) feed_change_ = feed_change_ || feed_action(ev.action);
   try {
     // One statement text whatever the number of events, prepared once per connection; sent
     // with what is held.
@@ -295,6 +311,7 @@ sdk::Status PgTransaction::commit() {
   try {
     pipe_.send(lease_, "commit", "COMMIT", {});
     done_ = true;
+    if (feed_change_) storage_.changes_committed();
     return {};
   } catch (const std::exception& e) {
     done_ = true;  // a failed COMMIT ends the transaction (ROLLBACK below is harmless if not)

@@ -54,6 +54,7 @@ class PgTransaction final : public sdk::BatchTransaction {
   PgPool::Lease lease_;
   bool done_ = false;
   bool marked_ = false;
+  bool feed_change_ = false;  // an audit event of the change feed was appended: notify on commit
   Pipeline pipe_;  // statements held until one needs an answer (pg_pipeline.hpp)
 };
 

@@ -5,7 +5,7 @@
 // BM25 (k1 = 1.2, b = 0.75) over the query's words: a word's forms are the lexemes the four
 // analyses give it (see 06_search.sql); its frequency in a context is that of its most frequent
 // form, its document frequency the largest of its forms' (from ANALYZE's lexeme statistics, or
-// counted through the GIN index while the table has none), and a context's length the number of
+// counted in the postings while the table has none), and a context's length the number of
 // lexemes in its vector. The candidates (as many as asked, at least 100) are the best by the
 // BM25 of the words that pick them, from about `rank_budget` (an option, 2 000) postings at most
 // (below); every word's BM25 then orders them. No context's vector is unpacked: before the
@@ -186,8 +186,9 @@ struct Words {
 };
 
 // Each word's idf from its document frequency: ANALYZE's statistics when the table has them (no
-// table scan), else a count through the GIN index (small or new tables).
-Words weigh(PgPool::Lease& lease, const std::string& table,
+// table scan), else the contexts holding any of its forms, counted in the postings' primary key
+// (small or new tables).
+Words weigh(PgPool::Lease& lease, const std::string& postings,
             const std::map<int, std::vector<std::string>>& forms, const SearchCorpus& corp) {
   Words w;
   for (const auto& [t, lexemes] : forms) {
@@ -210,8 +211,10 @@ Words weigh(PgPool::Lease& lease, const std::string& table,
       }
     } else {
       long long matches = 0;
-      lease.sql() << "SELECT count(*) FROM " + table + " WHERE search @@ CAST(:q AS tsquery)",
-          soci::use(w.tsquery[i]), soci::into(matches);
+      const std::string lexemes = text_array(forms.at(w.number[i]));
+      lease.sql() << "SELECT count(DISTINCT context_id) FROM " + postings +
+                         " WHERE lexeme = ANY(CAST(:l AS text[]))",
+          soci::use(lexemes), soci::into(matches);
       df = static_cast<double>(matches);
     }
     df = std::min(df, corp.docs);
@@ -303,7 +306,7 @@ void rank_by_bm25(PgPool::Lease& lease, const Sql& sql, const sdk::SearchQuery& 
                   const std::map<int, std::vector<std::string>>& forms, const SearchCorpus& corp,
                   double rank_budget, Scope& scope, ContextRows& rows,
                   std::vector<double>& scores) {
-  const Words words = weigh(lease, sql.table("context"), forms, corp);
+  const Words words = weigh(lease, sql.table("context_postings"), forms, corp);
   const CandidateWords cand = candidate_words(words, rank_budget);
   scope.candidates = cand.tsquery;
   long long lim = q.limit;

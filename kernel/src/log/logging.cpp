@@ -1,13 +1,14 @@
 #include "log/logging.hpp"
-#include "log/reopenable_file_sink.hpp"
+#include "log/log_sink.hpp"
 
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace ctxmgr::kernel {
@@ -48,13 +49,36 @@ class JsonFormatter final : public spdlog::formatter {
 
 std::unique_ptr<spdlog::formatter> make_formatter(bool json);
 
+// Writes what a burst left in the sink's buffer every kFlushEvery (log_sink.hpp).
+constexpr auto kFlushEvery = std::chrono::milliseconds(20);
+
 struct LogState {
-  LogState() { sink->set_formatter(make_formatter(false)); }
-  std::mutex mu;
-  spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  LogState() {
+    sink->set_formatter(make_formatter(false));
+    flusher = std::thread([this] {
+      std::unique_lock lock(mu);
+      while (!stopping) {
+        stopped.wait_for(lock, kFlushEvery, [this] { return stopping; });
+        sink->flush_pending();
+      }
+    });
+  }
+  ~LogState() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    stopped.notify_all();
+    flusher.join();
+    sink->flush();
+  }
+  std::mutex mu;  // guards sink (the pointer), level, json, stopping
+  std::shared_ptr<LogSink> sink = std::make_shared<LogSink>();
   spdlog::level::level_enum level = spdlog::level::info;
   bool json = false;
-  std::shared_ptr<ReopenableFileSink> file;  // when logging to a file
+  bool stopping = false;
+  std::condition_variable stopped;
+  std::thread flusher;
 };
 
 LogState& state() {
@@ -89,15 +113,12 @@ std::shared_ptr<spdlog::logger> get_or_make(const std::string& name) {
 sdk::Status configure_logging(const LogConfig& config) {
   auto& s = state();
   std::lock_guard lock(s.mu);
-  spdlog::sink_ptr sink;
-  s.file.reset();
+  std::shared_ptr<LogSink> sink;
   if (config.file.empty()) {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    sink = std::make_shared<LogSink>();
   } else {
     try {
-      auto file = std::make_shared<ReopenableFileSink>(config.file);
-      s.file = file;
-      sink = file;
+      sink = std::make_shared<LogSink>(config.file);
     } catch (const spdlog::spdlog_ex& e) {
       return sdk::Error(sdk::Errc::invalid_request,
                         "server.log.file: cannot open " + config.file + ": " + e.what());
@@ -105,6 +126,7 @@ sdk::Status configure_logging(const LogConfig& config) {
   }
   s.json = config.format == "json";
   sink->set_formatter(make_formatter(s.json));
+  s.sink->flush();  // what the old sink holds goes out before the new one writes
   s.sink = sink;
   s.level = spdlog::level::from_str(config.level);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { apply(*l, s); });
@@ -113,12 +135,12 @@ sdk::Status configure_logging(const LogConfig& config) {
 
 bool reopen_log_file() {
   auto& s = state();
-  std::shared_ptr<ReopenableFileSink> file;
+  std::shared_ptr<LogSink> sink;
   {
     std::lock_guard lock(s.mu);
-    file = s.file;
+    sink = s.sink;
   }
-  return file == nullptr || file->reopen();
+  return sink->reopen();
 }
 
 spdlog::logger& kernel_log() {

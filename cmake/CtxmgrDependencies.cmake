@@ -25,6 +25,11 @@ add_library(Unistring::Unistring UNKNOWN IMPORTED)
 set_target_properties(Unistring::Unistring PROPERTIES IMPORTED_LOCATION ${UNISTRING_LIBRARY}
   INTERFACE_INCLUDE_DIRECTORIES ${UNISTRING_INCLUDE_DIR})
 
+# Apertium's lttoolbox (lttoolbox-dev) reads the compiled bilingual dictionary of
+# apertium-eng-spa (selection/apertium_lexicon.cpp); it speaks ICU's UTF-16.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LTTOOLBOX REQUIRED IMPORTED_TARGET lttoolbox icu-uc)
+
 # Boost.DLL is header-only; use std::filesystem instead of Boost.Filesystem.
 add_library(ctxmgr_boost_dll INTERFACE)
 target_link_libraries(ctxmgr_boost_dll INTERFACE Boost::headers ${CMAKE_DL_LIBS})

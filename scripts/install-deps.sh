@@ -15,6 +15,7 @@ packages=(
   libstemmer-dev libunistring-dev zlib1g-dev
   libhnswlib-dev    # the HNSW graph of the vector index (header-only)
   dict-freedict-spa-eng dict-freedict-eng-spa
+  lttoolbox-dev apertium-eng-spa   # Apertium's Spanish-English dictionary, read with lttoolbox
   mythes-es mythes-en-us   # thesauri for synonyms (off by default; the relevance test loads them)
   python3-botocore  # the S3 tests recompute SigV4 signatures with AWS's own code
   chromium          # the console's browser tests (tests/console, driven by npm's playwright-core)

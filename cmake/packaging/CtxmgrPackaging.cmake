@@ -47,7 +47,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR}/lib)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dict-freedict-spa-eng, dict-freedict-eng-spa")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
+  "dict-freedict-spa-eng, dict-freedict-eng-spa, apertium-eng-spa")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postgresql, mythes-es, mythes-en-us")
 # shlibs for libctxmgr-sdk.so.1 and the ldconfig trigger (the library is in the loader's path).
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)

@@ -47,6 +47,9 @@ class Server {
   void signal(int sig);
 
   int port() const { return port_; }
+  // The options the next start() writes its config from: a restart may run with others (same
+  // folder, schema and port).
+  ServerOptions& options() { return options_; }
   // The server process, -1 when it is not running.
   int pid() const { return child_ ? child_->pid() : -1; }
   // The config file the server runs with (written by start()).

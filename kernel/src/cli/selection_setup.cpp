@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "cli/bootstrap.hpp"
 #include "log/logging.hpp"
+#include "selection/apertium_lexicon.hpp"
 #include "selection/semantic_component.hpp"
 
 namespace ctxmgr::kernel {
@@ -12,6 +14,9 @@ namespace {
 // Debian's FreeDict dictionaries (dict-freedict-spa-eng, dict-freedict-eng-spa).
 const char* const kDefaultDictionaries[] = {"/usr/share/dictd/freedict-spa-eng",
                                             "/usr/share/dictd/freedict-eng-spa"};
+// Debian's Apertium Spanish-English dictionary (apertium-eng-spa), compiled Spanish to English
+// (its pairs are read both ways).
+const char* const kDefaultApertium[] = {"/usr/share/apertium/apertium-eng-spa/spa-eng.autobil.bin"};
 // Debian's MyThes thesauri (mythes-es, mythes-en-us: the English one made from WordNet).
 const char* const kDefaultThesauri[] = {"/usr/share/mythes/th_es_ES_v2.dat",
                                         "/usr/share/mythes/th_en_US_v2.dat"};
@@ -69,6 +74,26 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
         sc.node["default"], "selection.default",
         "no selector instance named '" + settings.default_selector + "' is configured");
   }
+  // Apertium's dictionaries are read on the first selection that translates (hundreds of ms);
+  // here only checked, so that a configured one that cannot be read stops start-up.
+  std::vector<std::filesystem::path> apertium_files;
+  if (sc.apertium) {
+    for (const auto& a : *sc.apertium) {
+      if (auto st = check_apertium_bidix(a); !st) {
+        return source.error(sc.node["apertium"], "selection.apertium", st.error().message());
+      }
+      apertium_files.push_back(a);
+    }
+  } else {
+    for (const char* a : kDefaultApertium) {
+      if (!std::filesystem::exists(a)) continue;
+      if (auto st = check_apertium_bidix(a); !st) {
+        kernel_log().warn("Apertium dictionary {} skipped: {}", a, st.error().message());
+      } else {
+        apertium_files.emplace_back(a);
+      }
+    }
+  }
   BilingualDictionary dictionary;
   if (sc.dictionaries) {
     for (const auto& d : *sc.dictionaries) {
@@ -111,11 +136,19 @@ sdk::Result<std::unique_ptr<SelectionEngine>> build_selection(const Config& conf
         "answers 503");
   }
   kernel_log().info(
-      "selection: {} selector(s), hybrid of {}, {} dictionary words, {} thesaurus words",
-      selectors.size(), settings.hybrid.size(), dictionary.size(), thesaurus.size());
+      "selection: {} selector(s), hybrid of {}, {} dictionary words, {} Apertium "
+      "dictionaries (read on first use), {} thesaurus words",
+      selectors.size(), settings.hybrid.size(), dictionary.size(), apertium_files.size(),
+      thesaurus.size());
+  // The module that reads them sits beside the plugin folder (<prefix>/lib/ctxmgr/).
+  auto apertium = apertium_files.empty()
+                      ? nullptr
+                      : std::make_unique<ApertiumLexicon>(
+                            executable_dir() / ".." / "lib" / "ctxmgr" / "ctxmgr-apertium.so",
+                            std::move(apertium_files));
   return std::make_unique<SelectionEngine>(storage, std::move(selectors), std::move(dictionary),
                                            std::move(thesaurus), clock, std::move(settings),
-                                           semantic);
+                                           semantic, std::move(apertium));
 }
 
 }  // namespace ctxmgr::kernel

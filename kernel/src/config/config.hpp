@@ -87,6 +87,9 @@ struct SelectionConfig {
   // dictd dictionaries (path without .index/.dict.dz); unset: Debian's FreeDict spa-eng and
   // eng-spa when installed.
   std::optional<std::vector<std::filesystem::path>> dictionaries;
+  // Apertium bilingual dictionaries as lttoolbox compiles them (.autobil.bin); unset: Debian's
+  // apertium-eng-spa when installed.
+  std::optional<std::vector<std::filesystem::path>> apertium;
   std::string fusion = "weighted";  // weighted | rank (reciprocal rank fusion)
   // Pseudo-relevance feedback (selection/feedback.hpp).
   bool feedback_enabled = true;

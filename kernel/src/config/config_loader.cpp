@@ -327,7 +327,7 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
   if (auto st = src.check_mapping(
           node, "selection",
           {"default", "hybrid", "candidates", "chars_per_token", "translations_per_word",
-           "dictionaries", "feedback", "fusion", "thesaurus"});
+           "dictionaries", "apertium", "feedback", "fusion", "thesaurus"});
       !st) {
     return st.error();
   }
@@ -426,6 +426,11 @@ sdk::Status read_selection(const YamlSource& src, const fs::path& file, const YA
     auto paths = read_paths(src, file, d, "selection.dictionaries");
     if (!paths) return paths.error();
     out.dictionaries = std::move(*paths);
+  }
+  if (const auto d = node["apertium"]; d) {
+    auto paths = read_paths(src, file, d, "selection.apertium");
+    if (!paths) return paths.error();
+    out.apertium = std::move(*paths);
   }
   return {};
 }

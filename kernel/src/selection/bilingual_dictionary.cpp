@@ -116,28 +116,56 @@ sdk::Status BilingualDictionary::load(const std::filesystem::path& base) {
     if (found.empty()) continue;
     const std::string head_word = fold_word(words[0]);
     if (is_stop_word(head_word)) continue;
-    auto add = [](std::vector<std::string>& slot, const std::string& w) {
-      if (std::find(slot.begin(), slot.end(), w) == slot.end()) slot.push_back(w);
-    };
     for (const auto& w : found) {
-      add(entries_[head_word], w);
+      add_once(entries_[head_word], w);
       // Read backwards too: eng-spa's "invoice: cuenta" also says what "cuenta" is in English.
-      add(reverse_[fold_word(w)], words[0]);
+      add_once(reverse_[fold_word(w)], words[0]);
     }
   }
   return {};
 }
 
+void BilingualDictionary::add(std::string_view from, std::string_view to) {
+  const auto from_words = split_words(from);
+  const auto to_words = split_words(to);
+  if (from_words.size() != 1 || from_words[0].size() != from.size() || to_words.size() != 1 ||
+      to_words[0].size() != to.size()) {
+    return;
+  }
+  const std::string from_folded = fold_word(from);
+  const std::string to_folded = fold_word(to);
+  if (from_folded == to_folded || is_stop_word(from_folded) || is_stop_word(to_folded)) return;
+  add_once(entries_[from_folded], std::string(to));
+  add_once(reverse_[to_folded], std::string(from));
+}
+
+void BilingualDictionary::add_once(std::vector<std::string>& slot, const std::string& word) {
+  if (std::find(slot.begin(), slot.end(), word) == slot.end()) slot.push_back(word);
+}
+
 std::vector<std::string> BilingualDictionary::translate(std::string_view folded,
                                                         std::size_t max) const {
+  // The word, then what it may be without an inflection, while what is left is a word (three
+  // letters at least).
+  std::vector<std::string> forms{std::string(folded)};
+  auto strip = [&](std::string_view ending, std::string_view replacement) {
+    if (folded.size() >= ending.size() + 3 && folded.ends_with(ending)) {
+      forms.push_back(std::string(folded.substr(0, folded.size() - ending.size())) +
+                      std::string(replacement));
+    }
+  };
+  strip("es", "");
+  strip("s", "");
+  strip("ing", "");
+  strip("ing", "e");
+  strip("ed", "");
+  strip("ed", "e");
   std::vector<std::string> out;
   for (const auto* map : {&entries_, &reverse_}) {
-    auto it = map->find(std::string(folded));
-    if (it == map->end() && folded.ends_with("es")) {
-      it = map->find(std::string(folded.substr(0, folded.size() - 2)));
-    }
-    if (it == map->end() && folded.ends_with("s")) {
-      it = map->find(std::string(folded.substr(0, folded.size() - 1)));
+    auto it = map->end();
+    for (const auto& form : forms) {
+      it = map->find(form);
+      if (it != map->end()) break;
     }
     if (it == map->end()) continue;
     for (const auto& w : it->second) {

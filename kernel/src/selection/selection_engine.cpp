@@ -142,9 +142,11 @@ struct Words {
 
 // Words go to the storage as written: its analysis needs the accents (Spanish stems do). The
 // folded form decides what is a stop word, what repeats, and what the dictionary is asked.
-Words analyse(std::string_view query, const BilingualDictionary& dict, std::size_t per_word,
-              bool translate, const Thesaurus& thesaurus, std::size_t synonyms_per_word,
-              bool synonyms) {
+// Translations: Apertium's first (when configured), then the dictd dictionaries', at most
+// `per_word` from each.
+Words analyse(std::string_view query, const ApertiumLexicon* apertium,
+              const BilingualDictionary& dict, std::size_t per_word, bool translate,
+              const Thesaurus& thesaurus, std::size_t synonyms_per_word, bool synonyms) {
   Words w;
   std::vector<std::string> stop;
   std::vector<std::string> seen;  // folded
@@ -172,7 +174,10 @@ Words analyse(std::string_view query, const BilingualDictionary& dict, std::size
     }
   };
   if (translate) {
-    for (const auto& f : folded_query) add_unseen(dict.translate(f, per_word), w.expanded);
+    for (const auto& f : folded_query) {
+      if (apertium != nullptr) add_unseen(apertium->translate(f, per_word), w.expanded);
+      add_unseen(dict.translate(f, per_word), w.expanded);
+    }
   }
   if (synonyms) {
     for (const auto& f : folded_query) {
@@ -367,11 +372,13 @@ SelectionEngine::SelectionEngine(sdk::StorageSearch* storage,
                                  std::vector<std::pair<std::string, sdk::Selector*>> selectors,
                                  BilingualDictionary dictionary, Thesaurus thesaurus,
                                  const sdk::Clock& clock, SelectionSettings settings,
-                                 SemanticSearch* semantic)
+                                 SemanticSearch* semantic,
+                                 std::unique_ptr<ApertiumLexicon> apertium)
     : storage_(storage),
       semantic_(semantic),
       selectors_(std::move(selectors)),
       dictionary_(std::move(dictionary)),
+      apertium_(std::move(apertium)),
       thesaurus_(std::move(thesaurus)),
       clock_(clock),
       settings_(std::move(settings)) {}
@@ -426,8 +433,8 @@ sdk::Result<SelectOutcome> SelectionEngine::select(std::string_view agent_id, st
   auto parts = components(req->selector);
   if (!parts) return parts.error();
   const Words words =
-      analyse(req->query, dictionary_, settings_.translations_per_word, req->translate, thesaurus_,
-              settings_.synonyms_per_word, req->synonyms);
+      analyse(req->query, apertium_.get(), dictionary_, settings_.translations_per_word,
+              req->translate, thesaurus_, settings_.synonyms_per_word, req->synonyms);
   if (words.query.empty()) return invalid_request("query has no words to search for");
 
   // The candidates: the storage's best by text, the expired ones left out.

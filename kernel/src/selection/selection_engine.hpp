@@ -19,6 +19,7 @@
 // Tokens are estimated as ceil(bytes of the item's context JSON / chars_per_token).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,9 +30,10 @@
 #include "ctxmgr/sdk/selector.hpp"
 #include "ctxmgr/sdk/storage_search.hpp"
 #include "embedding/semantic_search.hpp"
+#include "selection/apertium_lexicon.hpp"
 #include "selection/bilingual_dictionary.hpp"
-#include "selection/thesaurus.hpp"
 #include "selection/feedback.hpp"
+#include "selection/thesaurus.hpp"
 
 namespace ctxmgr::kernel {
 
@@ -71,10 +73,12 @@ class SelectionEngine {
  public:
   // `storage` may be null (a storage without the search capability): selection is then 503.
   // `semantic` may be null (no embedder): the `semantic` component is then skipped.
+  // `apertium` may be null (no Apertium dictionary): translations come from `dictionary` alone.
   SelectionEngine(sdk::StorageSearch* storage,
                   std::vector<std::pair<std::string, sdk::Selector*>> selectors,
                   BilingualDictionary dictionary, Thesaurus thesaurus, const sdk::Clock& clock,
-                  SelectionSettings settings, SemanticSearch* semantic = nullptr);
+                  SelectionSettings settings, SemanticSearch* semantic = nullptr,
+                  std::unique_ptr<ApertiumLexicon> apertium = nullptr);
 
   // Runs a selection over `agent_id`'s view for a request body of API.md.
   sdk::Result<SelectOutcome> select(std::string_view agent_id, std::string_view body,
@@ -99,6 +103,7 @@ class SelectionEngine {
   SemanticSearch* semantic_;
   std::vector<std::pair<std::string, sdk::Selector*>> selectors_;
   BilingualDictionary dictionary_;
+  std::unique_ptr<ApertiumLexicon> apertium_;
   Thesaurus thesaurus_;
   const sdk::Clock& clock_;
   SelectionSettings settings_;

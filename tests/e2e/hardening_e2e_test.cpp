@@ -447,4 +447,23 @@ TEST(SqliteFiles, FolderAndDatabaseArePrivateWhateverTheUmask) {
   std::filesystem::remove_all(parent);
 }
 
+// A port already taken is an error the operator reads, and the server exits cleanly: what was
+// already running (webhooks, seals, batches) stops in order. It used to abort ("pure virtual
+// method called": the webhook dispatcher read the time from a clock already destroyed).
+TEST(ServerStart, APortAlreadyTakenExitsWithAnErrorNotACrash) {
+  ct::Server first(ct::ServerOptions{});
+  ASSERT_TRUE(first.start()) << first.log();
+  ASSERT_EQ(first.stop(), 0);
+  ASSERT_TRUE(first.start()) << first.log();  // its config now names the port it holds
+  const auto second = ct::run_process({CTXMGR_BIN, "--config", first.config_path(), "serve"});
+  const std::string log = second.out + second.err;
+  EXPECT_EQ(second.exit_code, 1) << log;
+  EXPECT_NE(log.find("transport 'http' failed to start: cannot listen on 127.0.0.1:" +
+                     std::to_string(first.port())),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("pure virtual"), std::string::npos) << log;
+  EXPECT_EQ(first.stop(), 0);
+}
+
 }  // namespace

@@ -98,6 +98,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
   }
   // Storage first: open, bring the schema up to date, then build the service on it.
   auto storages = registry.of_kind<sdk::Storage>(sdk::Kind::storage);
+  SystemClock clock;  // outlives everything below that reads the time, however this returns
   std::unique_ptr<AuditBatcher> batcher;
   std::unique_ptr<RateLimiter> rate_limiter;  // outlives the service that points to it
   std::unique_ptr<AccessCache> access;        // outlives the service and the process engine
@@ -130,7 +131,6 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
         "vectors (it lacks the vector capability of SDK ABI 1.8)");
     return kExitUsage;
   }
-  SystemClock clock;
   // The audit chain's keys and checkpoint, from outside the database (made at the first start).
   auto trust = load_audit_trust(config.audit, env, true);
   if (!trust) {
@@ -302,10 +302,26 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
                                    [s = service.get()] { s->flush_auth_failures(false); });
     auth_failures->start();
   }
+  // Event streams end first (each with what it holds), then transports drain, then the last
+  // seals, then the rest: after a stop signal, and when a plugin failed to start (a transport
+  // whose port is taken) with the webhooks, seals and batches already running.
+  auto stop_in_order = [&] {
+    if (webhooks) webhooks->stop();
+    if (events) events->stop();
+    registry.stop(sdk::Kind::transport);
+    if (auth_failures) {
+      auth_failures->stop();
+      service->flush_auth_failures(true);
+    }
+    if (embedding) embedding->stop();
+    if (batcher) batcher->stop();
+    if (sealer) sealer->stop();
+    registry.stop_all();
+  };
   // Then selectors, providers and the embedder, and transports last: they accept requests at once.
   if (auto st = registry.start_all(); !st) {
     log.error("{}", st.error().message());
-    registry.stop_all();
+    stop_in_order();
     return kExitFailure;
   }
   if (embedding) {
@@ -326,19 +342,7 @@ int serve(const Config& config, const YamlSource& source, const Environment& env
     }
   }
   log.info("received {}, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  // Event streams end first (each with what it holds), then transports drain, then the last
-  // seals, then the rest.
-  if (webhooks) webhooks->stop();
-  if (events) events->stop();
-  registry.stop(sdk::Kind::transport);
-  if (auth_failures) {
-    auth_failures->stop();
-    service->flush_auth_failures(true);
-  }
-  if (embedding) embedding->stop();
-  if (batcher) batcher->stop();
-  if (sealer) sealer->stop();
-  registry.stop_all();
+  stop_in_order();
   log.info("stopped");
   return kExitOk;
 }

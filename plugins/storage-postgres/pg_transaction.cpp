@@ -49,9 +49,9 @@ sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
                         from_us("u") +
                         ", updated_by = :ub, deleted = :d <> 0 WHERE id = CAST(:id AS uuid) "
                         "RETURNING 1",
-        soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata),
-        soci::use(version), soci::use(updated), soci::use(r.updated_by), soci::use(deleted),
-        soci::use(r.id), soci::into(found, ind);
+        soci::use(r.agent_id), soci::use(r.context_data), soci::use(r.metadata), soci::use(version),
+        soci::use(updated), soci::use(r.updated_by), soci::use(deleted), soci::use(r.id),
+        soci::into(found, ind);
     if (found != 1) return sdk::Error(sdk::Errc::not_found, "context " + r.id + " does not exist");
     return {};
   } catch (const std::exception& e) {
@@ -82,22 +82,8 @@ sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
   return {};
 }
 
-namespace {
-
-// The actions the change feed delivers (docs/events.md): a transaction holding one tells the
-// other servers when it commits. Reads and the rest are not notified.
-bool feed_action(std::string_view action) {
-  for (const std::string_view a :
-       {"create", "update", "delete", "purge", "revert", "redact", "grant", "revoke"}) {
-    if (action == a) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev) {
-  feed_change_ = feed_change_ || feed_action(ev.action);
+  feed_change_ = feed_change_ || sdk::is_feed_action(ev.action);
   try {
     // Sent with everything held before it: a create is this one round trip.
     std::optional<std::string> ctx;
@@ -120,7 +106,8 @@ sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
     int disabled = a.disabled ? 1 : 0;
     lease_.sql() << "INSERT INTO " + storage_.sql().table("agents") +
                         " (agent_id, display_name, role, created_at, disabled) VALUES (:id, :name, "
-                        ":role, " + from_us("c") + ", :d <> 0)",
+                        ":role, " +
+                        from_us("c") + ", :d <> 0)",
         soci::use(a.agent_id), soci::use(a.display_name), soci::use(a.role), soci::use(created),
         soci::use(disabled);
     return {};
@@ -140,7 +127,8 @@ sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
                         "agent_id = :id RETURNING 1",
         soci::use(a.display_name), soci::use(a.role), soci::use(disabled), soci::use(a.agent_id),
         soci::into(found, ind);
-    if (found != 1) return sdk::Error(sdk::Errc::not_found, "agent " + a.agent_id + " does not exist");
+    if (found != 1)
+      return sdk::Error(sdk::Errc::not_found, "agent " + a.agent_id + " does not exist");
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "update agent");
@@ -271,7 +259,7 @@ sdk::Status PgTransaction::undo_to_mark() {
 sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
   if (events.empty()) return std::vector<std::int64_t>();
-  for (const auto& ev : events) feed_change_ = feed_change_ || feed_action(ev.action);
+  for (const auto& ev : events) feed_change_ = feed_change_ || sdk::is_feed_action(ev.action);
   try {
     // One statement text whatever the number of events, prepared once per connection; sent
     // with what is held.
@@ -289,11 +277,11 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
       request.add(ev.request_id);
       details.add(ev.details);
     }
-    const auto rows = pipe_.send(
-        lease_, "append audit events", storage_.sql().hot().append_audits,
-        {std::move(at).close(), std::move(agent).close(), std::move(action).close(),
-         std::move(context).close(), std::move(transport).close(), std::move(request).close(),
-         std::move(details).close()});
+    const auto rows =
+        pipe_.send(lease_, "append audit events", storage_.sql().hot().append_audits,
+                   {std::move(at).close(), std::move(agent).close(), std::move(action).close(),
+                    std::move(context).close(), std::move(transport).close(),
+                    std::move(request).close(), std::move(details).close()});
     std::vector<std::int64_t> seqs;
     seqs.reserve(rows.size());
     for (const auto& r : rows) seqs.push_back(std::stoll(r.at(0)));

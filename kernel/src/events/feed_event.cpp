@@ -5,25 +5,15 @@
 #include <boost/json/parse.hpp>
 
 #include "core/time_text.hpp"
+#include "ctxmgr/sdk/storage_change_wake.hpp"
 #include "json/json_text.hpp"
 
 namespace ctxmgr::kernel {
 
 namespace json = boost::json;
 
-const std::vector<std::string_view>& feed_actions() {
-  static const std::vector<std::string_view> kActions = {"create", "update", "delete", "purge",
-                                                         "revert", "redact", "grant",  "revoke"};
-  return kActions;
-}
-
-bool is_feed_action(std::string_view action) {
-  const auto& all = feed_actions();
-  return std::find(all.begin(), all.end(), action) != all.end();
-}
-
 std::optional<FeedEvent> to_feed_event(const sdk::AuditEvent& event) {
-  if (!is_feed_action(event.action)) return std::nullopt;
+  if (!sdk::is_feed_action(event.action)) return std::nullopt;
   FeedEvent out;
   out.seq = event.seq;
   out.at_us = event.at_us;
@@ -75,20 +65,19 @@ sdk::Result<std::vector<std::string>> parse_feed_actions(std::string_view text) 
   while (true) {
     const auto comma = text.find(',');
     const std::string one(text.substr(0, comma));
-    if (!is_feed_action(one)) {
+    if (!sdk::is_feed_action(one)) {
       std::string known;
-      for (auto a : feed_actions()) {
+      for (auto a : sdk::kFeedActions) {
         if (!known.empty()) known += ", ";
         known += a;
       }
       return sdk::Error(sdk::Errc::invalid_request,
-                   "action \"" + one + "\" is not a change the feed carries (" + known + ")");
+                        "action \"" + one + "\" is not a change the feed carries (" + known + ")");
     }
     if (std::find(out.begin(), out.end(), one) == out.end()) out.push_back(one);
     if (comma == std::string_view::npos) return out;
     text.remove_prefix(comma + 1);
   }
 }
-
 
 }  // namespace ctxmgr::kernel

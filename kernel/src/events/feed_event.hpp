@@ -28,9 +28,7 @@ struct FeedEvent {
   std::string permission;               // grant: read or write
 };
 
-// The feed's actions, in the order docs/events.md lists them.
-const std::vector<std::string_view>& feed_actions();
-bool is_feed_action(std::string_view action);
+// The feed's actions are sdk::kFeedActions (storage_change_wake.hpp).
 // "create,update" as its feed actions, each known, none twice; invalid_request naming the ones
 // the feed carries otherwise.
 sdk::Result<std::vector<std::string>> parse_feed_actions(std::string_view text);

@@ -6,10 +6,10 @@
 #include <mutex>
 #include <thread>
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 namespace ctxmgr::kernel {
 
@@ -19,9 +19,8 @@ namespace {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        msg.time.time_since_epoch())
-                        .count();
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
     const std::time_t secs = static_cast<std::time_t>(us / 1000000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
@@ -34,8 +33,8 @@ class JsonFormatter final : public spdlog::formatter {
     line += "\",\"level\":\"";
     line.append(level.data(), level.size());
     line += "\",\"logger\":";
-    line += boost::json::serialize(
-        boost::json::value(boost::json::string_view(msg.logger_name.data(), msg.logger_name.size())));
+    line += boost::json::serialize(boost::json::value(
+        boost::json::string_view(msg.logger_name.data(), msg.logger_name.size())));
     line += ",\"message\":";
     line += boost::json::serialize(
         boost::json::value(boost::json::string_view(msg.payload.data(), msg.payload.size())));
@@ -59,7 +58,11 @@ struct LogState {
       std::unique_lock lock(mu);
       while (!stopping) {
         stopped.wait_for(lock, kFlushEvery, [this] { return stopping; });
-        sink->flush_pending();
+        // The write happens outside `mu`: configuring or making a logger never waits for it.
+        auto current = sink;
+        lock.unlock();
+        current->flush_pending();
+        lock.lock();
       }
     });
   }

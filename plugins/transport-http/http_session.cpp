@@ -163,13 +163,12 @@ void Session::on_body(beast::error_code ec) {
   WorkerPool& pool = provider ? providers_ : writers_;
   const bool queued = pool.try_post([self = shared_from_this()] { self->answer(); });
   if (!queued) {
-    respond(error_response(
-        sdk::Error(sdk::Errc::unavailable, provider
-                                               ? "too many requests are waiting on AI providers; "
+    respond(error_response(sdk::Error(sdk::Errc::unavailable,
+                                      provider ? "too many requests are waiting on AI providers; "
                                                  "retry shortly"
                                                : "too many writes are waiting; retry shortly")
-            .with_field("retry_after", 1),
-        choose_request_id(req), req.version(), req.keep_alive()));
+                               .with_field("retry_after", 1),
+                           choose_request_id(req), req.version(), req.keep_alive()));
   }
 }
 
@@ -220,7 +219,8 @@ void Session::respond(Response res) {
 
 void Session::on_write(bool close_after, beast::error_code ec) {
   response_.reset();
-  if (ec || close_after) return close();
+  if (ec) return close();
+  if (close_after) return parser_ && !parser_->is_done() ? linger_then_close() : close();
   read_header();
 }
 
@@ -297,6 +297,38 @@ void Session::write_events(std::string text) {
                      if (ec) return self->close();
                      self->pump_events();
                    });
+}
+
+// RFC 9112 9.6: a server that closes while request bytes are still arriving makes the kernel
+// answer them with a reset, and a reset can destroy the error answer before the client has read
+// it (a client writing a too-large body sees a broken pipe instead of 413). So the send side is
+// shut first and the rest of the request is read and dropped, for at most kLingerTime and
+// kLingerBytes past the body limit, as nginx's lingering close does.
+namespace {
+constexpr std::chrono::seconds kLingerTime{3};
+constexpr std::size_t kLingerBytes = 1 << 20;
+}  // namespace
+
+void Session::linger_then_close() {
+  if (heartbeat_) heartbeat_->cancel();
+  beast::error_code ec;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  if (ec) return close();
+  lingered_bytes_ = 0;
+  stream_.expires_after(kLingerTime);  // one deadline for the whole linger
+  discard_until_closed();
+}
+
+void Session::discard_until_closed() {
+  buffer_.clear();
+  stream_.async_read_some(
+      buffer_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        self->lingered_bytes_ += n;
+        if (ec || self->lingered_bytes_ > self->settings_.max_body_bytes + kLingerBytes) {
+          return self->close();
+        }
+        self->discard_until_closed();
+      });
 }
 
 void Session::close() {

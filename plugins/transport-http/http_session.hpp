@@ -88,6 +88,10 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   void on_write(bool close, boost::beast::error_code ec);
   void fail_read(boost::beast::error_code ec);
   void close();
+  // Closes a connection whose request was not read to its end (an error answered early): the
+  // send side first, then what the client still sends is read and dropped for a while.
+  void linger_then_close();
+  void discard_until_closed();
   bool write(std::string_view bytes) override;
   void stream_events(std::unique_ptr<sdk::EventStream> stream,
                      const std::string& request_id) override;
@@ -119,7 +123,8 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   bool events_writing_ = false;
   bool events_ended_ = false;  // the kernel ended the stream: close once written
   std::optional<boost::asio::steady_timer> heartbeat_;
-  char events_in_[256];  // what a client sends after its request, read and dropped
+  char events_in_[256];             // what a client sends after its request, read and dropped
+  std::size_t lingered_bytes_ = 0;  // dropped by discard_until_closed
 };
 
 }  // namespace ctxmgr::http

@@ -2,6 +2,8 @@
 // backend that can run here. The seed's examples are sent verbatim.
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -20,7 +22,8 @@ namespace {
 class RestE2E : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (!ct::Server::available(GetParam())) GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
+    if (!ct::Server::available(GetParam()))
+      GTEST_SKIP() << "no PostgreSQL (CTXMGR_TEST_PG_DSN) or no storage-postgres.so";
     start();
   }
   void start(const std::string& http_options = {}) {
@@ -74,7 +77,7 @@ TEST_P(RestE2E, SeedFlowVerbatim) {
   EXPECT_EQ(json::serialize(c.at("metadata")), R"({"priority":"high"})");
   EXPECT_EQ(c.at("version").as_int64(), 1);
   EXPECT_EQ(c.at("created_at").as_string().size(), 24u);  // 2026-11-24T16:00:00.123Z
-  EXPECT_EQ(id[14], '7');                                    // UUIDv7
+  EXPECT_EQ(id[14], '7');                                 // UUIDv7
 
   auto got = client_->get("/api/context/" + id);
   EXPECT_EQ(got.status, 200);
@@ -88,7 +91,8 @@ TEST_P(RestE2E, SeedFlowVerbatim) {
 })");
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(patched.header("etag"), "\"2\"");
-  EXPECT_EQ(json::serialize(json::parse(patched.body).at("context_data")), R"({"key":"new_value"})");
+  EXPECT_EQ(json::serialize(json::parse(patched.body).at("context_data")),
+            R"({"key":"new_value"})");
 
   auto history = client_->get("/api/context/" + id + "/history");
   ASSERT_EQ(history.status, 200);
@@ -106,9 +110,14 @@ TEST_P(RestE2E, SeedFlowVerbatim) {
   EXPECT_TRUE(deleted.body.empty());
   expect_error(client_->get("/api/context/" + id), 404, "not_found");
   EXPECT_EQ(json::parse(client_->get("/api/context/" + id + "/history").body)
-                .at("items").as_array().size(), 3u);
+                .at("items")
+                .as_array()
+                .size(),
+            3u);
   EXPECT_TRUE(json::parse(client_->get("/api/agent/agent_name/contexts").body)
-                  .at("items").as_array().empty());
+                  .at("items")
+                  .as_array()
+                  .empty());
 }
 
 TEST_P(RestE2E, SpanishKeysUnicodeNumbersAndKeyOrderComeBackUnchanged) {
@@ -120,11 +129,12 @@ TEST_P(RestE2E, SpanishKeysUnicodeNumbersAndKeyOrderComeBackUnchanged) {
       "{\"información\":\"valor\",\"zeta\":1,\"alfa\":2,\"ñandú\":\"pingüino ü\",\"emoji\":\"😀\","
       "\"esc\":\"é\\\"\\\\\\n\",\"f\":1.0,\"g\":0.1,\"h\":-2.5e-08,\"i\":9223372036854775807,"
       "\"j\":-9223372036854775808,\"k\":[1,1.5,true,false,null],\"l\":{\"b\":1,\"a\":2}}";
-  const std::string id =
-      create(R"({"agent_id":"mi_agente","context_data":)" + data + R"(,"metadata":{"priority":"high","tags":["facturación"]}})");
+  const std::string id = create(R"({"agent_id":"mi_agente","context_data":)" + data +
+                                R"(,"metadata":{"priority":"high","tags":["facturación"]}})");
   auto got = client_->get("/api/context/" + id);
   ASSERT_EQ(got.status, 200);
-  EXPECT_NE(got.body.find("\"context_data\":" + expected_data + ",\"metadata\":{\"priority\":"
+  EXPECT_NE(got.body.find("\"context_data\":" + expected_data +
+                          ",\"metadata\":{\"priority\":"
                           "\"high\",\"tags\":[\"facturación\"]}"),
             std::string::npos)
       << got.body;
@@ -165,7 +175,8 @@ TEST_P(RestE2E, VersionsHistoryRevertAndUndelete) {
   EXPECT_EQ(items[1].at("action").as_string(), "delete");
   EXPECT_EQ(json::serialize(items[1].at("context_data")), R"({"v":2})");
   const std::string cursor(h.at("next_cursor").as_string());
-  auto rest = json::parse(client_->get("/api/context/" + id + "/history?limit=2&cursor=" + cursor).body);
+  auto rest =
+      json::parse(client_->get("/api/context/" + id + "/history?limit=2&cursor=" + cursor).body);
   EXPECT_EQ(rest.at("items").as_array().at(0).at("version").as_int64(), 3);
   expect_error(client_->post("/api/context/" + id + "/revert", R"({"version":99})"), 404,
                "not_found");
@@ -188,7 +199,8 @@ TEST_P(RestE2E, ListPagesWithCursorTagAndIncludeDeleted) {
     auto v = json::parse(client_->get(target).body);
     for (const auto& item : v.at("items").as_array()) seen.emplace_back(item.at("id").as_string());
     if (v.at("next_cursor").is_null()) break;
-    target = "/api/agent/lister/contexts?limit=2&cursor=" + std::string(v.at("next_cursor").as_string());
+    target =
+        "/api/agent/lister/contexts?limit=2&cursor=" + std::string(v.at("next_cursor").as_string());
   }
   EXPECT_EQ(seen, (std::vector<std::string>{ids[3], ids[2], ids[1], ids[0]}));
   auto even = json::parse(client_->get("/api/agent/lister/contexts?tag=even").body);
@@ -203,8 +215,8 @@ TEST_P(RestE2E, ListPagesWithCursorTagAndIncludeDeleted) {
   expect_error(client_->get("/api/agent/lister/contexts?cursor=zzz"), 400, "invalid_request");
   expect_error(client_->get("/api/agent/lister/contexts?bogus=1"), 400, "invalid_request");
   expect_error(client_->get("/api/agent/_bad/contexts"), 400, "invalid_request");
-  EXPECT_TRUE(json::parse(client_->get("/api/agent/nobody/contexts").body)
-                  .at("items").as_array().empty());
+  EXPECT_TRUE(
+      json::parse(client_->get("/api/agent/nobody/contexts").body).at("items").as_array().empty());
 }
 
 TEST_P(RestE2E, EveryErrorStatusHasTheErrorBodyAndTheServerKeepsServing) {
@@ -224,29 +236,35 @@ TEST_P(RestE2E, EveryErrorStatusHasTheErrorBodyAndTheServerKeepsServing) {
   expect_error(client_->post("/api/context",
                              R"({"agent_id":"a","context_data":{},"metadata":{"priority":"top"}})"),
                400, "invalid_request");
-  expect_error(client_->post("/api/context", "{\"agent_id\":\"a\",\"context_data\":{\"s\":\"\xff\"}}"),
-               400, "invalid_request");
+  expect_error(
+      client_->post("/api/context", "{\"agent_id\":\"a\",\"context_data\":{\"s\":\"\xff\"}}"), 400,
+      "invalid_request");
   expect_error(client_->post("/api/context", R"({"agent_id":"a","context_data":{"s":"a\u0000b"}})"),
                400, "invalid_request");
-  expect_error(client_->post("/api/context", R"({"agent_id":"a","context_data":{},"metadata":{"k\u0000":1}})"),
+  expect_error(client_->post("/api/context",
+                             R"({"agent_id":"a","context_data":{},"metadata":{"k\u0000":1}})"),
                400, "invalid_request");
   const std::string deep = std::string(70, '[') + std::string(70, ']');
-  expect_error(client_->post("/api/context", R"({"agent_id":"a","context_data":{"d":)" + deep + "}}"),
-               400, "invalid_request");
+  expect_error(
+      client_->post("/api/context", R"({"agent_id":"a","context_data":{"d":)" + deep + "}}"), 400,
+      "invalid_request");
   expect_error(client_->get("/api/context/not-a-uuid"), 400, "invalid_request");
   expect_error(client_->patch("/api/context/" + id, R"({})"), 400, "invalid_request");
-  expect_error(client_->patch("/api/context/" + id, R"({"context_data":5})"), 400, "invalid_request");
+  expect_error(client_->patch("/api/context/" + id, R"({"context_data":5})"), 400,
+               "invalid_request");
   expect_error(client_->request("PATCH", "/api/context/" + id, R"({"context_data":{"k":2}})",
                                 {{"Content-Type", "application/json"}, {"If-Match", "abc"}}),
                400, "invalid_request");
   expect_error(client_->del("/api/context/" + id + "?purge=maybe"), 400, "invalid_request");
   // 404
   expect_error(client_->get("/api/context/01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10"), 404, "not_found");
-  expect_error(client_->patch("/api/context/01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10", R"({"context_data":{}})"),
-               404, "not_found");
+  expect_error(
+      client_->patch("/api/context/01936f3e-8c1a-7b2e-9f41-3c5d2a7e8b10", R"({"context_data":{}})"),
+      404, "not_found");
   expect_error(client_->get("/api/nothing/here"), 404, "not_found");
   // 405 with Allow
-  auto r405 = client_->request("PUT", "/api/context/" + id, "{}", {{"Content-Type", "application/json"}});
+  auto r405 =
+      client_->request("PUT", "/api/context/" + id, "{}", {{"Content-Type", "application/json"}});
   expect_error(r405, 405, "method_not_allowed");
   EXPECT_EQ(r405.header("allow"), "GET, HEAD, PATCH, DELETE");
   expect_error(client_->get("/api/context"), 405, "method_not_allowed");
@@ -260,8 +278,9 @@ TEST_P(RestE2E, EveryErrorStatusHasTheErrorBodyAndTheServerKeepsServing) {
                                 {{"Content-Type", "application/json; charset=latin1"}}),
                415, "unsupported_media_type");
   // PATCH accepts application/merge-patch+json.
-  EXPECT_EQ(client_->request("PATCH", "/api/context/" + id, R"({"context_data":{"m":1}})",
-                             {{"Content-Type", "application/merge-patch+json"}})
+  EXPECT_EQ(client_
+                ->request("PATCH", "/api/context/" + id, R"({"context_data":{"m":1}})",
+                          {{"Content-Type", "application/merge-patch+json"}})
                 .status,
             200);
   // 403: purge is admin-only.
@@ -303,8 +322,8 @@ TEST_P(RestE2E, FiftyConcurrentPatchesLoseNothing) {
   for (int i = 0; i < 50; ++i) {
     threads.emplace_back([&, i] {
       ct::HttpClient c(server_->port());
-      auto r = c.patch("/api/context/" + id,
-                       R"({"context_data":{"key_)" + std::to_string(i) + R"(":)" + std::to_string(i) + "}}");
+      auto r = c.patch("/api/context/" + id, R"({"context_data":{"key_)" + std::to_string(i) +
+                                                 R"(":)" + std::to_string(i) + "}}");
       if (r.status == 200) ++ok;
     });
   }
@@ -372,13 +391,53 @@ TEST_P(RestE2E, KeepAliveServesManyRequestsOnOneConnection) {
 TEST_P(RestE2E, OversizedBodyAndHeadersGet413) {
   server_.reset();
   start("max_body_bytes: 4096, max_header_bytes: 2048");
-  const std::string big = R"({"agent_id":"a","context_data":{"x":")" + std::string(5000, 'x') + "\"}}";
+  const std::string big =
+      R"({"agent_id":"a","context_data":{"x":")" + std::string(5000, 'x') + "\"}}";
   auto r = client_->post("/api/context", big);
   expect_error(r, 413, "payload_too_large");
   EXPECT_EQ(r.header("connection"), "close");
   auto h = client_->get("/healthz", {{"X-Big", std::string(3000, 'h')}});
   expect_error(h, 413, "payload_too_large");
   EXPECT_EQ(client_->get("/healthz").status, 200);  // a new connection works
+}
+
+// A client that sends a too-large body whole before reading (most do) must still read the 413:
+// the server drops the rest of the body instead of closing on it, which would make the kernel
+// reset the connection and lose the answer (RFC 9112 9.6).
+TEST_P(RestE2E, ATooLargeBodySentWholeStillGetsIts413) {
+  server_.reset();
+  start("max_body_bytes: 4096");
+  const int fd = ct::open_connection(server_->port());
+  ASSERT_GE(fd, 0);
+  const std::string body(600 * 1024, 'x');
+  const std::string head =
+      "POST /api/context HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+      "\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  // The server answers on the header alone; the body arrives after that answer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::size_t sent = 0;
+  while (sent < body.size()) {
+    const ssize_t n = ::send(fd, body.data() + sent, body.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  EXPECT_EQ(sent, body.size()) << "the server stopped reading the body";
+  ::shutdown(fd, SHUT_WR);  // the server stops dropping at our end of stream
+  timeval wait{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  std::string answer;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+  EXPECT_NE(answer.find("payload_too_large"), std::string::npos) << answer;
+  EXPECT_EQ(client_->get("/healthz").status, 200);
 }
 
 TEST_P(RestE2E, MalformedHttpGets400AndSlowClientsAreCutOff) {
@@ -389,7 +448,8 @@ TEST_P(RestE2E, MalformedHttpGets400AndSlowClientsAreCutOff) {
   EXPECT_NE(bad.find("\"code\":\"invalid_request\""), std::string::npos) << bad;
   // Half a request, then silence: the server closes the connection after the timeout.
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string slow = ct::HttpClient::raw(server_->port(), "GET /healthz HTTP/1.1\r\nHo", 3000);
+  const std::string slow =
+      ct::HttpClient::raw(server_->port(), "GET /healthz HTTP/1.1\r\nHo", 3000);
   const auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_TRUE(slow.empty()) << slow;
   EXPECT_LT(waited, std::chrono::milliseconds(2500));  // closed by the server, not by our wait
@@ -418,8 +478,9 @@ TEST_P(RestE2E, AcknowledgedWritesSurviveKill9) {
     writers.emplace_back([&, w] {
       ct::HttpClient c(server_->port());
       for (int i = 0; !stop; ++i) {
-        auto r = c.post("/api/context", R"({"agent_id":"k9","context_data":{"w":)" +
-                                            std::to_string(w) + R"(,"i":)" + std::to_string(i) + "}}");
+        auto r =
+            c.post("/api/context", R"({"agent_id":"k9","context_data":{"w":)" + std::to_string(w) +
+                                       R"(,"i":)" + std::to_string(i) + "}}");
         if (r.status != 201) {
           std::lock_guard lock(mu);
           stopped_by += " create " + std::to_string(r.status) + " " + r.body + ";";
@@ -463,7 +524,8 @@ TEST_P(RestE2E, AcknowledgedWritesSurviveKill9) {
     auto v = json::parse(r.body);
     EXPECT_GE(v.at("version").as_int64(), version) << id;
     auto h = json::parse(c.get("/api/context/" + id + "/history").body);
-    EXPECT_EQ(h.at("items").as_array().size(), static_cast<std::size_t>(v.at("version").as_int64()));
+    EXPECT_EQ(h.at("items").as_array().size(),
+              static_cast<std::size_t>(v.at("version").as_int64()));
   }
 }
 

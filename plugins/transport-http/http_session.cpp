@@ -158,7 +158,7 @@ void Session::on_body(beast::error_code ec) {
   const bool writes = method == bhttp::verb::post || method == bhttp::verb::patch ||
                       method == bhttp::verb::put || method == bhttp::verb::delete_;
   if (!provider && !writes) return answer();
-  // Off the I/O thread; the answer is written back on the session's strand.
+  // Off the I/O thread; the answer is written back on the session's I/O thread.
   if (provider) stream_.expires_never();  // the provider's own timeouts bound the wait
   WorkerPool& pool = provider ? providers_ : writers_;
   const bool queued = pool.try_post([self = shared_from_this()] { self->answer(); });

@@ -95,7 +95,7 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   bool write(std::string_view bytes) override;
   void stream_events(std::unique_ptr<sdk::EventStream> stream,
                      const std::string& request_id) override;
-  // The change feed's stream, on the session's strand: the head, then what the kernel readies,
+  // The change feed's stream, on the session's I/O thread: the head, then what the kernel readies,
   // one write at a time; a heartbeat comment when idle; a read that notices the client leaving.
   void start_events();
   void pump_events();
@@ -114,7 +114,7 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   WorkerPool& writers_;
   const std::chrono::steady_clock::time_point opened_ = std::chrono::steady_clock::now();
   std::atomic<bool> started_{false};  // a whole request header arrived once
-  bool idle_ = true;  // waiting for a request's header; only touched on the session's strand
+  bool idle_ = true;  // waiting for a request's header; only touched on the session's I/O thread
   bool send_timeout_set_ = false;
   // GET /api/events, once the handler handed its stream over.
   std::unique_ptr<sdk::EventStream> events_;

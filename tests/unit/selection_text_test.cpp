@@ -131,6 +131,22 @@ TEST(ApertiumLexicon, ReadOnFirstUseAndAFileThatFailsThenIsLeftOut) {
   std::filesystem::remove_all(dir);
 }
 
+// Without the module (a build or package that left it out), the dictionaries are refused with
+// the module's path, and selection goes on without them (ApertiumLexicon logs the error).
+TEST(ApertiumLexicon, AMissingModuleIsRefusedWithItsPathAndTranslatesNothing) {
+  const auto dir = ctxmgr::test::make_temp_dir();
+  const std::string module = dir + "/ctxmgr-apertium.so";
+  ck::BilingualDictionary d;
+  auto n = ck::load_apertium_bidix(module, kApertiumSpaEng, d);
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.error().message().find("Apertium dictionaries need " + module), std::string::npos)
+      << n.error().message();
+  EXPECT_EQ(d.size(), 0u);
+  const ck::ApertiumLexicon lexicon(module, {kApertiumSpaEng});
+  EXPECT_TRUE(lexicon.translate("despliegue", 5).empty());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ApertiumLexicon, AFileThatIsNoTransducerIsRefusedWithItsName) {
   const auto dir = ctxmgr::test::make_temp_dir();
   ck::BilingualDictionary d;

@@ -17,9 +17,11 @@ sdk::Result<std::size_t> load_apertium_bidix(const std::filesystem::path& module
                                              const std::filesystem::path& bin,
                                              BilingualDictionary& into) {
   // Loaded once and kept (never unloaded, not even at exit): unloading ICU and lttoolbox again
-  // buys nothing once they were needed.
+  // buys nothing once they were needed. A process uses one module: another path is refused
+  // rather than answered by the module loaded first.
   static std::mutex mu;
   static auto& library = *new boost::dll::shared_library;
+  static auto& loaded_from = *new std::filesystem::path;
   ctxmgr_apertium_pairs_fn pairs = nullptr;
   {
     std::lock_guard lock(mu);
@@ -31,6 +33,11 @@ sdk::Result<std::size_t> load_apertium_bidix(const std::filesystem::path& module
         return Error(Errc::unavailable, "Apertium dictionaries need " + module.string() +
                                             ", which cannot be loaded: " + e.what());
       }
+      loaded_from = module;
+    } else if (loaded_from != module) {
+      return Error(Errc::unavailable, "Apertium dictionaries need " + module.string() +
+                                          ", but this process already loaded " +
+                                          loaded_from.string());
     }
     if (!library.has(CTXMGR_APERTIUM_PAIRS_SYMBOL)) {
       return Error(Errc::unavailable,

@@ -310,17 +310,16 @@ constexpr std::size_t kLingerBytes = 1 << 20;
 }  // namespace
 
 void Session::linger_then_close() {
-  if (heartbeat_) heartbeat_->cancel();
   beast::error_code ec;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
   if (ec) return close();
   lingered_bytes_ = 0;
+  buffer_.clear();  // what was read is dropped too; reads below never commit into it
   stream_.expires_after(kLingerTime);  // one deadline for the whole linger
   discard_until_closed();
 }
 
 void Session::discard_until_closed() {
-  buffer_.clear();
   stream_.async_read_some(
       buffer_.prepare(64 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
         self->lingered_bytes_ += n;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <system_error>
 
 #include "log/logging.hpp"
 #include "selection/apertium_abi.h"
@@ -21,7 +22,6 @@ sdk::Result<std::size_t> load_apertium_bidix(const std::filesystem::path& module
   // rather than answered by the module loaded first.
   static std::mutex mu;
   static auto& library = *new boost::dll::shared_library;
-  static auto& loaded_from = *new std::filesystem::path;
   ctxmgr_apertium_pairs_fn pairs = nullptr;
   {
     std::lock_guard lock(mu);
@@ -33,11 +33,10 @@ sdk::Result<std::size_t> load_apertium_bidix(const std::filesystem::path& module
         return Error(Errc::unavailable, "Apertium dictionaries need " + module.string() +
                                             ", which cannot be loaded: " + e.what());
       }
-      loaded_from = module;
-    } else if (loaded_from != module) {
+    } else if (std::error_code ec; !std::filesystem::equivalent(library.location(), module, ec)) {
       return Error(Errc::unavailable, "Apertium dictionaries need " + module.string() +
                                           ", but this process already loaded " +
-                                          loaded_from.string());
+                                          library.location().string());
     }
     if (!library.has(CTXMGR_APERTIUM_PAIRS_SYMBOL)) {
       return Error(Errc::unavailable,

@@ -33,6 +33,7 @@ Rows Pipeline::send(const PgPool::Lease& lease, std::string what, const Prepared
 Rows Pipeline::flush(const PgPool::Lease& lease, bool answer_last) {
   std::vector<Held> batch;
   batch.swap(held_);
+  failed_at_ = kNone;
   if (batch.empty()) return {};
   PGconn* conn = static_cast<soci::postgresql_session_backend*>(lease.sql().get_backend())->conn_;
   auto* prepared = lease.prepared();
@@ -104,6 +105,7 @@ Rows Pipeline::flush(const PgPool::Lease& lease, bool answer_last) {
         const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         failure.emplace(h.what,
                         std::make_pair(PQresultErrorMessage(r), state != nullptr ? state : ""));
+        failed_at_ = e.held;
       }
       PQclear(r);
     }

@@ -13,6 +13,7 @@
 //
 // Not thread-safe: one per transaction (or per one-shot read), used by its thread.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,12 @@ class Pipeline {
   void hold(std::string what, std::string sql, Params params);
   void hold(std::string what, const Prepared& statement, Params params);
   bool empty() const { return held_.empty(); }
+  std::size_t size() const { return held_.size(); }
   void clear() { held_.clear(); }
+  // After a send that threw: the position, among the statements it sent, of the one the server
+  // refused; kNone when none was (the connection failed).
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t failed_at() const { return failed_at_; }
   // Sends what is held, in one round trip. Throws soci::postgresql_soci_error for the first
   // statement that failed ("<what>: ...").
   void send(const PgPool::Lease& lease);
@@ -50,6 +56,7 @@ class Pipeline {
   };
   Rows flush(const PgPool::Lease& lease, bool answer_last);
   std::vector<Held> held_;
+  std::size_t failed_at_ = kNone;
 };
 
 }  // namespace ctxmgr::pg

@@ -20,8 +20,16 @@ constexpr const char* kHistoryColumns =
 }  // namespace
 
 ContextRows::ContextRows(std::size_t n)
-    : id(n), agent(n), data(n), meta(n), created_by(n), updated_by(n), version(n), created(n),
-      updated(n), deleted(n) {}
+    : id(n),
+      agent(n),
+      data(n),
+      meta(n),
+      created_by(n),
+      updated_by(n),
+      version(n),
+      created(n),
+      updated(n),
+      deleted(n) {}
 
 void ContextRows::bind_into(soci::details::once_temp_type& q) {
   q, soci::into(id), soci::into(agent), soci::into(data), soci::into(meta), soci::into(version),
@@ -94,23 +102,33 @@ Sql::Sql(const std::string& schema) : schema_(schema), prefix_("\"" + schema + "
   hot_.context_by_id = {"ctxmgr_context", select_context("id = CAST($1 AS uuid)")};
   hot_.context_for_update = {"ctxmgr_context_for_update",
                              select_context("id = CAST($1 AS uuid) FOR UPDATE")};
-  hot_.insert_context = {
-      "ctxmgr_insert_context",
+  // Ten and seven arrays unnested side by side: the rows of many creates in one statement each
+  // (pg_transaction.hpp: held rows), one text whatever their number.
+  hot_.insert_contexts = {
+      "ctxmgr_insert_contexts",
       "INSERT INTO " + table("context") +
           " (id, agent_id, context_data, metadata, version, created_at, updated_at, created_by, "
-          "updated_by, deleted) VALUES (CAST($1 AS uuid), $2, $3, $4, CAST($5 AS BIGINT), " +
-          from_us_at(6) + ", " + from_us_at(7) + ", $8, $9, $10)"};
-  hot_.append_history = {"ctxmgr_append_history",
-                         "INSERT INTO " + table("context_history") +
-                             " (context_id, version, action, agent_id, at, context_data, "
-                             "metadata) VALUES (CAST($1 AS uuid), CAST($2 AS BIGINT), $3, $4, " +
-                             from_us_at(5) + ", $6, $7)"};
+          "updated_by, deleted) SELECT u.id, u.agent, u.data, u.meta, u.version, "
+          "TIMESTAMPTZ 'epoch' + u.created * INTERVAL '1 microsecond', "
+          "TIMESTAMPTZ 'epoch' + u.updated * INTERVAL '1 microsecond', u.created_by, "
+          "u.updated_by, u.deleted FROM unnest(CAST($1 AS UUID[]), CAST($2 AS TEXT[]), "
+          "CAST($3 AS TEXT[]), CAST($4 AS TEXT[]), CAST($5 AS BIGINT[]), CAST($6 AS BIGINT[]), "
+          "CAST($7 AS BIGINT[]), CAST($8 AS TEXT[]), CAST($9 AS TEXT[]), CAST($10 AS BOOLEAN[])) "
+          "AS u(id, agent, data, meta, version, created, updated, created_by, updated_by, "
+          "deleted)"};
+  hot_.append_histories = {
+      "ctxmgr_append_histories",
+      "INSERT INTO " + table("context_history") +
+          " (context_id, version, action, agent_id, at, context_data, metadata) SELECT u.id, "
+          "u.version, u.action, u.agent, TIMESTAMPTZ 'epoch' + u.at * INTERVAL '1 microsecond', "
+          "u.data, u.meta FROM unnest(CAST($1 AS UUID[]), CAST($2 AS BIGINT[]), "
+          "CAST($3 AS TEXT[]), CAST($4 AS TEXT[]), CAST($5 AS BIGINT[]), CAST($6 AS TEXT[]), "
+          "CAST($7 AS TEXT[])) AS u(id, version, action, agent, at, data, meta)"};
   hot_.append_audit = {"ctxmgr_append_audit",
                        "INSERT INTO " + table("access_log") +
                            " (at, agent_id, action, context_id, transport, request_id, details) "
                            "VALUES (" +
-                           from_us_at(1) +
-                           ", $2, $3, CAST($4 AS uuid), $5, $6, $7) RETURNING seq"};
+                           from_us_at(1) + ", $2, $3, CAST($4 AS uuid), $5, $6, $7) RETURNING seq"};
   // Seven arrays unnested side by side: one text whatever the number of events.
   hot_.append_audits = {
       "ctxmgr_append_audits",

@@ -56,7 +56,7 @@ struct Prepared {
 // on every request.
 struct HotStatements {
   Prepared context_by_id, context_for_update;  // read a context ($1: id)
-  Prepared insert_context, append_history, append_audit, append_audits, append_seals;
+  Prepared insert_contexts, append_histories, append_audit, append_audits, append_seals;
 };
 
 class Sql {

@@ -7,6 +7,14 @@
 
 namespace ctxmgr::pg {
 
+namespace {
+
+// Held rows beyond this are placed in the pipeline (a restore inserts thousands in one
+// transaction; a batch of creates stays far below).
+constexpr std::size_t kHeldRowsMax = 512;
+
+}  // namespace
+
 PgTransaction::~PgTransaction() {
   if (done_) return;
   try {
@@ -19,8 +27,8 @@ PgTransaction::~PgTransaction() {
 sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::string_view id) {
   try {
     // What is held goes first, in the same round trip.
-    const auto rows = pipe_.send(lease_, "read context", storage_.sql().hot().context_for_update,
-                                 {std::string(id)});
+    const auto rows =
+        send("read context", storage_.sql().hot().context_for_update, {std::string(id)});
     if (rows.empty()) return std::optional<sdk::ContextRow>();
     return std::optional<sdk::ContextRow>(context_row(rows.front()));
   } catch (const std::exception& e) {
@@ -29,16 +37,14 @@ sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::s
 }
 
 sdk::Status PgTransaction::insert_context(const sdk::ContextRow& r) {
-  pipe_.hold("insert context", storage_.sql().hot().insert_context,
-             {r.id, r.agent_id, r.context_data, r.metadata, std::to_string(r.version),
-              std::to_string(r.created_at_us), std::to_string(r.updated_at_us), r.created_by,
-              r.updated_by, r.deleted ? "true" : "false"});
+  held_contexts_.push_back(r);
+  if (held_contexts_.size() + held_history_.size() >= kHeldRowsMax) place_rows();
   return {};
 }
 
 sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     long long version = r.version, updated = r.updated_at_us;
     int deleted = r.deleted ? 1 : 0;
     int found = 0;
@@ -61,7 +67,7 @@ sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
 
 sdk::Status PgTransaction::purge_context(std::string_view id) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     std::string key(id);
     lease_.sql() << "DELETE FROM " + storage_.sql().table("context_history") +
                         " WHERE context_id = CAST(:id AS uuid)",
@@ -76,9 +82,8 @@ sdk::Status PgTransaction::purge_context(std::string_view id) {
 }
 
 sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
-  pipe_.hold("append history", storage_.sql().hot().append_history,
-             {r.context_id, std::to_string(r.version), r.action, r.agent_id,
-              std::to_string(r.at_us), r.context_data, r.metadata});
+  held_history_.push_back(r);
+  if (held_contexts_.size() + held_history_.size() >= kHeldRowsMax) place_rows();
   return {};
 }
 
@@ -88,9 +93,9 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
     // Sent with everything held before it: a create is this one round trip.
     std::optional<std::string> ctx;
     if (!ev.context_id.empty()) ctx = ev.context_id;
-    const auto seq = pipe_.send(lease_, "append audit event", storage_.sql().hot().append_audit,
-                                {std::to_string(ev.at_us), ev.agent_id, ev.action, ctx,
-                                 ev.transport, ev.request_id, ev.details});
+    const auto seq = send("append audit event", storage_.sql().hot().append_audit,
+                          {std::to_string(ev.at_us), ev.agent_id, ev.action, ctx, ev.transport,
+                           ev.request_id, ev.details});
     if (seq.size() != 1 || seq.front().empty())
       return sdk::Error(sdk::Errc::internal, "append audit event: no seq");
     return static_cast<std::int64_t>(std::stoll(seq.front().front()));
@@ -101,7 +106,7 @@ sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev)
 
 sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     long long created = a.created_at_us;
     int disabled = a.disabled ? 1 : 0;
     lease_.sql() << "INSERT INTO " + storage_.sql().table("agents") +
@@ -118,7 +123,7 @@ sdk::Status PgTransaction::insert_agent(const sdk::AgentRow& a) {
 
 sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     int disabled = a.disabled ? 1 : 0;
     int found = 0;
     soci::indicator ind = soci::i_ok;
@@ -138,7 +143,7 @@ sdk::Status PgTransaction::update_agent(const sdk::AgentRow& a) {
 sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view token_hash,
                                      std::int64_t at_us) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     std::string agent(agent_id), hash(token_hash);
     long long at = at_us;
     lease_.sql() << "DELETE FROM " + storage_.sql().table("agent_tokens") + " WHERE agent_id = :a",
@@ -154,7 +159,7 @@ sdk::Status PgTransaction::set_token(std::string_view agent_id, std::string_view
 
 sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::GrantRow& g) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     const bool ctx = scope == sdk::GrantScope::context;
     const std::string table = storage_.sql().table(ctx ? "context_grants" : "owner_grants");
     const std::string key = ctx ? "context_id" : "owner_id";
@@ -179,7 +184,7 @@ sdk::Result<bool> PgTransaction::put_grant(sdk::GrantScope scope, const sdk::Gra
 sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string_view scope_id,
                                               std::string_view agent_id) {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     const bool ctx = scope == sdk::GrantScope::context;
     std::string id(scope_id), agent(agent_id);
     int removed = 0;
@@ -197,7 +202,7 @@ sdk::Result<bool> PgTransaction::remove_grant(sdk::GrantScope scope, std::string
 
 sdk::Result<std::optional<sdk::AuditSeal>> PgTransaction::last_seal() {
   try {
-    pipe_.send(lease_);  // what is held goes first
+    send_held();  // what is held goes first
     // One sealer at a time across every process: a transaction-level advisory lock.
     lease_.sql() << "SELECT pg_advisory_xact_lock(7596390142265447250)";
     long long seq = 0;
@@ -223,8 +228,8 @@ sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals
       seqs.add(seal.seq);
       hashes.add(seal.hash);
     }
-    pipe_.send(lease_, "append seals", storage_.sql().hot().append_seals,
-               {std::move(seqs).close(), std::move(hashes).close()});
+    send("append seals", storage_.sql().hot().append_seals,
+         {std::move(seqs).close(), std::move(hashes).close()});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(lease_, e, "append seals");
@@ -232,23 +237,35 @@ sdk::Status PgTransaction::append_seals(const std::vector<sdk::AuditSeal>& seals
 }
 
 sdk::Status PgTransaction::mark() {
-  // Held: sent with the change's own statements.
-  if (marked_) pipe_.hold("mark", "RELEASE SAVEPOINT m", {});
-  pipe_.hold("mark", "SAVEPOINT m", {});
+  if (broken_) return broken_error("mark");
+  // Nothing is sent: the savepoint is placed with the change's first statement (Lazy marks).
   marked_ = true;
+  placed_ = false;
+  mark_contexts_ = held_contexts_.size();
+  mark_history_ = held_history_.size();
   return {};
 }
 
 sdk::Status PgTransaction::undo_to_mark() {
   if (!marked_) return sdk::Error(sdk::Errc::internal, "undo_to_mark without a mark");
+  if (broken_) return broken_error("undo to mark");
+  if (!placed_) {  // nothing of the change reached the server: its rows are dropped here
+    held_contexts_.resize(mark_contexts_);
+    held_history_.resize(mark_history_);
+    return {};
+  }
+  held_contexts_.clear();  // every row held since the savepoint is the change's own
+  held_history_.clear();
   try {
-    // What is held is sent first (the mark may be among it); a failure there is the very thing
-    // being undone, unless the connection is gone — which the rollback below then reports.
+    // What is held is sent first (the savepoint may be among it); a failure there is the very
+    // thing being undone, unless it is a write of an earlier change (broken) or the connection is
+    // gone — which the rollback below then reports.
     try {
-      pipe_.send(lease_);
+      send_held();
     } catch (const std::exception&) {
       pipe_.clear();
     }
+    if (broken_) return broken_error("undo to mark");
     pipe_.send(lease_, "undo to mark", "ROLLBACK TO SAVEPOINT m", {});
     return {};
   } catch (const std::exception& e) {
@@ -278,10 +295,10 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
       details.add(ev.details);
     }
     const auto rows =
-        pipe_.send(lease_, "append audit events", storage_.sql().hot().append_audits,
-                   {std::move(at).close(), std::move(agent).close(), std::move(action).close(),
-                    std::move(context).close(), std::move(transport).close(),
-                    std::move(request).close(), std::move(details).close()});
+        send("append audit events", storage_.sql().hot().append_audits,
+             {std::move(at).close(), std::move(agent).close(), std::move(action).close(),
+              std::move(context).close(), std::move(transport).close(), std::move(request).close(),
+              std::move(details).close()});
     std::vector<std::int64_t> seqs;
     seqs.reserve(rows.size());
     for (const auto& r : rows) seqs.push_back(std::stoll(r.at(0)));
@@ -296,8 +313,9 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
 }
 
 sdk::Status PgTransaction::commit() {
+  if (broken_) return broken_error("commit");  // the destructor rolls back
   try {
-    pipe_.send(lease_, "commit", "COMMIT", {});
+    send("commit", "COMMIT", {});
     done_ = true;
     if (feed_change_) storage_.changes_committed();
     return {};
@@ -309,6 +327,101 @@ sdk::Status PgTransaction::commit() {
     }
     return storage_.fail(lease_, e, "commit");
   }
+}
+
+void PgTransaction::hold_rows(std::size_t contexts_from, std::size_t contexts_to,
+                              std::size_t history_from, std::size_t history_to) {
+  if (contexts_from < contexts_to) {
+    ArrayLiteral id, agent, data, meta, version, created, updated, created_by, updated_by, deleted;
+    for (std::size_t i = contexts_from; i < contexts_to; ++i) {
+      const auto& r = held_contexts_[i];
+      id.add(r.id);
+      agent.add(r.agent_id);
+      data.add(r.context_data);
+      meta.add(r.metadata);
+      version.add(r.version);
+      created.add(r.created_at_us);
+      updated.add(r.updated_at_us);
+      created_by.add(r.created_by);
+      updated_by.add(r.updated_by);
+      deleted.add(std::string(r.deleted ? "t" : "f"));
+    }
+    pipe_.hold("insert context", storage_.sql().hot().insert_contexts,
+               {std::move(id).close(), std::move(agent).close(), std::move(data).close(),
+                std::move(meta).close(), std::move(version).close(), std::move(created).close(),
+                std::move(updated).close(), std::move(created_by).close(),
+                std::move(updated_by).close(), std::move(deleted).close()});
+  }
+  if (history_from < history_to) {
+    ArrayLiteral id, version, action, agent, at, data, meta;
+    for (std::size_t i = history_from; i < history_to; ++i) {
+      const auto& r = held_history_[i];
+      id.add(r.context_id);
+      version.add(r.version);
+      action.add(r.action);
+      agent.add(r.agent_id);
+      at.add(r.at_us);
+      data.add(r.context_data);
+      meta.add(r.metadata);
+    }
+    pipe_.hold("append history", storage_.sql().hot().append_histories,
+               {std::move(id).close(), std::move(version).close(), std::move(action).close(),
+                std::move(agent).close(), std::move(at).close(), std::move(data).close(),
+                std::move(meta).close()});
+  }
+}
+
+void PgTransaction::place_rows() {
+  const bool pending_mark = marked_ && !placed_;
+  if (pending_mark) {
+    // The earlier changes' rows, then the savepoint, then the marked change's own rows.
+    hold_rows(0, mark_contexts_, 0, mark_history_);
+    if (savepoint_) pipe_.hold("mark", "RELEASE SAVEPOINT m", {});
+    pipe_.hold("mark", "SAVEPOINT m", {});
+    earlier_ = pipe_.size();
+    savepoint_ = placed_ = true;
+    hold_rows(mark_contexts_, held_contexts_.size(), mark_history_, held_history_.size());
+  } else {
+    hold_rows(0, held_contexts_.size(), 0, held_history_.size());
+  }
+  held_contexts_.clear();
+  held_history_.clear();
+  mark_contexts_ = mark_history_ = 0;
+}
+
+template <class Fn>
+auto PgTransaction::guarded(Fn&& fn) -> decltype(fn()) {
+  place_rows();
+  const std::size_t earlier = earlier_;
+  earlier_ = 0;
+  try {
+    return fn();
+  } catch (const std::exception&) {
+    // A refused statement before the savepoint wrote for an earlier change: none can be undone
+    // alone now.
+    if (pipe_.failed_at() != Pipeline::kNone && pipe_.failed_at() < earlier) broken_ = true;
+    throw;
+  }
+}
+
+void PgTransaction::send_held() {
+  guarded([&] { pipe_.send(lease_); });
+}
+
+Rows PgTransaction::send(std::string what, const Prepared& statement, Params params) {
+  return guarded([&] { return pipe_.send(lease_, std::move(what), statement, std::move(params)); });
+}
+
+Rows PgTransaction::send(std::string what, std::string sql, Params params) {
+  return guarded(
+      [&] { return pipe_.send(lease_, std::move(what), std::move(sql), std::move(params)); });
+}
+
+sdk::Error PgTransaction::broken_error(const char* what) {
+  return sdk::Error(sdk::Errc::internal,
+                    std::string(what) +
+                        ": a write of an earlier change in this transaction was "
+                        "refused, so the transaction cannot go on");
 }
 
 }  // namespace ctxmgr::pg

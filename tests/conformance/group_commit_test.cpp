@@ -93,8 +93,7 @@ TEST_P(GroupCommitTest, AFailingChangeInABatchIsUndoneAloneAndTheOthersCommit) {
   // Change 7 collides with a row that exists (a storage error, which a storage may report at a
   // later call of the transaction): undone, then retried alone, it collides again and says so.
   create(row(ct::uuid(50), "a", 1));
-  changes[7] = [this](sdk::Transaction& tx,
-                      sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
+  changes[7] = [this](sdk::Transaction& tx, sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
     if (auto st = tx.insert_context(row(ct::uuid(50), "a", 1)); !st) return st.error();
     if (auto seq = tx.append_audit(ev); !seq) return seq.error();
     return sdk::ApiResponse{};
@@ -156,9 +155,11 @@ TEST_P(GroupCommitTest, ADatabaseFailureMidBatchFailsEveryChangeAndWritesNone) {
     changes[static_cast<std::size_t>(i)] =
         [&, i, inner = creates(i)](sdk::Transaction& tx,
                                    sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
-      // The fourth change to run writes, then the batch's own connection is terminated from
-      // outside (the one idle in a transaction that touched this test's schema).
+      // The fourth change to run reads (as a patch does: the rows held so far go with the read),
+      // writes, then the batch's own connection is terminated from outside (the one idle in a
+      // transaction that touched this test's schema).
       if (ran.fetch_add(1) == 3) {
+        EXPECT_TRUE(tx.get_for_update(ct::uuid(i)).ok());
         auto first = inner(tx, ev);
         EXPECT_TRUE(first.ok());
         auto killed = ct::run_process(
@@ -185,6 +186,61 @@ TEST_P(GroupCommitTest, ADatabaseFailureMidBatchFailsEveryChangeAndWritesNone) {
   const auto again = creates(100);
   auto r = gc.run(event(100), again);
   ASSERT_TRUE(r.ok()) << r.error().message();
+}
+
+// A row that fails is found late when the storage holds writes (PostgreSQL sends a batch's rows
+// with the next statement that needs an answer): by a later change's read, or by the batch's audit
+// append at its end. Either way only the change at fault fails — the others, run again alone,
+// commit — and nothing of it is written.
+TEST_P(GroupCommitTest, ARowRefusedAfterItsChangeReturnedFailsOnlyThatChange) {
+  constexpr int kChanges = 6;
+  for (const bool later_read : {true, false}) {
+    SCOPED_TRACE(later_read ? "found by a later change's read" : "found by the audit append");
+    const int base = later_read ? 0 : 100;
+    const std::string taken = ct::uuid(base + 90);
+    create(row(taken, "a", 1));
+    GroupCommit gc(*storage_, batch(), one_batch_of(kChanges));
+    std::atomic<int> order{0}, faulty{-1};
+    std::vector<GroupCommit::Change> changes;
+    for (int i = 0; i < kChanges; ++i) {
+      changes.push_back(
+          [&, i, base](sdk::Transaction& tx, sdk::AuditEvent& ev) -> sdk::Result<sdk::ApiResponse> {
+            // The second change to run inserts a row whose id is taken (again when it runs alone);
+            // the last one to run in the batch reads before it writes.
+            const int nth = order.fetch_add(1);
+            if (nth == 1) faulty = i;
+            const bool at_fault = faulty == i;
+            const auto r = row(at_fault ? taken : ct::uuid(base + i), "a", 1700000000000000 + i);
+            if (later_read && nth == kChanges - 1) {
+              if (auto got = tx.get_for_update(ct::uuid(base + 50)); !got) return got.error();
+            }
+            ev.context_id = r.id;
+            if (auto st = tx.insert_context(r); !st) return st.error();
+            if (auto st = tx.append_history(hist(r, "create")); !st) return st.error();
+            sdk::ApiResponse ok;
+            ok.status = at_fault ? 299 : 201;  // tells the faulty change's answer apart
+            return ok;
+          });
+    }
+    const auto events_before = audit_events();
+    const auto results = run_together(gc, changes);
+    int conflicts = 0;
+    for (int i = 0; i < kChanges; ++i) {
+      const auto& r = results[static_cast<std::size_t>(i)];
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().code(), sdk::Errc::conflict) << i << ": " << r.error().message();
+        EXPECT_FALSE(storage_->get(ct::uuid(base + i))->has_value()) << i;
+        ++conflicts;
+        continue;
+      }
+      EXPECT_EQ(r->status, 201) << "the change whose row was refused was acknowledged";
+      ASSERT_TRUE(storage_->get(ct::uuid(base + i))->has_value()) << i;
+      EXPECT_EQ(storage_->history(ct::uuid(base + i), 0, 10)->size(), 1u);
+    }
+    EXPECT_EQ(conflicts, 1);
+    EXPECT_EQ(storage_->history(taken, 0, 10)->size(), 1u) << "the taken row was touched";
+    EXPECT_EQ(audit_events() - events_before, kChanges - 1) << "one event per committed change";
+  }
 }
 
 // A storage that throws instead of answering (the kernel's boundary, issue 19): every change of

@@ -114,34 +114,41 @@ void GroupCommit::lead_guarded(std::vector<Slot*>& batch) noexcept {
 }
 
 void GroupCommit::lead(std::vector<Slot*>& batch) {
-  auto fail_all = [&](const Error& e) {
+  // A failure that ends the batch. Changes that failed with an answer of their own keep it. Before
+  // the commit was sent nothing of the batch landed: the others run once more alone — unless the
+  // database is unreachable (they would only wait to fail again). After it, they may have landed:
+  // each gets the error.
+  auto fail_all = [&](const Error& e, bool before_commit) {
+    const bool retry = before_commit && batch.size() > 1 && e.code() != Errc::unavailable;
     for (Slot* s : batch) {
-      if (!s->result || *s->result) s->result = e;
-      s->retry_alone = false;
+      const bool own_answer = s->result && !*s->result && !s->retry_alone;
+      if (own_answer) continue;
+      s->result = e;
+      s->retry_alone = retry;
     }
   };
   auto tx = batch_.begin_batch();
-  if (!tx) return fail_all(tx.error());
-  bool any_ok = false;
+  if (!tx) return fail_all(tx.error(), false);
+  std::vector<sdk::AuditEvent> events;  // of the changes that succeeded, appended together
+  events.reserve(batch.size());
   for (Slot* s : batch) {
-    if (auto st = (*tx)->mark(); !st) return fail_all(st.error());
+    if (auto st = (*tx)->mark(); !st) return fail_all(st.error(), true);
     sdk::AuditEvent event = *s->event;
     sdk::Result<sdk::ApiResponse> r = guarded(*s->change, **tx, event);
-    if (r) {
-      if (auto seq = (*tx)->append_audit(event); !seq) r = seq.error();
-    }
     const bool failed = !r;
     if (failed) s->retry_alone = batch.size() > 1 && from_storage(r.error());
     s->result = std::move(r);
     if (failed) {
       // A change that may have written something is undone to its mark; the others stay.
-      if (auto st = (*tx)->undo_to_mark(); !st) return fail_all(st.error());
+      if (auto st = (*tx)->undo_to_mark(); !st) return fail_all(st.error(), true);
     } else {
-      any_ok = true;
+      events.push_back(std::move(event));
     }
   }
-  if (!any_ok) return;  // nothing to commit; the transaction rolls back as it goes
-  if (auto st = (*tx)->commit(); !st) fail_all(st.error());
+  if (events.empty()) return;  // nothing to commit; the transaction rolls back as it goes
+  // One statement for the batch's audit events, sent with the rows the storage still holds.
+  if (auto seqs = (*tx)->append_audits(events); !seqs) return fail_all(seqs.error(), true);
+  if (auto st = (*tx)->commit(); !st) fail_all(st.error(), false);
 }
 
 void GroupCommit::publish(sdk::Metrics& metrics) {

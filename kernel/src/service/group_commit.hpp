@@ -3,16 +3,21 @@
 // fsync), the way a database groups its own WAL flushes. A caller queues its change and waits;
 // when fewer than `lanes` batches are running, it leads one: it takes up to `max_batch` queued
 // changes (its own among the first, waiting at most `max_wait` for more when the queue is short),
-// runs each between a mark and — if it fails — an undo to that mark, commits, then wakes every
-// caller of the batch with its own outcome.
+// runs each between a mark and — if it fails — an undo to that mark, appends the audit events of
+// those that succeeded in one call (one statement), commits, then wakes every caller of the batch
+// with its own outcome.
 //
 // Each change keeps its own outcome: one that fails (a 412, a constraint) is undone to its mark
 // and answered alone, the others commit. Nothing is answered before the commit that holds it
-// returned. A failed mark, undo or commit fails every change of the batch that had not failed
-// already, and the transaction rolls back whole: none is half-written. A change that failed
-// inside a batch with a storage error (a deadlock with another server's batch, a uniqueness
-// conflict with a change of the same batch) is run once more alone, in its own transaction, by
-// its own caller — never one that failed at commit (it may have landed).
+// returned. A failed mark, undo, audit append or commit rolls the transaction back whole: none is
+// half-written. If that failure came before the commit and the store is reachable, the batch's
+// changes (but those answered already: a 412, a 404) each run once more alone, in a transaction
+// of their own, by their own callers — a storage that holds writes may learn of an earlier
+// change's failed insert only later (storage_batch.hpp), so the one at fault cannot be told
+// apart; alone, it fails and the others commit. A change that failed inside a batch with a
+// storage error (a deadlock with another server's batch, a uniqueness conflict with a change of
+// the same batch) is likewise run once more alone. Never one that failed at commit (it may have
+// landed), nor when the store is unavailable: those are answered with the error.
 //
 // With max_wait 0 a lone request is led at once by its own thread: no added latency.
 // Thread-safety: run() from any number of threads.

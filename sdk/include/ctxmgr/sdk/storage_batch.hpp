@@ -6,7 +6,11 @@
 //
 // Thread-safety: as Transaction's (one thread at a time); begin_batch from any thread.
 // Errors: as Storage's. After a failed mark or undo_to_mark the transaction is unusable: the
-// kernel destroys it (rolling everything back) and fails every change of the batch.
+// kernel destroys it (rolling everything back) and fails every change of the batch — or, when
+// that failure came before the commit and the store is reachable, runs each once more alone. A
+// storage that holds writes (Transaction's paragraph) may learn that an earlier change's write
+// failed only from a later change's call: no undo takes back that change alone, so undo_to_mark
+// must then fail rather than undo to an older mark.
 
 #include <cstdint>
 #include <memory>

@@ -15,14 +15,12 @@ SqliteTransaction::~SqliteTransaction() {
   }
 }
 
-sdk::Result<std::optional<sdk::ContextRow>> SqliteTransaction::get_for_update(
-    std::string_view id) {
+sdk::Result<std::optional<sdk::ContextRow>> SqliteTransaction::get_for_update(std::string_view id) {
   try {
     ContextInto into;
     std::string key(id);
-    auto st = prepare_query(sql_, std::string("SELECT ") + kContextColumns +
-                                      " FROM context WHERE id = :id",
-                            into, key);
+    auto st = prepare_query(
+        sql_, std::string("SELECT ") + kContextColumns + " FROM context WHERE id = :id", into, key);
     st.execute();
     if (!st.fetch()) return std::optional<sdk::ContextRow>();
     return std::optional<sdk::ContextRow>(into.row());
@@ -38,8 +36,8 @@ sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
         "INSERT INTO context (id, agent_id, context_data, metadata, version, created_at, "
         "updated_at, created_by, updated_by, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
         "?10)",
-        {r.id, r.agent_id, r.context_data, r.metadata, r.version, r.created_at_us,
-         r.updated_at_us, r.created_by, r.updated_by, std::int64_t{r.deleted ? 1 : 0}});
+        {r.id, r.agent_id, r.context_data, r.metadata, r.version, r.created_at_us, r.updated_at_us,
+         r.created_by, r.updated_by, std::int64_t{r.deleted ? 1 : 0}});
     return {};
   } catch (const std::exception& e) {
     return storage_.fail(e, "insert context");
@@ -124,40 +122,17 @@ sdk::Status SqliteTransaction::undo_to_mark() {
 
 sdk::Result<std::vector<std::int64_t>> SqliteTransaction::append_audits(
     const std::vector<sdk::AuditEvent>& events) {
-  if (events.empty()) return std::vector<std::int64_t>();
-  try {
-    // One statement prepared once and run per event (SOCI's bulk use), not one prepared per
-    // event: read auditing writes thousands a second.
-    const std::size_t n = events.size();
-    std::vector<long long> at(n);
-    std::vector<std::string> agent(n), action(n), ctx(n), transport(n), rid(n), details(n);
-    std::vector<soci::indicator> ctx_ind(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& ev = events[i];
-      at[i] = ev.at_us;
-      agent[i] = ev.agent_id;
-      action[i] = ev.action;
-      ctx[i] = ev.context_id;
-      ctx_ind[i] = ev.context_id.empty() ? soci::i_null : soci::i_ok;
-      transport[i] = ev.transport;
-      rid[i] = ev.request_id;
-      details[i] = ev.details;
-    }
-    sql_ << "INSERT INTO access_log (at, agent_id, action, context_id, transport, request_id, "
-            "details) VALUES (:at, :agent, :action, :ctx, :tr, :rid, :details)",
-        soci::use(at), soci::use(agent), soci::use(action), soci::use(ctx, ctx_ind),
-        soci::use(transport), soci::use(rid), soci::use(details);
-    long long last = 0;
-    sql_ << "SELECT last_insert_rowid()", soci::into(last);
-    // One writer holds the file: the rows took consecutive seqs, the last one's last.
-    std::vector<std::int64_t> seqs(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      seqs[i] = static_cast<std::int64_t>(last) - static_cast<std::int64_t>(n - 1 - i);
-    }
-    return seqs;
-  } catch (const std::exception& e) {
-    return storage_.fail(e, "append audit events");
+  // SQLite runs in the process: a statement per event costs no round trip. append_audit's
+  // statement is prepared once per writer and kept (writer_statements.hpp), for a batch of
+  // creates' events as for thousands of read events.
+  std::vector<std::int64_t> seqs;
+  seqs.reserve(events.size());
+  for (const auto& ev : events) {
+    auto seq = append_audit(ev);
+    if (!seq) return seq.error();
+    seqs.push_back(*seq);
   }
+  return seqs;
 }
 
 sdk::Status SqliteTransaction::insert_agent(const sdk::AgentRow& a) {
@@ -177,10 +152,10 @@ sdk::Status SqliteTransaction::insert_agent(const sdk::AgentRow& a) {
 sdk::Status SqliteTransaction::update_agent(const sdk::AgentRow& a) {
   try {
     int disabled = a.disabled ? 1 : 0;
-    soci::statement st = (sql_.prepare << "UPDATE agents SET display_name = :name, role = :role, "
-                                          "disabled = :d WHERE agent_id = :id",
-                          soci::use(a.display_name), soci::use(a.role), soci::use(disabled),
-                          soci::use(a.agent_id));
+    soci::statement st =
+        (sql_.prepare << "UPDATE agents SET display_name = :name, role = :role, "
+                         "disabled = :d WHERE agent_id = :id",
+         soci::use(a.display_name), soci::use(a.role), soci::use(disabled), soci::use(a.agent_id));
     st.execute(true);
     if (st.get_affected_rows() != 1) {
       return sdk::Error(sdk::Errc::not_found, "agent " + a.agent_id + " does not exist");
@@ -216,7 +191,9 @@ sdk::Result<bool> SqliteTransaction::put_grant(sdk::GrantScope scope, const sdk:
     long long at = g.granted_at_us;
     sql_ << "INSERT INTO " + table + " (" + key +
                 ", agent_id, permission, granted_by, granted_at) VALUES (:s, :a, :p, :b, :t) "
-                "ON CONFLICT (" + key + ", agent_id) DO UPDATE SET permission = excluded.permission, "
+                "ON CONFLICT (" +
+                key +
+                ", agent_id) DO UPDATE SET permission = excluded.permission, "
                 "granted_by = excluded.granted_by, granted_at = excluded.granted_at",
         soci::use(g.scope_id), soci::use(g.agent_id), soci::use(g.permission),
         soci::use(g.granted_by), soci::use(at);

@@ -38,8 +38,7 @@ sdk::Result<std::optional<sdk::ContextRow>> PgTransaction::get_for_update(std::s
 
 sdk::Status PgTransaction::insert_context(const sdk::ContextRow& r) {
   held_contexts_.push_back(r);
-  if (held_contexts_.size() + held_history_.size() >= kHeldRowsMax) place_rows();
-  return {};
+  return held();
 }
 
 sdk::Status PgTransaction::update_context(const sdk::ContextRow& r) {
@@ -83,8 +82,7 @@ sdk::Status PgTransaction::purge_context(std::string_view id) {
 
 sdk::Status PgTransaction::append_history(const sdk::HistoryRow& r) {
   held_history_.push_back(r);
-  if (held_contexts_.size() + held_history_.size() >= kHeldRowsMax) place_rows();
-  return {};
+  return held();
 }
 
 sdk::Result<std::int64_t> PgTransaction::append_audit(const sdk::AuditEvent& ev) {
@@ -294,6 +292,7 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
       request.add(ev.request_id);
       details.add(ev.details);
     }
+    place_rows(false);  // after every change of a batch: nothing is undone past this
     const auto rows =
         send("append audit events", storage_.sql().hot().append_audits,
              {std::move(at).close(), std::move(agent).close(), std::move(action).close(),
@@ -315,6 +314,7 @@ sdk::Result<std::vector<std::int64_t>> PgTransaction::append_audits(
 sdk::Status PgTransaction::commit() {
   if (broken_) return broken_error("commit");  // the destructor rolls back
   try {
+    place_rows(false);
     send("commit", "COMMIT", {});
     done_ = true;
     if (feed_change_) storage_.changes_committed();
@@ -371,9 +371,13 @@ void PgTransaction::hold_rows(std::size_t contexts_from, std::size_t contexts_to
   }
 }
 
-void PgTransaction::place_rows() {
-  const bool pending_mark = marked_ && !placed_;
-  if (pending_mark) {
+sdk::Status PgTransaction::held() {
+  if (held_contexts_.size() + held_history_.size() >= kHeldRowsMax) place_rows();
+  return {};
+}
+
+void PgTransaction::place_rows(bool for_marked_change) {
+  if (for_marked_change && marked_ && !placed_) {
     // The earlier changes' rows, then the savepoint, then the marked change's own rows.
     hold_rows(0, mark_contexts_, 0, mark_history_);
     if (savepoint_) pipe_.hold("mark", "RELEASE SAVEPOINT m", {});
@@ -383,6 +387,10 @@ void PgTransaction::place_rows() {
     hold_rows(mark_contexts_, held_contexts_.size(), mark_history_, held_history_.size());
   } else {
     hold_rows(0, held_contexts_.size(), 0, held_history_.size());
+    if (!for_marked_change) {  // the mark is spent: every row held is an earlier change's
+      earlier_ = pipe_.size();
+      marked_ = false;
+    }
   }
   held_contexts_.clear();
   held_history_.clear();

@@ -67,8 +67,11 @@ class PgTransaction final : public sdk::BatchTransaction {
 
  private:
   // Moves the held rows into pipe_ as statements, placing a pending mark's savepoint between the
-  // rows of earlier changes and the change's own.
-  void place_rows();
+  // rows of earlier changes and the change's own — unless the statement to follow is no change's
+  // own (a batch's audit events, its commit): then the mark is spent and no savepoint is placed.
+  void place_rows(bool for_marked_change = true);
+  // After a row was held: places the rows beyond kHeldRowsMax (a restore's thousands).
+  sdk::Status held();
   // Holds the insert statements of held rows [contexts_from, ..) and [history_from, ..).
   void hold_rows(std::size_t contexts_from, std::size_t contexts_to, std::size_t history_from,
                  std::size_t history_to);

@@ -125,7 +125,8 @@ bool Router::calls_a_provider(const Request& req) const {
 }
 
 std::optional<Response> Router::handle(const Request& req, const std::string& request_id,
-                                       RawWriter& writer, std::string_view peer) {
+                                       RawWriter& writer, std::string_view peer,
+                                       std::chrono::steady_clock::time_point received) {
   const auto started = std::chrono::steady_clock::now();
   const sdk::Caller caller{req["X-Agent-Id"], req[bhttp::field::authorization], "http", request_id};
   std::string route = "unknown";
@@ -242,7 +243,11 @@ std::optional<Response> Router::handle(const Request& req, const std::string& re
   // Read-your-writes (docs/scaling.md): the client's token for this call's reads, always set
   // (empty when absent) so that nothing of an earlier request on this thread is left over.
   if (auto st = api_.set_consistency(req[kConsistencyHeader]); !st) return fail(st.error());
+  // When the request arrived, so that reads which arrived together share one check of the
+  // context cache; cleared after, so no later call on this thread inherits it.
+  api_.set_received_at(received);
   RouteAnswer out = op->run(api_, RouteRequest{req, params, *query, caller, request_id, writer});
+  api_.set_received_at({});
   if (out.streamed) {
     record(200);  // the stream's head said 200
     return std::nullopt;

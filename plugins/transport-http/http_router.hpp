@@ -2,6 +2,7 @@
 // Maps one HTTP request to the kernel's ContextApi and its answer (or error) to an HTTP response:
 // the routes, statuses, headers and error body of API.md. Knows nothing of sockets.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,10 +55,13 @@ class Router {
         console_(console) {}
 
   // Builds the response for a complete request. `request_id` is already chosen; `peer` is the
-  // client's address, for the access log. nullopt: the answer was streamed through `writer` (as
-  // SSE, HTTP/1.1 with Connection: close) and the connection must now be closed.
+  // client's address, for the access log; `received`, when the request's first bytes had been
+  // read (sdk::ContextApi::set_received_at; time_point{}: unknown). nullopt: the answer was
+  // streamed through `writer` (as SSE, HTTP/1.1 with Connection: close) and the connection must
+  // now be closed.
   std::optional<Response> handle(const Request& req, const std::string& request_id,
-                                 RawWriter& writer, std::string_view peer = "-");
+                                 RawWriter& writer, std::string_view peer = "-",
+                                 std::chrono::steady_clock::time_point received = {});
   // Whether a request may wait on an AI provider (seconds, not milliseconds): the session runs
   // those off the I/O threads.
   bool calls_a_provider(const Request& req) const;

@@ -117,6 +117,7 @@ void Session::read_header() {
   stream_.async_read_some(buffer_.prepare(4096),
                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                             if (ec) return self->fail_read(ec);
+                            self->received_at_ = std::chrono::steady_clock::now();
                             self->buffer_.commit(n);
                             self->parse_header();
                           });
@@ -175,7 +176,7 @@ void Session::on_body(beast::error_code ec) {
 void Session::answer() {
   const Request& req = parser_->get();
   const std::string request_id = choose_request_id(req);
-  auto res = router_.handle(req, request_id, *this, peer_);
+  auto res = router_.handle(req, request_id, *this, peer_, received_at_);
   net::dispatch(stream_.get_executor(),
                 [self = shared_from_this(), res = std::move(res)]() mutable {
                   if (!res && self->events_) return self->start_events();

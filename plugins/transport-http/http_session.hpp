@@ -116,6 +116,9 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   std::atomic<bool> started_{false};  // a whole request header arrived once
   bool idle_ = true;  // waiting for a request's header; only touched on the session's I/O thread
   bool send_timeout_set_ = false;
+  // When the current request's first bytes had been read (after the read, never before), or an
+  // earlier read's for a pipelined request that came with it: Router::handle's `received`.
+  std::chrono::steady_clock::time_point received_at_{};
   // GET /api/events, once the handler handed its stream over.
   std::unique_ptr<sdk::EventStream> events_;
   std::string events_head_;

@@ -109,6 +109,33 @@ TEST_F(ContextCacheE2E, ReadsComeFromMemoryAndEachServerReadsItsOwnWritesAtOnce)
   EXPECT_EQ(k_of(c, id), -1);
 }
 
+// Reads that reached the server together share one check for changes (ContextApi's
+// set_received_at): four GETs pipelined in one write are answered after one round trip to the
+// change listener, not four — each of the last three arrived before the first one's check began.
+TEST_F(ContextCacheE2E, ReadsPipelinedTogetherShareOneCheck) {
+  if (!start(1, "postgres")) GTEST_SKIP() << "no PostgreSQL here";
+  auto c = client(0);
+  const std::string id = create(c);
+  ASSERT_TRUE(cached(c, id));
+  auto checks = [&](const char* result) {
+    return sample(c.get("/metrics").body,
+                  std::string("ctxmgr_context_cache_checks_total{result=\"") + result + "\"}");
+  };
+  const double asked = checks("asked"), shared = checks("shared");
+  const std::string get = "GET /api/context/" + id + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  const std::string reply = ct::HttpClient::raw(
+      servers_[0]->port(),
+      get + "\r\n" + get + "\r\n" + get + "\r\n" + get + "Connection: close\r\n\r\n", 3000);
+  std::size_t answered = 0;
+  for (auto at = reply.find("HTTP/1.1 200 OK"); at != std::string::npos;
+       at = reply.find("HTTP/1.1 200 OK", at + 1)) {
+    ++answered;
+  }
+  ASSERT_EQ(answered, 4u) << reply;
+  EXPECT_EQ(checks("asked") - asked, 1.0);
+  EXPECT_EQ(checks("shared") - shared, 3.0);
+}
+
 // ARCHITECTURE.md: no in-process cache may make one process serve stale data after another
 // wrote. Each read waits for the storage's barrier (one round trip shared by concurrent reads),
 // so a write acknowledged by one server — or made by plain SQL — is read at once on the other,

@@ -115,6 +115,7 @@ class StubContextApi final : public sdk::ContextApi {
   sdk::Status set_consistency(std::string_view) override { return {}; }
   std::string consistency() override { return {}; }
   std::vector<sdk::ReplicaState> read_replicas() override { return {}; }
+  void set_received_at(std::chrono::steady_clock::time_point) override {}
 
  private:
   bool trust_;

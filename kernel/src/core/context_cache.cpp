@@ -11,16 +11,40 @@ std::size_t bytes_of(const sdk::ContextRow& row) {
          row.metadata.size() + row.created_by.size() + row.updated_by.size();
 }
 
+std::int64_t steady_ns(std::chrono::steady_clock::time_point at) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
+}
+
+// Moves `to` forward to `at`, never back.
+void advance(std::atomic<std::int64_t>& to, std::int64_t at) {
+  std::int64_t seen = to.load(std::memory_order_relaxed);
+  while (seen < at && !to.compare_exchange_weak(seen, at, std::memory_order_release)) {
+  }
+}
+
 }  // namespace
 
 ContextCache::ContextCache(sdk::Storage& storage, sdk::StorageContextChanges* changes,
                            Settings settings)
     : storage_(storage), changes_(changes), settings_(settings) {}
 
-bool ContextCache::sync() {
+bool ContextCache::sync(std::chrono::steady_clock::time_point received) {
+  // A check applied already began after this request arrived: its report holds every change
+  // acknowledged before the request was sent, and the drops it caused are visible here (the
+  // acquire pairs with the release of the thread that applied it).
+  if (received != std::chrono::steady_clock::time_point{} &&
+      checked_from_ns_.load(std::memory_order_acquire) > steady_ns(received)) {
+    checks_shared_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  checks_asked_.fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t began = steady_ns(std::chrono::steady_clock::now());
   auto report = changes_->context_changes_since(cursor_.load(std::memory_order_acquire));
   if (!report) return false;
-  if (report->complete && report->ids.empty() && report->cursor == cursor_.load()) return true;
+  if (report->complete && report->ids.empty() && report->cursor == cursor_.load()) {
+    advance(checked_from_ns_, began);
+    return true;
+  }
   std::unique_lock lock(mu_);
   // Another thread may have applied part of this meanwhile: dropping an id twice costs nothing,
   // and the cursor only moves forward.
@@ -31,10 +55,12 @@ bool ContextCache::sync() {
   }
   generation_.fetch_add(1);
   if (report->cursor > cursor_.load()) cursor_.store(report->cursor, std::memory_order_release);
+  advance(checked_from_ns_, began);
   return true;
 }
 
-sdk::Result<std::shared_ptr<const sdk::ContextRow>> ContextCache::get(std::string_view id) {
+sdk::Result<std::shared_ptr<const sdk::ContextRow>> ContextCache::get(
+    std::string_view id, std::chrono::steady_clock::time_point received) {
   using Row = std::shared_ptr<const sdk::ContextRow>;
   auto load = [&]() -> sdk::Result<Row> {
     auto loaded = storage_.get(id);
@@ -43,7 +69,7 @@ sdk::Result<std::shared_ptr<const sdk::ContextRow>> ContextCache::get(std::strin
     return std::make_shared<const sdk::ContextRow>(std::move(**loaded));
   };
   if (!enabled()) return load();
-  if (!sync()) {  // the store cannot vouch for what is cached: trust none of it
+  if (!sync(received)) {  // the store cannot vouch for what is cached: trust none of it
     lookups_.bypass();
     return load();
   }
@@ -92,6 +118,10 @@ void ContextCache::clear_locked() {
 
 void ContextCache::publish(sdk::Metrics& metrics) {
   lookups_.publish(metrics, "ctxmgr_context_cache_lookups_total");
+  metrics.counter_add("ctxmgr_context_cache_checks_total", "result=\"asked\"",
+                      static_cast<double>(checks_asked_.exchange(0)));
+  metrics.counter_add("ctxmgr_context_cache_checks_total", "result=\"shared\"",
+                      static_cast<double>(checks_shared_.exchange(0)));
 }
 
 }  // namespace ctxmgr::kernel

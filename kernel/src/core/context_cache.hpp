@@ -8,6 +8,9 @@
 // server or plain SQL: sdk::StorageContextChanges' contract, one shared round trip). So a read
 // never returns a version older than one already acknowledged to anyone — the rule of
 // ARCHITECTURE.md that no in-process cache may serve stale data after another process wrote.
+// A check may be shared: the storage's report covers every change committed before the check
+// began, so a lookup for a request that arrived before a check already applied began needs no
+// check of its own (requests read together off the same loop share one round trip).
 // This process also drops what it changes itself (invalidate(), after the commit). When the
 // storage reports that it may have missed changes, everything is dropped; when it cannot vouch
 // for its report (a listener's lost connection), nothing cached is used: every call reads the
@@ -49,13 +52,18 @@ class ContextCache {
   // `changes` may be null: then every call reads the store.
   ContextCache(sdk::Storage& storage, sdk::StorageContextChanges* changes, Settings settings);
 
-  // As Storage::get (deleted contexts included); null when there is no such context.
-  sdk::Result<std::shared_ptr<const sdk::ContextRow>> get(std::string_view id);
+  // As Storage::get (deleted contexts included); null when there is no such context. `received`:
+  // when the request arrived (sdk::ContextApi::set_received_at), never before; time_point{}:
+  // now.
+  sdk::Result<std::shared_ptr<const sdk::ContextRow>> get(
+      std::string_view id, std::chrono::steady_clock::time_point received = {});
   // This process has just changed (or tried to change) context `id`.
   void invalidate(std::string_view id);
   // Adds the lookups counted since the last call to ctxmgr_context_cache_lookups_total{result}:
   // hit (from memory), miss (read and kept when it could be), bypass (read, not kept: the
-  // storage cannot vouch for its changes).
+  // storage cannot vouch for its changes); and the checks for changes to
+  // ctxmgr_context_cache_checks_total{result}: asked (of the storage), shared (a check applied
+  // meanwhile began after the request arrived).
   void publish(sdk::Metrics& metrics);
 
  private:
@@ -72,8 +80,9 @@ class ContextCache {
   bool enabled() const {
     return changes_ != nullptr && settings_.ttl.count() > 0 && settings_.max_bytes > 0;
   }
-  // Drops what the storage reports changed since the last call; false when it cannot vouch.
-  bool sync();
+  // Drops what the storage reports changed since the last call, unless a check that began after
+  // `received` was applied already; false when the storage cannot vouch.
+  bool sync(std::chrono::steady_clock::time_point received);
   void clear_locked();
   void drop_locked(std::string_view id);  // with mu_ held
 
@@ -83,6 +92,9 @@ class ContextCache {
   std::shared_mutex mu_;                      // guards rows_, bytes_ and cursor_'s moves
   std::atomic<std::uint64_t> cursor_{0};      // of the storage's last applied report
   std::atomic<std::uint64_t> generation_{0};  // moves with every drop
+  // When the latest check whose report is applied began (steady clock, ns): only moves forward.
+  std::atomic<std::int64_t> checked_from_ns_{0};
+  std::atomic<std::uint64_t> checks_asked_{0}, checks_shared_{0};
   std::unordered_map<std::string, Entry, IdHash, std::equal_to<>> rows_;
   std::size_t bytes_ = 0;
   CacheLookups lookups_;

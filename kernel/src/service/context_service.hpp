@@ -187,6 +187,9 @@ class ContextService final : public sdk::ContextApi {
   }
   std::string consistency() override { return consistency_.outgoing(); }
   std::vector<sdk::ReplicaState> read_replicas() override;
+  void set_received_at(std::chrono::steady_clock::time_point at) override {
+    consistency_.set_received_at(at);
+  }
 
   // Audits the failed authentications folded into windows that have ended (all of them when
   // `all`, at shutdown): one auth.failed event each, with the count. Called periodically.

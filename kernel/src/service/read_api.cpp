@@ -46,7 +46,7 @@ sdk::Result<ApiResponse> ContextService::read_as(const sdk::Caller& caller, cons
                                                  std::optional<std::int64_t> wanted) {
   auto id = parse_context_id(id_text);
   if (!id) return id.error();
-  auto row = contexts_.get(*id);
+  auto row = contexts_.get(*id, ReadConsistency::received_at());
   if (!row) return row.error();
   if (*row == nullptr || (*row)->deleted) return not_found(*id);
   auto access = access_of(access_, who, **row);

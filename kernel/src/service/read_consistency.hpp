@@ -7,8 +7,13 @@
 // kept for the transport to give back (outgoing). Scopes nest (a call made inside another keeps
 // the outer call's routing).
 //
+// The same thread state holds when the transport received the request (set_received_at), for
+// the context cache: a check for changes that began after it serves the call's reads. It is
+// forgotten when the outermost Scope ends, so a call never inherits an earlier request's moment.
+//
 // Thread-safety: each thread has its own state; the object itself is read-only.
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -25,6 +30,9 @@ class ReadConsistency {
   sdk::Status set_incoming(std::string_view token);
   std::string outgoing() const;
   void wrote();
+  void set_received_at(std::chrono::steady_clock::time_point at);
+  // This thread's, until its outermost Scope ends; time_point{} when the transport said nothing.
+  static std::chrono::steady_clock::time_point received_at();
 
   class Scope {
    public:

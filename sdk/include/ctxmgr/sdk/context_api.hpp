@@ -5,6 +5,7 @@
 //
 // Thread-safety: every method may be called concurrently from any thread.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -258,6 +259,16 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // The storage's replicas and whether each is in rotation, for readiness (empty when it reads
   // no replica). With every replica out the server is still ready: the primary serves the reads.
   virtual std::vector<ReplicaState> read_replicas() = 0;
+
+  // Since ABI 1.15. When the request reached the transport, said before the call on the thread
+  // that will make it (as set_consistency): a steady-clock time taken after some of the
+  // request's bytes were received — never before, or a read may miss a change acknowledged just
+  // before the client sent it. A read of a cached context may then rely on a check for changes
+  // that began after that moment instead of asking the store once more (docs/storage-postgres.md:
+  // The context cache), so requests that arrived together share one check. The default
+  // time_point{} means unknown: the call's own start counts. The kernel forgets it when the call
+  // ends.
+  virtual void set_received_at(std::chrono::steady_clock::time_point at) = 0;
 };
 
 }  // namespace ctxmgr::sdk

@@ -21,11 +21,13 @@ before(async () => {
   fake = await startFakeProvider();
   fake.fallback = request => ({ status: 200, body: embeddings(request.body), delay: 5 });
   const extra = `embedder: {plugin: openai, options: {base_url: "${fake.url}", model: fake-embed, batch_size: 4}}\n` +
-    `embeddings: {interval_ms: 20, batch_size: 4, reload_ms: 200, reconcile_ms: 1500}\n`;
+    // A query embedding that fails under a loaded CI machine (a timeout) would otherwise silence
+    // the semantic component for the default 10 s cool-down, longer than the waits below.
+    `embeddings: {interval_ms: 20, batch_size: 4, reload_ms: 200, reconcile_ms: 1500, cool_down_ms: 200}\n`;
   const storage = `{plugin: postgres, options: {url: "${dsn}", schema: ${schema}}}`;
   a = await startServer("  - {plugin: offline}", {}, "", extra, storage);
   b = await startServer("  - {plugin: offline}", {}, "",
-    extra.replace("reconcile_ms: 1500}", "reconcile_ms: 1500, hnsw_threshold: 1}"), storage);
+    extra.replace("cool_down_ms: 200}", "cool_down_ms: 200, hnsw_threshold: 1}"), storage);
 });
 after(async () => { a?.stop(); b?.stop(); await fake?.close(); });
 
@@ -34,11 +36,12 @@ const metric = async (server, name) => {
   const line = text.split("\n").find(l => l.startsWith(name + " "));
   return line === undefined ? 0 : Number(line.split(" ")[1]);
 };
-const until = async (what, check, ms = 15000) => {
+// `detail` (optional) tells on a timeout what the last check saw.
+const until = async (what, check, ms = 15000, detail = () => "") => {
   const end = Date.now() + ms;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what} ${detail()}`.trim());
     await new Promise(r => setTimeout(r, 25));
   }
 };
@@ -62,12 +65,14 @@ test("two servers share the embedding work and each other's vectors", { skip: !d
 
   // B finds by meaning the note A wrote, once its index has reloaded from the store.
   for (const [server, approximate] of [[b, 1], [a, 0]]) {
+    let last = "";
     await until("the index follows the other server's vectors", async () => {
       const r = await server.api("POST", "/api/agent/ana/select", "ana", { query: "cobros", selector: "semantic", limit: 5 });
       assert.equal(r.status, 200, r.text);
       assert.ok(!r.json.items.some(i => i.context.id === bobs.json.id), "a context outside ana's view");
+      last = r.text;
       return r.json.items[0]?.context.id === target.json.id;
-    });
+    }, 15000, () => `(target ${target.json.id}; the last selection: ${last.slice(0, 1500)})`);
     await until("the index's kind on /metrics", async () =>
       (await metric(server, "ctxmgr_vector_index_approximate")) === approximate);
     await until("every vector in the index", async () =>

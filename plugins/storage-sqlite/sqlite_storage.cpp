@@ -98,6 +98,9 @@ sdk::Status SqliteStorage::start() {
     statements_ = std::make_unique<WriterStatements>(native(*writer_));
     readers_.open(
         read_connections_, [this](soci::session& s) { open_session(s); }, host_.metrics());
+    auto watching = std::make_unique<soci::session>();
+    open_session(*watching);
+    wal_watch_.open(std::move(watching));
     epoch_reader_ = std::make_unique<soci::session>();
     open_session(*epoch_reader_);
     // SOCI 4.0's sqlite3 backend fills a table of column types (a function-local static) the
@@ -126,6 +129,7 @@ sdk::Status SqliteStorage::start() {
 void SqliteStorage::stop() noexcept {
   epoch_.stop();
   epoch_reader_.reset();
+  wal_watch_.close();
   std::lock_guard lock(writer_mu_);
   readers_.close();
   statements_.reset();

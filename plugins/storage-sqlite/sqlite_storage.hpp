@@ -20,6 +20,7 @@
 #include "ctxmgr/sdk/storage_access_epoch.hpp"
 #include "ctxmgr/sdk/storage_backup.hpp"
 #include "ctxmgr/sdk/storage_batch.hpp"
+#include "ctxmgr/sdk/storage_context_changes.hpp"
 #include "ctxmgr/sdk/storage_erasure.hpp"
 #include "ctxmgr/sdk/storage_memory_files.hpp"
 #include "ctxmgr/sdk/storage_received_grants.hpp"
@@ -30,6 +31,7 @@
 #include "ctxmgr/sdk/storage_webhooks.hpp"
 #include "epoch_poller.hpp"
 #include "reader_pool.hpp"
+#include "wal_watch.hpp"
 #include "writer_statements.hpp"
 
 namespace ctxmgr::sqlite {
@@ -39,6 +41,7 @@ class SqliteStorage final : public sdk::StorageSearch,
                             public sdk::StorageRetention,
                             public sdk::StorageAccessEpoch,
                             public sdk::StorageBatch,
+                            public sdk::StorageContextChanges,
                             public sdk::StorageVectors,
                             public sdk::StorageVectorChanges,
                             public sdk::StorageMemoryFiles,
@@ -107,6 +110,11 @@ class SqliteStorage final : public sdk::StorageSearch,
 
   // StorageAccessEpoch: the counter of 07_access_epoch, read every 100 ms (epoch_poller.hpp).
   sdk::Result<std::uint64_t> access_epoch() override { return epoch_.epoch(); }
+  // StorageContextChanges: whether anything was committed since, from the WAL index's header
+  // (wal_watch.hpp); never which contexts.
+  sdk::Result<sdk::ContextChanges> context_changes_since(std::uint64_t cursor) override {
+    return wal_watch_.changes_since(cursor);
+  }
 
   // StorageVectors (sqlite_vectors.cpp)
   sdk::Result<std::vector<sdk::EmbeddingJob>> claim_embedding_jobs(
@@ -176,11 +184,12 @@ class SqliteStorage final : public sdk::StorageSearch,
   long long search_merge_every_;
   long long search_changes_ = 0;  // since the last merge step; guarded by writer_mu_
 
-  std::mutex writer_mu_;  // held by a transaction for its whole life
+  std::mutex writer_mu_;                             // held by a transaction for its whole life
   std::atomic<std::uint64_t> deliveries_logged_{0};  // see log_delivery
   std::unique_ptr<soci::session> writer_;
   std::unique_ptr<WriterStatements> statements_;  // on writer_; after it, so destroyed first
   ReaderPool readers_;
+  WalWatch wal_watch_;                           // its own connection; closed before the readers
   std::unique_ptr<soci::session> epoch_reader_;  // used by epoch_'s thread only
   EpochPoller epoch_;                            // last: its thread stops before the rest goes
 };

@@ -12,6 +12,7 @@ AuditBatcher::AuditBatcher(sdk::Storage& storage, sdk::StorageBatch* batch,
     : storage_(storage),
       batch_(batch),
       capacity_(capacity),
+      nudge_at_(std::max<std::size_t>(1, capacity / 4)),
       metrics_(metrics),
       worker_("the read-audit batcher", interval, [this] {
         if (auto st = flush(); !st) {
@@ -45,6 +46,11 @@ sdk::Status AuditBatcher::add(sdk::AuditEvent event) {
       // The events a flush is writing count too: if it fails they come back in front.
       if (queue_.size() + inflight_ < capacity_) {
         queue_.push_back(std::move(event));
+        // A quarter full: the thread writes now rather than at its interval, so that reads
+        // faster than an interval's worth meet a full queue (and write it on their own thread,
+        // a stall of every request on that loop) only when the store cannot keep up. The size
+        // passes this mark once per fill: one nudge, not one per event.
+        if (queue_.size() == nudge_at_) worker_.nudge();
         return {};
       }
     }

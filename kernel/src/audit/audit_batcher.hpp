@@ -1,6 +1,7 @@
 #pragma once
 // Read auditing in batches: events are queued in memory and written together, in one
-// transaction, every `interval` by a background thread. A read costs no write of its own; what a
+// transaction, every `interval` by a background thread — sooner once the queue is a quarter full
+// (reads faster than the thread's interval). A read costs no write of its own; what a
 // crash (kill -9, power loss) can lose is the queue: at most `interval` of read events. A full
 // queue is written at once on the caller's thread (backpressure), so nothing is dropped for lack
 // of room. If the store is unreachable, the queued events stay and are retried; once the queue is
@@ -46,6 +47,7 @@ class AuditBatcher {
   sdk::Storage& storage_;
   sdk::StorageBatch* batch_;
   std::size_t capacity_;
+  std::size_t nudge_at_;  // queued events that wake the thread before its interval
   sdk::Metrics* metrics_;
   std::mutex mu_;        // guards queue_ and inflight_
   std::mutex flush_mu_;  // one flush at a time, so events are written in the order queued

@@ -105,7 +105,9 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  std::shared_ptr<Response> response_;
+  // The answer being written, as one buffer of bytes (serialize_response); its capacity is kept
+  // from one answer to the next on the connection.
+  std::string response_out_;
   std::string peer_;
   Router& router_;
   const HttpSettings& settings_;

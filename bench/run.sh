@@ -9,6 +9,7 @@
 # BENCH_SYNC=normal runs SQLite with synchronous=normal instead of the default full.
 # BENCH_HTTP_THREADS sets transport-http's threads (default 0: one per core); the ceiling server
 # runs with as many. BENCH_READ_AUDIT sets audit.reads (default batch, as the shipped configs).
+# BENCH_CONTEXT_CACHE_TTL_MS sets service.context_cache.ttl_ms (default 10000; 0: no cache).
 # Run it on an otherwise idle machine, never while a build runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ fi
 cat >"$work/ctxmgr.yaml" <<YAML
 server: {log: {level: warn}}
 audit: {reads: ${BENCH_READ_AUDIT:-batch}}
+service: {context_cache: {ttl_ms: ${BENCH_CONTEXT_CACHE_TTL_MS:-10000}}}
 storage: $storage
 transports: [{plugin: http, options: {listen: "127.0.0.1:$port", threads: ${BENCH_HTTP_THREADS:-0}}}]
 YAML
@@ -53,6 +55,10 @@ for conns in $conn_counts; do
   result[patch,$conns]=$(run_wrk patch "http://127.0.0.1:$port" "$conns")
 done
 peak=$(rss_kib "$pid" VmHWM)
+# After the runs, what of the resident memory is the process's own (heap, stacks) and what is the
+# database file mapped in (SQLite's mmap_mib: clean page cache the kernel may drop at will).
+anon=$(rss_kib "$pid" RssAnon)
+file=$(rss_kib "$pid" RssFile)
 kill -TERM "$pid"; wait "$pid" || true; pid=""
 
 cport=$(free_port)
@@ -93,7 +99,8 @@ for op in $ops; do
   done
 done
 echo
-echo "server RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB)"
+echo "server RSS: idle $((idle / 1024)) MiB ($idle KiB), peak $((peak / 1024)) MiB ($peak KiB);" \
+     "after the runs $((anon / 1024)) MiB anonymous, $((file / 1024)) MiB file-backed"
 if [[ $backend == postgres ]]; then
   echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync=off), pool_size 64, HTTP threads ${BENCH_HTTP_THREADS:-0} (0: one per core); create's ratio is to pgbench"
 else

@@ -37,6 +37,18 @@ class AuditE2E : public testing::TestWithParam<std::string> {
     client_ = std::make_unique<ct::HttpClient>(server_->port());
   }
   void stop_server() { ASSERT_EQ(server_->stop(), 0); }
+  // Restarts the server with `audit_yaml`, creates a context (its id into `id`) and reads it
+  // `reads` times (call it through ASSERT_NO_FATAL_FAILURE).
+  void restart_create_and_read(const std::string& audit_yaml, int reads, std::string& id) {
+    server_.reset();
+    start(audit_yaml);
+    auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
+    id = std::string(json::parse(created.body).at("id").as_string());
+    read(id, reads);
+  }
+  void read(const std::string& id, int times) {
+    for (int i = 0; i < times; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
+  }
   json::array events(const std::string& query = "", const std::string& agent = "") {
     std::map<std::string, std::string> h;
     if (!agent.empty()) h["X-Agent-Id"] = agent;
@@ -212,13 +224,11 @@ TEST_P(AuditE2E, TamperingIsFoundAndTheFirstBadEventNamed) {
 }
 
 TEST_P(AuditE2E, BatchedReadAuditingWritesLaterAndFlushesAtShutdown) {
-  server_.reset();
-  start(
+  std::string id;
+  ASSERT_NO_FATAL_FAILURE(restart_create_and_read(
       "audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 1000000, "
-      "seal_interval_ms: 50}\n");
-  auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
-  const std::string id(json::parse(created.body).at("id").as_string());
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
+      "seal_interval_ms: 50}\n",
+      20, id));
   // Queued, not written yet (the interval is long): only the create is in the log.
   EXPECT_TRUE(events("?action=read").empty());
   stop_server();
@@ -231,11 +241,9 @@ TEST_P(AuditE2E, BatchedReadAuditingWritesLaterAndFlushesAtShutdown) {
 }
 
 TEST_P(AuditE2E, BatchedReadAuditingWritesAFullQueueAtOnce) {
-  server_.reset();
-  start("audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 5}\n");
-  auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
-  const std::string id(json::parse(created.body).at("id").as_string());
-  for (int i = 0; i < 12; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
+  std::string id;
+  ASSERT_NO_FATAL_FAILURE(restart_create_and_read(
+      "audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 5}\n", 12, id));
   // Never more than the capacity (5) unwritten: a read that found the queue full wrote it before
   // it was answered. The thread, nudged by each event (a quarter of 5 is 1), writes some too, so
   // how many of the last five are written yet depends on timing.
@@ -245,14 +253,12 @@ TEST_P(AuditE2E, BatchedReadAuditingWritesAFullQueueAtOnce) {
 // Reads faster than the interval: a quarter-full queue wakes the writing thread, so the reader's
 // own thread does not meet a full queue (which it would have to write, stalling its loop).
 TEST_P(AuditE2E, BatchedReadAuditingWritesAQuarterFullQueueWithoutWaitingForTheInterval) {
-  server_.reset();
-  start("audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 40}\n");
-  auto created = client_->post("/api/context", R"({"agent_id":"a","context_data":{}})");
-  const std::string id(json::parse(created.body).at("id").as_string());
-  for (int i = 0; i < 9; ++i) ASSERT_EQ(client_->get("/api/context/" + id).status, 200);
+  std::string id;
+  ASSERT_NO_FATAL_FAILURE(restart_create_and_read(
+      "audit: {reads: batch, batch_interval_ms: 100000, batch_capacity: 40}\n", 9, id));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(events("?action=read").empty()) << "9 of 40 is under a quarter: still queued";
-  ASSERT_EQ(client_->get("/api/context/" + id).status, 200);  // the tenth: a quarter
+  ASSERT_NO_FATAL_FAILURE(read(id, 1));  // the tenth: a quarter
   auto written = ct::time_until([&] { return events("?action=read").size() == 10; },
                                 std::chrono::milliseconds(3000));
   EXPECT_TRUE(written.has_value()) << "the quarter-full queue waited for the 100 s interval";

@@ -220,6 +220,22 @@ sdk::Result<std::vector<sdk::SearchHit>> SqliteStorage::in_view(
   }
 }
 
+bool SqliteStorage::index_pending(WriterStatements& statements) {
+  // 18_search_deferred: a change's triggers note its row in context_fts_pending; its index
+  // entries are written here, once per transaction: FTS5 writes what it holds in memory as a new
+  // segment at every savepoint, so entries written by the triggers themselves cost a segment
+  // per change of a group commit. A row noted several times is indexed once, as it is now.
+  if (statements.query_int("SELECT EXISTS (SELECT 1 FROM context_fts_pending)") == 0) return false;
+  statements.run("DELETE FROM context_fts WHERE rowid IN (SELECT rid FROM context_fts_pending)");
+  // CROSS JOIN keeps that order: the planner, without statistics, would walk every context.
+  statements.run(
+      "INSERT INTO context_fts (rowid, body, id) SELECT s.rid, coalesce(s.body, ''), c.id "
+      "FROM context_fts_pending p CROSS JOIN context c CROSS JOIN context_search_text s "
+      "WHERE c.rowid = p.rid AND c.deleted = 0 AND s.rid = c.rowid");
+  statements.run("DELETE FROM context_fts_pending");
+  return true;
+}
+
 void SqliteStorage::after_search_change() {
   // Every patch of a context deletes its old row from context_fts and inserts the new one, and a
   // purge deletes one: FTS5 writes each change as a new small segment holding the new entries

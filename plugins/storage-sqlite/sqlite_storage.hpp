@@ -99,6 +99,10 @@ class SqliteStorage final : public sdk::StorageSearch,
   sdk::Result<bool> is_empty() override;
   sdk::Result<std::unique_ptr<sdk::RestoreTransaction>> begin_restore() override;
 
+  // Writes the index entries of the contexts changed in the writer's open transaction (noted in
+  // context_fts_pending by 18_search_deferred's triggers, by any program), just before it
+  // commits; whether there were any. With the writer lock held (sqlite_search.cpp).
+  bool index_pending(WriterStatements& statements);
   // Called by a transaction that changed context_fts, after its commit, with the writer lock
   // held: every search_merge_every such commits, one step of merging the index (sqlite_search.cpp).
   void after_search_change();

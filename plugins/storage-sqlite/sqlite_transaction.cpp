@@ -31,7 +31,6 @@ sdk::Result<std::optional<sdk::ContextRow>> SqliteTransaction::get_for_update(st
 
 sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
   try {
-    search_changed_ = true;
     statements_.run(
         "INSERT INTO context (id, agent_id, context_data, metadata, version, created_at, "
         "updated_at, created_by, updated_by, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
@@ -46,7 +45,6 @@ sdk::Status SqliteTransaction::insert_context(const sdk::ContextRow& r) {
 
 sdk::Status SqliteTransaction::update_context(const sdk::ContextRow& r) {
   try {
-    search_changed_ = true;
     const int changed = statements_.run(
         "UPDATE context SET agent_id = ?1, context_data = ?2, metadata = ?3, version = ?4, "
         "updated_at = ?5, updated_by = ?6, deleted = ?7 WHERE id = ?8",
@@ -63,7 +61,6 @@ sdk::Status SqliteTransaction::update_context(const sdk::ContextRow& r) {
 
 sdk::Status SqliteTransaction::purge_context(std::string_view id) {
   try {
-    search_changed_ = true;
     std::string key(id);
     sql_ << "DELETE FROM context_history WHERE context_id = :id", soci::use(key);
     sql_ << "DELETE FROM context WHERE id = :id", soci::use(key);
@@ -254,9 +251,11 @@ sdk::Status SqliteTransaction::append_seals(const std::vector<sdk::AuditSeal>& s
 
 sdk::Status SqliteTransaction::commit() {
   try {
+    // Whatever wrote context rows (these calls, a restore, an erasure) left them noted.
+    const bool search_changed = storage_.index_pending(statements_);
     statements_.run("COMMIT");
     done_ = true;
-    if (search_changed_) storage_.after_search_change();  // still the only writer
+    if (search_changed) storage_.after_search_change();  // still the only writer
     lock_.unlock();
     return {};
   } catch (const std::exception& e) {

@@ -52,7 +52,6 @@ class SqliteTransaction final : public sdk::BatchTransaction {
   std::unique_lock<std::mutex> lock_;
   bool done_ = false;
   bool marked_ = false;
-  bool search_changed_ = false;  // a context row changed, so did context_fts (its triggers)
 };
 
 }  // namespace ctxmgr::sqlite

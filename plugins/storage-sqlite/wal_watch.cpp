@@ -41,6 +41,7 @@ void WalWatch::open(std::unique_ptr<soci::session> session) {
   session_ = std::move(session);
   index_ = static_cast<const volatile unsigned char*>(region);
   seen_ = read_header();
+  seen_writes_ = context_writes();
   ++cursor_;
 }
 
@@ -59,6 +60,16 @@ WalWatch::Header WalWatch::read_header() const {
   return h;
 }
 
+std::optional<std::int64_t> WalWatch::context_writes() const {
+  try {
+    long long n = 0;
+    *session_ << "SELECT n FROM context_write_count", soci::into(n);
+    return n;
+  } catch (const std::exception&) {
+    return std::nullopt;  // not migrated yet, or the file is busy: something may have changed
+  }
+}
+
 sdk::Result<sdk::ContextChanges> WalWatch::changes_since(std::uint64_t cursor) {
   std::lock_guard lock(mu_);
   if (index_ == nullptr) {
@@ -66,14 +77,17 @@ sdk::Result<sdk::ContextChanges> WalWatch::changes_since(std::uint64_t cursor) {
   }
   const Header now = read_header();
   const bool settled = std::equal(now.begin(), now.begin() + kCopy, now.begin() + kCopy);
-  sdk::ContextChanges out;
   if (!settled || now != seen_) {
     seen_ = now;
-    ++cursor_;
-    out.complete = false;
-  } else {
-    out.complete = cursor == cursor_;
+    // Read after the header: a context changed by a commit the header shows is counted.
+    const std::optional<std::int64_t> writes = settled ? context_writes() : std::nullopt;
+    if (!writes || *writes != seen_writes_) {
+      seen_writes_ = writes;
+      ++cursor_;
+    }
   }
+  sdk::ContextChanges out;
+  out.complete = cursor == cursor_;
   // A header caught half-way through a rewrite is kept as seen, but moved the cursor: the next
   // look compares against it and finds it moved again once the writer finished.
   out.cursor = cursor_;

@@ -59,6 +59,15 @@ int WriterStatements::run(const std::string& sql, std::initializer_list<Value> v
   return sqlite_api::sqlite3_changes(db_);
 }
 
+std::int64_t WriterStatements::query_int(const std::string& sql) {
+  sqlite_api::sqlite3_stmt* st = statement(sql);
+  ResetOnExit reset{st};
+  const int rc = sqlite_api::sqlite3_step(st);
+  if (rc == SQLITE_ROW) return sqlite_api::sqlite3_column_int64(st, 0);
+  if (rc != SQLITE_DONE) raise(rc);
+  return 0;
+}
+
 std::int64_t WriterStatements::last_insert_rowid() const {
   return sqlite_api::sqlite3_last_insert_rowid(db_);
 }

@@ -32,6 +32,8 @@ class WriterStatements {
   // soci::sqlite3_soci_error with SQLite's message and result code, as SOCI would, so the
   // storage maps it like any other error.
   int run(const std::string& sql, std::initializer_list<Value> values = {});
+  // Runs `sql`, a query of one integer column, and returns its first row's value (0: no row).
+  std::int64_t query_int(const std::string& sql);
   // The rowid of the last row inserted on this connection.
   std::int64_t last_insert_rowid() const;
 

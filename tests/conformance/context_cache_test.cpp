@@ -152,6 +152,39 @@ TEST_P(ContextCacheTest, TheStoragesOwnReportsCoverAWriteTheCacheWasNotToldOf) {
   EXPECT_EQ(version_of(cache, r.id, Clock::time_point{}), 2);
 }
 
+TEST_P(ContextCacheTest, ACommitThatRewroteNoContextLeavesWhatTheCacheKeeps) {
+  // Audit events and creates are most of what a read-heavy store commits (reads are audited by
+  // default): neither may drop contexts kept in memory. PostgreSQL is told of updates and deletes
+  // only; SQLite counts them (19_context_write_count.sql) besides watching its WAL index.
+  sdk::StorageContextChanges* changes = registry_->storage_context_changes();
+  ASSERT_NE(changes, nullptr);
+  const auto r = row(ct::uuid(1), "a", 1700000000000000);
+  create(r);
+  ContextCache cache(*storage_, changes, {});
+  ASSERT_TRUE(served_from_memory(cache, r.id));
+  const auto kept = cache.get(r.id);
+  ASSERT_TRUE(kept.ok());
+  create(row(ct::uuid(2), "a", 1700000000000001));
+  {
+    auto tx = storage_->begin();
+    ASSERT_TRUE(tx.ok());
+    sdk::AuditEvent read;
+    read.at_us = 1700000000000002;
+    read.agent_id = "a";
+    read.action = "read";
+    read.context_id = r.id;
+    read.transport = "test";
+    read.details = "{}";
+    ASSERT_TRUE((*tx)->append_audit(read).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  const auto again = cache.get(r.id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), kept->get()) << "a commit that changed no context dropped the cache";
+  update_to_v2(r);
+  EXPECT_EQ(version_of(cache, r.id, Clock::time_point{}), 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Storage, ContextCacheTest, ct::kStorageCases,
                          [](const auto& info) { return info.param.name; });
 

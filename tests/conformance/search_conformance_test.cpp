@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "ctxmgr/sdk/storage_batch.hpp"
 #include "storage_fixture.hpp"
 
 namespace sdk = ctxmgr::sdk;
@@ -106,6 +107,41 @@ TEST_P(SearchConformance, TheIndexFollowsEveryChange) {
     ASSERT_TRUE((*tx)->commit().ok());
   }
   EXPECT_TRUE(ids({"gamma"}).empty());
+}
+
+TEST_P(SearchConformance, ABatchCommitsTheIndexOfTheChangesItKeptAndNoneOfThoseItUndid) {
+  // SQLite writes a transaction's index entries just before its commit (18_search_deferred):
+  // what a change undone to its mark noted must go with it, and a row changed twice is indexed
+  // as it ends.
+  auto* batch = registry_->storage_batch();
+  ASSERT_NE(batch, nullptr);
+  text(1, R"({"body":"alpha"})");
+  {
+    auto tx = batch->begin_batch();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->mark().ok());
+    ASSERT_TRUE((*tx)->insert_context(row(uuid(2), "alice", 2000, R"({"body":"beta"})")).ok());
+    ASSERT_TRUE((*tx)->mark().ok());
+    ASSERT_TRUE((*tx)->insert_context(row(uuid(3), "alice", 2001, R"({"body":"gamma"})")).ok());
+    auto r = row(uuid(1), "alice", 2002, R"({"body":"gamma alpha"})");
+    r.version = 2;
+    ASSERT_TRUE((*tx)->update_context(r).ok());
+    ASSERT_TRUE((*tx)->undo_to_mark().ok());  // uuid(3) and the rewrite of uuid(1) are undone
+    ASSERT_TRUE((*tx)->mark().ok());
+    auto d = row(uuid(2), "alice", 2003, R"({"body":"beta delta"})");
+    d.version = 2;
+    ASSERT_TRUE((*tx)->update_context(d).ok());
+    d.version = 3;
+    d.context_data = R"({"body":"epsilon"})";
+    ASSERT_TRUE((*tx)->update_context(d).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids({"alpha"}), V{uuid(1)});  // as it was before the undone rewrite
+  EXPECT_TRUE(ids({"gamma"}).empty());    // neither the undone insert nor the undone rewrite
+  EXPECT_TRUE(ids({"beta"}).empty());     // rewritten twice: only its last text
+  EXPECT_TRUE(ids({"delta"}).empty());
+  EXPECT_EQ(ids({"epsilon"}), V{uuid(2)});
 }
 
 TEST_P(SearchConformance, TheAgentsViewAndTheFilters) {

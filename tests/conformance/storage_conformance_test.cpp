@@ -20,13 +20,13 @@ TEST_P(StorageConformance, MigrationsAreRecordedAndIdempotent) {
   auto status = storage_->schema_status();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->current, status->latest);
-  EXPECT_EQ(status->current, 17);
+  EXPECT_EQ(status->current, 19);
   EXPECT_EQ(status->applied,
             "00_base, 01_immutable_log, 02_context_manager, 03_algorithm_engine, "
             "04_access_control, 05_audit_chain, 06_search, 07_access_epoch, 08_context_changes, "
             "09_context_vectors, 10_search_postings, 11_vector_seq, 12_memory_paths, "
             "13_change_notify, 14_webhooks, 15_received_grants, 16_change_notify_after_commit, "
-            "17_search_gin_dropped");
+            "17_search_gin_dropped, 18_search_deferred, 19_context_write_count");
   EXPECT_TRUE(status->pending.empty());
   EXPECT_TRUE(storage_->ping().ok());
 }

@@ -42,7 +42,7 @@ class DbCli : public testing::TestWithParam<std::string> {
 TEST_P(DbCli, InitMigrateStatusCheck) {
   auto fresh = db("check");
   EXPECT_EQ(fresh.exit_code, 1) << fresh.out << fresh.err;
-  EXPECT_NE(fresh.out.find("storage: reachable\nschema: 0 of 17\n"), std::string::npos)
+  EXPECT_NE(fresh.out.find("storage: reachable\nschema: 0 of 19\n"), std::string::npos)
       << fresh.out;
   EXPECT_NE(fresh.out.find("not at the latest schema: run `ctxmgr db migrate`"), std::string::npos);
   auto init = db("init");
@@ -55,7 +55,8 @@ TEST_P(DbCli, InitMigrateStatusCheck) {
       "applied 09_context_vectors\napplied 10_search_postings\napplied "
       "11_vector_seq\napplied 12_memory_paths\napplied 13_change_notify\napplied 14_webhooks\n"
       "applied 15_received_grants\napplied 16_change_notify_after_commit\n"
-      "applied 17_search_gin_dropped\n");
+      "applied 17_search_gin_dropped\napplied 18_search_deferred\n"
+      "applied 19_context_write_count\n");
   auto again = db("init");
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_EQ(again.out, "schema is up to date; nothing to apply\n");
@@ -63,14 +64,15 @@ TEST_P(DbCli, InitMigrateStatusCheck) {
   auto status = db("status");
   EXPECT_EQ(status.exit_code, 0);
   EXPECT_EQ(status.out,
-            "schema: 17 of 17 (latest)\napplied: 00_base, 01_immutable_log, 02_context_manager, "
+            "schema: 19 of 19 (latest)\napplied: 00_base, 01_immutable_log, 02_context_manager, "
             "03_algorithm_engine, 04_access_control, 05_audit_chain, 06_search, 07_access_epoch, "
             "08_context_changes, 09_context_vectors, 10_search_postings, 11_vector_seq, "
             "12_memory_paths, 13_change_notify, 14_webhooks, 15_received_grants, "
-            "16_change_notify_after_commit, 17_search_gin_dropped\npending: none\n");
+            "16_change_notify_after_commit, 17_search_gin_dropped, 18_search_deferred, "
+            "19_context_write_count\npending: none\n");
   auto check = db("check");
   EXPECT_EQ(check.exit_code, 0);
-  EXPECT_EQ(check.out.substr(0, 45), "storage: reachable\nschema: 17 of 17 (latest)\n");
+  EXPECT_EQ(check.out.substr(0, 45), "storage: reachable\nschema: 19 of 19 (latest)\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DbCli, testing::Values("sqlite", "postgres"),

@@ -2,7 +2,8 @@
 // Contexts read by id, kept in memory so that a read needs no round trip to the store
 // (docs/storage-postgres.md, docs/storage-sqlite.md: The context cache). Only for a storage that
 // reports which contexts change (sdk::StorageContextChanges, ABI 1.5; SQLite's reports only that
-// something did, and everything is dropped); without it every call reads the store.
+// some context was rewritten or deleted, and everything is dropped); without it every call reads
+// the store.
 //
 // Freshness: every lookup first applies what the storage reports changed, and the storage's
 // report covers every change committed anywhere before the lookup began (by this server, another

@@ -70,9 +70,11 @@ test("two servers share the embedding work and each other's vectors", { skip: !d
       const r = await server.api("POST", "/api/agent/ana/select", "ana", { query: "cobros", selector: "semantic", limit: 5 });
       assert.equal(r.status, 200, r.text);
       assert.ok(!r.json.items.some(i => i.context.id === bobs.json.id), "a context outside ana's view");
-      last = r.text;
+      // What decides it: each item's id and scores, and whatever else the answer says.
+      last = JSON.stringify({ ...r.json, items: r.json.items.map(i => ({ id: i.context.id, score: i.score, scores: i.scores })) });
       return r.json.items[0]?.context.id === target.json.id;
-    }, 15000, () => `(target ${target.json.id}; the last selection: ${last.slice(0, 1500)})`);
+    }, 15000, () => `(target ${target.json.id}; the last selection: ${last}; ` +
+      `the server's log ends: ${server.log().slice(-3000)})`);
     await until("the index's kind on /metrics", async () =>
       (await metric(server, "ctxmgr_vector_index_approximate")) === approximate);
     await until("every vector in the index", async () =>

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ctxmgr/sdk/embedder.hpp"
@@ -46,7 +47,7 @@ class MemoryVectors final : public sdk::StorageVectors, public sdk::StorageVecto
                                                                    std::int64_t,
                                                                    std::int64_t) override {
     ++claims;
-    return std::vector<sdk::EmbeddingJob>{};
+    return std::exchange(jobs, {});
   }
   sdk::Status put_vectors(std::string_view, const std::vector<sdk::ContextVector>&) override {
     return {};
@@ -88,9 +89,10 @@ class MemoryVectors final : public sdk::StorageVectors, public sdk::StorageVecto
 
   std::map<std::string, Stored> rows;
   std::int64_t last_seq = 0;
-  std::vector<std::int64_t> cursors;  // of every vectors_since call
-  int full_reads = 0;                 // current_vectors calls
-  int claims = 0;                     // looks for work
+  std::vector<std::int64_t> cursors;    // of every vectors_since call
+  int full_reads = 0;                   // current_vectors calls
+  int claims = 0;                       // looks for work
+  std::vector<sdk::EmbeddingJob> jobs;  // what the next claim hands out
 };
 
 class NoEmbedder final : public sdk::Embedder {
@@ -195,4 +197,27 @@ TEST(EmbeddingWorker, LooksForWorkWhenNudgedAndEveryIntervalOnly) {
   clock.steady += 5'000'000'000;
   ASSERT_TRUE(worker.run_pass().ok());
   EXPECT_EQ(store.claims, 3);
+}
+
+// An embedder that failed rests for `retry`, but the index goes on following what other servers
+// store: their vectors need no embedder (a loaded CI machine once timed out one call and a
+// server's selection missed another server's vectors for the whole wait).
+TEST(EmbeddingWorker, WhileTheEmbedderRestsAfterAFailureTheIndexStillFollowsTheStore) {
+  MemoryVectors store;
+  NoEmbedder embedder;
+  ck::VectorIndex index;
+  ck::MetricsRegistry metrics;
+  ManualClock clock;
+  auto s = settings();
+  s.retry = std::chrono::milliseconds(10000);
+  ck::EmbeddingWorker worker(store, &store, embedder, index, metrics, clock, s);
+  store.jobs.push_back({"mine", 1, R"({"note":"x"})"});
+  ASSERT_FALSE(worker.run_pass().ok());  // the embedder fails: it rests for `retry`
+  store.store("theirs", 1);              // another server's vector
+  clock.steady += 1'000'000'000;         // a reload is due, the retry is not
+  worker.nudge();
+  ASSERT_TRUE(worker.run_pass().ok());
+  EXPECT_EQ(store.claims, 1) << "the embedder was asked again before `retry`";
+  EXPECT_TRUE(index.similarity("theirs", 1, {1.0f, 0.0f}).has_value())
+      << "the index stopped following the store while the embedder rested";
 }

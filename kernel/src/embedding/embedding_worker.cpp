@@ -109,6 +109,8 @@ sdk::Result<std::int64_t> EmbeddingWorker::run_pass() {
   const bool nudged = nudged_.exchange(false);
   if (failed_ns_ != 0 && std::chrono::nanoseconds(now - failed_ns_) < settings_.retry) {
     if (nudged) nudged_ = true;  // kept for the first pass after the wait
+    // The embedder rests; the index still follows what other servers store (no embedder needed).
+    if (auto st = reload_if_due(); !st) return st.error();
     return 0;
   }
   // Looking for work reads the whole store (every live context against its vectors): only when a

@@ -6,8 +6,8 @@
 // version, even across servers), renders them (embedding_text.hpp), embeds them in one call and
 // stores the vectors, and goes on while there is work. A failed call leaves its claims to run out
 // and the worker waits `retry` before it calls again, nudged or not: an outage costs one call per
-// `retry`, not one per write. Restarts, outages and a new model are caught up the same way, from
-// the stored JSON.
+// `retry`, not one per write (the index below still follows the store while it waits). Restarts,
+// outages and a new model are caught up the same way, from the stored JSON.
 //
 // It also keeps the in-memory index (vector_index.hpp) that selection searches: what it stores
 // goes in at once; every `reload` (it wakes for it between looks, and checks between batches) it

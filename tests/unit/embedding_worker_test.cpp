@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -112,61 +113,68 @@ ck::EmbeddingWorkerSettings settings() {
   return s;
 }
 
-}  // namespace
-
-TEST(EmbeddingWorker, ReadsWhatWasStoredSinceEachReloadAndEverythingAtEachReconcile) {
+// The worker under test with its store, index and clock. Named as the class it tests, so the
+// tests keep their names (docs cite them).
+class EmbeddingWorker : public testing::Test {
+ protected:
+  // `numbered`: the store offers StorageVectorChanges (false: a storage of ABI 1.8).
+  std::unique_ptr<ck::EmbeddingWorker> worker(const ck::EmbeddingWorkerSettings& s,
+                                              bool numbered = true) {
+    return std::make_unique<ck::EmbeddingWorker>(store, numbered ? &store : nullptr, embedder,
+                                                 index, metrics, clock, s);
+  }
   MemoryVectors store;
-  store.store("a", 1);
-  store.store("b", 1);
   NoEmbedder embedder;
   ck::VectorIndex index;
   ck::MetricsRegistry metrics;
   ManualClock clock;
-  ck::EmbeddingWorker worker(store, &store, embedder, index, metrics, clock, settings());
+};
 
-  ASSERT_TRUE(worker.run_pass().ok());  // the first pass reads everything, from 0
+}  // namespace
+
+TEST_F(EmbeddingWorker, ReadsWhatWasStoredSinceEachReloadAndEverythingAtEachReconcile) {
+  store.store("a", 1);
+  store.store("b", 1);
+  auto worker = this->worker(settings());
+
+  ASSERT_TRUE(worker->run_pass().ok());  // the first pass reads everything, from 0
   EXPECT_EQ(store.cursors, (std::vector<std::int64_t>{0}));
   EXPECT_EQ(index.size(), 2u);
 
   store.store("c", 1);           // another server's vector
   store.rows["a"].live = false;  // a's context deleted
   clock.steady += 500'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());  // before `reload`: no read
+  ASSERT_TRUE(worker->run_pass().ok());  // before `reload`: no read
   EXPECT_EQ(store.cursors.size(), 1u);
 
   clock.steady += 500'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());  // a reload: only what came after b
+  ASSERT_TRUE(worker->run_pass().ok());  // a reload: only what came after b
   EXPECT_EQ(store.cursors, (std::vector<std::int64_t>{0, 2}));
   EXPECT_EQ(index.size(), 3u);  // c in; a still held (never used: checked against the view)
   EXPECT_TRUE(index.similarity("c", 1, {1.0f, 0.0f}).has_value());
 
   store.store("b", 2);  // a new version
   clock.steady += 1'000'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.cursors.back(), 3);
   EXPECT_TRUE(index.similarity("b", 2, {1.0f, 0.0f}).has_value());
 
   clock.steady += 10'000'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());  // a reconcile: everything again, a dropped
+  ASSERT_TRUE(worker->run_pass().ok());  // a reconcile: everything again, a dropped
   EXPECT_EQ(store.cursors.back(), 0);
   EXPECT_EQ(index.size(), 2u);
   EXPECT_FALSE(index.similarity("a", 1, {1.0f, 0.0f}).has_value());
   EXPECT_EQ(store.full_reads, 0);  // current_vectors is for storages without the capability
 }
 
-TEST(EmbeddingWorker, ReadsEverythingAtEachReloadFromAStorageWithoutNumberedStores) {
-  MemoryVectors store;
+TEST_F(EmbeddingWorker, ReadsEverythingAtEachReloadFromAStorageWithoutNumberedStores) {
   store.store("a", 1);
-  NoEmbedder embedder;
-  ck::VectorIndex index;
-  ck::MetricsRegistry metrics;
-  ManualClock clock;
-  ck::EmbeddingWorker worker(store, nullptr, embedder, index, metrics, clock, settings());
-  ASSERT_TRUE(worker.run_pass().ok());
+  auto worker = this->worker(settings(), false);
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.full_reads, 1);
   store.store("b", 1);
   clock.steady += 1'000'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.full_reads, 2);
   EXPECT_EQ(index.size(), 2u);
   EXPECT_TRUE(store.cursors.empty());
@@ -174,49 +182,39 @@ TEST(EmbeddingWorker, ReadsEverythingAtEachReloadFromAStorageWithoutNumberedStor
 
 // A look for work reads the whole store: a pass looks only when a write nudged it, at its first
 // pass and every `interval`; the index follows the store every `reload` in between.
-TEST(EmbeddingWorker, LooksForWorkWhenNudgedAndEveryIntervalOnly) {
-  MemoryVectors store;
-  NoEmbedder embedder;
-  ck::VectorIndex index;
-  ck::MetricsRegistry metrics;
-  ManualClock clock;
+TEST_F(EmbeddingWorker, LooksForWorkWhenNudgedAndEveryIntervalOnly) {
   auto s = settings();
   s.interval = std::chrono::milliseconds(5000);
-  ck::EmbeddingWorker worker(store, &store, embedder, index, metrics, clock, s);
-  ASSERT_TRUE(worker.run_pass().ok());
+  auto worker = this->worker(s);
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.claims, 1);
   clock.steady += 1'000'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());  // a reload, no look
+  ASSERT_TRUE(worker->run_pass().ok());  // a reload, no look
   EXPECT_EQ(store.claims, 1);
   EXPECT_EQ(store.cursors.size(), 2u);
-  worker.nudge();
-  ASSERT_TRUE(worker.run_pass().ok());
+  worker->nudge();
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.claims, 2);
-  ASSERT_TRUE(worker.run_pass().ok());  // the nudge is spent
+  ASSERT_TRUE(worker->run_pass().ok());  // the nudge is spent
   EXPECT_EQ(store.claims, 2);
   clock.steady += 5'000'000'000;
-  ASSERT_TRUE(worker.run_pass().ok());
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.claims, 3);
 }
 
 // An embedder that failed rests for `retry`, but the index goes on following what other servers
 // store: their vectors need no embedder (a loaded CI machine once timed out one call and a
 // server's selection missed another server's vectors for the whole wait).
-TEST(EmbeddingWorker, WhileTheEmbedderRestsAfterAFailureTheIndexStillFollowsTheStore) {
-  MemoryVectors store;
-  NoEmbedder embedder;
-  ck::VectorIndex index;
-  ck::MetricsRegistry metrics;
-  ManualClock clock;
+TEST_F(EmbeddingWorker, WhileTheEmbedderRestsAfterAFailureTheIndexStillFollowsTheStore) {
   auto s = settings();
   s.retry = std::chrono::milliseconds(10000);
-  ck::EmbeddingWorker worker(store, &store, embedder, index, metrics, clock, s);
+  auto worker = this->worker(s);
   store.jobs.push_back({"mine", 1, R"({"note":"x"})"});
-  ASSERT_FALSE(worker.run_pass().ok());  // the embedder fails: it rests for `retry`
-  store.store("theirs", 1);              // another server's vector
-  clock.steady += 1'000'000'000;         // a reload is due, the retry is not
-  worker.nudge();
-  ASSERT_TRUE(worker.run_pass().ok());
+  ASSERT_FALSE(worker->run_pass().ok());  // the embedder fails: it rests for `retry`
+  store.store("theirs", 1);               // another server's vector
+  clock.steady += 1'000'000'000;          // a reload is due, the retry is not
+  worker->nudge();
+  ASSERT_TRUE(worker->run_pass().ok());
   EXPECT_EQ(store.claims, 1) << "the embedder was asked again before `retry`";
   EXPECT_TRUE(index.similarity("theirs", 1, {1.0f, 0.0f}).has_value())
       << "the index stopped following the store while the embedder rested";

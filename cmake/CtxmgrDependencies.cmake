@@ -60,10 +60,14 @@ function(ctxmgr_embed_schemas target dialect)
   set(dir ${PROJECT_SOURCE_DIR}/schemas/${dialect})
   set(out ${CMAKE_CURRENT_BINARY_DIR}/generated/schema_migrations.inc)
   file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
+  # The files are named on the command line: a file removed changes the command, and the build
+  # tool writes the include again (as DEPENDS alone, a file gone would leave it stale).
   add_custom_command(OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DSQL_DIR=${dir} -DOUT=${out} -P ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
+    COMMAND ${CMAKE_COMMAND} "-DSQL_FILES=${sql_files}" -DSQL_DIR=${dir} -DOUT=${out}
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
     DEPENDS ${sql_files} ${PROJECT_SOURCE_DIR}/cmake/embed_sql.cmake
-    COMMENT "Embedding ${dialect} schemas")
+    COMMENT "Embedding ${dialect} schemas"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
   set_source_files_properties(${out} PROPERTIES HEADER_FILE_ONLY ON)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/generated)

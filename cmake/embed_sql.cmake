@@ -1,7 +1,7 @@
-# Writes the numbered .sql files of SQL_DIR into OUT as C++ initialisers
+# Writes the numbered .sql files SQL_FILES (a list) of SQL_DIR into OUT as C++ initialisers
 #   {number, "name", R"ctxsql(text)ctxsql"},
 # so a storage plugin carries its migrations inside the .so. Run at build time.
-file(GLOB files "${SQL_DIR}/*.sql")
+set(files ${SQL_FILES})
 list(SORT files)
 set(content "// Generated from ${SQL_DIR} by cmake/embed_sql.cmake; do not edit.\n")
 foreach(f ${files})

@@ -107,11 +107,12 @@ sdk::Status SqliteStorage::check_search_index() {
     host_.log().warn("the search index is out of step with the contexts (" +
                      std::to_string(stale + missing) +
                      " rows; a VACUUM renumbers rowids): rebuilding it");
-    exec_script(
-        *writer_,
-        "BEGIN IMMEDIATE; DELETE FROM context_fts; INSERT INTO context_fts (rowid, body, id) "
-        "SELECT s.rid, coalesce(s.body, ''), c.id FROM context_search_text s JOIN context c "
-        "ON c.rowid = s.rid WHERE c.deleted = 0; DELETE FROM context_fts_pending; COMMIT;");
+    // Every context noted, then written the one way a commit writes its own.
+    exec_script(*writer_,
+                "BEGIN IMMEDIATE; DELETE FROM context_fts; "
+                "INSERT OR IGNORE INTO context_fts_pending (rid) SELECT rowid FROM context;");
+    index_pending(*statements_);
+    exec_script(*writer_, "COMMIT");
     return {};
   } catch (const std::exception& e) {
     try {

@@ -55,7 +55,7 @@ class WalWatch {
   std::mutex mu_;  // guards seen_, seen_writes_, cursor_ and the session's use after open
   Header seen_{};
   std::optional<std::int64_t> seen_writes_;  // at the last move of the header
-  std::uint64_t cursor_ = 1;  // moves when the header does; 0 is the caller's "never asked"
+  std::uint64_t cursor_ = 1;  // moves when a context may have changed; 0: "never asked"
 };
 
 }  // namespace ctxmgr::sqlite

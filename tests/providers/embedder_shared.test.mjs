@@ -74,7 +74,8 @@ test("two servers share the embedding work and each other's vectors", { skip: !d
       last = JSON.stringify({ ...r.json, items: r.json.items.map(i => ({ id: i.context.id, score: i.score, scores: i.scores })) });
       return r.json.items[0]?.context.id === target.json.id;
     }, 15000, () => `(target ${target.json.id}; the last selection: ${last}; ` +
-      `the server's log ends: ${server.log().slice(-3000)})`);
+      `the server's log without its request lines ends: ` +
+      `${server.log().split("\n").filter(l => !l.includes("[transport.http] request")).join("\n").slice(-3000)})`);
     await until("the index's kind on /metrics", async () =>
       (await metric(server, "ctxmgr_vector_index_approximate")) === approximate);
     await until("every vector in the index", async () =>

@@ -101,6 +101,8 @@ sdk::Status EmbeddingWorker::reload_if_due() {
   reloaded_ns_ = now;
   metrics_.gauge_set("ctxmgr_vector_index_size", "", static_cast<double>(index_.size()));
   metrics_.gauge_set("ctxmgr_vector_index_approximate", "", index_.approximate() ? 1 : 0);
+  metrics_.gauge_set("ctxmgr_vector_index_unreachable", "",
+                     static_cast<double>(index_.unreachable()));
   return {};
 }
 

@@ -8,11 +8,15 @@
 // vectors of 768 dimensions on one core here). From it on, an HNSW graph (hnswlib) answers:
 // approximate, logarithmic, built once when the index reaches the threshold and then updated in
 // place by every put and reload (a changed vector moves, a vanished context is marked deleted).
+// After each change the graph's links are walked from its entry point: a point no search can
+// reach (hnswlib may leave one with no link to it) is compared one by one beside every search,
+// so none is lost for good.
 //
 // Thread-safety: searches (nearest, similarity, size) from any thread, concurrently with updates;
 // updates (replace_all, put) from one thread at a time — the embedding worker's. The graph is built
 // outside the lock, so searches stay exact, not blocked, while it is built.
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -59,6 +63,8 @@ class VectorIndex {
   std::size_t size() const;
   // Whether nearest() searches the HNSW graph (else every vector).
   bool approximate() const;
+  // The graph's points that no search reaches, compared one by one beside it (0 without a graph).
+  std::size_t unreachable() const;
 
   // `v` scaled to length 1 (all zeros stays zeros).
   static std::vector<float> normalised(std::vector<float> v);
@@ -77,6 +83,9 @@ class VectorIndex {
   void remove_locked(const std::string& context_id);
   // Builds the graph when the index has reached the threshold (the updating thread, no lock held).
   void build_graph_if_due();
+  // Walks the graph's links when they changed since the last walk (the updating thread, no lock
+  // held) and keeps the points it did not reach in unreachable_.
+  void check_reach_if_due();
   // After hnswlib threw: searches compare every vector from then on.
   void drop_graph(const std::exception& e);
   std::vector<Neighbour> nearest_exact(const std::vector<float>& query, std::size_t k) const;
@@ -85,7 +94,13 @@ class VectorIndex {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
   std::unique_ptr<Graph> graph_;
-  bool graph_failed_ = false;  // the updating thread's alone
+  bool graph_failed_ = false;             // the updating thread's alone
+  std::vector<std::string> unreachable_;  // ids of graph points no search reaches, at the last walk
+  // The updating thread's alone: the graph changed since the last walk, when that walk ended and
+  // what it cost.
+  bool reach_due_ = false;
+  std::chrono::steady_clock::time_point walked_at_{};
+  std::chrono::steady_clock::duration walk_cost_{};
 };
 
 }  // namespace ctxmgr::kernel

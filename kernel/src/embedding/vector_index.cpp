@@ -7,7 +7,6 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <exception>
 #include <mutex>
@@ -136,7 +135,7 @@ void VectorIndex::put_locked(const std::string& context_id, std::int64_t version
   e.unit = std::move(unit);
   if (graph_ && e.unit.size() == graph_->dims()) {
     graph_->put(context_id, e.unit);
-    reach_due_ = true;
+    ++moved_since_walk_;
   }
 }
 
@@ -162,6 +161,7 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
   for (const auto& [id, e] : entries_) {
     if (present.count(id) == 0) gone.push_back(id);
   }
+  const std::size_t moved = moved_since_walk_;
   try {
     std::unique_lock lock(mu_);
     for (auto& [v, unit] : changed) put_locked(v->context_id, v->version, std::move(unit));
@@ -170,10 +170,11 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
     drop_graph(e);
   }
   build_graph_if_due();
-  check_reach_if_due();
+  check_reach_if_due(moved_since_walk_ == moved);
 }
 
 void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
+  const std::size_t moved = moved_since_walk_;
   try {
     std::unique_lock lock(mu_);
     for (const auto& v : vectors) put_locked(v.context_id, v.version, normalised(v.values));
@@ -181,7 +182,7 @@ void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
     drop_graph(e);
   }
   build_graph_if_due();
-  check_reach_if_due();
+  check_reach_if_due(moved_since_walk_ == moved);
 }
 
 void VectorIndex::drop_graph(const std::exception& e) {
@@ -211,24 +212,22 @@ void VectorIndex::build_graph_if_due() {
     }
     std::unique_lock lock(mu_);
     graph_ = std::move(graph);
-    reach_due_ = true;
+    moved_since_walk_ = entries_.size();
   } catch (const std::exception& e) {
     drop_graph(e);
   }
 }
 
-void VectorIndex::check_reach_if_due() {
-  if (!reach_due_ || !graph_) return;
-  // The walk reads every link (about 3 ms for 20 000 points here): once it costs more than a
-  // millisecond, it takes at most a twentieth of the updating thread's time, and a change it
-  // skips is walked at the next put or reload.
-  const auto start = std::chrono::steady_clock::now();
-  if (walk_cost_ > std::chrono::milliseconds(1) && start - walked_at_ < 20 * walk_cost_) return;
+void VectorIndex::check_reach_if_due(bool idle) {
+  if (moved_since_walk_ == 0 || !graph_) return;
+  // The walk reads every link (about 3 ms for 20 000 points here): it waits until a thirty-second
+  // of the points moved since the last one (a few link reads per point put, beside the hundred
+  // distances hnswlib computes to insert it), or for a call that moved none (the worker's next
+  // reload, within `reload`), so a burst of puts is walked once at its end.
+  if (!idle && moved_since_walk_ < std::max<std::size_t>(1, entries_.size() / 32)) return;
   // The updating thread is the graph's only writer: it reads the links without the lock.
   std::vector<std::string> lost = graph_->unreachable();
-  walked_at_ = std::chrono::steady_clock::now();
-  walk_cost_ = walked_at_ - start;
-  reach_due_ = false;
+  moved_since_walk_ = 0;
   std::unique_lock lock(mu_);
   unreachable_ = std::move(lost);
 }

@@ -16,7 +16,6 @@
 // updates (replace_all, put) from one thread at a time — the embedding worker's. The graph is built
 // outside the lock, so searches stay exact, not blocked, while it is built.
 
-#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -83,9 +82,10 @@ class VectorIndex {
   void remove_locked(const std::string& context_id);
   // Builds the graph when the index has reached the threshold (the updating thread, no lock held).
   void build_graph_if_due();
-  // Walks the graph's links when they changed since the last walk (the updating thread, no lock
-  // held) and keeps the points it did not reach in unreachable_.
-  void check_reach_if_due();
+  // Walks the graph's links when enough points moved since the last walk, or any did and this
+  // call (`idle`) moved none (the updating thread, no lock held), and keeps the points it did not
+  // reach in unreachable_.
+  void check_reach_if_due(bool idle);
   // After hnswlib threw: searches compare every vector from then on.
   void drop_graph(const std::exception& e);
   std::vector<Neighbour> nearest_exact(const std::vector<float>& query, std::size_t k) const;
@@ -96,11 +96,8 @@ class VectorIndex {
   std::unique_ptr<Graph> graph_;
   bool graph_failed_ = false;             // the updating thread's alone
   std::vector<std::string> unreachable_;  // ids of graph points no search reaches, at the last walk
-  // The updating thread's alone: the graph changed since the last walk, when that walk ended and
-  // what it cost.
-  bool reach_due_ = false;
-  std::chrono::steady_clock::time_point walked_at_{};
-  std::chrono::steady_clock::duration walk_cost_{};
+  std::size_t moved_since_walk_ = 0;  // points put in the graph since the last walk; the updating
+                                      // thread's alone
 };
 
 }  // namespace ctxmgr::kernel

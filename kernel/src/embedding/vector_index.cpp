@@ -169,8 +169,7 @@ void VectorIndex::replace_all(const std::vector<sdk::ContextVector>& vectors) {
   } catch (const std::exception& e) {
     drop_graph(e);
   }
-  build_graph_if_due();
-  check_reach_if_due(moved_since_walk_ == moved);
+  after_update(moved);
 }
 
 void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
@@ -181,8 +180,7 @@ void VectorIndex::put(const std::vector<sdk::ContextVector>& vectors) {
   } catch (const std::exception& e) {
     drop_graph(e);
   }
-  build_graph_if_due();
-  check_reach_if_due(moved_since_walk_ == moved);
+  after_update(moved);
 }
 
 void VectorIndex::drop_graph(const std::exception& e) {
@@ -218,6 +216,11 @@ void VectorIndex::build_graph_if_due() {
   }
 }
 
+void VectorIndex::after_update(std::size_t moved_before) {
+  build_graph_if_due();
+  check_reach_if_due(moved_since_walk_ == moved_before);
+}
+
 void VectorIndex::check_reach_if_due(bool idle) {
   if (moved_since_walk_ == 0 || !graph_) return;
   // The walk reads every link (about 3 ms for 20 000 points here): it waits until a thirty-second
@@ -248,14 +251,18 @@ std::vector<Neighbour> VectorIndex::nearest(const std::vector<float>& query, std
   }
   // The points the graph cannot reach are compared one by one (a later link may have made one
   // reachable again since the last walk: it is not taken twice).
-  for (const auto& id : unreachable_) {
-    const auto it = entries_.find(id);
-    if (it == entries_.end() || it->second.unit.size() != unit.size() ||
-        std::any_of(out.begin(), out.end(),
-                    [&id](const Neighbour& n) { return n.context_id == id; })) {
-      continue;
+  if (!unreachable_.empty()) {
+    out.reserve(out.size() + unreachable_.size());  // `found` views out's ids: no reallocation
+    std::unordered_set<std::string_view> found;
+    found.reserve(out.size());
+    for (const auto& n : out) found.insert(n.context_id);
+    for (const auto& id : unreachable_) {
+      const auto it = entries_.find(id);
+      if (it == entries_.end() || it->second.unit.size() != unit.size() || found.count(id) != 0) {
+        continue;
+      }
+      out.push_back(Neighbour{id, it->second.version, dot(it->second.unit, unit)});
     }
-    out.push_back(Neighbour{id, it->second.version, dot(it->second.unit, unit)});
   }
   std::sort(out.begin(), out.end(), [](const Neighbour& a, const Neighbour& b) {
     if (a.similarity != b.similarity) return a.similarity > b.similarity;

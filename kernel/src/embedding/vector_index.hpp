@@ -82,6 +82,9 @@ class VectorIndex {
   void remove_locked(const std::string& context_id);
   // Builds the graph when the index has reached the threshold (the updating thread, no lock held).
   void build_graph_if_due();
+  // The end of every put and reload: the graph built when due, its reach walked when due.
+  // `moved_before`: moved_since_walk_ when the update began.
+  void after_update(std::size_t moved_before);
   // Walks the graph's links when enough points moved since the last walk, or any did and this
   // call (`idle`) moved none (the updating thread, no lock held), and keeps the points it did not
   // reach in unreachable_.

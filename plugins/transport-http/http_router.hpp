@@ -3,6 +3,7 @@
 // the routes, statuses, headers and error body of API.md. Knows nothing of sockets.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,7 +67,50 @@ class Router {
   // those off the I/O threads.
   bool calls_a_provider(const Request& req) const;
 
+  // A write answered without a thread waiting on its commit (docs/transport-http.md: Writes):
+  // checked as handle() checks it, on the calling (I/O) thread, then handed to the kernel
+  // (RouteSubmitter). `later` is called once with what makes the response; run that on the
+  // session's own thread (it records the request's metrics and access line). It may be called
+  // before submit returns (a refusal) and else is called on a kernel thread. false, and `later`
+  // is never called: this request has no such path here (any route but a plain create, or a
+  // kernel that cannot); handle() it on a thread that may block.
+  using MakeResponse = std::function<Response()>;
+  using Later = std::function<void(MakeResponse)>;
+  bool submit(const Request& req, const std::string& request_id, RawWriter& writer,
+              std::string_view peer, std::chrono::steady_clock::time_point received, Later later);
+
  private:
+  // One request's bookkeeping from its arrival to its answer, for the request metrics and the
+  // access line: a value, so that an answer made later carries it.
+  struct Exchange {
+    const Request* req;
+    std::string request_id;
+    std::string peer;
+    std::chrono::steady_clock::time_point started;
+    std::string route = "unknown";
+    bool head = false;  // HEAD: GET without the body
+  };
+  // What dispatch did: answered now (`response`), streamed the answer (neither), handed the call
+  // to the kernel, which answers through `later` (`submitted`), or found the kernel unable to
+  // take it (`declined`: nothing was answered).
+  struct Dispatched {
+    std::optional<Response> response;
+    bool submitted = false;
+    bool declined = false;
+  };
+  Dispatched dispatch(Exchange& ex, RawWriter& writer,
+                      std::chrono::steady_clock::time_point received, const Later* later);
+  // The metrics and access line of an answered request; `agent` null: ask the kernel on this
+  // thread (ContextApi::authenticated_agent).
+  void record(const Exchange& ex, int status, const std::string* agent);
+  Response finish(const Exchange& ex, Response res, const std::string* agent);
+  Response fail(const Exchange& ex, const sdk::Error& error);
+  // The HTTP response for a kernel call's outcome; `written`: the consistency token to give back.
+  Response result_response(const Exchange& ex, const sdk::Result<sdk::ApiResponse>& result,
+                           const std::string& written, const std::string* agent);
+  // Whether the request is a POST to a route whose operation can be submitted.
+  bool submittable(const Request& req) const;
+
   sdk::ContextApi& api_;
   sdk::Host& host_;
   const RequestGuard& guard_;

@@ -160,6 +160,10 @@ const std::vector<Route> kRoutes = {
            return answer(api.create_context_once(r.caller, r.req.body(), key->value()));
          }
          return answer(api.create_context(r.caller, r.req.body()));
+       },
+       [](sdk::ContextApi& api, const RouteRequest& r, sdk::SubmittedDone done) {
+         if (r.req.find("Idempotency-Key") != r.req.end()) return false;
+         return api.submit_create_context(r.caller, r.req.body(), std::move(done));
        }}}},
     {"context_id",
      "/api/context/{id}",

@@ -57,14 +57,23 @@ struct RouteAnswer {
 };
 
 using RouteHandler = RouteAnswer (*)(sdk::ContextApi& api, const RouteRequest& request);
+// The same call handed to the kernel without waiting (ContextApi::submit_create_context): true
+// when the kernel took it and will call `done`; false when this request or this kernel has no
+// such path, and nothing was done.
+using RouteSubmitter = bool (*)(sdk::ContextApi& api, const RouteRequest& request,
+                                sdk::SubmittedDone done);
 
 // What a method of a route accepts. HEAD is answered wherever GET is.
 enum class Body { none, json, json_or_merge_patch };
 struct Operation {
+  Operation(boost::beast::http::verb m, Body b, std::vector<std::string_view> q, RouteHandler r,
+            RouteSubmitter s = nullptr)
+      : method(m), body(b), query(std::move(q)), run(r), submit(s) {}
   boost::beast::http::verb method;
   Body body;
   std::vector<std::string_view> query;  // the query parameters it takes
   RouteHandler run;
+  RouteSubmitter submit;  // null: only run
 };
 
 struct Route {

@@ -187,6 +187,7 @@ void Session::on_body(beast::error_code ec) {
   const bool writes = method == bhttp::verb::post || method == bhttp::verb::patch ||
                       method == bhttp::verb::put || method == bhttp::verb::delete_;
   if (!provider && !writes) return answer();
+  if (!provider && submit()) return;
   // Off the I/O thread; the answer is written back on the session's I/O thread.
   if (provider) stream_.expires_never();  // the provider's own timeouts bound the wait
   WorkerPool& pool = provider ? providers_ : writers_;
@@ -212,6 +213,25 @@ void Session::answer() {
                   if (self->set_.draining()) res->keep_alive(false);
                   self->respond(std::move(*res));
                 });
+}
+
+bool Session::submit() {
+  // Counted with the writes on the pool: a full queue refuses both kinds alike (below: 503).
+  if (!writers_.try_hold()) return false;
+  const Request& req = parser_->get();
+  auto self = shared_from_this();
+  const bool taken = router_.submit(
+      req, choose_request_id(req), *this, peer_, received_at_, [self](Router::MakeResponse make) {
+        // On a kernel thread (or this one, for a refusal): made and written on the I/O thread.
+        net::post(self->stream_.get_executor(), [self, make = std::move(make)] {
+          Response res = make();
+          if (self->set_.draining()) res.keep_alive(false);
+          self->respond(std::move(res));
+        });
+        self->writers_.release();
+      });
+  if (!taken) writers_.release();
+  return taken;
 }
 
 void Session::fail_read(beast::error_code ec) {

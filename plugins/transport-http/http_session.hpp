@@ -84,6 +84,9 @@ class Session : public std::enable_shared_from_this<Session>, public RawWriter {
   // Answers a complete request (on the I/O thread, or on a worker for provider calls and writes).
   void answer();
   void on_body(boost::beast::error_code ec);
+  // A write the kernel answers without a worker thread (Router::submit); false: answer() it on
+  // the write pool.
+  bool submit();
   void respond(Response res);
   void on_write(bool close, boost::beast::error_code ec);
   void fail_read(boost::beast::error_code ec);

@@ -5,7 +5,11 @@
 // together share one commit). At most `queue` such requests run or wait at once in a pool; one
 // more is refused at once (503, Retry-After) instead of growing a queue nobody will see the end of.
 //
-// Thread-safety: try_post may be called from any thread; join once, after the last try_post.
+// A write the kernel answers later without a thread (Router::submit) holds a place in the same
+// count while it is in flight (try_hold ... release), so `queue` bounds both kinds.
+//
+// Thread-safety: try_post, try_hold and release may be called from any thread; join once, after
+// the last try_post and try_hold.
 
 #include <atomic>
 #include <cstddef>
@@ -33,8 +37,23 @@ class WorkerPool {
     });
     return true;
   }
-  // Waits for the jobs posted so far, then stops the threads.
-  void join() { pool_.join(); }
+  // Counts one request answered elsewhere; false (not counted) when `queue` are running or
+  // waiting. Each true is followed by one release(), once the request is answered.
+  bool try_hold() {
+    if (pending_.fetch_add(1) >= limit_) {
+      pending_.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
+  void release() {
+    if (pending_.fetch_sub(1) == 1) pending_.notify_all();
+  }
+  // Waits for the jobs posted and the requests held so far, then stops the threads.
+  void join() {
+    pool_.join();
+    for (auto n = pending_.load(); n != 0; n = pending_.load()) pending_.wait(n);
+  }
 
  private:
   boost::asio::thread_pool pool_;

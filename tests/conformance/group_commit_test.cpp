@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -272,6 +273,100 @@ TEST_P(GroupCommitTest, AStorageThatThrowsAnswersEveryChangeOfTheBatch) {
   const auto again = creates(100);
   auto r = gc.run(event(100), again);
   ASSERT_TRUE(r.ok()) << r.error().message();
+}
+
+// submit(): the change is queued and answered later, through its callback.
+struct Answer {
+  std::promise<sdk::Result<sdk::ApiResponse>> promise;
+  std::future<sdk::Result<sdk::ApiResponse>> future = promise.get_future();
+  GroupCommit::Then then() {
+    return [this](sdk::Result<sdk::ApiResponse> r) { promise.set_value(std::move(r)); };
+  }
+};
+
+TEST_P(GroupCommitTest, SubmittedAndWaitingChangesShareBatchesAndKeepTheirOwnOutcomes) {
+  constexpr int kChanges = 12;
+  GroupCommit gc(*storage_, batch(), one_batch_of(kChanges));
+  std::vector<GroupCommit::Change> changes;
+  for (int i = 0; i < kChanges; ++i) changes.push_back(creates(i));
+  changes[4] = [this](sdk::Transaction& tx, sdk::AuditEvent&) -> sdk::Result<sdk::ApiResponse> {
+    if (auto st = tx.insert_context(row(ct::uuid(4), "a", 1)); !st) return st.error();
+    return sdk::Error(sdk::Errc::precondition_failed, "version 3 is not the current one");
+  };
+  changes[8] = [](sdk::Transaction&, sdk::AuditEvent&) -> sdk::Result<sdk::ApiResponse> {
+    throw std::runtime_error("boom");
+  };
+  // Even changes are submitted from this thread, odd ones run() by a thread each.
+  std::vector<Answer> submitted(kChanges);
+  std::vector<std::optional<sdk::Result<sdk::ApiResponse>>> waited(kChanges);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kChanges; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    if (i % 2 == 0) {
+      gc.submit(event(i), changes[at], submitted[at].then());
+    } else {
+      threads.emplace_back([&, i, at] { waited[at] = gc.run(event(i), changes[at]); });
+    }
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kChanges; ++i) {
+    const auto at = static_cast<std::size_t>(i);
+    const auto r = i % 2 == 0 ? submitted[at].future.get() : std::move(*waited[at]);
+    if (i == 4) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), sdk::Errc::precondition_failed);
+    } else if (i == 8) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code(), sdk::Errc::internal);
+    } else {
+      ASSERT_TRUE(r.ok()) << i << ": " << r.error().message();
+      EXPECT_EQ(r->status, 201);
+      EXPECT_TRUE(storage_->get(ct::uuid(i))->has_value()) << i;
+    }
+  }
+  EXPECT_FALSE(storage_->get(ct::uuid(4))->has_value()) << "a refused change left its row";
+  EXPECT_EQ(audit_events(), kChanges - 2);
+  gc.publish(metrics_);
+  EXPECT_EQ(metric("ctxmgr_group_commit_changes_total"), kChanges);
+  EXPECT_LE(metric("ctxmgr_group_commit_batches_total"), 2) << "the changes were not batched";
+  EXPECT_EQ(metric("ctxmgr_group_commit_retried_alone_total"), 1);  // 8, which threw
+}
+
+TEST_P(GroupCommitTest, ASubmittedChangeIsAnsweredOnlyAfterItsBatchCommits) {
+  // A batch of two, waited for up to 30 s: the first change waits for the second.
+  GroupCommit gc(*storage_, batch(), GroupCommit::Settings{2, std::chrono::seconds(30), 1});
+  Answer first, second;
+  gc.submit(event(1), creates(1), first.then());
+  EXPECT_EQ(first.future.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  EXPECT_FALSE(storage_->get(ct::uuid(1))->has_value()) << "written before its batch committed";
+  gc.submit(event(2), creates(2), second.then());
+  for (auto* a : {&first, &second}) {
+    auto r = a->future.get();
+    ASSERT_TRUE(r.ok()) << r.error().message();
+  }
+  EXPECT_TRUE(storage_->get(ct::uuid(1))->has_value());
+  EXPECT_TRUE(storage_->get(ct::uuid(2))->has_value());
+  EXPECT_EQ(audit_events(), 2);
+}
+
+TEST_P(GroupCommitTest, DestroyingTheGroupCommitAnswersEverySubmittedChange) {
+  std::vector<Answer> answers(3);
+  const auto started = std::chrono::steady_clock::now();
+  {
+    // Its lane would wait 30 s for a batch of 32; the destructor cuts that short.
+    GroupCommit gc(*storage_, batch(), GroupCommit::Settings{32, std::chrono::seconds(30), 1});
+    for (int i = 0; i < 3; ++i) {
+      gc.submit(event(i), creates(i), answers[static_cast<std::size_t>(i)].then());
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto& a = answers[static_cast<std::size_t>(i)];
+    ASSERT_EQ(a.future.wait_for(std::chrono::seconds(0)), std::future_status::ready) << i;
+    auto r = a.future.get();
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_TRUE(storage_->get(ct::uuid(i))->has_value()) << i;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
 }
 
 TEST_P(GroupCommitTest, ManyAuditEventsInOneCallKeepTheirOrderAndSeqs) {

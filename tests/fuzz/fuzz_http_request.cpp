@@ -43,5 +43,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (response && response->result_int() >= 500 && response->result_int() != 503) {
     __builtin_trap();  // the stub never fails: a 5xx would be the router's own error
   }
+  // The same request submitted (a plain create is; the stub answers at once): answered exactly
+  // once when taken, never when not, and never with the router's own 5xx.
+  int answers = 0;
+  const bool taken = router.submit(request, ctxmgr::http::choose_request_id(request), writer, "-",
+                                   {}, [&](const ctxmgr::http::Router::MakeResponse& make) {
+                                     ++answers;
+                                     const auto later = make();
+                                     if (later.result_int() >= 500 && later.result_int() != 503)
+                                       __builtin_trap();
+                                   });
+  if (answers != (taken ? 1 : 0)) __builtin_trap();
   return 0;
 }

@@ -15,6 +15,11 @@ class StubContextApi final : public sdk::ContextApi {
   static R ok() { return sdk::ApiResponse{"{\"ok\":true}", 200, 0, {}}; }
 
   R create_context(const sdk::Caller&, std::string_view) override { return ok(); }
+  bool submit_create_context(const sdk::Caller&, std::string_view,
+                             sdk::SubmittedDone done) override {
+    done(sdk::Submitted{ok(), "fuzz"});
+    return true;
+  }
   R create_context_once(const sdk::Caller&, std::string_view, std::string_view) override {
     return ok();
   }

@@ -66,6 +66,18 @@ class Writer {
     if (result && committed_) committed_();
     return result;
   }
+  // Whether submit() may be called: changes are batched.
+  bool can_submit() const { return batches_ != nullptr; }
+  // As run(), without waiting: `then` gets the outcome on the thread that led its batch
+  // (group_commit.hpp: submit), after `committed`.
+  void submit(std::int64_t now_us, const Actor& actor, std::string_view action,
+              GroupCommit::Change change, GroupCommit::Then then) {
+    batches_->submit(change_event(now_us, actor, action), std::move(change),
+                     [this, then = std::move(then)](sdk::Result<sdk::ApiResponse> result) {
+                       if (result && committed_) committed_();
+                       then(std::move(result));
+                     });
+  }
 
  private:
   sdk::Storage& storage_;

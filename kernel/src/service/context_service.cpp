@@ -46,7 +46,12 @@ ContextService::ContextService(AccessCache& access, MetricsRegistry& metrics,
       agents_(storage_, clock, settings.max_json_depth),
       grants_(access, writer_, clock, settings.auth, settings.max_json_depth,
               settings.received_grants),
-      auth_failures_(settings.auth_failure_window) {}
+      auth_failures_(settings.auth_failure_window),
+      // With replicas, the read-your-writes token is made on the calling thread after the commit
+      // (read_consistency.hpp): such a server answers creates synchronously. Replicas are
+      // configured, not discovered: the list does not change while the server runs.
+      submit_open_(writer_.can_submit() && (settings.read_routing == nullptr ||
+                                            settings.read_routing->replicas().empty())) {}
 
 void ContextService::count(std::string_view op, const Error* error) {
   std::string labels = "op=\"" + std::string(op) + "\",outcome=\"" +
@@ -182,76 +187,131 @@ sdk::Result<ApiResponse> ContextService::create(const sdk::Caller& caller, std::
 sdk::Result<ApiResponse> ContextService::create_as(
     const sdk::Caller& caller, const Identity& who, std::string_view body,
     std::optional<std::string_view> idempotency_key) {
-  {
-    if (idempotency_key) {
-      const auto k = *idempotency_key;
-      const bool visible =
-          std::all_of(k.begin(), k.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-      if (k.empty() || k.size() > 255 || !visible) {
-        return Error(Errc::invalid_request,
-                     "Idempotency-Key must be 1 to 255 visible ASCII characters");
-      }
-    }
-    auto obj =
-        parse_body_object(body, settings_.max_json_depth, {"agent_id", "context_data", "metadata"});
-    if (!obj) return obj.error();
-    const auto* agent = obj->if_contains("agent_id");
-    if (agent == nullptr) return Error(Errc::invalid_request, "agent_id is required");
-    if (!agent->is_string()) return Error(Errc::invalid_request, "agent_id must be a string");
-    auto agent_id = parse_agent_id(std::string_view(agent->get_string()), "agent_id");
-    if (!agent_id) return agent_id.error();
-    if (*agent_id != who.agent_id && !who.admin) {
-      return Error(Errc::forbidden, "agent_id must be the caller's own (" + who.agent_id +
-                                        ") unless the caller is an admin");
-    }
-    const auto* data = obj->if_contains("context_data");
-    if (data == nullptr) return Error(Errc::invalid_request, "context_data is required");
-    if (!data->is_object()) {
-      return Error(Errc::invalid_request, "context_data must be a JSON object");
-    }
-    json::value metadata = json::object();
-    if (const auto* m = obj->if_contains("metadata"); m != nullptr && !m->is_null()) {
-      if (auto st = validate_metadata(*m); !st) return st.error();
-      metadata = *m;
-    }
-    sdk::ContextRow row;
-    const std::int64_t now = clock_.now_us();
-    // With a key the id is derived from the caller and the key, so a repeat finds the first.
-    row.id = idempotency_key ? uuid_v8_from("idempotency-key\n" + who.agent_id + "\n" +
-                                            std::string(*idempotency_key))
-                             : new_uuid_v7(now / 1000);
-    row.agent_id = *agent_id;
-    row.context_data = to_json(*data);
-    row.metadata = to_json(metadata);
-    row.version = 1;
-    row.created_at_us = row.updated_at_us = now;
-    row.created_by = row.updated_by = who.agent_id;
-    if (idempotency_key) {
-      auto again = replay(row);
-      if (!again) return again.error();
-      if (*again) return std::move(**again);
-    }
-    auto created = write(caller, who, "create", [&](sdk::Transaction& tx, sdk::AuditEvent& ev) {
-      ev.context_id = row.id;
-      ev.details = R"({"version":1})";
-      if (auto st = tx.insert_context(row); !st) return sdk::Result<ApiResponse>(st.error());
-      if (auto st = tx.append_history(
-              {row.id, 1, "create", who.agent_id, now, row.context_data, row.metadata});
-          !st) {
-        return sdk::Result<ApiResponse>(st.error());
-      }
-      ApiResponse r = context_response(row, 201);
-      r.location = "/api/context/" + row.id;
-      return sdk::Result<ApiResponse>(std::move(r));
-    });
-    if (!created && created.error().code() == Errc::conflict && idempotency_key) {
-      // A concurrent repeat inserted it first: answer as that one did.
-      auto again = replay(row);
-      if (!again) return again.error();
-      if (*again) return std::move(**again);
-    }
-    return created;
+  auto row = create_row(who, body, idempotency_key);
+  if (!row) return row.error();
+  if (idempotency_key) {
+    auto again = replay(*row);
+    if (!again) return again.error();
+    if (*again) return std::move(**again);
   }
+  auto created = write(caller, who, "create", create_change(*row));
+  if (!created && created.error().code() == Errc::conflict && idempotency_key) {
+    // A concurrent repeat inserted it first: answer as that one did.
+    auto again = replay(*row);
+    if (!again) return again.error();
+    if (*again) return std::move(**again);
+  }
+  return created;
+}
+
+bool ContextService::submit_create_context(const sdk::Caller& caller, std::string_view body,
+                                           sdk::SubmittedDone done) {
+  if (!submit_open_) return false;
+  const auto started = std::chrono::steady_clock::now();
+  // What as_caller does after an operation, once its outcome is known.
+  auto finish = [this, started, done = std::move(done)](sdk::Result<ApiResponse> result,
+                                                        std::string agent) {
+    count("create", result ? nullptr : &result.error());
+    metrics_.observe(
+        "ctxmgr_context_operation_duration_seconds", "op=\"create\"",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    done(sdk::Submitted{std::move(result), std::move(agent)});
+  };
+  std::optional<Identity> who;
+  sdk::Result<sdk::ContextRow> row = Error(Errc::internal, "not checked");
+  try {
+    auto identity = identify(caller);
+    if (!identity) {
+      finish(identity.error(), "");
+      return true;
+    }
+    who = std::move(*identity);
+    row = create_row(*who, body, std::nullopt);
+  } catch (const std::exception& e) {
+    row = escaped("create", caller, e.what());
+  } catch (...) {
+    row = escaped("create", caller, "an exception that is not a std::exception");
+  }
+  if (!row) {
+    finish(row.error(), who ? who->agent_id : std::string());
+    return true;
+  }
+  const std::int64_t now = row->created_at_us;
+  std::string id = row->id;
+  writer_.submit(now, Actor{who->agent_id, caller.transport, caller.request_id}, "create",
+                 create_change(std::move(*row)),
+                 [this, id = std::move(id), agent = who->agent_id,
+                  finish = std::move(finish)](sdk::Result<ApiResponse> result) {
+                   // As write() does after a change.
+                   contexts_.invalidate(id);
+                   if (result && settings_.embedding != nullptr) settings_.embedding->nudge();
+                   finish(std::move(result), agent);
+                 });
+  return true;
+}
+
+sdk::Result<sdk::ContextRow> ContextService::create_row(
+    const Identity& who, std::string_view body, std::optional<std::string_view> idempotency_key) {
+  if (idempotency_key) {
+    const auto k = *idempotency_key;
+    const bool visible =
+        std::all_of(k.begin(), k.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (k.empty() || k.size() > 255 || !visible) {
+      return Error(Errc::invalid_request,
+                   "Idempotency-Key must be 1 to 255 visible ASCII characters");
+    }
+  }
+  auto obj =
+      parse_body_object(body, settings_.max_json_depth, {"agent_id", "context_data", "metadata"});
+  if (!obj) return obj.error();
+  const auto* agent = obj->if_contains("agent_id");
+  if (agent == nullptr) return Error(Errc::invalid_request, "agent_id is required");
+  if (!agent->is_string()) return Error(Errc::invalid_request, "agent_id must be a string");
+  auto agent_id = parse_agent_id(std::string_view(agent->get_string()), "agent_id");
+  if (!agent_id) return agent_id.error();
+  if (*agent_id != who.agent_id && !who.admin) {
+    return Error(Errc::forbidden, "agent_id must be the caller's own (" + who.agent_id +
+                                      ") unless the caller is an admin");
+  }
+  const auto* data = obj->if_contains("context_data");
+  if (data == nullptr) return Error(Errc::invalid_request, "context_data is required");
+  if (!data->is_object()) return Error(Errc::invalid_request, "context_data must be a JSON object");
+  json::value metadata = json::object();
+  if (const auto* m = obj->if_contains("metadata"); m != nullptr && !m->is_null()) {
+    if (auto st = validate_metadata(*m); !st) return st.error();
+    metadata = *m;
+  }
+  sdk::ContextRow row;
+  const std::int64_t now = clock_.now_us();
+  // With a key the id is derived from the caller and the key, so a repeat finds the first.
+  row.id =
+      idempotency_key
+          ? uuid_v8_from("idempotency-key\n" + who.agent_id + "\n" + std::string(*idempotency_key))
+          : new_uuid_v7(now / 1000);
+  row.agent_id = *agent_id;
+  row.context_data = to_json(*data);
+  row.metadata = to_json(metadata);
+  row.version = 1;
+  row.created_at_us = row.updated_at_us = now;
+  row.created_by = row.updated_by = who.agent_id;
+  return row;
+}
+
+GroupCommit::Change ContextService::create_change(sdk::ContextRow row) {
+  return [row = std::move(row)](sdk::Transaction& tx,
+                                sdk::AuditEvent& ev) -> sdk::Result<ApiResponse> {
+    ev.context_id = row.id;
+    ev.details = R"({"version":1})";
+    if (auto st = tx.insert_context(row); !st) return st.error();
+    if (auto st = tx.append_history({row.id, 1, "create", row.created_by, row.created_at_us,
+                                     row.context_data, row.metadata});
+        !st) {
+      return st.error();
+    }
+    ApiResponse r = context_response(row, 201);
+    r.location = "/api/context/" + row.id;
+    return r;
+  };
 }
 
 sdk::Result<ApiResponse> ContextService::patch_context(const sdk::Caller& caller,

@@ -136,6 +136,8 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> create_context_once(const sdk::Caller& caller,
                                                     std::string_view body,
                                                     std::string_view idempotency_key) override;
+  bool submit_create_context(const sdk::Caller& caller, std::string_view body,
+                             sdk::SubmittedDone done) override;
   bool identity_from_headers() const override { return settings_.auth == AuthMode::trust; }
   std::string authenticated_agent(std::string_view request_id) const override;
   // The typed calls (ABI 1.6): the same operations without HTTP text.
@@ -228,6 +230,11 @@ class ContextService final : public sdk::ContextApi {
   sdk::Result<sdk::ApiResponse> create_as(const sdk::Caller& caller, const Identity& who,
                                           std::string_view body,
                                           std::optional<std::string_view> idempotency_key);
+  // The new context a create request asks for, checked: everything of a create before its change.
+  sdk::Result<sdk::ContextRow> create_row(const Identity& who, std::string_view body,
+                                          std::optional<std::string_view> idempotency_key);
+  // The change that writes `row` and its first version.
+  static GroupCommit::Change create_change(sdk::ContextRow row);
   // A soft delete (a version that carries the data) or, for an admin, a purge; `id` is checked.
   sdk::Result<sdk::ApiResponse> delete_as(const sdk::Caller& caller, const Identity& who,
                                           const std::string& id, bool purge);
@@ -304,6 +311,7 @@ class ContextService final : public sdk::ContextApi {
   AgentService agents_;
   GrantService grants_;
   AuthFailureFolder auth_failures_;
+  bool submit_open_;  // submit_create_context takes creates
 };
 
 template <class Fn>

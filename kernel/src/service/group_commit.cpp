@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
 
 #include "service/change.hpp"
 
@@ -33,6 +34,20 @@ GroupCommit::GroupCommit(sdk::Storage& storage, sdk::StorageBatch& batch, Settin
     : storage_(storage), batch_(batch), settings_(settings) {
   settings_.max_batch = std::max<std::size_t>(settings_.max_batch, 1);
   settings_.lanes = std::max<std::size_t>(settings_.lanes, 1);
+  for (std::size_t i = 0; i < settings_.lanes; ++i) {
+    std::condition_variable& wake = lane_wakes_.emplace_back();
+    lanes_.emplace_back([this, &wake] { serve_submitted(wake); });
+  }
+}
+
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (filling_ != nullptr) filling_->notify_one();  // leads what it has now
+  }
+  idle_.notify_all();
+  for (auto& t : lanes_) t.join();
 }
 
 sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, const Change& change) {
@@ -41,7 +56,7 @@ sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, con
   slot.change = &change;
   std::unique_lock lock(mu_);
   queue_.push_back(&slot);
-  if (filling_ != nullptr && queue_.size() >= settings_.max_batch) filling_->wake.notify_one();
+  if (filling_ != nullptr && queue_.size() >= settings_.max_batch) filling_->notify_one();
   while (!slot.done) {
     // Lead only while this change still waits in the queue: once taken, its leader answers it.
     // Each waiter sleeps on its own condition: a batch's end wakes its own callers and the
@@ -50,46 +65,119 @@ sdk::Result<sdk::ApiResponse> GroupCommit::run(const sdk::AuditEvent& event, con
       slot.wake.wait(lock);
       continue;
     }
-    ++leading_;
-    if (settings_.max_wait.count() > 0 && queue_.size() < settings_.max_batch &&
-        filling_ == nullptr) {
-      filling_ = &slot;  // woken by the change that fills the batch
-      slot.wake.wait_for(lock, settings_.max_wait,
-                         [&] { return queue_.size() >= settings_.max_batch; });
-      filling_ = nullptr;
-    }
-    std::vector<Slot*> batch;
-    const std::size_t n = std::min(queue_.size(), settings_.max_batch);
-    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    for (Slot* s : batch) s->taken = true;
-    // Whoever waits first now may lead the next batch while this one runs (another lane).
-    if (!queue_.empty() && leading_ < settings_.lanes) queue_.front()->wake.notify_one();
-    lock.unlock();
-    if (!batch.empty()) lead_guarded(batch);
-    lock.lock();
-    --leading_;
-    ++batches_;
-    changes_ += batch.size();
-    for (Slot* s : batch) {
-      s->done = true;
-      if (s != &slot) s->wake.notify_one();
-    }
-    if (!queue_.empty()) queue_.front()->wake.notify_one();  // the next leader
+    lead_one(lock, slot.wake);
   }
   lock.unlock();
-  if (slot.retry_alone) {
-    {
-      std::lock_guard count(mu_);
-      ++retried_alone_;
-    }
-    sdk::AuditEvent ev = event;
-    Actor actor{ev.agent_id, ev.transport, ev.request_id};
-    return run_change(
-        storage_, ev.at_us, actor, ev.action,
-        [&](sdk::Transaction& tx, sdk::AuditEvent& e) { return guarded(change, tx, e); });
-  }
+  if (slot.retry_alone) return run_alone(event, change);
   return std::move(*slot.result);
+}
+
+void GroupCommit::submit(sdk::AuditEvent event, Change change, Then then) {
+  auto* slot = new Slot;
+  slot->own_event = std::move(event);
+  slot->own_change = std::move(change);
+  slot->event = &slot->own_event;
+  slot->change = &slot->own_change;
+  slot->then = std::move(then);
+  bool wake_a_lane = false;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(slot);
+    if (filling_ != nullptr && queue_.size() >= settings_.max_batch) filling_->notify_one();
+    // Under load every lane is busy and whoever ends a batch takes this one: no wake-up.
+    wake_a_lane = leading_ < settings_.lanes;
+  }
+  if (wake_a_lane) idle_.notify_one();
+}
+
+void GroupCommit::serve_submitted(std::condition_variable& wake) {
+  std::unique_lock lock(mu_);
+  while (true) {
+    // A submitted change first in the queue is this thread's to lead; a run() caller leads its
+    // own. While stopping, whatever is left is led here, so no submitted change is dropped.
+    const bool mine = !queue_.empty() && (queue_.front()->then || stopping_);
+    if (mine && leading_ < settings_.lanes) {
+      lead_one(lock, wake);
+      continue;
+    }
+    if (stopping_ && queue_.empty()) return;
+    idle_.wait(lock);
+  }
+}
+
+void GroupCommit::lead_one(std::unique_lock<std::mutex>& lock, std::condition_variable& wake) {
+  ++leading_;
+  if (settings_.max_wait.count() > 0 && queue_.size() < settings_.max_batch &&
+      filling_ == nullptr) {
+    filling_ = &wake;  // woken by the change that fills the batch
+    wake.wait_for(lock, settings_.max_wait,
+                  [&] { return stopping_ || queue_.size() >= settings_.max_batch; });
+    filling_ = nullptr;
+  }
+  std::vector<Slot*> batch;
+  const std::size_t n = std::min(queue_.size(), settings_.max_batch);
+  batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+  for (Slot* s : batch) s->taken = true;
+  // Whoever waits first now may lead the next batch while this one runs (another lane).
+  wake_next_leader();
+  lock.unlock();
+  if (!batch.empty()) lead_guarded(batch);
+  std::vector<Slot*> submitted;
+  lock.lock();
+  --leading_;
+  ++batches_;
+  changes_ += batch.size();
+  for (Slot* s : batch) {
+    if (s->then) {
+      submitted.push_back(s);
+    } else {
+      s->done = true;
+      s->wake.notify_one();
+    }
+  }
+  wake_next_leader();
+  if (submitted.empty()) return;
+  lock.unlock();
+  for (Slot* s : submitted) answer(s);
+  lock.lock();
+}
+
+void GroupCommit::wake_next_leader() {
+  if (queue_.empty() || leading_ >= settings_.lanes) return;
+  if (queue_.front()->then) {
+    idle_.notify_one();
+  } else {
+    queue_.front()->wake.notify_one();
+  }
+}
+
+sdk::Result<sdk::ApiResponse> GroupCommit::run_alone(const sdk::AuditEvent& event,
+                                                     const Change& change) {
+  {
+    std::lock_guard count(mu_);
+    ++retried_alone_;
+  }
+  sdk::AuditEvent ev = event;
+  Actor actor{ev.agent_id, ev.transport, ev.request_id};
+  return run_change(
+      storage_, ev.at_us, actor, ev.action,
+      [&](sdk::Transaction& tx, sdk::AuditEvent& e) { return guarded(change, tx, e); });
+}
+
+void GroupCommit::answer(Slot* slot) noexcept {
+  const std::unique_ptr<Slot> owned(slot);
+  try {
+    if (slot->retry_alone) slot->result = run_alone(*slot->event, *slot->change);
+  } catch (const std::exception& e) {
+    slot->result = Error(Errc::internal, std::string("the storage failed: ") + e.what());
+  } catch (...) {
+    slot->result = Error(Errc::internal, "the storage failed");
+  }
+  try {
+    slot->then(std::move(*slot->result));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): Then's contract; the change is answered
+  }
 }
 
 void GroupCommit::lead_guarded(std::vector<Slot*>& batch) noexcept {

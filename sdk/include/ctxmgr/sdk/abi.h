@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CTXMGR_SDK_ABI_MAJOR 1
-#define CTXMGR_SDK_ABI_MINOR 15
+#define CTXMGR_SDK_ABI_MINOR 16
 
 #define CTXMGR_PLUGIN_MAGIC "CTXMGRP"
 #define CTXMGR_PLUGIN_SECTION_NAME "ctxmgr"

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,15 @@ struct AuditParams {
   std::optional<std::string> limit;
   std::optional<std::string> cursor;
 };
+
+// Since ABI 1.16. The outcome of a submitted call (ContextApi::submit_create_context): what the
+// synchronous call would have returned, and the agent the request authenticated as (what
+// authenticated_agent would say; empty when it did not authenticate).
+struct Submitted {
+  Result<ApiResponse> result = ApiResponse{};
+  std::string agent;
+};
+using SubmittedDone = std::function<void(Submitted)>;
 
 // Where a streamed processing answer goes (the transport implements it; HTTP as SSE).
 class CTXMGR_SDK_VISIBLE ProcessStream {
@@ -269,6 +279,23 @@ class CTXMGR_SDK_VISIBLE ContextApi {
   // time_point{} means unknown: the call's own start counts. The kernel forgets it when the call
   // ends.
   virtual void set_received_at(std::chrono::steady_clock::time_point at) = 0;
+
+  // Since ABI 1.16. create_context without a thread waiting on the commit: the request is checked
+  // on the calling thread, its change joins the writes that commit together, and `done` gets the
+  // answer exactly once — on the kernel thread that committed the batch, or on this thread before
+  // this returns when the request was refused. `done` must not block (hand the answer to the
+  // transport's own thread) and should not throw. `caller` and `body` are read before this
+  // returns. false, and `done` is never called: this server cannot (its writes do not commit
+  // together, or it reads from replicas, whose consistency token belongs to the calling thread):
+  // make the synchronous call instead, on a thread that may block. No Idempotency-Key here: a
+  // keyed create may read the store before it writes.
+  virtual bool submit_create_context(const Caller& caller, std::string_view body,
+                                     SubmittedDone done) {
+    (void)caller;
+    (void)body;
+    (void)done;
+    return false;
+  }
 };
 
 }  // namespace ctxmgr::sdk

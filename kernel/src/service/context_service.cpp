@@ -222,7 +222,9 @@ bool ContextService::submit_create_context(const sdk::Caller& caller, std::strin
   try {
     auto identity = identify(caller);
     if (!identity) {
-      finish(identity.error(), "");
+      // As the access log of a synchronous call would name it (a rate-limited caller did
+      // authenticate).
+      finish(identity.error(), authenticated_agent(caller.request_id));
       return true;
     }
     who = std::move(*identity);

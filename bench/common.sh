@@ -1,5 +1,11 @@
 # Shared by the bench scripts (sourced, from the repository root).
 
+# A bench stopped by a signal (timeout, Ctrl-C) still runs its EXIT trap (bench_cleanup), so its
+# server and throwaway PostgreSQL do not outlive it: bash runs EXIT traps on `exit`, not when a
+# signal kills it.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 # Installs the tools, builds the release preset.
 bench_setup() {
   scripts/install-deps.sh --with-bench

@@ -59,6 +59,21 @@ void ContextService::count(std::string_view op, const Error* error) {
   metrics_.counter_add("ctxmgr_context_operations_total", labels, 1);
 }
 
+void ContextService::counted(std::string_view op, std::chrono::steady_clock::time_point started,
+                             const Error* error) {
+  count(op, error);
+  metrics_.observe(
+      "ctxmgr_context_operation_duration_seconds", "op=\"" + std::string(op) + "\"",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void ContextService::after_change(const std::string& changed, bool ok) {
+  if (changed.empty()) return;
+  contexts_.invalidate(changed);
+  // A new version to embed (or a purge the index will drop): the worker need not wait its turn.
+  if (ok && settings_.embedding != nullptr) settings_.embedding->nudge();
+}
+
 sdk::Error ContextService::escaped(std::string_view op, const sdk::Caller& caller,
                                    std::string_view what) const {
   kernel_log().error("{} (request {}): unexpected exception: {}", op, caller.request_id, what);
@@ -211,10 +226,7 @@ bool ContextService::submit_create_context(const sdk::Caller& caller, std::strin
   // What as_caller does after an operation, once its outcome is known.
   auto finish = [this, started, done = std::move(done)](sdk::Result<ApiResponse> result,
                                                         std::string agent) {
-    count("create", result ? nullptr : &result.error());
-    metrics_.observe(
-        "ctxmgr_context_operation_duration_seconds", "op=\"create\"",
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    counted("create", started, result ? nullptr : &result.error());
     done(sdk::Submitted{std::move(result), std::move(agent)});
   };
   std::optional<Identity> who;
@@ -244,9 +256,7 @@ bool ContextService::submit_create_context(const sdk::Caller& caller, std::strin
                  create_change(std::move(*row)),
                  [this, id = std::move(id), agent = who->agent_id,
                   finish = std::move(finish)](sdk::Result<ApiResponse> result) {
-                   // As write() does after a change.
-                   contexts_.invalidate(id);
-                   if (result && settings_.embedding != nullptr) settings_.embedding->nudge();
+                   after_change(id, result.ok());
                    finish(std::move(result), agent);
                  });
   return true;

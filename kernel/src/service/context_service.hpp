@@ -278,6 +278,12 @@ class ContextService final : public sdk::ContextApi {
   auto as_caller(std::string_view name, const sdk::Caller& caller, Fn&& op)
       -> std::invoke_result_t<Fn&, const Identity&>;
   void count(std::string_view op, const sdk::Error* error);
+  // count(), and the operation's duration since `started`: what as_caller records of each call.
+  void counted(std::string_view op, std::chrono::steady_clock::time_point started,
+               const sdk::Error* error);
+  // After a change to context `changed` (may be empty), whatever its outcome (a failed commit may
+  // still have landed): this server reads its own writes, and a new version is embedded soon.
+  void after_change(const std::string& changed, bool ok);
   // Logs an exception that reached as_caller (with the operation and the request id) and gives
   // the caller an `internal` error naming the request id.
   sdk::Error escaped(std::string_view op, const sdk::Caller& caller, std::string_view what) const;
@@ -332,10 +338,7 @@ auto ContextService::as_caller(std::string_view name, const sdk::Caller& caller,
       return escaped(name, caller, "an exception that is not a std::exception");
     }
   }();
-  count(name, result ? nullptr : &result.error());
-  metrics_.observe(
-      "ctxmgr_context_operation_duration_seconds", "op=\"" + std::string(name) + "\"",
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  counted(name, started, result ? nullptr : &result.error());
   return result;
 }
 
@@ -350,11 +353,7 @@ sdk::Result<sdk::ApiResponse> ContextService::write(const sdk::Caller& caller, c
                     changed = event.context_id;
                     return answer;
                   });
-  // Whatever the outcome (a failed commit may still have landed), before the answer goes out:
-  // this server reads its own writes.
-  if (!changed.empty()) contexts_.invalidate(changed);
-  // A new version to embed (or a purge the index will drop): the worker need not wait its turn.
-  if (!changed.empty() && result && settings_.embedding != nullptr) settings_.embedding->nudge();
+  after_change(changed, result.ok());  // before the answer goes out
   return result;
 }
 
